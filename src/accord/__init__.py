@@ -1,0 +1,73 @@
+"""accord: coordination primitives for AI agents.
+
+Leased locks with fencing tokens, FIFO hand-off and deadlock detection, semaphores,
+rate limits and versioned state, on ``memory://``, ``sqlite:///path`` or
+``redis://``, with a sync API (:func:`connect`) and its asyncio twin
+(:func:`connect_async`).
+"""
+
+from accord import errors
+from accord._async._lease import AsyncLease
+from accord._async.coordinator import AsyncCoordinator
+from accord._async.lock import AsyncLock, AsyncMultiLock
+from accord._async.ratelimit import AsyncRateLimit
+from accord._async.semaphore import AsyncSemaphore
+from accord._async.state import MISSING, AsyncStateMap
+from accord._connect import connect, connect_async
+from accord._models import Entry, HolderInfo, LeaseStatistics, RateLimitStatistics
+from accord._sync._lease import Lease
+from accord._sync.coordinator import Coordinator
+from accord._sync.lock import Lock, MultiLock
+from accord._sync.ratelimit import RateLimit
+from accord._sync.semaphore import Semaphore
+from accord._sync.state import StateMap
+from accord.errors import (
+    AccordError,
+    BackendUnavailable,
+    ConfigError,
+    DeadlockError,
+    InvalidName,
+    LeaseLost,
+    LockTimeout,
+    PayloadTooLarge,
+    StaleFence,
+    VersionConflict,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MISSING",
+    "AccordError",
+    "AsyncCoordinator",
+    "AsyncLease",
+    "AsyncLock",
+    "AsyncMultiLock",
+    "AsyncRateLimit",
+    "AsyncSemaphore",
+    "AsyncStateMap",
+    "BackendUnavailable",
+    "ConfigError",
+    "Coordinator",
+    "DeadlockError",
+    "Entry",
+    "HolderInfo",
+    "InvalidName",
+    "Lease",
+    "LeaseLost",
+    "LeaseStatistics",
+    "Lock",
+    "LockTimeout",
+    "MultiLock",
+    "PayloadTooLarge",
+    "RateLimit",
+    "RateLimitStatistics",
+    "Semaphore",
+    "StaleFence",
+    "StateMap",
+    "VersionConflict",
+    "__version__",
+    "connect",
+    "connect_async",
+    "errors",
+]

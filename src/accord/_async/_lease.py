@@ -1,0 +1,182 @@
+"""Leases and the one wait loop every blocking lease primitive shares.
+
+Waiting is pushed, not polled: a waiter opens a mailbox, joins the FIFO queue in the
+store, and sleeps until a release hands it the lease (the new token arrives in the
+mailbox) or until the current lease would expire. It asks the store again only then,
+or every ``ttl / 2`` to keep its place in the queue alive.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from accord._async import _rt
+from accord._models import Deadlocked, Granted, LeaseRequest, Waiting
+from accord.errors import DeadlockError, LeaseLost, LockTimeout
+
+if TYPE_CHECKING:
+    from accord.backends._async.protocol import AsyncBackend
+
+MIN_PAUSE = 0.001
+
+
+async def wait_for_grant(
+    backend: AsyncBackend,
+    req: LeaseRequest,
+    timeout: float | None,
+    *,
+    kind: str,
+    name: str,
+) -> Granted:
+    """Acquire ``req`` within ``timeout`` seconds (None: for ever, 0: no waiting)."""
+    start = time.monotonic()
+    first = await backend.acquire(replace(req, wait=False), detect_deadlock=False)
+    if isinstance(first, Granted):
+        return first
+    if timeout == 0:
+        raise _timed_out(first, kind, name, 0.0)
+    mailbox = await backend.open_mailbox()
+    req = replace(req, waiter=mailbox.id, wait=True)
+    try:
+        while True:
+            result = await backend.acquire(req, detect_deadlock=req.limit == 1)
+            if isinstance(result, Granted):
+                return result
+            if isinstance(result, Deadlocked):
+                raise DeadlockError(name, [f"{agent} waits for {key!r}" for agent, key in result.cycle])
+            waited = time.monotonic() - start
+            remaining = float("inf") if timeout is None else timeout - waited
+            if remaining <= 0:
+                raise _timed_out(result, kind, name, waited)
+            pause = min(remaining, result.retry_in + MIN_PAUSE, req.ttl / 2)
+            message = await mailbox.wait(max(pause, MIN_PAUSE))
+            if message is not None:
+                return Granted(int(message), req.ttl)
+    except BaseException:
+        await backend.abandon(req.key, req.waiter, req.holder)
+        raise
+    finally:
+        await mailbox.aclose()
+
+
+def _timed_out(result: object, kind: str, name: str, waited: float) -> LockTimeout:
+    if isinstance(result, Waiting):
+        return LockTimeout(name, waited, result.holder, result.retry_in, kind=kind)
+    return LockTimeout(name, waited, kind=kind)
+
+
+class AsyncLease:
+    """A held lock or semaphore permit.
+
+    ``token`` is the fencing token: it only grows for a name, so a store that keeps
+    the highest token it has seen can refuse writes from a holder whose lease expired
+    (pass ``fence=lease`` to ``state().set``). Use as ``async with`` to release.
+    """
+
+    def __init__(
+        self,
+        backend: AsyncBackend,
+        key: str,
+        holder: str,
+        agent: str,
+        granted: Granted,
+    ) -> None:
+        self._backend = backend
+        self._key = key
+        self._holder = holder
+        self.agent = agent
+        self.token = granted.token
+        self.ttl = granted.ttl
+        self._deadline = time.monotonic() + granted.ttl
+        self._renewer: _rt.Renewer | None = None
+        self._on_release: Callable[[], None] | None = None
+        self.released = False
+
+    @property
+    def name(self) -> str:
+        """The lock or semaphore name."""
+        return self._key.partition("/")[2]
+
+    @property
+    def fence(self) -> tuple[str, int]:
+        """(lease key, token), what ``state().set(fence=...)`` records."""
+        return (self._key, self.token)
+
+    @property
+    def expires_in(self) -> float:
+        """Seconds left as this process last knew it (0 when released)."""
+        return 0.0 if self.released else max(0.0, self._deadline - time.monotonic())
+
+    async def extend(self, ttl: float | None = None) -> None:
+        """Make the lease last ``ttl`` (default: its ttl) seconds from now, or LeaseLost."""
+        ttl = self.ttl if ttl is None else ttl
+        if self.released or not await self._backend.extend(self._key, self._holder, self.token, ttl):
+            raise LeaseLost(self.name, self.token)
+        self.ttl = ttl
+        self._deadline = time.monotonic() + ttl
+
+    async def release(self) -> None:
+        """Give the lease back and wake the next waiter; LeaseLost if it had expired."""
+        if self.released:
+            return
+        self.released = True
+        if self._on_release is not None:
+            self._on_release()
+        if self._renewer is not None:
+            await self._renewer.stop()
+        if not await self._backend.release(self._key, self._holder, self.token):
+            raise LeaseLost(self.name, self.token)
+
+    def renew_in_background(self) -> None:
+        """Extend every ttl/3 until released (``auto_renew=True``)."""
+        self._renewer = _rt.Renewer(self.ttl / 3, self._renew_once)
+
+    async def _renew_once(self) -> bool:
+        if self.released:
+            return False
+        ok = await self._backend.extend(self._key, self._holder, self.token, self.ttl)
+        if ok:
+            self._deadline = time.monotonic() + self.ttl
+        return ok
+
+    async def __aenter__(self) -> AsyncLease:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.release()
+
+    def __repr__(self) -> str:
+        return f"<Lease {self.name!r} token={self.token} agent={self.agent!r}>"
+
+
+class AsyncNestedLease(AsyncLease):
+    """A re-entrant acquisition by the owner that already holds the lock.
+
+    It shares the outer lease's token; releasing it only undoes this nesting level.
+    """
+
+    def __init__(self, outer: AsyncLease) -> None:
+        self.__dict__.update(outer.__dict__)
+        self._outer = outer
+        self._renewer = None
+        self._on_release = None
+        self.released = False
+
+    @property
+    def expires_in(self) -> float:
+        return 0.0 if self.released else self._outer.expires_in
+
+    async def extend(self, ttl: float | None = None) -> None:
+        await self._outer.extend(ttl)
+
+    async def release(self) -> None:
+        self.released = True

@@ -1,0 +1,100 @@
+"""The coordinator: one store, one namespace, one agent identity, every primitive."""
+
+from __future__ import annotations
+
+import uuid
+from types import TracebackType
+
+from accord._async import _rt
+from accord._async._lease import AsyncLease
+from accord._async.lock import AsyncLock, AsyncMultiLock
+from accord._async.ratelimit import AsyncRateLimit
+from accord._async.semaphore import AsyncSemaphore
+from accord._async.state import AsyncStateMap
+from accord._models import LeaseStatistics
+from accord.backends._async.protocol import AsyncBackend
+
+
+class AsyncCoordinator:
+    """Locks, semaphores, rate limits and state on one store and namespace.
+
+    Build it with :func:`accord.connect_async`. Every name is scoped to
+    ``namespace``; ``agent`` is the name people see (CLI, ``updated_by``, holders).
+    """
+
+    def __init__(
+        self, backend: AsyncBackend, *, agent: str, url: str, max_payload: int
+    ) -> None:
+        self._backend = backend
+        self.agent = agent
+        self.url = url
+        self.namespace = backend.namespace
+        self.max_payload = max_payload
+        self._id = uuid.uuid4().hex[:10]
+        self._held: dict[tuple[str, str], AsyncLease] = {}
+
+    def _owner(self) -> str:
+        """The lock owner right now: this agent in this thread or task."""
+        return f"{self.agent}#{self._id}:{_rt.current_owner_key()}"
+
+    def lock(
+        self,
+        name: str,
+        *,
+        ttl: float = 30.0,
+        timeout: float | None = None,
+        auto_renew: bool = False,
+    ) -> AsyncLock:
+        """A lock leased for ``ttl`` seconds; ``timeout`` bounds waiting (None: for ever).
+
+        ``auto_renew=True`` extends the lease every ttl/3 while it is held.
+        """
+        return AsyncLock(self, name, ttl, timeout, auto_renew)
+
+    def locks(
+        self, names: list[str], *, ttl: float = 30.0, timeout: float | None = None
+    ) -> AsyncMultiLock:
+        """Several locks acquired in one global order (their sorted names)."""
+        if isinstance(names, str):
+            raise TypeError("locks() takes a list of names; use lock() for one")
+        return AsyncMultiLock([self.lock(n, ttl=ttl, timeout=timeout) for n in dict.fromkeys(names)])
+
+    def semaphore(
+        self, name: str, *, limit: int, ttl: float = 30.0, timeout: float | None = None
+    ) -> AsyncSemaphore:
+        """At most ``limit`` holders at once, anywhere; permits are leases of ``ttl``."""
+        return AsyncSemaphore(self, name, limit, ttl, timeout)
+
+    def rate_limit(
+        self, name: str, *, rate: float, per: float = 1.0, burst: int | None = None
+    ) -> AsyncRateLimit:
+        """``rate`` calls per ``per`` seconds shared by every process; ``burst`` at once."""
+        return AsyncRateLimit(self, name, rate, per, burst)
+
+    def state(self, name: str) -> AsyncStateMap:
+        """A named map of versioned JSON entries."""
+        return AsyncStateMap(self, name)
+
+    async def list_locks(self) -> list[LeaseStatistics]:
+        """Every lock and semaphore of the namespace with holders or waiters."""
+        found = await self._backend.list_leases("lock/")
+        return found + await self._backend.list_leases("sem/")
+
+    async def aclose(self) -> None:
+        """Close the store connection. Held leases are not released (they expire)."""
+        await self._backend.aclose()
+
+    async def __aenter__(self) -> AsyncCoordinator:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncCoordinator {self.url} namespace={self.namespace!r} agent={self.agent!r}>"
+

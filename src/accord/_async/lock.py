@@ -1,0 +1,157 @@
+"""Locks as leases: expiry, fencing tokens, FIFO hand-off, re-entrance, deadlocks.
+
+A lock is held by an *owner*: the coordinator's agent plus the current thread (sync)
+or asyncio task (async). The same owner may acquire again (a nested lease; the lock
+frees when the outermost is released); another thread or task waits its turn.
+
+Race the lease closes::
+
+    agent A: acquire (token 7) ... pauses 40 s (GC, slow LLM call) ... set(fence=lease)
+    agent B:            lease of A expires -> acquire (token 8) -> set(fence=lease)
+    A's late write carries token 7 < 8 and is refused with StaleFence.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from accord import _validate
+from accord._async import _rt
+from accord._async._lease import AsyncLease, AsyncNestedLease, wait_for_grant
+from accord._models import LeaseRequest, LeaseStatistics
+
+if TYPE_CHECKING:
+    from accord._async.coordinator import AsyncCoordinator
+
+_DEFAULT: float = -1.0
+
+
+class AsyncLock:
+    """A named, leased, re-entrant lock; see :meth:`AsyncCoordinator.lock`."""
+
+    def __init__(
+        self,
+        coord: AsyncCoordinator,
+        name: str,
+        ttl: float,
+        timeout: float | None,
+        auto_renew: bool,
+    ) -> None:
+        self.name = _validate.name(name, "lock name")
+        self.ttl = _validate.positive(ttl, "ttl")
+        self.timeout = _validate.timeout(timeout)
+        self.auto_renew = auto_renew
+        self._coord = coord
+        self._key = f"lock/{name}"
+        self._entered: dict[str, list[AsyncLease]] = {}
+
+    async def acquire(self, timeout: float | None = _DEFAULT) -> AsyncLease:
+        """Wait up to ``timeout`` seconds (default: the lock's) for a lease, else LockTimeout.
+
+        Raises DeadlockError when waiting would close a cycle of owners.
+        """
+        timeout = self.timeout if timeout == _DEFAULT else _validate.timeout(timeout)
+        return await self._acquire(timeout)
+
+    async def try_acquire(self) -> AsyncLease | None:
+        """A lease if the lock is free right now (and nobody queues for it), else None."""
+        try:
+            return await self._acquire(0.0)
+        except TimeoutError:
+            return None
+
+    async def _acquire(self, timeout: float | None) -> AsyncLease:
+        owner = self._coord._owner()
+        held = self._coord._held.get((self._key, owner))
+        if held is not None and not held.released:
+            return AsyncNestedLease(held)
+        req = LeaseRequest(self._key, owner, self._coord.agent, "", self.ttl, 1, False)
+        granted = await wait_for_grant(
+            self._coord._backend, req, timeout, kind="lock", name=self.name
+        )
+        lease = AsyncLease(self._coord._backend, self._key, owner, self._coord.agent, granted)
+        self._coord._held[(self._key, owner)] = lease
+        lease._on_release = lambda: self._coord._held.pop((self._key, owner), None)
+        if self.auto_renew:
+            lease.renew_in_background()
+        return lease
+
+    async def statistics(self) -> LeaseStatistics:
+        """Holder, token, seconds left and waiters in order, read from the store."""
+        return await self._coord._backend.lease_statistics(self._key)
+
+    async def locked(self) -> bool:
+        """True while someone holds the lock."""
+        return (await self.statistics()).locked
+
+    async def __aenter__(self) -> AsyncLease:
+        lease = await self.acquire()
+        self._entered.setdefault(_rt.current_owner_key(), []).append(lease)
+        return lease
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        key = _rt.current_owner_key()
+        stack = self._entered[key]
+        lease = stack.pop()
+        if not stack:
+            del self._entered[key]
+        await lease.release()
+
+    def __repr__(self) -> str:
+        return f"<Lock {self.name!r} ttl={self.ttl}>"
+
+
+class AsyncMultiLock:
+    """Several locks taken in one global (sorted) order, so two agents asking for the
+    same set in different orders cannot deadlock; released in reverse order."""
+
+    def __init__(self, locks: list[AsyncLock]) -> None:
+        self.locks = sorted(locks, key=lambda lock: lock.name)
+        self._entered: dict[str, list[list[AsyncLease]]] = {}
+
+    async def acquire(self, timeout: float | None = _DEFAULT) -> list[AsyncLease]:
+        """All the leases, in name order; on failure none is kept."""
+        leases: list[AsyncLease] = []
+        try:
+            for lock in self.locks:
+                leases.append(await lock.acquire(timeout))
+        except BaseException:
+            await _release_all(leases)
+            raise
+        return leases
+
+    async def __aenter__(self) -> list[AsyncLease]:
+        leases = await self.acquire()
+        self._entered.setdefault(_rt.current_owner_key(), []).append(leases)
+        return leases
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        key = _rt.current_owner_key()
+        stack = self._entered[key]
+        leases = stack.pop()
+        if not stack:
+            del self._entered[key]
+        await _release_all(leases)
+
+
+async def _release_all(leases: list[AsyncLease]) -> None:
+    """Release in reverse order; the first LeaseLost is raised after all are tried."""
+    lost: BaseException | None = None
+    for lease in reversed(leases):
+        try:
+            await lease.release()
+        except Exception as exc:
+            lost = lost or exc
+    if lost is not None:
+        raise lost

@@ -1,0 +1,94 @@
+"""Rate limits: one GCRA step in the store, so every process shares one budget.
+
+``rate`` calls per ``per`` seconds, evenly spaced, with up to ``burst`` calls at
+once (default 1: no bursts). Over any window of ``w`` seconds at most
+``burst + rate * w / per`` calls pass, however many processes ask.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+from accord import _validate
+from accord._async import _rt
+from accord._models import RateLimitStatistics
+from accord.errors import ConfigError, LockTimeout
+
+if TYPE_CHECKING:
+    from accord._async.coordinator import AsyncCoordinator
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class AsyncRateLimit:
+    """A shared rate limit; see :meth:`AsyncCoordinator.rate_limit`."""
+
+    def __init__(
+        self, coord: AsyncCoordinator, name: str, rate: float, per: float, burst: int | None
+    ) -> None:
+        self.name = _validate.name(name, "rate limit name")
+        self.rate = _validate.positive(rate, "rate")
+        self.per = _validate.positive(per, "per")
+        self.burst = _validate.count(1 if burst is None else burst, "burst")
+        self._interval = self.per / self.rate
+        self._coord = coord
+        self._key = f"rate/{name}"
+
+    def _cost(self, cost: int) -> int:
+        _validate.count(cost, "cost")
+        if cost > self.burst:
+            raise ConfigError(
+                f"cost {cost} can never pass rate limit {self.name!r} with burst "
+                f"{self.burst}; raise burst= to at least {cost}"
+            )
+        return cost
+
+    async def acquire(self, cost: int = 1, timeout: float | None = None) -> float:
+        """Wait until ``cost`` calls are allowed; return the seconds waited.
+
+        Raises LockTimeout when the wait would pass ``timeout`` (nothing consumed).
+        """
+        cost = self._cost(cost)
+        timeout = _validate.timeout(timeout)
+        start = time.monotonic()
+        while True:
+            wait = await self._coord._backend.rate_acquire(
+                self._key, self._interval, self.burst, cost, True
+            )
+            waited = time.monotonic() - start
+            if wait == 0.0:
+                return waited
+            if timeout is not None and waited + wait > timeout:
+                raise LockTimeout(self.name, waited, kind="rate limit")
+            await _rt.sleep(wait)
+
+    async def try_acquire(self, cost: int = 1) -> bool:
+        """Take ``cost`` calls if allowed right now."""
+        wait = await self._coord._backend.rate_acquire(
+            self._key, self._interval, self.burst, self._cost(cost), True
+        )
+        return wait == 0.0
+
+    async def statistics(self) -> RateLimitStatistics:
+        """How long a call of cost 1 would wait now (nothing consumed)."""
+        wait = await self._coord._backend.rate_acquire(
+            self._key, self._interval, self.burst, 1, False
+        )
+        return RateLimitStatistics(self.name, self.rate, self.per, self.burst, wait)
+
+    def __call__(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        """Use as a decorator: every call waits for its turn first."""
+
+        @functools.wraps(fn)
+        async def limited(*args: P.args, **kwargs: P.kwargs) -> R:
+            await self.acquire()
+            return await fn(*args, **kwargs)
+
+        return limited
+
+    def __repr__(self) -> str:
+        return f"<RateLimit {self.name!r} {self.rate:g}/{self.per:g}s burst={self.burst}>"

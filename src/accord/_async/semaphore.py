@@ -1,0 +1,82 @@
+"""Semaphores: at most ``limit`` holders anywhere, each permit a lease.
+
+A holder that dies gives its permit back when its ttl runs out. Waiters are served
+first come, first served; a release hands the permit straight to the next waiter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from accord import _validate
+from accord._async import _rt
+from accord._async._lease import AsyncLease, wait_for_grant
+from accord._models import LeaseRequest, LeaseStatistics
+
+if TYPE_CHECKING:
+    from accord._async.coordinator import AsyncCoordinator
+
+_DEFAULT: float = -1.0
+
+
+class AsyncSemaphore:
+    """A named counting semaphore; see :meth:`AsyncCoordinator.semaphore`."""
+
+    def __init__(
+        self, coord: AsyncCoordinator, name: str, limit: int, ttl: float, timeout: float | None
+    ) -> None:
+        self.name = _validate.name(name, "semaphore name")
+        self.limit = _validate.count(limit, "limit")
+        self.ttl = _validate.positive(ttl, "ttl")
+        self.timeout = _validate.timeout(timeout)
+        self._coord = coord
+        self._key = f"sem/{name}"
+        self._entered: dict[str, list[AsyncLease]] = {}
+
+    async def acquire(self, timeout: float | None = _DEFAULT) -> AsyncLease:
+        """Wait up to ``timeout`` seconds (default: the semaphore's) for a permit."""
+        timeout = self.timeout if timeout == _DEFAULT else _validate.timeout(timeout)
+        return await self._acquire(timeout)
+
+    async def try_acquire(self) -> AsyncLease | None:
+        """A permit if one is free right now (and nobody queues), else None."""
+        try:
+            return await self._acquire(0.0)
+        except TimeoutError:
+            return None
+
+    async def _acquire(self, timeout: float | None) -> AsyncLease:
+        holder = f"{self._coord._owner()}/{uuid.uuid4().hex[:12]}"
+        agent = self._coord.agent
+        req = LeaseRequest(self._key, holder, agent, "", self.ttl, self.limit, False)
+        granted = await wait_for_grant(
+            self._coord._backend, req, timeout, kind="semaphore", name=self.name
+        )
+        return AsyncLease(self._coord._backend, self._key, holder, agent, granted)
+
+    async def statistics(self) -> LeaseStatistics:
+        """Holders, waiters in order and the last token, read from the store."""
+        return await self._coord._backend.lease_statistics(self._key)
+
+    async def __aenter__(self) -> AsyncLease:
+        lease = await self.acquire()
+        self._entered.setdefault(_rt.current_owner_key(), []).append(lease)
+        return lease
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        key = _rt.current_owner_key()
+        stack = self._entered[key]
+        lease = stack.pop()
+        if not stack:
+            del self._entered[key]
+        await lease.release()
+
+    def __repr__(self) -> str:
+        return f"<Semaphore {self.name!r} limit={self.limit}>"

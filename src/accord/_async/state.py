@@ -1,0 +1,145 @@
+"""Versioned shared state that cannot lose updates.
+
+A map of keys, each holding JSON data with a version that grows by one per write.
+``set(expected_version=...)`` is compare-and-set, ``incr`` is atomic in the store,
+``update`` retries a read-modify-write until no one wrote in between. The bug this
+exists for::
+
+    agent A: reads stock 5 ............ writes 5 - 3 = 2
+    agent B:     reads stock 5 .... writes 5 - 1 = 4      <- A's sale is lost
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from accord import _validate
+from accord._async import _rt
+from accord._async._lease import AsyncLease
+from accord._models import Entry
+from accord.errors import VersionConflict
+
+if TYPE_CHECKING:
+    from accord._async.coordinator import AsyncCoordinator
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""Marks "no default": ``update`` on an absent key then raises KeyError."""
+
+
+class AsyncStateMap:
+    """A named map of versioned entries; see :meth:`AsyncCoordinator.state`."""
+
+    def __init__(self, coord: AsyncCoordinator, name: str) -> None:
+        self.name = _validate.name(name, "state name")
+        self._coord = coord
+        self._backend = coord._backend
+
+    async def get(self, key: str) -> Entry | None:
+        """The current entry of ``key``, or None."""
+        return await self._backend.state_get(self.name, _validate.name(key, "key"))
+
+    async def set(
+        self,
+        key: str,
+        value: Any,
+        *,
+        expected_version: int | None = None,
+        fence: AsyncLease | None = None,
+    ) -> Entry:
+        """Write ``value`` as the next version and return it.
+
+        ``expected_version``: write only if the current version is this (0: only if
+        absent), else VersionConflict. ``fence``: a lease; refused with StaleFence if a
+        newer lease of the same lock already wrote the key.
+        """
+        key = _validate.name(key, "key")
+        text = _validate.encode(value, self._coord.max_payload)
+        return await self._backend.state_set(
+            self.name, key, text, self._coord.agent, _version(expected_version), _fence(fence)
+        )
+
+    async def update(
+        self, key: str, fn: Callable[[Any], Any], *, default: Any = MISSING
+    ) -> Entry:
+        """Atomically replace the value with ``fn(value)``, retrying on conflicts.
+
+        ``fn`` may run more than once, so it should have no side effects. An absent
+        key uses ``default``; with no default it raises KeyError.
+        """
+        key = _validate.name(key, "key")
+        attempt = 0
+        while True:
+            current = await self.get(key)
+            if current is None and default is MISSING:
+                raise KeyError(f"{self.name}[{key!r}] is absent; pass default= to update()")
+            new = fn(default if current is None else current.value)
+            try:
+                return await self.set(
+                    key, new, expected_version=0 if current is None else current.version
+                )
+            except VersionConflict:
+                attempt += 1
+                await _rt.sleep(random.uniform(0, min(0.01, 0.0001 * 2**attempt)))
+
+    async def incr(self, key: str, delta: int | float = 1) -> Entry:
+        """Add ``delta`` atomically (an absent key counts as 0); TypeError if not a number."""
+        key = _validate.name(key, "key")
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)):
+            raise TypeError(f"incr delta must be an int or float, not {type(delta).__name__}")
+        if not math.isfinite(delta):
+            raise ValueError(f"incr delta must be finite, got {delta!r}")
+        return await self._backend.state_incr(self.name, key, delta, self._coord.agent)
+
+    async def delete(self, key: str, *, expected_version: int | None = None) -> bool:
+        """Delete ``key`` (the version still grows); False if it was absent."""
+        key = _validate.name(key, "key")
+        return await self._backend.state_delete(
+            self.name, key, self._coord.agent, _version(expected_version)
+        )
+
+    async def keys(self, prefix: str = "") -> list[str]:
+        """Live keys starting with ``prefix``, sorted."""
+        return [k for k, _ in await self._backend.state_items(self.name, _prefix(prefix))]
+
+    async def items(self, prefix: str = "") -> dict[str, Entry]:
+        """Live keys starting with ``prefix`` and their entries, sorted by key."""
+        return dict(await self._backend.state_items(self.name, _prefix(prefix)))
+
+    async def history(self, key: str, limit: int = 20) -> list[Entry]:
+        """The last ``limit`` versions, newest first, with who wrote them and when."""
+        key = _validate.name(key, "key")
+        return await self._backend.state_history(self.name, key, _validate.count(limit, "limit"))
+
+    def __repr__(self) -> str:
+        return f"<StateMap {self.name!r}>"
+
+
+def _version(expected: int | None) -> int | None:
+    if expected is None:
+        return None
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+        raise TypeError(f"expected_version must be an int >= 0 or None, got {expected!r}")
+    return expected
+
+
+def _fence(lease: AsyncLease | None) -> tuple[str, int] | None:
+    if lease is None:
+        return None
+    if not isinstance(lease, AsyncLease):
+        raise TypeError(f"fence must be a Lease from lock().acquire(), not {type(lease).__name__}")
+    return lease.fence
+
+
+def _prefix(prefix: str) -> str:
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a str, not {type(prefix).__name__}")
+    return prefix

@@ -1,0 +1,58 @@
+"""``connect()`` and ``connect_async()``: a URL in, a coordinator out."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from accord import _validate
+from accord._async.coordinator import AsyncCoordinator
+from accord._sync.coordinator import Coordinator
+from accord.backends import open_async_backend, open_backend, redact, resolve_url
+from accord.errors import ConfigError
+
+
+def default_agent() -> str:
+    """``<hostname>:<pid>``, the agent name when none is given."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _options(namespace: str, agent: str | None, max_payload: int) -> tuple[str, str, int]:
+    _validate.name(namespace, "namespace")
+    agent = _validate.name(agent if agent is not None else default_agent(), "agent")
+    if isinstance(max_payload, bool) or not isinstance(max_payload, int) or max_payload < 1:
+        raise ConfigError(f"max_payload must be a whole number of bytes >= 1, got {max_payload!r}")
+    return namespace, agent, max_payload
+
+
+def connect(
+    url: str | None = None,
+    *,
+    namespace: str = "default",
+    agent: str | None = None,
+    max_payload: int = _validate.DEFAULT_MAX_PAYLOAD,
+) -> Coordinator:
+    """A coordinator on ``url``, else ``ACCORD_URL``, else ``sqlite:///.accord/accord.db``.
+
+    ``namespace`` isolates everything; ``agent`` is the name people see (default
+    ``<hostname>:<pid>``); ``max_payload`` caps a stored value in bytes (1 MiB).
+    Raises ConfigError for an unknown scheme or a bad URL.
+    """
+    namespace, agent, max_payload = _options(namespace, agent, max_payload)
+    url = resolve_url(url)
+    backend = open_backend(url, namespace)
+    return Coordinator(backend, agent=agent, url=redact(url), max_payload=max_payload)
+
+
+def connect_async(
+    url: str | None = None,
+    *,
+    namespace: str = "default",
+    agent: str | None = None,
+    max_payload: int = _validate.DEFAULT_MAX_PAYLOAD,
+) -> AsyncCoordinator:
+    """The asyncio twin of :func:`connect`: same arguments, awaitable methods."""
+    namespace, agent, max_payload = _options(namespace, agent, max_payload)
+    url = resolve_url(url)
+    backend = open_async_backend(url, namespace)
+    return AsyncCoordinator(backend, agent=agent, url=redact(url), max_payload=max_payload)

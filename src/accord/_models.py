@@ -1,0 +1,130 @@
+"""Frozen value objects shared by the primitives, the backends and the surfaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One version of a key in a state map.
+
+    ``version`` starts at 1 and grows by exactly one with every write (a delete too,
+    so a re-created key never repeats an old version). ``updated_at`` is Unix time.
+    ``deleted`` is True only for the delete versions listed by ``history()``.
+    """
+
+    value: Any
+    version: int
+    updated_by: str
+    updated_at: float
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class HolderInfo:
+    """A current holder of a lock or semaphore permit."""
+
+    agent: str
+    owner: str
+    token: int
+    expires_in: float
+
+
+@dataclass(frozen=True)
+class LeaseStatistics:
+    """A snapshot of a lock or semaphore, cheap on every backend.
+
+    ``holders`` are the current (unexpired) leases, ``waiters`` the agents queued in
+    the order they will be served, ``last_token`` the newest fencing token issued.
+    """
+
+    name: str
+    kind: str
+    limit: int
+    holders: tuple[HolderInfo, ...]
+    waiters: tuple[str, ...]
+    last_token: int
+
+    @property
+    def locked(self) -> bool:
+        """True when no more holders can enter."""
+        return len(self.holders) >= self.limit
+
+    @property
+    def holder(self) -> str | None:
+        """The agent of the first holder, or None when free."""
+        return self.holders[0].agent if self.holders else None
+
+    @property
+    def token(self) -> int | None:
+        """The fencing token of the first holder, or None when free."""
+        return self.holders[0].token if self.holders else None
+
+    @property
+    def expires_in(self) -> float | None:
+        """Seconds left on the first holder's lease, or None when free."""
+        return self.holders[0].expires_in if self.holders else None
+
+
+@dataclass(frozen=True)
+class RateLimitStatistics:
+    """A snapshot of a rate limit: ``wait`` is how long a call of cost 1 would wait now."""
+
+    name: str
+    rate: float
+    per: float
+    burst: int
+    wait: float
+
+
+# --- results of the backend seam -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Granted:
+    """The lease is yours: ``token`` is its fencing token, valid for ``ttl`` seconds."""
+
+    token: int
+    ttl: float
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Not granted; queued when asked to wait.
+
+    ``retry_in`` is when the earliest current lease expires (the latest a waiter
+    should sleep before asking again), ``holder`` the first holder's agent.
+    """
+
+    holder: str | None
+    retry_in: float
+
+
+@dataclass(frozen=True)
+class Deadlocked:
+    """Waiting would close a cycle: each step is (agent, lease key it waits for)."""
+
+    cycle: tuple[tuple[str, str], ...]
+
+
+AcquireResult = Granted | Waiting | Deadlocked
+
+
+@dataclass(frozen=True)
+class LeaseRequest:
+    """What a caller asks of ``acquire`` on the seam.
+
+    ``holder`` identifies this lease (the owner for a lock, a fresh id for a permit),
+    ``waiter`` the mailbox to signal on hand-off, ``limit`` the number of concurrent
+    holders (1 for a lock), ``wait`` whether to join the FIFO queue when refused.
+    """
+
+    key: str
+    holder: str
+    agent: str
+    waiter: str
+    ttl: float
+    limit: int
+    wait: bool

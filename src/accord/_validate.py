@@ -1,0 +1,95 @@
+"""Checks on everything a caller hands to accord, done before anything is written."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from accord.errors import ConfigError, InvalidName, PayloadTooLarge
+
+MAX_NAME = 512
+DEFAULT_MAX_PAYLOAD = 1024 * 1024
+
+
+def name(value: object, what: str = "name") -> str:
+    """Return ``value`` if it is a usable name, else raise InvalidName."""
+    if not isinstance(value, str):
+        raise InvalidName(repr(value), f"{what} must be a str, not {type(value).__name__}")
+    if not value:
+        raise InvalidName(value, f"{what} is empty")
+    if len(value) > MAX_NAME:
+        raise InvalidName(value, f"{what} has {len(value)} characters, over {MAX_NAME}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidName(value, f"{what} contains a control character")
+    return value
+
+
+def _offending(value: Any) -> str:
+    """Name the first type inside ``value`` that JSON cannot carry."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"{type(k).__name__} (as a dict key)"
+            found = _offending(v)
+            if found:
+                return found
+        return ""
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            found = _offending(v)
+            if found:
+                return found
+        return ""
+    if value is None or isinstance(value, (str, bool, int)):
+        return ""
+    if isinstance(value, float):
+        return "" if math.isfinite(value) else f"float {value!r}"
+    return type(value).__name__
+
+
+def encode(value: Any, limit: int) -> str:
+    """JSON-encode ``value``; TypeError if it is not JSON data, PayloadTooLarge if big."""
+    bad = _offending(value)
+    if bad:
+        raise TypeError(
+            f"value is not JSON data: it contains {bad}; convert it to dict, list, str, "
+            "int, float, bool or None first"
+        )
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    size = len(text.encode())
+    if size > limit:
+        raise PayloadTooLarge(size, limit)
+    return text
+
+
+def decode(text: str) -> Any:
+    """The inverse of :func:`encode`."""
+    return json.loads(text)
+
+
+def positive(value: float, what: str) -> float:
+    """Return ``value`` as a float if it is a finite number above zero."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{what} must be a number of seconds, not {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{what} must be a finite number above 0, got {value!r}")
+    return float(value)
+
+
+def timeout(value: float | None, what: str = "timeout") -> float | None:
+    """None (wait for ever) or a finite number >= 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{what} must be None or seconds, not {type(value).__name__}")
+    if math.isnan(value) or value < 0:
+        raise ConfigError(f"{what} must be None or >= 0 seconds, got {value!r}")
+    return float(value)
+
+
+def count(value: int, what: str) -> int:
+    """A whole number >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{what} must be a whole number >= 1, got {value!r}")
+    return value

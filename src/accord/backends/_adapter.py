@@ -1,0 +1,101 @@
+"""The async twin of a :class:`RecordBackend`, written once for memory and SQLite.
+
+Memory operations are short critical sections and run on the loop; SQLite ones may
+wait for another process's transaction, so they run in a worker thread. Waiting for a
+hand-off never blocks the loop: the mailbox factory gives an awaitable mailbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
+from accord.backends._async.protocol import AsyncMailbox
+from accord.backends._records import RecordBackend
+
+T = TypeVar("T")
+
+
+class AsyncRecordBackend:
+    """Runs each operation of ``sync`` inline or in a thread (``offload``)."""
+
+    def __init__(
+        self,
+        sync: RecordBackend,
+        mailbox: Callable[[], Awaitable[AsyncMailbox]],
+        offload: bool,
+    ) -> None:
+        self.sync = sync
+        self.name = sync.name
+        self.namespace = sync.namespace
+        self._mailbox = mailbox
+        self._offload = offload
+
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self._offload:
+            return await asyncio.get_running_loop().run_in_executor(
+                None, functools.partial(fn, *args, **kwargs)
+            )
+        return fn(*args, **kwargs)
+
+    async def open_mailbox(self) -> AsyncMailbox:
+        return await self._mailbox()
+
+    async def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
+        return await self._call(self.sync.acquire, req, detect_deadlock=detect_deadlock)
+
+    async def release(self, key: str, holder: str, token: int) -> bool:
+        return await self._call(self.sync.release, key, holder, token)
+
+    async def extend(self, key: str, holder: str, token: int, ttl: float) -> bool:
+        return await self._call(self.sync.extend, key, holder, token, ttl)
+
+    async def abandon(self, key: str, waiter: str, holder: str) -> None:
+        await self._call(self.sync.abandon, key, waiter, holder)
+
+    async def lease_statistics(self, key: str) -> LeaseStatistics:
+        return await self._call(self.sync.lease_statistics, key)
+
+    async def list_leases(self, prefix: str) -> list[LeaseStatistics]:
+        return await self._call(self.sync.list_leases, prefix)
+
+    async def state_get(self, map_name: str, key: str) -> Entry | None:
+        return await self._call(self.sync.state_get, map_name, key)
+
+    async def state_set(
+        self,
+        map_name: str,
+        key: str,
+        value: str,
+        agent: str,
+        expected_version: int | None,
+        fence: tuple[str, int] | None,
+    ) -> Entry:
+        return await self._call(
+            self.sync.state_set, map_name, key, value, agent, expected_version, fence
+        )
+
+    async def state_incr(self, map_name: str, key: str, delta: int | float, agent: str) -> Entry:
+        return await self._call(self.sync.state_incr, map_name, key, delta, agent)
+
+    async def state_delete(
+        self, map_name: str, key: str, agent: str, expected_version: int | None
+    ) -> bool:
+        return await self._call(self.sync.state_delete, map_name, key, agent, expected_version)
+
+    async def state_items(self, map_name: str, prefix: str) -> list[tuple[str, Entry]]:
+        return await self._call(self.sync.state_items, map_name, prefix)
+
+    async def state_history(self, map_name: str, key: str, limit: int) -> list[Entry]:
+        return await self._call(self.sync.state_history, map_name, key, limit)
+
+    async def rate_acquire(
+        self, key: str, interval: float, burst: int, cost: int, consume: bool
+    ) -> float:
+        return await self._call(self.sync.rate_acquire, key, interval, burst, cost, consume)
+
+    async def aclose(self) -> None:
+        await self._call(self.sync.close)

@@ -1,0 +1,297 @@
+"""The correctness rules of the memory and SQLite backends, free of I/O.
+
+Both backends load a record, call one function here and store the result inside one
+critical section (a mutex in memory, one ``BEGIN IMMEDIATE`` transaction in SQLite).
+The Redis backend implements the same rules in its Lua scripts; the conformance
+suite holds all three to the same behaviour.
+
+Leases (locks are leases with ``limit=1``, semaphores with ``limit=n``):
+
+* an expired holder or waiter is dropped by the first operation that sees it;
+* free slots go to the queue in FIFO order (``promote``), so a releaser that comes
+  straight back queues behind the waiters instead of barging in;
+* a promoted waiter is told through its mailbox (``Signal``), so hand-off is pushed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from accord._models import (
+    AcquireResult,
+    Deadlocked,
+    Entry,
+    Granted,
+    HolderInfo,
+    LeaseRequest,
+    LeaseStatistics,
+    Waiting,
+)
+
+HISTORY_KEEP = 100
+MAX_CYCLE = 64
+
+
+@dataclass
+class Holder:
+    agent: str
+    token: int
+    ttl: float
+    expires_at: float
+
+
+@dataclass
+class QueuedWaiter:
+    waiter: str
+    holder: str
+    agent: str
+    ttl: float
+    expires_at: float
+
+
+@dataclass
+class LeaseRecord:
+    """Everything stored for one lease key."""
+
+    limit: int = 1
+    token: int = 0
+    holders: dict[str, Holder] = field(default_factory=dict)
+    queue: list[QueuedWaiter] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "limit": self.limit,
+            "token": self.token,
+            "holders": {k: [h.agent, h.token, h.ttl, h.expires_at] for k, h in self.holders.items()},
+            "queue": [[w.waiter, w.holder, w.agent, w.ttl, w.expires_at] for w in self.queue],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LeaseRecord:
+        return cls(
+            limit=data["limit"],
+            token=data["token"],
+            holders={k: Holder(*v) for k, v in data["holders"].items()},
+            queue=[QueuedWaiter(*w) for w in data["queue"]],
+        )
+
+
+Signal = tuple[str, str]
+"""(waiter id, message) to post to a mailbox once the change is committed."""
+
+
+def _purge(rec: LeaseRecord, now: float) -> None:
+    for key in [k for k, h in rec.holders.items() if h.expires_at <= now]:
+        del rec.holders[key]
+    rec.queue = [w for w in rec.queue if w.expires_at > now]
+
+
+def _grant(rec: LeaseRecord, holder: str, agent: str, ttl: float, now: float) -> int:
+    rec.token += 1
+    rec.holders[holder] = Holder(agent, rec.token, ttl, now + ttl)
+    return rec.token
+
+
+def _promote(rec: LeaseRecord, now: float) -> list[Signal]:
+    """Hand free slots to the head of the queue; return whom to wake."""
+    signals: list[Signal] = []
+    while rec.queue and len(rec.holders) < rec.limit:
+        w = rec.queue.pop(0)
+        token = _grant(rec, w.holder, w.agent, w.ttl, now)
+        signals.append((w.waiter, str(token)))
+    return signals
+
+
+def settle(rec: LeaseRecord, now: float) -> list[Signal]:
+    """Drop what expired and promote waiters into free slots."""
+    _purge(rec, now)
+    return _promote(rec, now)
+
+
+def _retry_in(rec: LeaseRecord, now: float) -> float:
+    if not rec.holders:
+        return 0.0
+    return max(0.0, min(h.expires_at for h in rec.holders.values()) - now)
+
+
+def _first_agent(rec: LeaseRecord) -> str | None:
+    return next(iter(rec.holders.values())).agent if rec.holders else None
+
+
+def acquire(rec: LeaseRecord, req: LeaseRequest, now: float) -> tuple[AcquireResult, list[Signal]]:
+    """Grant, queue or refuse ``req``. Call :func:`find_cycle` first for locks."""
+    rec.limit = req.limit
+    signals = settle(rec, now)
+    mine = rec.holders.get(req.holder)
+    if mine is not None:  # granted by a hand-off the caller has not heard of yet
+        return Granted(mine.token, mine.expires_at - now), signals
+    if len(rec.holders) < rec.limit and not rec.queue:
+        return Granted(_grant(rec, req.holder, req.agent, req.ttl, now), req.ttl), signals
+    if req.wait:
+        for w in rec.queue:
+            if w.waiter == req.waiter:
+                w.expires_at = now + req.ttl
+                break
+        else:
+            rec.queue.append(QueuedWaiter(req.waiter, req.holder, req.agent, req.ttl, now + req.ttl))
+    return Waiting(_first_agent(rec), _retry_in(rec, now)), signals
+
+
+def release(rec: LeaseRecord, holder: str, token: int, now: float) -> list[Signal] | None:
+    """Free ``holder``'s slot; None when it does not hold ``token`` (LeaseLost)."""
+    _purge(rec, now)
+    mine = rec.holders.get(holder)
+    if mine is None or mine.token != token:
+        return None
+    del rec.holders[holder]
+    return _promote(rec, now)
+
+
+def extend(rec: LeaseRecord, holder: str, token: int, ttl: float, now: float) -> bool:
+    """Push the expiry of a live lease to ``now + ttl``; False when it is lost."""
+    _purge(rec, now)
+    mine = rec.holders.get(holder)
+    if mine is None or mine.token != token:
+        return False
+    mine.ttl = ttl
+    mine.expires_at = now + ttl
+    return True
+
+
+def abandon(rec: LeaseRecord, waiter: str, holder: str, now: float) -> list[Signal]:
+    """A waiter gives up: leave the queue, and pass on a slot handed to it meanwhile."""
+    rec.queue = [w for w in rec.queue if w.waiter != waiter]
+    rec.holders.pop(holder, None)
+    return settle(rec, now)
+
+
+def statistics(rec: LeaseRecord, name: str, kind: str, now: float) -> LeaseStatistics:
+    live = sorted(
+        (h for h in rec.holders.items() if h[1].expires_at > now), key=lambda h: h[1].token
+    )
+    return LeaseStatistics(
+        name=name,
+        kind=kind,
+        limit=rec.limit,
+        holders=tuple(HolderInfo(h.agent, k, h.token, h.expires_at - now) for k, h in live),
+        waiters=tuple(w.agent for w in rec.queue if w.expires_at > now),
+        last_token=rec.token,
+    )
+
+
+def find_cycle(
+    key: str,
+    me: str,
+    my_agent: str,
+    holder_of: Callable[[str], tuple[str, str] | None],
+    waiting_on: Callable[[str], str | None],
+) -> Deadlocked | None:
+    """Follow holder -> the key it waits for -> its holder ... back to ``me``.
+
+    ``holder_of(key)`` gives (holder id, agent) of a held lock, ``waiting_on(holder)``
+    the key a holder is queued for. Only single-holder locks take part.
+    """
+    steps = [(my_agent, key)]
+    for _ in range(MAX_CYCLE):
+        found = holder_of(key)
+        if found is None:
+            return None
+        holder, agent = found
+        if holder == me:
+            return Deadlocked(tuple(steps))
+        nxt = waiting_on(holder)
+        if nxt is None:
+            return None
+        steps.append((agent, nxt))
+        key = nxt
+    return None
+
+
+# --- state ------------------------------------------------------------------------
+
+
+@dataclass
+class Stored:
+    """One stored version: ``value`` is JSON text, or None for a delete (a tombstone)."""
+
+    value: str | None
+    version: int
+    updated_by: str
+    updated_at: float
+    fence_name: str | None = None
+    fence_token: int = 0
+
+    def entry(self) -> Entry | None:
+        """The live entry, or None for a tombstone."""
+        return None if self.value is None else self.version_entry()
+
+    def version_entry(self) -> Entry:
+        """This version as history shows it (a delete has ``deleted=True``)."""
+        value = None if self.value is None else json.loads(self.value)
+        return Entry(value, self.version, self.updated_by, self.updated_at, self.value is None)
+
+
+class Refused(Exception):
+    """A write check failed: ``kind`` is 'version' or 'fence' (or 'type' for incr)."""
+
+    def __init__(self, kind: str, detail: int = 0) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.detail = detail
+
+
+def check(cur: Stored | None, expected_version: int | None, fence: tuple[str, int] | None) -> None:
+    live = cur is not None and cur.value is not None
+    if expected_version is not None:
+        have = cur.version if (cur is not None and live) else 0
+        if have != expected_version:
+            raise Refused("version")
+    if fence is not None and cur is not None and cur.fence_name == fence[0]:
+        if fence[1] < cur.fence_token:
+            raise Refused("fence", cur.fence_token)
+
+
+def write(
+    cur: Stored | None,
+    value: str | None,
+    agent: str,
+    now: float,
+    expected_version: int | None = None,
+    fence: tuple[str, int] | None = None,
+) -> Stored:
+    """The next version of a key after a set (``value``) or a delete (None)."""
+    check(cur, expected_version, fence)
+    new = Stored(value, (cur.version if cur else 0) + 1, agent, now)
+    if cur is not None:
+        new.fence_name, new.fence_token = cur.fence_name, cur.fence_token
+    if fence is not None:
+        new.fence_name, new.fence_token = fence
+    return new
+
+
+def incremented(cur: Stored | None, delta: int | float) -> str:
+    """The JSON text of ``cur + delta``; Refused('type') if ``cur`` is not a number."""
+    base: Any = 0 if cur is None or cur.value is None else json.loads(cur.value)
+    if isinstance(base, bool) or not isinstance(base, (int, float)):
+        raise Refused("type")
+    return json.dumps(base + delta)
+
+
+# --- rate limits (GCRA) ---------------------------------------------------------
+
+
+def gcra(tat: float, now: float, interval: float, burst: int, cost: int) -> tuple[float, float]:
+    """Return (new theoretical arrival time, seconds to wait); wait 0 means admitted.
+
+    ``interval`` is ``per / rate``; ``burst`` calls may pass at once, then one per
+    interval. When the wait is above 0 nothing is consumed (``tat`` is returned as is).
+    """
+    start = max(tat, now)
+    new_tat = start + cost * interval
+    wait = new_tat - burst * interval - now
+    if wait > 1e-9:
+        return tat, wait
+    return new_tat, 0.0

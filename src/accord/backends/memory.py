@@ -1,0 +1,174 @@
+"""``memory://[name]``: one process, every thread and event loop in it.
+
+Stores with the same name are shared within the process, so a sync and an async
+coordinator on ``memory://`` see the same locks. A hand-off wakes the waiter
+directly: a thread through a queue, a task through its event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from accord.backends._core import HISTORY_KEEP, LeaseRecord, Signal, Stored
+from accord.backends._adapter import AsyncRecordBackend
+from accord.backends._records import RecordBackend
+
+Deliver = Callable[[str], None]
+
+
+@dataclass
+class _Space:
+    leases: dict[str, LeaseRecord] = field(default_factory=dict)
+    waits: dict[str, tuple[str, float]] = field(default_factory=dict)
+    state: dict[tuple[str, str], list[Stored]] = field(default_factory=dict)
+    rates: dict[str, float] = field(default_factory=dict)
+
+
+class MemoryStore:
+    """The shared data of one ``memory://name`` store."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.spaces: dict[str, _Space] = {}
+        self.mailboxes: dict[str, Deliver] = {}
+        self.ids = itertools.count(1)
+
+    def space(self, namespace: str) -> _Space:
+        with self.lock:
+            return self.spaces.setdefault(namespace, _Space())
+
+
+_stores: dict[str, MemoryStore] = {}
+_stores_lock = threading.Lock()
+
+
+def shared_store(name: str) -> MemoryStore:
+    """The process-wide store called ``name`` (created on first use)."""
+    with _stores_lock:
+        return _stores.setdefault(name, MemoryStore())
+
+
+class MemoryBackend(RecordBackend):
+    """The sync memory backend."""
+
+    def __init__(self, store: MemoryStore, namespace: str) -> None:
+        self.name = "memory"
+        self.namespace = namespace
+        self._store = store
+        self._space = store.space(namespace)
+
+    def _transaction(self) -> AbstractContextManager[None]:
+        return self._store.lock  # type: ignore[return-value]
+
+    def _now(self) -> float:
+        return time.monotonic()
+
+    def _wall(self) -> float:
+        return time.time()
+
+    def _load_lease(self, key: str) -> LeaseRecord | None:
+        return self._space.leases.get(key)
+
+    def _save_lease(self, key: str, rec: LeaseRecord) -> None:
+        self._space.leases[key] = rec
+
+    def _lease_keys(self, prefix: str) -> Iterator[str]:
+        return iter([k for k in self._space.leases if k.startswith(prefix)])
+
+    def _waiting_on(self, holder: str) -> tuple[str, float] | None:
+        return self._space.waits.get(holder)
+
+    def _set_waiting(self, holder: str, key: str | None, expires_at: float) -> None:
+        if key is None:
+            self._space.waits.pop(holder, None)
+        else:
+            self._space.waits[holder] = (key, expires_at)
+
+    def _load_versions(self, map_name: str, key: str) -> list[Stored]:
+        return self._space.state.get((map_name, key), [])
+
+    def _append_version(self, map_name: str, key: str, version: Stored) -> None:
+        versions = self._space.state.setdefault((map_name, key), [])
+        versions.append(version)
+        del versions[:-HISTORY_KEEP]
+
+    def _live_items(self, map_name: str, prefix: str) -> list[tuple[str, Stored]]:
+        return [
+            (k, v[-1])
+            for (m, k), v in self._space.state.items()
+            if m == map_name and k.startswith(prefix) and v[-1].value is not None
+        ]
+
+    def _load_tat(self, key: str) -> float:
+        return self._space.rates.get(key, 0.0)
+
+    def _save_tat(self, key: str, tat: float) -> None:
+        self._space.rates[key] = tat
+
+    def _post(self, signals: list[Signal]) -> None:
+        for waiter, message in signals:
+            deliver = self._store.mailboxes.get(waiter)
+            if deliver is not None:
+                deliver(message)
+
+    def open_mailbox(self) -> ThreadMailbox:
+        return ThreadMailbox(self._store)
+
+
+class ThreadMailbox:
+    """A mailbox a thread blocks on."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.id = f"m{next(store.ids)}"
+        self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        store.mailboxes[self.id] = self._queue.put
+
+    def wait(self, timeout: float) -> str | None:
+        try:
+            return self._queue.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        self._store.mailboxes.pop(self.id, None)
+
+
+class TaskMailbox:
+    """A mailbox an asyncio task awaits; posts may come from any thread."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.id = f"m{next(store.ids)}"
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        store.mailboxes[self.id] = self._deliver
+
+    def _deliver(self, message: str) -> None:
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, message)
+
+    async def wait(self, timeout: float) -> str | None:
+        try:
+            return await asyncio.wait_for(self._queue.get(), max(timeout, 0.0))
+        except asyncio.TimeoutError:
+            return None
+
+    async def aclose(self) -> None:
+        self._store.mailboxes.pop(self.id, None)
+
+
+def async_memory_backend(name: str, namespace: str) -> AsyncRecordBackend:
+    """The asyncio twin of :class:`MemoryBackend` over the shared store ``name``."""
+    store = shared_store(name)
+
+    async def mailbox() -> TaskMailbox:
+        return TaskMailbox(store)
+
+    return AsyncRecordBackend(MemoryBackend(store, namespace), mailbox, offload=False)

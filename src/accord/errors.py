@@ -1,0 +1,166 @@
+"""Every error accord raises, in one tree.
+
+```
+AccordError
+├── ConfigError            a bad URL, option or environment value
+├── InvalidName            an empty, too long or control-character name
+├── PayloadTooLarge        a value over the coordinator's ``max_payload``
+├── BackendUnavailable     the store cannot be reached (never a silent fallback)
+├── LockTimeout            a lock, semaphore or rate limit was not granted in time
+├── DeadlockError          waiting would close a cycle of owners waiting on each other
+├── LeaseLost              a lease expired and may have been taken by someone else
+├── VersionConflict        compare-and-set saw another version
+└── StaleFence             a newer fencing token already wrote this key
+```
+
+A value that is not JSON data raises the built-in ``TypeError``. Each error carries
+the context a caller needs (``.name``, ``.holder``, ``.current`` ...) and a message
+that says what happened and what to do about it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accord._models import Entry
+
+__all__ = [
+    "AccordError",
+    "BackendUnavailable",
+    "ConfigError",
+    "DeadlockError",
+    "InvalidName",
+    "LeaseLost",
+    "LockTimeout",
+    "PayloadTooLarge",
+    "StaleFence",
+    "VersionConflict",
+]
+
+
+class AccordError(Exception):
+    """Base class of every accord error."""
+
+
+class ConfigError(AccordError):
+    """A URL, option or environment value is not usable."""
+
+
+class InvalidName(AccordError, ValueError):
+    """A lock, map, key or namespace name is not acceptable."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        super().__init__(
+            f"invalid name {shown!r}: {reason}; use 1-512 printable characters"
+        )
+
+
+class PayloadTooLarge(AccordError, ValueError):
+    """A value is larger than the coordinator's ``max_payload``."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"payload of {size} bytes exceeds the limit of {limit} bytes; store a "
+            "reference (a path or an id) instead, or raise max_payload on connect()"
+        )
+
+
+class BackendUnavailable(AccordError):
+    """The store did not answer; accord never falls back to another store."""
+
+    def __init__(self, backend: str, detail: str) -> None:
+        self.backend = backend
+        super().__init__(
+            f"{backend} store is unavailable ({detail}); nothing was changed by accord, "
+            "retry once the store is back"
+        )
+
+
+class LockTimeout(AccordError, TimeoutError):
+    """A lock, semaphore permit or rate-limit slot was not granted in time."""
+
+    def __init__(
+        self,
+        name: str,
+        waited: float,
+        holder: str | None = None,
+        expires_in: float | None = None,
+        kind: str = "lock",
+    ) -> None:
+        self.name = name
+        self.holder = holder
+        self.waited = waited
+        self.expires_in = expires_in
+        held = ""
+        if holder is not None:
+            held = f" is held by {holder}"
+            if expires_in is not None:
+                held += f" for {expires_in:.1f} s more"
+        super().__init__(
+            f"{kind} {name!r}{held}; gave up after {waited:.1f} s. Raise timeout=, "
+            "or check the holder with `accord locks`"
+        )
+
+
+class DeadlockError(AccordError):
+    """Waiting would close a cycle; this waiter was refused so the others proceed."""
+
+    def __init__(self, name: str, cycle: list[str]) -> None:
+        self.name = name
+        self.cycle = cycle
+        super().__init__(
+            f"deadlock while waiting for {name!r}: {' -> '.join(cycle)}; this waiter "
+            "was refused so the others can proceed. Release what you hold and retry, "
+            "or take several locks at once with coord.locks([...])"
+        )
+
+
+class LeaseLost(AccordError):
+    """The lease expired or was never held, so exclusivity is not guaranteed."""
+
+    def __init__(self, name: str, token: int, holder: str | None = None) -> None:
+        self.name = name
+        self.token = token
+        self.holder = holder
+        now = f"; it is now held by {holder}" if holder else ""
+        super().__init__(
+            f"lease {token} on {name!r} was lost (expired or released){now}. Work done "
+            "since may have overlapped another holder; use a longer ttl, extend() or "
+            "auto_renew=True"
+        )
+
+
+class VersionConflict(AccordError):
+    """A compare-and-set saw another version; ``.current`` is what is stored now."""
+
+    def __init__(self, name: str, key: str, expected: int, current: Entry | None) -> None:
+        self.name = name
+        self.key = key
+        self.expected_version = expected
+        self.current = current
+        found = current.version if current is not None else "absent"
+        super().__init__(
+            f"{name}[{key!r}] expected version {expected} but found {found}; re-read "
+            "and retry, or use update() which retries for you"
+        )
+
+
+class StaleFence(AccordError):
+    """A write fenced by an old lease arrived after a newer lease wrote the key."""
+
+    def __init__(self, name: str, key: str, token: int, newest: int) -> None:
+        self.name = name
+        self.key = key
+        self.token = token
+        self.newest = newest
+        super().__init__(
+            f"{name}[{key!r}] refused fencing token {token}: token {newest} already "
+            "wrote it, so your lease expired and another holder took over. Re-acquire "
+            "the lock and re-read before writing"
+        )
+
