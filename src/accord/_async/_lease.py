@@ -47,7 +47,7 @@ async def wait_for_grant(
             if isinstance(result, Granted):
                 return result
             if isinstance(result, Deadlocked):
-                raise DeadlockError(name, [f"{agent} waits for {key!r}" for agent, key in result.cycle])
+                raise DeadlockError(name, [_step(agent, key) for agent, key in result.cycle])
             waited = time.monotonic() - start
             remaining = float("inf") if timeout is None else timeout - waited
             if remaining <= 0:
@@ -61,6 +61,10 @@ async def wait_for_grant(
         raise
     finally:
         await mailbox.aclose()
+
+
+def _step(agent: str, key: str) -> str:
+    return f"{agent} waits for {key.partition('/')[2]!r}"
 
 
 def _timed_out(result: object, kind: str, name: str, waited: float) -> LockTimeout:
@@ -114,7 +118,10 @@ class AsyncLease:
     async def extend(self, ttl: float | None = None) -> None:
         """Make the lease last ``ttl`` (default: its ttl) seconds from now, or LeaseLost."""
         ttl = self.ttl if ttl is None else ttl
-        if self.released or not await self._backend.extend(self._key, self._holder, self.token, ttl):
+        ok = not self.released and await self._backend.extend(
+            self._key, self._holder, self.token, ttl
+        )
+        if not ok:
             raise LeaseLost(self.name, self.token)
         self.ttl = ttl
         self._deadline = time.monotonic() + ttl

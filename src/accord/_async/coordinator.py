@@ -57,7 +57,8 @@ class AsyncCoordinator:
         """Several locks acquired in one global order (their sorted names)."""
         if isinstance(names, str):
             raise TypeError("locks() takes a list of names; use lock() for one")
-        return AsyncMultiLock([self.lock(n, ttl=ttl, timeout=timeout) for n in dict.fromkeys(names)])
+        unique = dict.fromkeys(names)
+        return AsyncMultiLock([self.lock(n, ttl=ttl, timeout=timeout) for n in unique])
 
     def semaphore(
         self, name: str, *, limit: int, ttl: float = 30.0, timeout: float | None = None

@@ -71,8 +71,13 @@ class AsyncLock:
             self._coord._backend, req, timeout, kind="lock", name=self.name
         )
         lease = AsyncLease(self._coord._backend, self._key, owner, self._coord.agent, granted)
-        self._coord._held[(self._key, owner)] = lease
-        lease._on_release = lambda: self._coord._held.pop((self._key, owner), None)
+        held_key = (self._key, owner)
+        self._coord._held[held_key] = lease
+
+        def forget() -> None:
+            self._coord._held.pop(held_key, None)
+
+        lease._on_release = forget
         if self.auto_renew:
             lease.renew_in_background()
         return lease

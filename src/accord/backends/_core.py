@@ -65,7 +65,9 @@ class LeaseRecord:
         return {
             "limit": self.limit,
             "token": self.token,
-            "holders": {k: [h.agent, h.token, h.ttl, h.expires_at] for k, h in self.holders.items()},
+            "holders": {
+                k: [h.agent, h.token, h.ttl, h.expires_at] for k, h in self.holders.items()
+            },
             "queue": [[w.waiter, w.holder, w.agent, w.ttl, w.expires_at] for w in self.queue],
         }
 
@@ -121,7 +123,9 @@ def _first_agent(rec: LeaseRecord) -> str | None:
     return next(iter(rec.holders.values())).agent if rec.holders else None
 
 
-def acquire(rec: LeaseRecord, req: LeaseRequest, now: float) -> tuple[AcquireResult, list[Signal]]:
+def acquire(
+    rec: LeaseRecord, req: LeaseRequest, now: float
+) -> tuple[AcquireResult, list[Signal]]:
     """Grant, queue or refuse ``req``. Call :func:`find_cycle` first for locks."""
     rec.limit = req.limit
     signals = settle(rec, now)
@@ -136,7 +140,8 @@ def acquire(rec: LeaseRecord, req: LeaseRequest, now: float) -> tuple[AcquireRes
                 w.expires_at = now + req.ttl
                 break
         else:
-            rec.queue.append(QueuedWaiter(req.waiter, req.holder, req.agent, req.ttl, now + req.ttl))
+            waiter = QueuedWaiter(req.waiter, req.holder, req.agent, req.ttl, now + req.ttl)
+            rec.queue.append(waiter)
     return Waiting(_first_agent(rec), _retry_in(rec, now)), signals
 
 
@@ -249,9 +254,9 @@ def check(cur: Stored | None, expected_version: int | None, fence: tuple[str, in
         have = cur.version if (cur is not None and live) else 0
         if have != expected_version:
             raise Refused("version")
-    if fence is not None and cur is not None and cur.fence_name == fence[0]:
-        if fence[1] < cur.fence_token:
-            raise Refused("fence", cur.fence_token)
+    stale = cur is not None and fence is not None and cur.fence_name == fence[0]
+    if stale and cur is not None and fence is not None and fence[1] < cur.fence_token:
+        raise Refused("fence", cur.fence_token)
 
 
 def write(

@@ -16,7 +16,6 @@ from accord._models import (
     AcquireResult,
     Deadlocked,
     Entry,
-    Granted,
     LeaseRequest,
     LeaseStatistics,
     Waiting,
@@ -247,7 +246,9 @@ class RecordBackend(abc.ABC):
         return [v.version_entry() for v in reversed(versions[-limit:])] if limit > 0 else []
 
     # rate limits --------------------------------------------------------------------
-    def rate_acquire(self, key: str, interval: float, burst: int, cost: int, consume: bool) -> float:
+    def rate_acquire(
+        self, key: str, interval: float, burst: int, cost: int, consume: bool
+    ) -> float:
         with self._transaction():
             tat = self._load_tat(key)
             new_tat, wait = _core.gcra(tat, self._now(), interval, burst, cost)
@@ -255,5 +256,6 @@ class RecordBackend(abc.ABC):
                 self._save_tat(key, new_tat)
         return wait
 
+    @abc.abstractmethod
     def close(self) -> None:
-        """Nothing to release by default."""
+        """Release files and connections."""

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from accord.backends._core import HISTORY_KEEP, LeaseRecord, Signal, Stored
 from accord.backends._adapter import AsyncRecordBackend
+from accord.backends._core import HISTORY_KEEP, LeaseRecord, Signal, Stored
 from accord.backends._records import RecordBackend
 
 Deliver = Callable[[str], None]
@@ -120,6 +120,9 @@ class MemoryBackend(RecordBackend):
 
     def open_mailbox(self) -> ThreadMailbox:
         return ThreadMailbox(self._store)
+
+    def close(self) -> None:
+        """Nothing to release: the data lives as long as the process."""
 
 
 class ThreadMailbox:
