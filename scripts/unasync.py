@@ -22,6 +22,9 @@ PAIRS = {
     "_async/ratelimit.py": "_sync/ratelimit.py",
     "_async/state.py": "_sync/state.py",
     "_async/coordinator.py": "_sync/coordinator.py",
+    "_async/events.py": "_sync/events.py",
+    "_async/agents.py": "_sync/agents.py",
+    "_async/barrier.py": "_sync/barrier.py",
     "backends/_async/protocol.py": "backends/_sync/protocol.py",
     "backends/redis/_async.py": "backends/redis/_sync.py",
 }
@@ -37,6 +40,7 @@ SUBS = [
     (r"\b__anext__\b", "__next__"),
     (r"\baclose\b", "close"),
     (r"\bStopAsyncIteration\b", "StopIteration"),
+    (r"\benter_async_context\b", "enter_context"),
     (r"\bAwaitable\[([\w\[\], |]+?)\](?=[\],)])", r"\1"),
     (r"\bAsync([A-Z]\w*)", r"\1"),
     (r"\baccord\._async\b", "accord._sync"),

@@ -6,17 +6,23 @@ rate limits and versioned state, on ``memory://``, ``sqlite:///path`` or
 (:func:`connect_async`).
 """
 
-from accord import errors
+from accord import errors, events
 from accord._async._lease import AsyncLease
+from accord._async.barrier import AsyncBarrier
 from accord._async.coordinator import AsyncCoordinator
+from accord._async.events import AsyncEvents
 from accord._async.lock import AsyncLock, AsyncMultiLock
 from accord._async.ratelimit import AsyncRateLimit
 from accord._async.semaphore import AsyncSemaphore
 from accord._async.state import MISSING, AsyncStateMap
 from accord._connect import connect, connect_async
+from accord._default import configure, coordinate, emit, wait_idle, when
+from accord._event import Event
 from accord._models import Entry, HolderInfo, LeaseStatistics, RateLimitStatistics
 from accord._sync._lease import Lease
+from accord._sync.barrier import Barrier
 from accord._sync.coordinator import Coordinator
+from accord._sync.events import Events
 from accord._sync.lock import Lock, MultiLock
 from accord._sync.ratelimit import RateLimit
 from accord._sync.semaphore import Semaphore
@@ -24,12 +30,17 @@ from accord._sync.state import StateMap
 from accord.errors import (
     AccordError,
     BackendUnavailable,
+    BarrierBroken,
+    BarrierTimeout,
     ConfigError,
     DeadlockError,
     InvalidName,
     LeaseLost,
     LockTimeout,
     PayloadTooLarge,
+    RemoteError,
+    RequestTimeout,
+    SchemaError,
     StaleFence,
     VersionConflict,
 )
@@ -39,7 +50,9 @@ __version__ = "0.1.0"
 __all__ = [
     "MISSING",
     "AccordError",
+    "AsyncBarrier",
     "AsyncCoordinator",
+    "AsyncEvents",
     "AsyncLease",
     "AsyncLock",
     "AsyncMultiLock",
@@ -47,10 +60,15 @@ __all__ = [
     "AsyncSemaphore",
     "AsyncStateMap",
     "BackendUnavailable",
+    "Barrier",
+    "BarrierBroken",
+    "BarrierTimeout",
     "ConfigError",
     "Coordinator",
     "DeadlockError",
     "Entry",
+    "Event",
+    "Events",
     "HolderInfo",
     "InvalidName",
     "Lease",
@@ -62,12 +80,21 @@ __all__ = [
     "PayloadTooLarge",
     "RateLimit",
     "RateLimitStatistics",
+    "RemoteError",
+    "RequestTimeout",
+    "SchemaError",
     "Semaphore",
     "StaleFence",
     "StateMap",
     "VersionConflict",
     "__version__",
+    "configure",
     "connect",
     "connect_async",
+    "coordinate",
+    "emit",
     "errors",
+    "events",
+    "wait_idle",
+    "when",
 ]

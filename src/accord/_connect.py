@@ -8,8 +8,10 @@ import socket
 from accord import _validate
 from accord._async.coordinator import AsyncCoordinator
 from accord._sync.coordinator import Coordinator
-from accord.backends import open_async_backend, open_backend, redact, resolve_url
+from accord.backends import open_async_backend, open_backend, resolve_url
 from accord.errors import ConfigError
+
+DEFAULT_MAX_EVENTS = 100_000
 
 
 def default_agent() -> str:
@@ -31,17 +33,22 @@ def connect(
     namespace: str = "default",
     agent: str | None = None,
     max_payload: int = _validate.DEFAULT_MAX_PAYLOAD,
+    max_events: int = DEFAULT_MAX_EVENTS,
 ) -> Coordinator:
     """A coordinator on ``url``, else ``ACCORD_URL``, else ``sqlite:///.accord/accord.db``.
 
     ``namespace`` isolates everything; ``agent`` is the name people see (default
-    ``<hostname>:<pid>``); ``max_payload`` caps a stored value in bytes (1 MiB).
+    ``<hostname>:<pid>``); ``max_payload`` caps a stored value or event payload in
+    bytes (1 MiB); ``max_events`` bounds the event log (the oldest are trimmed).
     Raises ConfigError for an unknown scheme or a bad URL.
     """
     namespace, agent, max_payload = _options(namespace, agent, max_payload)
+    _validate.count(max_events, "max_events")
     url = resolve_url(url)
     backend = open_backend(url, namespace)
-    return Coordinator(backend, agent=agent, url=redact(url), max_payload=max_payload)
+    return Coordinator(
+        backend, agent=agent, url=url, max_payload=max_payload, max_events=max_events
+    )
 
 
 def connect_async(
@@ -50,9 +57,13 @@ def connect_async(
     namespace: str = "default",
     agent: str | None = None,
     max_payload: int = _validate.DEFAULT_MAX_PAYLOAD,
+    max_events: int = DEFAULT_MAX_EVENTS,
 ) -> AsyncCoordinator:
     """The asyncio twin of :func:`connect`: same arguments, awaitable methods."""
     namespace, agent, max_payload = _options(namespace, agent, max_payload)
+    _validate.count(max_events, "max_events")
     url = resolve_url(url)
     backend = open_async_backend(url, namespace)
-    return AsyncCoordinator(backend, agent=agent, url=redact(url), max_payload=max_payload)
+    return AsyncCoordinator(
+        backend, agent=agent, url=url, max_payload=max_payload, max_events=max_events
+    )

@@ -10,7 +10,12 @@ AccordError
 ├── DeadlockError          waiting would close a cycle of owners waiting on each other
 ├── LeaseLost              a lease expired and may have been taken by someone else
 ├── VersionConflict        compare-and-set saw another version
-└── StaleFence             a newer fencing token already wrote this key
+├── StaleFence             a newer fencing token already wrote this key
+├── SchemaError            an event payload failed the schema of its name
+├── RequestTimeout         no responder answered a request in time
+├── RemoteError            the responder raised; its type and message are attached
+└── BarrierTimeout         a barrier did not fill in time (and is broken)
+    └── BarrierBroken      another waiter's timeout broke the barrier
 ```
 
 A value that is not JSON data raises the built-in ``TypeError``. Each error carries
@@ -28,12 +33,17 @@ if TYPE_CHECKING:
 __all__ = [
     "AccordError",
     "BackendUnavailable",
+    "BarrierBroken",
+    "BarrierTimeout",
     "ConfigError",
     "DeadlockError",
     "InvalidName",
     "LeaseLost",
     "LockTimeout",
     "PayloadTooLarge",
+    "RemoteError",
+    "RequestTimeout",
+    "SchemaError",
     "StaleFence",
     "VersionConflict",
 ]
@@ -164,3 +174,52 @@ class StaleFence(AccordError):
             "the lock and re-read before writing"
         )
 
+
+
+class SchemaError(AccordError, ValueError):
+    """An event payload failed the schema registered for its name."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        self.name = name
+        super().__init__(
+            f"payload of event {name!r} does not match its schema: {detail}; fix the "
+            "payload or the schema registered with events.schema()"
+        )
+
+
+class RequestTimeout(AccordError, TimeoutError):
+    """No responder answered a request in time."""
+
+    def __init__(self, agent: str, timeout: float) -> None:
+        self.agent = agent
+        self.timeout = timeout
+        super().__init__(
+            f"no reply from responder {agent!r} within {timeout:.1f} s; check that a "
+            "process runs @responder(...) for it, or raise timeout="
+        )
+
+
+class RemoteError(AccordError):
+    """A responder raised: ``.error_type`` and ``.remote_message`` say what."""
+
+    def __init__(self, agent: str, error_type: str, message: str) -> None:
+        self.agent = agent
+        self.error_type = error_type
+        self.remote_message = message
+        super().__init__(f"responder {agent!r} raised {error_type}: {message}")
+
+
+class BarrierTimeout(AccordError, TimeoutError):
+    """A barrier did not fill in time; it was broken so nobody waits for ever."""
+
+    def __init__(self, name: str, parties: int) -> None:
+        self.name = name
+        self.parties = parties
+        super().__init__(
+            f"barrier {name!r} for {parties} parties was not filled in time and is "
+            "broken for every waiter; wait() again to start a new round"
+        )
+
+
+class BarrierBroken(BarrierTimeout):
+    """Another waiter's timeout broke the barrier while this one waited."""

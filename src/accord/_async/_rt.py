@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import itertools
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accord._async.coordinator import AsyncCoordinator
+    from accord._lifecycle import Spec
 
 log = logging.getLogger("accord")
 
@@ -55,3 +62,58 @@ class Renewer:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+
+
+# --- events: workers, queues and calling user code -----------------------------
+
+Queue = asyncio.Queue
+
+
+def spawn(fn: Callable[[], Coroutine[Any, Any, None]], name: str) -> asyncio.Task[None]:
+    """Run ``fn`` in the background: a task on the running loop."""
+    return asyncio.get_running_loop().create_task(fn(), name=name)
+
+
+async def stop(worker: asyncio.Task[None], timeout: float) -> None:
+    """Cancel a background worker and wait up to ``timeout`` seconds for it."""
+    worker.cancel()
+    await asyncio.wait([worker], timeout=timeout)
+
+
+async def call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call user code: await a coroutine function, run a plain one in a thread."""
+    if inspect.iscoroutinefunction(fn):
+        return await fn(*args)
+    return await asyncio.to_thread(fn, *args)
+
+
+def coordinated(coord: AsyncCoordinator, spec: Spec, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``fn`` for ``@coordinate`` on the async coordinator (async def only)."""
+    from accord._async.agents import run_coordinated
+
+    if not inspect.iscoroutinefunction(fn):
+        raise TypeError(
+            f"AsyncCoordinator.coordinate needs an async def, and {fn.__qualname__} is a plain "
+            "function; decorate it with the sync Coordinator (accord.connect) instead"
+        )
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return await run_coordinated(coord, spec, fn, args, kwargs)
+
+    return wrapper
+
+
+StartLock = asyncio.Lock
+_background: set[asyncio.Task[None]] = set()
+
+
+def start_soon(fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``fn`` as soon as possible: a task if a loop runs here, else at the next await."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    task = loop.create_task(fn())
+    _background.add(task)
+    task.add_done_callback(_background.discard)

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import uuid
+import weakref
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
+from typing import Any, TypeVar
 
-from accord._async import _rt
+from accord import _lifecycle, _validate
+from accord._async import _rt, agents
 from accord._async._lease import AsyncLease
+from accord._async.barrier import AsyncBarrier
+from accord._async.events import AsyncEvents
 from accord._async.lock import AsyncLock, AsyncMultiLock
 from accord._async.ratelimit import AsyncRateLimit
 from accord._async.semaphore import AsyncSemaphore
 from accord._async.state import AsyncStateMap
+from accord._event import Event
 from accord._models import LeaseStatistics
+from accord.backends import redact
 from accord.backends._async.protocol import AsyncBackend
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class AsyncCoordinator:
@@ -23,15 +33,26 @@ class AsyncCoordinator:
     """
 
     def __init__(
-        self, backend: AsyncBackend, *, agent: str, url: str, max_payload: int
+        self,
+        backend: AsyncBackend,
+        *,
+        agent: str,
+        url: str,
+        max_payload: int,
+        max_events: int,
     ) -> None:
         self._backend = backend
+        self._url = url
         self.agent = agent
-        self.url = url
+        self.url = redact(url)
         self.namespace = backend.namespace
         self.max_payload = max_payload
+        self.max_events = max_events
         self._id = uuid.uuid4().hex[:10]
         self._held: dict[tuple[str, str], AsyncLease] = {}
+        self._twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        self.events = AsyncEvents(self)
+        """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
 
     def _owner(self) -> str:
         """The lock owner right now: this agent in this thread or task."""
@@ -81,8 +102,85 @@ class AsyncCoordinator:
         found = await self._backend.list_leases("lock/")
         return found + await self._backend.list_leases("sem/")
 
+    def barrier(self, name: str, parties: int, *, timeout: float | None = None) -> AsyncBarrier:
+        """A barrier that releases ``parties`` waiters at once, in any processes."""
+        return AsyncBarrier(self, name, parties, timeout)
+
+    # --- events and agents ---------------------------------------------------------
+    async def emit(self, name: str, data: Any = None) -> str:
+        """Append an event (JSON payload, default ``{}``) and return its id."""
+        return await self.events.emit(name, data)
+
+    def when(
+        self, pattern: str, *, group: str | None = None, visibility: float = 30.0
+    ) -> Callable[[F], F]:
+        """Register the decorated function as a handler of events matching ``pattern``
+        (a name or a glob like ``order.*``). With ``group``, each event goes to one
+        member of the group (at least once; re-delivered after ``visibility`` seconds
+        if that member dies before its handler returns)."""
+
+        def register(fn: F) -> F:
+            self.events.register(fn, pattern, group, visibility)
+            return fn
+
+        return register
+
+    def coordinate(
+        self,
+        agent: str,
+        lock_name: str | None = None,
+        *,
+        ttl: float = 30.0,
+        timeout: float | None = None,
+        semaphore: AsyncSemaphore | None = None,
+        rate_limit: AsyncRateLimit | None = None,
+    ) -> Callable[[F], F]:
+        """Run the decorated function as agent ``agent``: under ``lock_name`` (and the
+        semaphore and rate limit, if given), emitting ``<agent>_started``,
+        ``<agent>_complete`` (with its result) or ``<agent>_failed`` (and re-raising)."""
+        spec = _lifecycle.make_spec(agent, lock_name, ttl, timeout, semaphore, rate_limit)
+
+        def decorate(fn: F) -> F:
+            wrapped: F = _rt.coordinated(self, spec, fn)  # type: ignore[assignment]
+            return wrapped
+
+        return decorate
+
+    async def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every handler triggered so far (and what it triggered) finished."""
+        return await self.events.wait_idle(timeout)
+
+    def subscribe(
+        self, pattern: str = "*", *, timeout: float | None = None, after: str | None = None
+    ) -> AsyncIterator[Event]:
+        """Iterate over events matching ``pattern``; see ``events.subscribe``."""
+        return self.events.subscribe(pattern, timeout=timeout, after=after)
+
+    async def request(self, agent: str, payload: Any = None, timeout: float = 30.0) -> Any:
+        """Ask the responder of ``agent`` (in any process) and return its reply.
+
+        RequestTimeout if none answers in ``timeout`` seconds; RemoteError carries the
+        responder's exception type and message."""
+        timeout = _validate.positive(timeout, "timeout")
+        return await agents.request(self, agent, payload, timeout)
+
+    def responder(self, agent: str) -> Callable[[F], F]:
+        """Answer ``request(agent, payload)`` with the decorated ``fn(payload)``; with
+        several responders for one agent, each request is answered by exactly one."""
+        name = agents.request_event(agent)
+
+        def register(fn: F) -> F:
+            handler = agents.responder_handler(self, fn)
+            self.events.register(handler, name, f"accord.responders.{agent}", 30.0)
+            return fn
+
+        return register
+
     async def aclose(self) -> None:
-        """Close the store connection. Held leases are not released (they expire)."""
+        """Let running handlers finish, then close the store connection.
+
+        Held leases are not released (they expire)."""
+        await self.events.aclose()
         await self._backend.aclose()
 
     async def __aenter__(self) -> AsyncCoordinator:

@@ -4,11 +4,21 @@ renewal and who "the current owner" is. Hand-written; its twin is ``_async/_rt.p
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
 import itertools
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accord._async.coordinator import AsyncCoordinator
+    from accord._lifecycle import Spec
+    from accord._sync.coordinator import Coordinator
 
 log = logging.getLogger("accord")
 
@@ -50,3 +60,73 @@ class Renewer:
         self._stopped.set()
         if self._thread is not threading.current_thread():
             self._thread.join()
+
+
+# --- events: workers, queues and calling user code -----------------------------
+
+Queue = queue.SimpleQueue
+
+
+def spawn(fn: Callable[[], None], name: str) -> threading.Thread:
+    """Run ``fn`` in the background: a daemon thread."""
+    thread = threading.Thread(target=fn, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop(worker: threading.Thread, timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for a worker told to stop (threads can't be killed)."""
+    if worker is not threading.current_thread():
+        worker.join(timeout)
+
+
+def call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call user code: run a coroutine function to completion, call a plain one."""
+    if inspect.iscoroutinefunction(fn):
+        return asyncio.run(fn(*args))
+    return fn(*args)
+
+
+def coordinated(coord: Coordinator, spec: Spec, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``fn`` for ``@coordinate``: plain functions here, async ones on an async twin."""
+    if inspect.iscoroutinefunction(fn):
+        from accord._async.agents import run_coordinated as run_async
+
+        @functools.wraps(fn)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return await run_async(async_twin(coord), spec, fn, args, kwargs)
+
+        return async_wrapper
+
+    from accord._sync.agents import run_coordinated
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return run_coordinated(coord, spec, fn, args, kwargs)
+
+    return wrapper
+
+
+StartLock = threading.Lock
+
+
+def start_soon(fn: Callable[[], None]) -> None:
+    """Run ``fn`` now (sync code has no later)."""
+    fn()
+
+
+def async_twin(coord: Coordinator) -> AsyncCoordinator:
+    """An async coordinator on the same store, namespace and agent, one per event loop."""
+    from accord._connect import connect_async
+
+    loop = asyncio.get_running_loop()
+    twin: AsyncCoordinator | None = coord._twins.get(loop)
+    if twin is None:
+        twin = coord._twins[loop] = connect_async(
+            coord._url,
+            namespace=coord.namespace,
+            agent=coord.agent,
+            max_payload=coord.max_payload,
+            max_events=coord.max_events,
+        )
+    return twin

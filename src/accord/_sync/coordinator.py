@@ -4,16 +4,26 @@
 from __future__ import annotations
 
 import uuid
+import weakref
+from collections.abc import Iterator, Callable
 from types import TracebackType
+from typing import Any, TypeVar
 
-from accord._sync import _rt
+from accord import _lifecycle, _validate
+from accord._sync import _rt, agents
 from accord._sync._lease import Lease
+from accord._sync.barrier import Barrier
+from accord._sync.events import Events
 from accord._sync.lock import Lock, MultiLock
 from accord._sync.ratelimit import RateLimit
 from accord._sync.semaphore import Semaphore
 from accord._sync.state import StateMap
+from accord._event import Event
 from accord._models import LeaseStatistics
+from accord.backends import redact
 from accord.backends._sync.protocol import Backend
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Coordinator:
@@ -24,15 +34,26 @@ class Coordinator:
     """
 
     def __init__(
-        self, backend: Backend, *, agent: str, url: str, max_payload: int
+        self,
+        backend: Backend,
+        *,
+        agent: str,
+        url: str,
+        max_payload: int,
+        max_events: int,
     ) -> None:
         self._backend = backend
+        self._url = url
         self.agent = agent
-        self.url = url
+        self.url = redact(url)
         self.namespace = backend.namespace
         self.max_payload = max_payload
+        self.max_events = max_events
         self._id = uuid.uuid4().hex[:10]
         self._held: dict[tuple[str, str], Lease] = {}
+        self._twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        self.events = Events(self)
+        """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
 
     def _owner(self) -> str:
         """The lock owner right now: this agent in this thread or task."""
@@ -82,8 +103,85 @@ class Coordinator:
         found = self._backend.list_leases("lock/")
         return found + self._backend.list_leases("sem/")
 
+    def barrier(self, name: str, parties: int, *, timeout: float | None = None) -> Barrier:
+        """A barrier that releases ``parties`` waiters at once, in any processes."""
+        return Barrier(self, name, parties, timeout)
+
+    # --- events and agents ---------------------------------------------------------
+    def emit(self, name: str, data: Any = None) -> str:
+        """Append an event (JSON payload, default ``{}``) and return its id."""
+        return self.events.emit(name, data)
+
+    def when(
+        self, pattern: str, *, group: str | None = None, visibility: float = 30.0
+    ) -> Callable[[F], F]:
+        """Register the decorated function as a handler of events matching ``pattern``
+        (a name or a glob like ``order.*``). With ``group``, each event goes to one
+        member of the group (at least once; re-delivered after ``visibility`` seconds
+        if that member dies before its handler returns)."""
+
+        def register(fn: F) -> F:
+            self.events.register(fn, pattern, group, visibility)
+            return fn
+
+        return register
+
+    def coordinate(
+        self,
+        agent: str,
+        lock_name: str | None = None,
+        *,
+        ttl: float = 30.0,
+        timeout: float | None = None,
+        semaphore: Semaphore | None = None,
+        rate_limit: RateLimit | None = None,
+    ) -> Callable[[F], F]:
+        """Run the decorated function as agent ``agent``: under ``lock_name`` (and the
+        semaphore and rate limit, if given), emitting ``<agent>_started``,
+        ``<agent>_complete`` (with its result) or ``<agent>_failed`` (and re-raising)."""
+        spec = _lifecycle.make_spec(agent, lock_name, ttl, timeout, semaphore, rate_limit)
+
+        def decorate(fn: F) -> F:
+            wrapped: F = _rt.coordinated(self, spec, fn)  # type: ignore[assignment]
+            return wrapped
+
+        return decorate
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every handler triggered so far (and what it triggered) finished."""
+        return self.events.wait_idle(timeout)
+
+    def subscribe(
+        self, pattern: str = "*", *, timeout: float | None = None, after: str | None = None
+    ) -> Iterator[Event]:
+        """Iterate over events matching ``pattern``; see ``events.subscribe``."""
+        return self.events.subscribe(pattern, timeout=timeout, after=after)
+
+    def request(self, agent: str, payload: Any = None, timeout: float = 30.0) -> Any:
+        """Ask the responder of ``agent`` (in any process) and return its reply.
+
+        RequestTimeout if none answers in ``timeout`` seconds; RemoteError carries the
+        responder's exception type and message."""
+        timeout = _validate.positive(timeout, "timeout")
+        return agents.request(self, agent, payload, timeout)
+
+    def responder(self, agent: str) -> Callable[[F], F]:
+        """Answer ``request(agent, payload)`` with the decorated ``fn(payload)``; with
+        several responders for one agent, each request is answered by exactly one."""
+        name = agents.request_event(agent)
+
+        def register(fn: F) -> F:
+            handler = agents.responder_handler(self, fn)
+            self.events.register(handler, name, f"accord.responders.{agent}", 30.0)
+            return fn
+
+        return register
+
     def close(self) -> None:
-        """Close the store connection. Held leases are not released (they expire)."""
+        """Let running handlers finish, then close the store connection.
+
+        Held leases are not released (they expire)."""
+        self.events.close()
         self._backend.close()
 
     def __enter__(self) -> Coordinator:

@@ -12,15 +12,20 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from accord._event import EventRecord
 from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
 from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._records import RecordBackend
+from accord.backends._records_events import RecordStore
 
 T = TypeVar("T")
 
 
 class AsyncRecordBackend:
-    """Runs each operation of ``sync`` inline or in a thread (``offload``)."""
+    """Runs each operation of ``sync`` inline or in a thread (``offload``).
+
+    ``mailbox`` makes awaitable mailboxes.
+    """
 
     def __init__(
         self,
@@ -99,3 +104,73 @@ class AsyncRecordBackend:
 
     async def aclose(self) -> None:
         await self._call(self.sync.close)
+
+
+class AsyncEventRecordBackend(AsyncRecordBackend):
+    """The async twin with the event log; ``bell`` makes awaitable bells."""
+
+    def __init__(
+        self,
+        sync: RecordStore,
+        mailbox: Callable[[], Awaitable[AsyncMailbox]],
+        offload: bool,
+        bell: Callable[[], Awaitable[AsyncMailbox]],
+    ) -> None:
+        super().__init__(sync, mailbox, offload)
+        self.store = sync
+        self._bell = bell
+
+    async def event_append(
+        self, name: str, data: str, source: str, max_events: int
+    ) -> EventRecord:
+        return await self._call(self.store.event_append, name, data, source, max_events)
+
+    async def event_read(self, after: str | None, limit: int, timeout: float) -> list[EventRecord]:
+        return await self._read_or_wait(self.store.event_read, timeout, after, limit)
+
+    async def _read_or_wait(
+        self, read: Callable[..., list[EventRecord]], timeout: float, *args: Any
+    ) -> list[EventRecord]:
+        """The async twin of ``EventRecords._read_or_wait``: sleep on an awaitable bell."""
+        found = await self._call(read, *args, 0.0)
+        if found or timeout <= 0:
+            return found
+        bell = await self._bell()
+        try:
+            found = await self._call(read, *args, 0.0)
+            if not found:
+                await bell.wait(timeout)
+                found = await self._call(read, *args, 0.0)
+            return found
+        finally:
+            await bell.aclose()
+
+    async def event_tail(self) -> str:
+        return await self._call(self.store.event_tail)
+
+    async def event_history(
+        self, name: str | None, source: str | None, limit: int
+    ) -> list[EventRecord]:
+        return await self._call(self.store.event_history, name, source, limit)
+
+    async def group_create(self, group: str) -> None:
+        await self._call(self.store.group_create, group)
+
+    async def group_read(
+        self, group: str, consumer: str, visibility: float, limit: int, timeout: float
+    ) -> list[EventRecord]:
+        return await self._read_or_wait(
+            self.store.group_read, timeout, group, consumer, visibility, limit
+        )
+
+    async def group_ack(self, group: str, ids: list[str]) -> None:
+        await self._call(self.store.group_ack, group, ids)
+
+    async def post(self, mailbox: str, message: str) -> None:
+        await self._call(self.store.post, mailbox, message)
+
+    async def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
+        return await self._call(self.store.barrier_arrive, name, parties, waiter)
+
+    async def barrier_break(self, name: str, waiter: str) -> bool:
+        return await self._call(self.store.barrier_break, name, waiter)

@@ -12,13 +12,16 @@ import itertools
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from accord.backends._adapter import AsyncRecordBackend
+from accord._event import EventRecord
+from accord.backends._adapter import AsyncEventRecordBackend
 from accord.backends._core import HISTORY_KEEP, LeaseRecord, Signal, Stored
-from accord.backends._records import RecordBackend
+from accord.backends._core_events import BarrierRecord, GroupRecord
+from accord.backends._records_events import RecordStore
 
 Deliver = Callable[[str], None]
 
@@ -29,6 +32,11 @@ class _Space:
     waits: dict[str, tuple[str, float]] = field(default_factory=dict)
     state: dict[tuple[str, str], list[Stored]] = field(default_factory=dict)
     rates: dict[str, float] = field(default_factory=dict)
+    events: deque[EventRecord] = field(default_factory=deque)
+    last_event: int = 0
+    groups: dict[str, GroupRecord] = field(default_factory=dict)
+    barriers: dict[str, BarrierRecord] = field(default_factory=dict)
+    bells: set[str] = field(default_factory=set)
 
 
 class MemoryStore:
@@ -55,7 +63,7 @@ def shared_store(name: str) -> MemoryStore:
         return _stores.setdefault(name, MemoryStore())
 
 
-class MemoryBackend(RecordBackend):
+class MemoryBackend(RecordStore):
     """The sync memory backend."""
 
     def __init__(self, store: MemoryStore, namespace: str) -> None:
@@ -121,18 +129,93 @@ class MemoryBackend(RecordBackend):
     def open_mailbox(self) -> ThreadMailbox:
         return ThreadMailbox(self._store)
 
+    # events ---------------------------------------------------------------------
+    def open_bell(self) -> ThreadMailbox:
+        return ThreadMailbox(self._store, self._space.bells)
+
+    def _ring(self) -> None:
+        with self._store.lock:
+            bells = list(self._space.bells)
+        self._post([(bell, "e") for bell in bells])
+
+    def _append_event(
+        self, name: str, data: str, source: str, time: float, max_events: int
+    ) -> EventRecord:
+        space = self._space
+        space.last_event += 1
+        record = EventRecord(str(space.last_event), name, data, source, time)
+        space.events.append(record)
+        while len(space.events) > max_events:
+            space.events.popleft()
+        return record
+
+    def _events_after(self, after: int, limit: int) -> list[EventRecord]:
+        events = self._space.events
+        if not events:
+            return []
+        start = max(0, after + 1 - int(events[0].id))  # ids are consecutive
+        return list(itertools.islice(events, start, start + limit))
+
+    def _event_by_id(self, event: int) -> EventRecord | None:
+        found = self._events_after(event - 1, 1)
+        return found[0] if found and found[0].id == str(event) else None
+
+    def _event_tail(self) -> int:
+        return self._space.last_event
+
+    def _event_history(
+        self, name: str | None, source: str | None, limit: int
+    ) -> list[EventRecord]:
+        out: list[EventRecord] = []
+        for record in reversed(self._space.events):
+            if name not in (None, record.name) or source not in (None, record.source):
+                continue
+            out.append(record)
+            if len(out) >= limit:
+                break
+        return out
+
+    def _load_group(self, group: str) -> GroupRecord | None:
+        return self._space.groups.get(group)
+
+    def _save_group(self, group: str, rec: GroupRecord) -> None:
+        self._space.groups[group] = rec
+
+    def _load_barrier(self, name: str) -> BarrierRecord | None:
+        return self._space.barriers.get(name)
+
+    def _save_barrier(self, name: str, rec: BarrierRecord) -> None:
+        self._space.barriers[name] = rec
+
     def close(self) -> None:
         """Nothing to release: the data lives as long as the process."""
 
 
-class ThreadMailbox:
+class _Registered:
+    """Registration of a mailbox in the store (and in a bell set, for bells)."""
+
+    def __init__(self, store: MemoryStore, deliver: Deliver, bells: set[str] | None) -> None:
+        self._store = store
+        self._bells = bells
+        self.id = f"m{next(store.ids)}"
+        with store.lock:
+            store.mailboxes[self.id] = deliver
+            if bells is not None:
+                bells.add(self.id)
+
+    def _unregister(self) -> None:
+        with self._store.lock:
+            self._store.mailboxes.pop(self.id, None)
+            if self._bells is not None:
+                self._bells.discard(self.id)
+
+
+class ThreadMailbox(_Registered):
     """A mailbox a thread blocks on."""
 
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
-        self.id = f"m{next(store.ids)}"
+    def __init__(self, store: MemoryStore, bells: set[str] | None = None) -> None:
         self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
-        store.mailboxes[self.id] = self._queue.put
+        super().__init__(store, self._queue.put, bells)
 
     def wait(self, timeout: float) -> str | None:
         try:
@@ -141,18 +224,16 @@ class ThreadMailbox:
             return None
 
     def close(self) -> None:
-        self._store.mailboxes.pop(self.id, None)
+        self._unregister()
 
 
-class TaskMailbox:
+class TaskMailbox(_Registered):
     """A mailbox an asyncio task awaits; posts may come from any thread."""
 
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
-        self.id = f"m{next(store.ids)}"
+    def __init__(self, store: MemoryStore, bells: set[str] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[str] = asyncio.Queue()
-        store.mailboxes[self.id] = self._deliver
+        super().__init__(store, self._deliver, bells)
 
     def _deliver(self, message: str) -> None:
         self._loop.call_soon_threadsafe(self._queue.put_nowait, message)
@@ -164,14 +245,19 @@ class TaskMailbox:
             return None
 
     async def aclose(self) -> None:
-        self._store.mailboxes.pop(self.id, None)
+        self._unregister()
 
 
-def async_memory_backend(name: str, namespace: str) -> AsyncRecordBackend:
+def async_memory_backend(name: str, namespace: str) -> AsyncEventRecordBackend:
     """The asyncio twin of :class:`MemoryBackend` over the shared store ``name``."""
     store = shared_store(name)
+
+    sync = MemoryBackend(store, namespace)
 
     async def mailbox() -> TaskMailbox:
         return TaskMailbox(store)
 
-    return AsyncRecordBackend(MemoryBackend(store, namespace), mailbox, offload=False)
+    async def bell() -> TaskMailbox:
+        return TaskMailbox(store, sync._space.bells)
+
+    return AsyncEventRecordBackend(sync, mailbox, offload=False, bell=bell)

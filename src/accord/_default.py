@@ -1,0 +1,96 @@
+"""The default coordinator behind the module-level ``coordinate``, ``when``, ``emit``
+and ``wait_idle``: built on first use from :func:`configure`'s arguments, else from
+``ACCORD_URL``, else the SQLite default under the current directory."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from accord import _lifecycle
+from accord._connect import connect
+from accord._sync.coordinator import Coordinator
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_lock = threading.Lock()
+_options: dict[str, Any] = {}
+_coord: Coordinator | None = None
+
+
+def configure(url: str | None = None, **options: Any) -> Coordinator:
+    """Set up the default coordinator (same arguments as :func:`accord.connect`).
+
+    A default coordinator built before is closed first (its handlers drained).
+    """
+    global _coord
+    coord = connect(url, **options)
+    with _lock:
+        old, _coord = _coord, coord
+        _options.clear()
+        _options.update(options, url=url)
+    if old is not None:
+        old.close()
+    return coord
+
+
+def default() -> Coordinator:
+    """The default coordinator, built on first use."""
+    global _coord
+    with _lock:
+        if _coord is None:
+            options = dict(_options)
+            _coord = connect(options.pop("url", None), **options)
+        return _coord
+
+
+def coordinate(
+    agent: str,
+    lock_name: str | None = None,
+    *,
+    ttl: float = 30.0,
+    timeout: float | None = None,
+    semaphore: Any = None,
+    rate_limit: Any = None,
+) -> Callable[[F], F]:
+    """:meth:`Coordinator.coordinate` on the default coordinator, resolved at call time."""
+    _lifecycle.make_spec(agent, lock_name, ttl, timeout, semaphore, rate_limit)
+    options = dict(ttl=ttl, timeout=timeout, semaphore=semaphore, rate_limit=rate_limit)
+
+    def decorate(fn: F) -> F:
+        def bound() -> Callable[..., Any]:
+            return default().coordinate(agent, lock_name, **options)(fn)
+
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                return await bound()(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return bound()(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
+def when(pattern: str, *, group: str | None = None, visibility: float = 30.0) -> Callable[[F], F]:
+    """:meth:`Coordinator.when` on the default coordinator."""
+    return default().when(pattern, group=group, visibility=visibility)
+
+
+def emit(name: str, data: Any = None) -> str:
+    """:meth:`Coordinator.emit` on the default coordinator."""
+    return default().emit(name, data)
+
+
+def wait_idle(timeout: float | None = None) -> bool:
+    """:meth:`Coordinator.wait_idle` on the default coordinator."""
+    return default().wait_idle(timeout)

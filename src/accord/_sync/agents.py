@@ -1,0 +1,105 @@
+# Generated from src/accord/_async/agents.py by scripts/unasync.py: do not edit.
+"""Agent-facing helpers built on locks and events: ``@coordinate`` runs, and
+request-reply between agents in any process.
+
+A run of a coordinated function::
+
+    [lock, semaphore, rate limit]  ->  <agent>_started  ->  fn(...)  ->  <agent>_complete
+                                                                    \\->  <agent>_failed (re-raised)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
+
+from accord import _lifecycle
+from accord._sync import _rt
+from accord._event import Event, event_name
+from accord.errors import RemoteError, RequestTimeout
+
+if TYPE_CHECKING:
+    from accord._sync.coordinator import Coordinator
+
+REPLIES = "accord.replies"
+
+
+def run_coordinated(
+    coord: Coordinator,
+    spec: _lifecycle.Spec,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """One run of a ``@coordinate`` function: guards, lifecycle events, its result."""
+    run_id = uuid.uuid4().hex[:16]
+    with ExitStack() as guards:
+        if spec.lock_name is not None:
+            lock = coord.lock(spec.lock_name, ttl=spec.ttl, timeout=spec.timeout)
+            guards.enter_context(lock)
+        if spec.semaphore is not None:
+            name, limit, ttl, timeout = spec.semaphore
+            semaphore = coord.semaphore(name, limit=limit, ttl=ttl, timeout=timeout)
+            guards.enter_context(semaphore)
+        if spec.rate_limit is not None:
+            name, rate, per, burst = spec.rate_limit
+            coord.rate_limit(name, rate=rate, per=per, burst=burst).acquire()
+        coord.emit(f"{spec.agent}_started", _lifecycle.started(spec.agent, run_id))
+        start = time.monotonic()
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:
+            payload = _lifecycle.failed(spec.agent, run_id, exc, time.monotonic() - start)
+            coord.emit(f"{spec.agent}_failed", payload)
+            raise
+        duration = time.monotonic() - start
+        payload = _lifecycle.complete(spec.agent, run_id, result, duration, coord.max_payload)
+        coord.emit(f"{spec.agent}_complete", payload)
+        return result
+
+
+def request_event(agent: str) -> str:
+    return event_name(f"accord.request.{agent}")
+
+
+def request(coord: Coordinator, agent: str, payload: Any, timeout: float) -> Any:
+    """Send ``payload`` to the responder of ``agent`` and wait for its reply."""
+    name = request_event(agent)
+    mailbox = coord._backend.open_mailbox()
+    try:
+        coord.emit(name, {"payload": payload, "reply_to": mailbox.id})
+        deadline = time.monotonic() + timeout
+        message = None
+        while message is None and time.monotonic() < deadline:
+            message = mailbox.wait(max(deadline - time.monotonic(), 0.001))
+        if message is None:
+            raise RequestTimeout(agent, timeout)
+        replies = coord.state(REPLIES)
+        entry = replies.get(mailbox.id)
+        replies.delete(mailbox.id)
+    finally:
+        mailbox.close()
+    reply = entry.value if entry is not None else {"error_type": "LostReply", "error": "gone"}
+    if "error_type" in reply:
+        raise RemoteError(agent, reply["error_type"], reply["error"])
+    return reply["result"]
+
+
+def responder_handler(coord: Coordinator, fn: Callable[[Any], Any]) -> Callable[[Event], Any]:
+    """The event handler that runs ``fn`` on a request and posts its reply."""
+
+    def respond(event: Event) -> None:
+        try:
+            reply: dict[str, Any] = {"result": _rt.call(fn, event["payload"])}
+            json.dumps(reply)
+        except Exception as exc:
+            reply = {"error_type": type(exc).__name__, "error": str(exc)[:2000]}
+        coord.state(REPLIES).set(event["reply_to"], reply)
+        coord._backend.post(event["reply_to"], "r")
+
+    respond.__qualname__ = f"responder:{getattr(fn, '__qualname__', fn)}"
+    return respond

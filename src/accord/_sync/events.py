@@ -1,0 +1,324 @@
+# Generated from src/accord/_async/events.py by scripts/unasync.py: do not edit.
+"""Events: ``emit``, ``@when`` handlers, subscriptions, the durable log, groups.
+
+Every event is appended to the namespace's log in the store; handlers never get an
+event any other way, so a handler in this process and one in another process (or on
+another machine, with Redis) see the same events in the same order.
+
+* Broadcast handlers (``@when(pattern)``): one reader per coordinator follows the log
+  from the moment the first handler was registered.
+* Group handlers (``@when(pattern, group="g")``): the members of a group share its
+  events, each handled by one member and acknowledged when the handler returns; an
+  event claimed by a member that died is re-delivered after ``visibility`` seconds.
+* Each handler runs its events one at a time, in emit order, on its own worker
+  (a thread for the sync coordinator, a task for the async one); handlers of one
+  event are started in registration order. A handler that raises is logged and
+  reported as a ``handler_failed`` event; the others go on.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Iterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from accord import _validate
+from accord._sync import _rt
+from accord._event import Event, EventRecord, event_name, event_pattern, matches
+from accord.errors import SchemaError
+
+if TYPE_CHECKING:
+    from accord._sync.coordinator import Coordinator
+
+log = logging.getLogger("accord")
+
+READ_WAIT = 5.0
+BATCH = 256
+IDLE_CHECK = 0.002
+
+
+def id_key(event_id: str) -> tuple[int, ...]:
+    """Sort key of an event id (``"17"`` on memory/SQLite, ``"1700000000000-3"`` on Redis)."""
+    return tuple(int(part) for part in event_id.split("-"))
+
+
+class _Ack:
+    """Acknowledges a group event once every local handler it went to has finished."""
+
+    def __init__(self, events: Events, group: str, event_id: str, count: int) -> None:
+        self._events, self._group, self._id, self._count = events, group, event_id, count
+        self._lock = threading.Lock()
+
+    def done(self) -> None:
+        with self._lock:
+            self._count -= 1
+            last = self._count == 0
+        if last:
+            self._events._backend.group_ack(self._group, [self._id])
+
+
+@dataclass
+class _Handler:
+    fn: Callable[[Event], Any]
+    pattern: str
+    group: str | None
+    visibility: float
+    name: str
+    queue: Any = None
+    pushed: int = 0  # written only by the reader that feeds this handler
+    done: int = 0  # written only by this handler's worker
+    worker: Any = None
+
+    def push(self, record: EventRecord, ack: _Ack | None) -> None:
+        self.pushed += 1
+        self.queue.put_nowait((record, ack))
+
+
+@dataclass
+class _Readers:
+    broadcast: Any = None
+    cursor: str = "0"
+    groups: dict[str, Any] = field(default_factory=dict)
+
+
+class Events:
+    """The event log of a coordinator (``coord.events``) and its handlers."""
+
+    def __init__(self, coord: Coordinator) -> None:
+        self._coord = coord
+        self._backend = coord._backend
+        self._schemas: dict[str, Any] = {}
+        self._handlers: list[_Handler] = []
+        self._readers = _Readers()
+        self._closing = False
+        self._dirty = False
+        self._lock = threading.Lock()
+        self._start_lock = _rt.StartLock()
+
+    # --- emitting and reading ------------------------------------------------------
+    def schema(self, name: str, model: Any) -> None:
+        """Validate every payload of event ``name`` with ``model`` (a pydantic model,
+        or any callable that raises ValueError/TypeError on a bad payload)."""
+        if not hasattr(model, "model_validate") and not callable(model):
+            raise TypeError("schema() takes a pydantic model class or a validating callable")
+        self._schemas[event_name(name)] = model
+
+    def _check(self, name: str, payload: Any) -> str:
+        model = self._schemas.get(name)
+        if model is not None:
+            check = getattr(model, "model_validate", model)
+            try:
+                check(payload)
+            except (ValueError, TypeError) as exc:
+                raise SchemaError(name, str(exc)) from None
+        return _validate.encode(payload, self._coord.max_payload)
+
+    def emit(self, name: str, data: Any = None) -> str:
+        """Append event ``name`` with JSON payload ``data`` (default ``{}``); return its id.
+
+        Raises at the call, with nothing emitted, for a bad name, a payload that is not
+        JSON data (TypeError), too large (PayloadTooLarge) or failing its schema.
+        """
+        text = self._check(event_name(name), {} if data is None else data)
+        self.start()
+        record = self._backend.event_append(
+            name, text, self._coord.agent, self._coord.max_events
+        )
+        return record.id
+
+    def history(
+        self, name: str | None = None, source: str | None = None, limit: int = 100
+    ) -> list[Event]:
+        """The newest ``limit`` events, newest first, optionally of one name or source."""
+        if name is not None:
+            event_name(name)
+        if source is not None:
+            _validate.name(source, "source")
+        records = self._backend.event_history(name, source, _validate.count(limit, "limit"))
+        return [Event(r) for r in records]
+
+    def read(self, after: str | None = None, limit: int = 100) -> list[Event]:
+        """Up to ``limit`` events after id ``after`` (None: from the oldest kept), oldest first."""
+        records = self._backend.event_read(after, _validate.count(limit, "limit"), 0.0)
+        return [Event(r) for r in records]
+
+    def subscribe(
+        self, pattern: str = "*", *, timeout: float | None = None, after: str | None = None
+    ) -> Iterator[Event]:
+        """Events matching ``pattern`` as they come, from now (or after id ``after``,
+        ``"0"`` for the whole log); ends when ``timeout`` seconds pass with nothing new."""
+        event_pattern(pattern)
+        timeout = _validate.timeout(timeout)
+        cursor = self._backend.event_tail() if after is None else after
+        quiet_since = time.monotonic()
+        while True:
+            wait = READ_WAIT
+            if timeout is not None:
+                wait = timeout - (time.monotonic() - quiet_since)
+                if wait <= 0:
+                    return
+            records = self._backend.event_read(cursor, BATCH, min(wait, READ_WAIT))
+            for record in records:
+                cursor = record.id
+                quiet_since = time.monotonic()
+                if matches(pattern, record.name):
+                    yield Event(record)
+
+    # --- handlers ----------------------------------------------------------------
+    def register(
+        self, fn: Callable[[Event], Any], pattern: str, group: str | None, visibility: float
+    ) -> None:
+        """Add a handler; it starts now (sync) or at the next of the coordinator."""
+        handler = _Handler(
+            fn=fn,
+            pattern=event_pattern(pattern),
+            group=None if group is None else _validate.name(group, "group"),
+            visibility=_validate.positive(visibility, "visibility"),
+            name=getattr(fn, "__qualname__", repr(fn)),
+        )
+        with self._lock:
+            self._handlers.append(handler)
+            self._dirty = True
+        _rt.start_soon(self.start)
+
+    def start(self) -> None:
+        """Start the workers and readers of newly registered handlers (idempotent)."""
+        if not self._dirty or self._closing:
+            return
+        with self._start_lock:
+            self._dirty = False
+            for handler in list(self._handlers):
+                if handler.worker is None:
+                    handler.queue = _rt.Queue()
+                    handler.worker = _rt.spawn(
+                        functools.partial(self._work, handler), f"accord-handler-{handler.name}"
+                    )
+            self._start_readers()
+
+    def _start_readers(self) -> None:
+        readers = self._readers
+        if readers.broadcast is None and any(h.group is None for h in self._handlers):
+            readers.cursor = self._backend.event_tail()
+            readers.broadcast = _rt.spawn(self._read_broadcast, "accord-events")
+        for group in {h.group for h in self._handlers if h.group is not None}:
+            if group not in readers.groups:
+                self._backend.group_create(group)
+                readers.groups[group] = _rt.spawn(
+                    functools.partial(self._read_group, group), f"accord-group-{group}"
+                )
+
+    def _read_broadcast(self) -> None:
+        while not self._closing:
+            records = self._guarded_read(
+                self._backend.event_read, self._readers.cursor, BATCH, READ_WAIT
+            )
+            for record in records:
+                for handler in self._handlers:
+                    started = handler.group is None and handler.worker is not None
+                    if started and matches(handler.pattern, record.name):
+                        handler.push(record, None)
+                self._readers.cursor = record.id
+
+    def _read_group(self, group: str) -> None:
+        handlers = [h for h in self._handlers if h.group == group]
+        visibility = min(h.visibility for h in handlers)
+        consumer = self._coord._id
+        while not self._closing:
+            records = self._guarded_read(
+                self._backend.group_read, group, consumer, visibility, BATCH,
+                min(READ_WAIT, visibility / 2),
+            )
+            for record in records:
+                chosen = [h for h in handlers if matches(h.pattern, record.name)]
+                if not chosen:
+                    self._backend.group_ack(group, [record.id])
+                    continue
+                ack = _Ack(self, group, record.id, len(chosen))
+                for handler in chosen:
+                    handler.push(record, ack)
+
+    def _guarded_read(self, read: Callable[..., Any], *args: Any) -> list[EventRecord]:
+        """A reader's read; a store outage is logged and retried, never hidden as 'no events'."""
+        try:
+            found: list[EventRecord] = read(*args)
+            return found
+        except Exception:
+            if not self._closing:
+                log.warning("accord: reading events failed, retrying in 1 s", exc_info=True)
+                _rt.sleep(1.0)
+            return []
+
+    def _work(self, handler: _Handler) -> None:
+        while True:
+            item = handler.queue.get()
+            if item is None:
+                return
+            record, ack = item
+            try:
+                self._run(handler, record)
+                if ack is not None:
+                    ack.done()
+            except Exception:
+                log.exception("accord: acknowledging event %s failed", record.id)
+            finally:
+                handler.done += 1
+
+    def _run(self, handler: _Handler, record: EventRecord) -> None:
+        try:
+            _rt.call(handler.fn, Event(record))
+        except Exception as exc:
+            log.exception("accord: handler %s failed on event %s", handler.name, record.id)
+            if record.name != "handler_failed":
+                payload = {
+                    "handler": handler.name,
+                    "event_id": record.id,
+                    "event": record.name,
+                    "error_type": type(exc).__name__,
+                    "error": str(exc)[:2000],
+                }
+                self.emit("handler_failed", payload)
+
+    # --- idleness and shutdown -----------------------------------------------------
+    def _idle(self, tail: str) -> bool:
+        caught_up = self._readers.broadcast is None or id_key(self._readers.cursor) >= id_key(tail)
+        return caught_up and all(h.pushed == h.done for h in self._handlers)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every event emitted so far was read here and every handler it
+        triggered (including events those handlers emitted) has finished.
+
+        Returns False if ``timeout`` seconds passed first. Group events count once
+        this process claimed them.
+        """
+        timeout = _validate.timeout(timeout)
+        self.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            tail = self._backend.event_tail()
+            if self._idle(tail):
+                _rt.sleep(IDLE_CHECK)
+                if self._backend.event_tail() == tail and self._idle(tail):
+                    return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            _rt.sleep(IDLE_CHECK)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Let running handlers finish (up to ``timeout`` s), then stop every worker."""
+        if self._closing:
+            return
+        if self._handlers:
+            self.wait_idle(timeout)
+        self._closing = True
+        for handler in self._handlers:
+            if handler.worker is not None:
+                handler.queue.put_nowait(None)
+                _rt.stop(handler.worker, timeout)
+        readers = [self._readers.broadcast, *self._readers.groups.values()]
+        for reader in readers:
+            if reader is not None:
+                _rt.stop(reader, 0.0)

@@ -1,0 +1,192 @@
+"""The event-log operations of the seam for record stores (memory, SQLite).
+
+Like :mod:`accord.backends._records`, each operation is one transaction around a
+rule of :mod:`accord.backends._core_events`; wake-ups go out after the commit. A
+reader with nothing to read opens a *bell* (a mailbox rung by every append), reads
+once more so that no append is missed, and then sleeps on it.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from accord._event import EventRecord
+from accord.backends import _core_events as rules
+from accord.backends._core import Signal
+from accord.backends._core_events import BarrierRecord, GroupRecord
+from accord.backends._records import RecordBackend
+from accord.errors import ConfigError
+
+
+class Bell(Protocol):
+    def wait(self, timeout: float) -> str | None: ...
+
+    def close(self) -> None: ...
+
+
+def event_id(value: str | None) -> int:
+    """The integer behind an event id of a record store (None: before the first)."""
+    if value is None:
+        return 0
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{value!r} is not an event id of this store; use an Event's .id") from None
+    if number < 0:
+        raise ConfigError(f"event id {value!r} is negative")
+    return number
+
+
+class EventRecords(abc.ABC):
+    """Event log, consumer groups, mailbox posts and barriers over record storage."""
+
+    @abc.abstractmethod
+    def _transaction(self) -> AbstractContextManager[None]: ...
+
+    @abc.abstractmethod
+    def _now(self) -> float: ...
+
+    @abc.abstractmethod
+    def _wall(self) -> float: ...
+
+    @abc.abstractmethod
+    def _post(self, signals: list[Signal]) -> None: ...
+
+    @abc.abstractmethod
+    def open_bell(self) -> Bell:
+        """A mailbox that gets a message after every append to this namespace's log."""
+
+    @abc.abstractmethod
+    def _ring(self) -> None:
+        """Ring every open bell of the namespace (after the append committed)."""
+
+    @abc.abstractmethod
+    def _append_event(
+        self, name: str, data: str, source: str, time: float, max_events: int
+    ) -> EventRecord:
+        """Store the next event (ids grow by one) and trim the oldest beyond max_events."""
+
+    @abc.abstractmethod
+    def _events_after(self, after: int, limit: int) -> list[EventRecord]: ...
+
+    @abc.abstractmethod
+    def _event_by_id(self, event: int) -> EventRecord | None: ...
+
+    @abc.abstractmethod
+    def _event_tail(self) -> int: ...
+
+    @abc.abstractmethod
+    def _event_history(
+        self, name: str | None, source: str | None, limit: int
+    ) -> list[EventRecord]:
+        """Newest first."""
+
+    @abc.abstractmethod
+    def _load_group(self, group: str) -> GroupRecord | None: ...
+
+    @abc.abstractmethod
+    def _save_group(self, group: str, rec: GroupRecord) -> None: ...
+
+    @abc.abstractmethod
+    def _load_barrier(self, name: str) -> BarrierRecord | None: ...
+
+    @abc.abstractmethod
+    def _save_barrier(self, name: str, rec: BarrierRecord) -> None: ...
+
+    # the seam -------------------------------------------------------------------
+    def event_append(self, name: str, data: str, source: str, max_events: int) -> EventRecord:
+        with self._transaction():
+            record = self._append_event(name, data, source, self._wall(), max_events)
+        self._ring()
+        return record
+
+    def event_read(self, after: str | None, limit: int, timeout: float) -> list[EventRecord]:
+        start = event_id(after)
+
+        def read() -> list[EventRecord]:
+            with self._transaction():
+                return self._events_after(start, limit)
+
+        return self._read_or_wait(read, timeout)
+
+    def _read_or_wait(
+        self, read: Callable[[], list[EventRecord]], timeout: float
+    ) -> list[EventRecord]:
+        """Read; if empty, open a bell, read again (no append is missed), then sleep."""
+        found = read()
+        if found or timeout <= 0:
+            return found
+        bell = self.open_bell()
+        try:
+            found = read()
+            if not found:
+                bell.wait(timeout)
+                found = read()
+            return found
+        finally:
+            bell.close()
+
+    def event_tail(self) -> str:
+        with self._transaction():
+            return str(self._event_tail())
+
+    def event_history(
+        self, name: str | None, source: str | None, limit: int
+    ) -> list[EventRecord]:
+        with self._transaction():
+            return self._event_history(name, source, limit)
+
+    def group_create(self, group: str) -> None:
+        with self._transaction():
+            if self._load_group(group) is None:
+                self._save_group(group, GroupRecord(self._event_tail()))
+
+    def group_read(
+        self, group: str, consumer: str, visibility: float, limit: int, timeout: float
+    ) -> list[EventRecord]:
+        def claim() -> list[EventRecord]:
+            with self._transaction():
+                rec = self._load_group(group) or GroupRecord(self._event_tail())
+                found = rules.group_claim(
+                    rec, consumer, self._now(), visibility, limit, self._events_after,
+                    self._event_by_id,
+                )
+                self._save_group(group, rec)
+            return found
+
+        return self._read_or_wait(claim, timeout)
+
+    def group_ack(self, group: str, ids: list[str]) -> None:
+        with self._transaction():
+            rec = self._load_group(group)
+            if rec is None:
+                return
+            for eid in ids:
+                rec.pending.pop(event_id(eid), None)
+            self._save_group(group, rec)
+
+    def post(self, mailbox: str, message: str) -> None:
+        self._post([(mailbox, message)])
+
+    def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
+        with self._transaction():
+            rec = self._load_barrier(name) or BarrierRecord()
+            index, signals = rules.barrier_arrive(rec, parties, waiter)
+            self._save_barrier(name, rec)
+        self._post(signals)
+        return index
+
+    def barrier_break(self, name: str, waiter: str) -> bool:
+        with self._transaction():
+            rec = self._load_barrier(name) or BarrierRecord()
+            broke, signals = rules.barrier_break(rec, waiter)
+            self._save_barrier(name, rec)
+        self._post(signals)
+        return broke
+
+
+class RecordStore(RecordBackend, EventRecords):
+    """A record backend with the event log: what memory and SQLite implement."""
