@@ -48,6 +48,9 @@ def _offending(value: Any) -> str:
     return type(value).__name__
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def encode(value: Any, limit: int) -> str:
     """JSON-encode ``value``; TypeError if it is not JSON data, PayloadTooLarge if big."""
     bad = _offending(value)
@@ -56,8 +59,8 @@ def encode(value: Any, limit: int) -> str:
             f"value is not JSON data: it contains {bad}; convert it to dict, list, str, "
             "int, float, bool or None first"
         )
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    size = len(text.encode())
+    text = _ENCODER.encode(value)
+    size = len(text) if text.isascii() else len(text.encode())
     if size > limit:
         raise PayloadTooLarge(size, limit)
     return text

@@ -34,7 +34,7 @@ def event_id(value: str | None) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{value!r} is not an event id of this store; use an Event's .id") from None
+        raise ConfigError(f"{value!r} is not an event id here; use an Event's .id") from None
     if number < 0:
         raise ConfigError(f"event id {value!r} is negative")
     return number

@@ -232,11 +232,15 @@ class TaskMailbox(_Registered):
 
     def __init__(self, store: MemoryStore, bells: set[str] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         super().__init__(store, self._deliver, bells)
 
     def _deliver(self, message: str) -> None:
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, message)
+        if threading.get_ident() == self._thread:  # posted from the loop's own thread
+            self._queue.put_nowait(message)
+        else:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, message)
 
     async def wait(self, timeout: float) -> str | None:
         try:

@@ -1,0 +1,87 @@
+"""One-thread rates: acquire+release cycles, PING, state operations, rate-limit checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+from _subjects import Subject, open_subject
+
+import accord
+
+BATCH = 32
+WARM_UP = 50
+
+
+def rate(op: Callable[[], object], seconds: float) -> float:
+    """Calls of ``op`` per second over about ``seconds`` (after a short warm-up)."""
+    for _ in range(WARM_UP):
+        op()
+    calls = 0
+    start = time.perf_counter()
+    end = start + seconds
+    while True:
+        for _ in range(BATCH):
+            op()
+        calls += BATCH
+        now = time.perf_counter()
+        if now >= end:
+            return calls / (now - start)
+
+
+def ping_rate(redis_url: str, seconds: float) -> float:
+    """The round-trip floor: raw redis-py PING, one connection, one thread."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return rate(client.ping, seconds)
+    finally:
+        client.close()
+
+
+def cycle_rate(subject: Subject, seconds: float) -> float:
+    """Uncontended acquire+release cycles per second of one lock, one thread."""
+    locks = open_subject(subject, agent="bench-uncontended")
+    try:
+        acquire, release = locks.handle("uncontended")
+
+        def cycle() -> None:
+            acquire()
+            release()
+
+        return rate(cycle, seconds)
+    finally:
+        locks.close()
+
+
+OPERATIONS = ("state.update", "incr", "compare-and-set", "rate-limit check")
+
+
+@contextmanager
+def operations(url: str, namespace: str) -> Iterator[dict[str, Callable[[], object]]]:
+    """The state and rate-limit operations of one accord store, ready to call."""
+    coord = accord.connect(url, namespace=namespace, agent="bench-ops")
+    try:
+        inv = coord.state("bench")
+        inv.set("updated", 0)
+        entry: list[Any] = [inv.set("cas", 0)]
+
+        def cas() -> None:
+            last = entry[0]
+            entry[0] = inv.set("cas", last.version, expected_version=last.version)
+
+        limit = coord.rate_limit("checks", rate=1e9, per=1.0, burst=1000)
+        yield {
+            "state.update": lambda: inv.update("updated", _plus_one),
+            "incr": lambda: inv.incr("counted"),
+            "compare-and-set": cas,
+            "rate-limit check": limit.try_acquire,
+        }
+    finally:
+        coord.close()
+
+
+def _plus_one(value: int) -> int:
+    return value + 1

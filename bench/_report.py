@@ -1,0 +1,202 @@
+"""The markdown report: every figure, its target from issue 2, and whether it is met."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from _measure import OPERATIONS
+
+
+@dataclass(frozen=True)
+class Target:
+    """``metric`` of the row must be at least (or at most) ``bound``."""
+
+    metric: str
+    at_least: bool
+    bound: float
+    text: str
+    short: str
+
+    def met(self, value: float | None) -> bool:
+        if value is None or math.isnan(value):
+            return False
+        return value >= self.bound if self.at_least else value <= self.bound
+
+
+def at_least(metric: str, bound: float, text: str, short: str) -> Target:
+    return Target(metric, True, bound, text, short)
+
+
+def at_most(metric: str, bound: float, text: str, short: str) -> Target:
+    return Target(metric, False, bound, text, short)
+
+
+REDIS_CONTENDED = (
+    at_most("p50_ms", 0.3, "p50 ≤ 0.3 ms", "p50"),
+    at_least("x_redis_py", 3.0, "≥ 3 x redis-py Lock", "throughput"),
+    at_least("other_share", 0.85, "≥ 85 % to another worker", "to another worker"),
+    at_least("jain", 0.95, "Jain ≥ 0.95", "Jain"),
+)
+PING_085 = (at_least("xping", 0.85, "≥ 0.85 x PING", "x PING"),)
+TARGETS: dict[str, tuple[Target, ...]] = {
+    "cycle/accord redis": (at_least("xping", 0.42, "≥ 0.42 x PING", "x PING"),),
+    "cycle/accord sqlite": (at_least("rate", 25_000, "≥ 25,000/s", "rate"),),
+    "cycle/accord memory": (at_least("rate", 200_000, "≥ 200,000/s", "rate"),),
+    "threads/accord redis": REDIS_CONTENDED,
+    "processes/accord redis": REDIS_CONTENDED,
+    "processes/accord sqlite": (at_most("p50_ms", 1.0, "p50 ≤ 1 ms", "p50"),),
+    "threads/accord memory": (at_most("p50_ms", 0.1, "p50 ≤ 0.1 ms", "p50"),),
+    "op/redis/compare-and-set": PING_085,
+    "op/redis/rate-limit check": PING_085,
+    "op/sqlite/compare-and-set": (at_least("rate", 50_000, "≥ 50,000/s", "rate"),),
+    "op/sqlite/rate-limit check": (at_least("rate", 20_000, "≥ 20,000/s", "rate"),),
+}
+
+
+class Verdicts:
+    """Collects each row's target checks for the summary."""
+
+    def __init__(self) -> None:
+        self.met = 0
+        self.missed: list[str] = []
+
+    def check(self, key: str, metrics: dict[str, float | None]) -> tuple[str, str]:
+        """(target text, met text) for the row ``key``; blank when it has no target."""
+        targets = TARGETS.get(key, ())
+        if not targets:
+            return "", ""
+        failed = []
+        for t in targets:
+            if t.met(metrics.get(t.metric)):
+                self.met += 1
+            else:
+                failed.append(t.short)
+                self.missed.append(f"{key}: {t.text} (got {_plain(metrics.get(t.metric))})")
+        text = "; ".join(t.text for t in targets)
+        return text, "yes" if not failed else "**no**: " + ", ".join(failed)
+
+
+def render(env: dict[str, str], samples: Any, plan: Any) -> str:
+    verdicts = Verdicts()
+    parts = [
+        f"# accord benchmark, {env['date']}",
+        "",
+        f"`{env['command']}` on {env['machine']}, Python {env['python']}, {env['redis']}. "
+        f"{env['plan']}. In every round accord and the baselines are measured one after "
+        "the other on the same machine and Redis server; ratios are taken within a round.",
+        "",
+        _cycles(samples, verdicts),
+        _contended(samples, verdicts, plan),
+        _operations(samples, verdicts),
+    ]
+    total = verdicts.met + len(verdicts.missed)
+    parts.append(f"## Targets\n\n{verdicts.met} of {total} target checks met.")
+    if verdicts.missed:
+        parts.append("\nMissed:\n\n" + "\n".join(f"- {m}" for m in verdicts.missed))
+    if samples.errors:
+        parts.append("\nFailed measurements:\n\n" + "\n".join(
+            f"- {k}: {v}" for k, v in samples.errors.items()))
+    return "\n".join(parts) + "\n"
+
+
+def _cycles(samples: Any, verdicts: Verdicts) -> str:
+    rows = [["redis-py PING (round-trip floor)", _rate(samples.median("ping/cycle")), "1.00",
+             "", ""]]
+    for key in sorted(k for k in _keys(samples, "cycle/")):
+        label = key.partition("/")[2]
+        value, xping = samples.median(key), samples.median(f"cycle-xping/{label}")
+        target, met = verdicts.check(key, {"rate": value, "xping": xping})
+        rows.append([label, _cell(samples, key, _rate(value)), _ratio(xping), target, met])
+    return _table("Uncontended acquire + release, one thread",
+                  ["lock", "cycles/s", "x PING", "target", "met"], rows, _ORDER)
+
+
+def _contended(samples: Any, verdicts: Verdicts, plan: Any) -> str:
+    rows = []
+    for kind, workers in (("threads", plan.threads), ("processes", plan.processes)):
+        baseline = samples.median(f"{kind}/redis-py Lock")
+        for key in _keys(samples, f"{kind}/"):
+            label = key.partition("/")[2]
+            c = samples.median(key)
+            x = c.throughput / baseline.throughput if c and baseline else None
+            metrics = {} if c is None else {**c.__dict__, "x_redis_py": x}
+            target, met = verdicts.check(key, metrics)
+            if c is None:
+                rows.append([label, f"{workers} {kind}", _cell(samples, key, ""), *[""] * 7,
+                             target, met])
+                continue
+            if c.overlaps or c.lost:
+                met += f" ⚠ {c.overlaps} overlapping holds, {c.lost} lost increments"
+            rows.append([label, f"{workers} {kind}", _rate(c.throughput), _ratio(x),
+                         _ms(c.p50_ms), _ms(c.p99_ms), f"{c.other_share:.0%}", f"{c.jain:.2f}",
+                         f"{c.commands_per_op:.1f}", target, met])
+    heads = ["lock", "workers", "acquisitions/s", "x redis-py Lock", "hand-off p50",
+             "hand-off p99", "to another worker", "Jain", "Redis cmds/acq", "target", "met"]
+    note = ("Each holder does a Redis GET+SET; hand-off = next holder (another worker) "
+            "entering minus previous holder leaving, on the machine-wide monotonic clock. "
+            "Redis cmds/acq counts every command the server ran per acquisition, the GET+SET "
+            "(2) and the commands inside Lua scripts included; polling shows up here.")
+    return _table("One lock, contended, Redis GET+SET inside", heads, rows, _ORDER, note)
+
+
+def _operations(samples: Any, verdicts: Verdicts) -> str:
+    rows = []
+    for name in OPERATIONS:
+        for backend in ("redis", "sqlite", "memory"):
+            key = f"op/{backend}/{name}"
+            value, xping = samples.median(key), samples.median(f"op-xping/{backend}/{name}")
+            target, met = verdicts.check(key, {"rate": value, "xping": xping})
+            cell = _cell(samples, key, _rate(value)) if f"op/{backend}" not in samples.errors \
+                else "error (see below)"
+            rows.append([name, backend, cell, _ratio(xping), target, met])
+    ping = _rate(samples.median("ping/ops"))
+    note = f"PING measured beside these: {ping}/s."
+    return _table("State and rate limits, one thread",
+                  ["operation", "backend", "ops/s", "x PING", "target", "met"], rows, None, note)
+
+
+_ORDER = ["accord redis", "redis-py Lock", "python-redis-lock", "accord sqlite", "filelock",
+          "accord memory", "threading.Lock"]
+
+
+def _keys(samples: Any, prefix: str) -> list[str]:
+    return [k for k in {*samples.values, *samples.errors} if k.startswith(prefix)]
+
+
+def _table(title: str, heads: list[str], rows: list[list[str]], order: list[str] | None,
+           note: str = "") -> str:
+    if order:
+        rank = {label: i for i, label in enumerate(order)}
+        rows = sorted(rows, key=lambda r: ("processes" in r[1], rank.get(r[0], -1)))
+    lines = [f"## {title}", ""]
+    if note:
+        lines += [note, ""]
+    lines.append("| " + " | ".join(heads) + " |")
+    lines.append("|" + "|".join("---" if h in ("lock", "operation", "backend", "target", "met",
+                                              "workers") else "---:" for h in heads) + "|")
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(samples: Any, key: str, text: str) -> str:
+    return "error (see below)" if key in samples.errors and not text else text
+
+
+def _rate(value: float | None) -> str:
+    return "" if value is None or math.isnan(value) else f"{value:,.0f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None or math.isnan(value) else f"{value:.2f}"
+
+
+def _ms(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.3g} ms"
+
+
+def _plain(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "nothing"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"

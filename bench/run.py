@@ -1,0 +1,221 @@
+"""Benchmark accord against the locks people use today, measured side by side.
+
+    python bench/run.py [--quick] [--redis-url URL] [--rounds N]
+
+Every round measures accord and the baselines one after the other (a private
+redis-server unless --redis-url is given), so drift on the machine hits both; the
+report gives per-round medians and ratios, checks the targets of issue 2, prints a
+markdown table and writes it to bench/results/<date>.md (<date>-quick.md for --quick).
+Needs the ``bench`` extra (filelock, python-redis-lock) and a redis-server binary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import redis
+from _contend import Contention, ProcessCrew, contend_threads
+from _measure import cycle_rate, operations, ping_rate, rate
+from _report import render
+from _server import PrivateRedis
+from _subjects import Subject
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long each measurement runs and how many rounds are taken."""
+
+    rounds: int
+    cycle_s: float
+    contend_s: float
+    threads: int = 8
+    processes: int = 4
+
+
+QUICK = Plan(rounds=3, cycle_s=0.25, contend_s=0.6)
+FULL = Plan(rounds=3, cycle_s=1.0, contend_s=2.0)
+
+
+class Samples:
+    """Every figure of every round, by key; failures keep their first message."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[Any]] = defaultdict(list)
+        self.errors: dict[str, str] = {}
+
+    def take(self, key: str, measure: Callable[[], Any]) -> Any:
+        """Run ``measure`` and keep its figure; after a failure, skip that key."""
+        if key in self.errors:
+            return None
+        try:
+            value = measure()
+        except Exception as exc:
+            self.fail(key, exc)
+            return None
+        self.values[key].append(value)
+        return value
+
+    def fail(self, key: str, exc: Exception) -> None:
+        self.errors[key] = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:160]
+        print(f"  {key}: failed: {self.errors[key]}", file=sys.stderr)
+
+    def median(self, key: str) -> Any:
+        """The median of a figure, field by field for a Contention; None if never taken."""
+        got = self.values.get(key)
+        if not got:
+            return None
+        if isinstance(got[0], Contention):
+            return Contention(**{f.name: _median([getattr(c, f.name) for c in got])
+                                 for f in fields(Contention)})
+        return _median(got)
+
+
+def _median(values: list[float]) -> float:
+    kept = [v for v in values if not math.isnan(v)]
+    return statistics.median(kept) if kept else float("nan")
+
+
+def subjects(redis_url: str, tmp: Path, namespace: str) -> dict[str, Subject]:
+    """accord on each backend and the baselines, by label."""
+    found = [
+        Subject("accord redis", "accord", url=redis_url, namespace=namespace),
+        Subject("redis-py Lock", "redis-py", url=redis_url, namespace=namespace),
+        Subject("python-redis-lock", "python-redis-lock", url=redis_url, namespace=namespace),
+        Subject("accord sqlite", "accord", url=f"sqlite:///{tmp / 'accord.db'}",
+                namespace=namespace),
+        Subject("filelock", "filelock", path=str(tmp / "filelock"), namespace=namespace),
+        Subject("accord memory", "accord", url=f"memory://{namespace}", namespace=namespace),
+        Subject("threading.Lock", "threading", namespace=namespace),
+    ]
+    return {s.label: s for s in found}
+
+
+def one_round(plan: Plan, redis_url: str, every: dict[str, Subject], crew: ProcessCrew,
+              samples: Samples) -> None:
+    """Each measurement once, accord interleaved with the baselines."""
+    ping = samples.take("ping/cycle", lambda: ping_rate(redis_url, plan.cycle_s))
+    for label, subject in every.items():
+        got = samples.take(f"cycle/{label}", lambda s=subject: cycle_rate(s, plan.cycle_s))
+        if got and ping and subject.redis_based:
+            samples.values[f"cycle-xping/{label}"].append(got / ping)
+    ping = samples.take("ping/ops", lambda: ping_rate(redis_url, plan.cycle_s))
+    for backend in ("redis", "sqlite", "memory"):
+        operations_round(plan, every[f"accord {backend}"], backend, ping, samples)
+    for label, subject in every.items():
+        samples.take(f"threads/{label}", lambda s=subject: contend_threads(
+            s, plan.threads, plan.contend_s, redis_url))
+    for label, subject in every.items():
+        if subject.cross_process:
+            samples.take(f"processes/{label}", lambda s=subject: crew.contend(s, plan.contend_s))
+
+
+def operations_round(plan: Plan, store: Subject, backend: str, ping: float | None,
+                     samples: Samples) -> None:
+    """update, incr, compare-and-set and rate-limit checks on one accord store."""
+    key = f"op/{backend}"
+    if key in samples.errors:
+        return
+    try:
+        with operations(store.url, store.namespace) as ops:
+            for name, op in ops.items():
+                got = samples.take(f"{key}/{name}", lambda op=op: rate(op, plan.cycle_s))
+                if got and ping and backend == "redis":
+                    samples.values[f"op-xping/{backend}/{name}"].append(got / ping)
+    except Exception as exc:
+        samples.fail(key, exc)
+
+
+def environment(redis_url: str, plan: Plan, quick: bool) -> dict[str, str]:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        server = str(client.info("server").get("redis_version", "?"))
+    finally:
+        client.close()
+    return {
+        "date": datetime.date.today().isoformat(),
+        "command": "python bench/run.py" + (" --quick" if quick else ""),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        "python": platform.python_version(),
+        "redis": f"redis-server {server}, redis-py {redis.__version__}",
+        "plan": f"{plan.rounds} rounds; {plan.cycle_s:g} s per one-thread figure, "
+                f"{plan.contend_s:g} s per contended figure; medians of the rounds",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="short measurements for a smoke test (under about a minute)")
+    parser.add_argument("--redis-url", metavar="URL",
+                        help="use this Redis server (default: start a private redis-server)")
+    parser.add_argument("--rounds", type=int, help="rounds to take medians over (default 3)")
+    parser.add_argument("--output", type=Path, help="markdown file to write "
+                        "(default bench/results/<date>.md)")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    if args.rounds:
+        plan = Plan(args.rounds, plan.cycle_s, plan.contend_s)
+    began = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="accord-bench-"))
+    server = nullcontext(args.redis_url) if args.redis_url else PrivateRedis()
+    try:
+        with server as redis_url:
+            report = run(plan, redis_url, tmp, args.quick)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report += f"\nTotal run time {time.monotonic() - began:.0f} s.\n"
+    output = args.output or RESULTS / (datetime.date.today().isoformat()
+                                       + ("-quick" if args.quick else "") + ".md")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report)
+    print(report)
+    print(f"written to {output}", file=sys.stderr)
+    return 0
+
+
+def run(plan: Plan, redis_url: str, tmp: Path, quick: bool) -> str:
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    every = subjects(redis_url, tmp, namespace)
+    samples = Samples()
+    crew = ProcessCrew(plan.processes, redis_url)
+    try:
+        for i in range(plan.rounds):
+            print(f"round {i + 1}/{plan.rounds}", file=sys.stderr)
+            one_round(plan, redis_url, every, crew, samples)
+    finally:
+        crew.close()
+        _clean(redis_url, namespace)
+    return render(environment(redis_url, plan, quick), samples, plan)
+
+
+def _clean(redis_url: str, namespace: str) -> None:
+    """Delete this run's keys, so a shared --redis-url server is left as found."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"*{namespace}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

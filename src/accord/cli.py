@@ -1,0 +1,156 @@
+"""The ``accord`` command line.
+
+Commands are small functions on the ``main`` group; the options they share
+(``--url``, ``--namespace``) are decorators, and :func:`connected` opens the store.
+Any accord error (a bad URL, a store that is down) becomes one line on stderr and
+exit status 2, never a traceback. To add a command::
+
+    @main.command()
+    @url_option
+    @namespace_option
+    def board(url: str | None, namespace: str) -> None:
+        \"\"\"One line of help.\"\"\"
+        with connected(url, namespace) as coord:
+            ...
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+import accord
+from accord import demo as demo_mod
+from accord.errors import AccordError
+
+EXIT_ERROR = 2
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Group(click.Group):
+    """Turns the errors a user can cause into a one-line message and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (AccordError, demo_mod.DemoFailed, OSError) as exc:
+            detail = str(exc).replace("\n", " ").strip() or type(exc).__name__
+            click.echo(f"accord: error: {detail}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(accord.__version__, prog_name="accord")
+def main() -> None:
+    """Coordination for AI agents: leased locks, semaphores, rate limits, versioned state."""
+
+
+def url_option(fn: F) -> F:
+    """``--url``: the store; default ``$ACCORD_URL``, else ``sqlite:///.accord/accord.db``."""
+    return click.option(
+        "--url",
+        metavar="URL",
+        default=None,
+        help="Store URL (memory://, sqlite:///path.db, redis://host:port/0). "
+        "Default: $ACCORD_URL, else sqlite:///.accord/accord.db under the current directory.",
+    )(fn)
+
+
+def namespace_option(fn: F) -> F:
+    """``--namespace``: the namespace to look at (default ``default``)."""
+    return click.option(
+        "--namespace", "-n", default="default", show_default=True, help="Namespace to show."
+    )(fn)
+
+
+@contextmanager
+def connected(url: str | None, namespace: str) -> Iterator[accord.Coordinator]:
+    """A coordinator for one command, closed when the command is done."""
+    coord = accord.connect(url, namespace=namespace, agent=f"accord-cli:{os.getpid()}")
+    try:
+        yield coord
+    finally:
+        coord.close()
+
+
+def console() -> Console:
+    return Console(highlight=False)
+
+
+# --- commands ----------------------------------------------------------------------
+
+
+@main.command()
+@url_option
+@click.option("--agents", type=click.IntRange(1, 64), default=demo_mod.DEFAULT_AGENTS,
+              show_default=True, help="Agent processes selling and restocking at once.")
+@click.option("--ops", type=click.IntRange(1, 10_000), default=demo_mod.DEFAULT_OPS,
+              show_default=True, help="Sales or restocks per agent, in each mode.")
+@click.option("--think", type=click.FloatRange(0, 1), default=demo_mod.DEFAULT_THINK,
+              show_default=True, help="Seconds an agent thinks between reading and writing.")
+def demo(url: str | None, agents: int, ops: int, think: float) -> None:
+    """Replay the inventory incident: lost updates, then state.update, then a lock.
+
+    Agents sell and restock one item concurrently, first uncoordinated (read,
+    think, write), then with state.update, then holding a lock; the table shows
+    expected and final stock and how many updates were lost in each mode.
+    """
+    results = demo_mod.show(demo_mod.config(url, agents, ops, think), console())
+    if any(r.lost or r.final != r.expected for r in results[1:]):
+        raise SystemExit(1)
+
+
+@main.command()
+@url_option
+@namespace_option
+def locks(url: str | None, namespace: str) -> None:
+    """Held locks and semaphores: holder, fencing token, time left, waiters."""
+    with connected(url, namespace) as coord:
+        found = coord.list_locks()
+        where = f"namespace {namespace!r} on {coord.url}"
+    out = console()
+    if not found:
+        out.print(f"No locks or semaphores are held in {where}.")
+        return
+    out.print(locks_table(found, where))
+
+
+def locks_table(found: list[accord.LeaseStatistics], where: str) -> Table:
+    """One row per holder (a semaphore may have several), then its waiters."""
+    table = Table(title=f"Locks in {where}")
+    for header in ("name", "kind", "holder", "token", "expires in", "waiters"):
+        table.add_column(header, justify="right" if header in ("token", "expires in") else "left")
+    for stats in found:
+        kind = "lock" if stats.kind == "lock" else f"semaphore {len(stats.holders)}/{stats.limit}"
+        waiters = ", ".join(stats.waiters) if stats.waiters else "-"
+        if not stats.holders:
+            table.add_row(stats.name, kind, "-", "-", "-", waiters)
+        for holder in stats.holders:
+            table.add_row(stats.name, kind, holder.agent, str(holder.token),
+                          f"{holder.expires_in:.1f} s", waiters)
+    return table
+
+
+@main.command()
+@url_option
+@namespace_option
+def status(url: str | None, namespace: str) -> None:
+    """The store (password hidden), the namespace and how many locks are held."""
+    with connected(url, namespace) as coord:
+        found = coord.list_locks()
+        store = coord.url
+    held = [s for s in found if s.holders]
+    semaphores = sum(1 for s in held if s.kind != "lock")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_row("store", store)
+    grid.add_row("namespace", namespace)
+    grid.add_row("held locks", f"{len(held)} ({len(held) - semaphores} locks, "
+                 f"{semaphores} semaphores)")
+    grid.add_row("waiting", str(sum(len(s.waiters) for s in found)))
+    console().print(grid)
