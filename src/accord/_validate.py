@@ -8,6 +8,20 @@ from typing import Any
 
 from accord.errors import ConfigError, InvalidName, PayloadTooLarge
 
+class _Sentinel:
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+MISSING: Any = _Sentinel("MISSING")
+"""Marks "no default": ``update`` on an absent key then raises KeyError."""
+
+DEFAULT: Any = _Sentinel("DEFAULT")
+"""Marks "the primitive's own timeout" in ``acquire(timeout=...)``."""
+
 MAX_NAME = 512
 DEFAULT_MAX_PAYLOAD = 1024 * 1024
 
@@ -78,6 +92,11 @@ def positive(value: float, what: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{what} must be a finite number above 0, got {value!r}")
     return float(value)
+
+
+def timeout_or(value: float | None, fallback: float | None) -> float | None:
+    """``fallback`` when ``value`` is DEFAULT, else ``value`` checked by :func:`timeout`."""
+    return fallback if value is DEFAULT else timeout(value)
 
 
 def timeout(value: float | None, what: str = "timeout") -> float | None:

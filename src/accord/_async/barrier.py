@@ -18,7 +18,6 @@ from accord.errors import BarrierBroken, BarrierTimeout
 if TYPE_CHECKING:
     from accord._async.coordinator import AsyncCoordinator
 
-_DEFAULT: float = -1.0
 _LONG_WAIT = 30.0
 
 
@@ -33,9 +32,9 @@ class AsyncBarrier:
         self.timeout = _validate.timeout(timeout)
         self._coord = coord
 
-    async def wait(self, timeout: float | None = _DEFAULT) -> int:
+    async def wait(self, timeout: float | None = _validate.DEFAULT) -> int:
         """Arrive and wait for the others; return this arrival's index (0 = first)."""
-        timeout = self.timeout if timeout == _DEFAULT else _validate.timeout(timeout)
+        timeout = _validate.timeout_or(timeout, self.timeout)
         backend = self._coord._backend
         mailbox = await backend.open_mailbox()
         try:

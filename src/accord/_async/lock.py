@@ -24,7 +24,6 @@ from accord._models import LeaseRequest, LeaseStatistics
 if TYPE_CHECKING:
     from accord._async.coordinator import AsyncCoordinator
 
-_DEFAULT: float = -1.0
 
 
 class AsyncLock:
@@ -46,12 +45,12 @@ class AsyncLock:
         self._key = f"lock/{name}"
         self._entered: dict[str, list[AsyncLease]] = {}
 
-    async def acquire(self, timeout: float | None = _DEFAULT) -> AsyncLease:
+    async def acquire(self, timeout: float | None = _validate.DEFAULT) -> AsyncLease:
         """Wait up to ``timeout`` seconds (default: the lock's) for a lease, else LockTimeout.
 
         Raises DeadlockError when waiting would close a cycle of owners.
         """
-        timeout = self.timeout if timeout == _DEFAULT else _validate.timeout(timeout)
+        timeout = _validate.timeout_or(timeout, self.timeout)
         return await self._acquire(timeout)
 
     async def try_acquire(self) -> AsyncLease | None:
@@ -120,7 +119,7 @@ class AsyncMultiLock:
         self.locks = sorted(locks, key=lambda lock: lock.name)
         self._entered: dict[str, list[list[AsyncLease]]] = {}
 
-    async def acquire(self, timeout: float | None = _DEFAULT) -> list[AsyncLease]:
+    async def acquire(self, timeout: float | None = _validate.DEFAULT) -> list[AsyncLease]:
         """All the leases, in name order; on failure none is kept."""
         leases: list[AsyncLease] = []
         try:

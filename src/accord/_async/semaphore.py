@@ -18,7 +18,6 @@ from accord._models import LeaseRequest, LeaseStatistics
 if TYPE_CHECKING:
     from accord._async.coordinator import AsyncCoordinator
 
-_DEFAULT: float = -1.0
 
 
 class AsyncSemaphore:
@@ -35,9 +34,9 @@ class AsyncSemaphore:
         self._key = f"sem/{name}"
         self._entered: dict[str, list[AsyncLease]] = {}
 
-    async def acquire(self, timeout: float | None = _DEFAULT) -> AsyncLease:
+    async def acquire(self, timeout: float | None = _validate.DEFAULT) -> AsyncLease:
         """Wait up to ``timeout`` seconds (default: the semaphore's) for a permit."""
-        timeout = self.timeout if timeout == _DEFAULT else _validate.timeout(timeout)
+        timeout = _validate.timeout_or(timeout, self.timeout)
         return await self._acquire(timeout)
 
     async def try_acquire(self) -> AsyncLease | None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from accord import _validate
 from accord._sync import _rt
 from accord._models import Deadlocked, Granted, LeaseRequest, Waiting
 from accord.errors import DeadlockError, LeaseLost, LockTimeout
@@ -33,15 +33,16 @@ def wait_for_grant(
     kind: str,
     name: str,
 ) -> Granted:
-    """Acquire ``req`` within ``timeout`` seconds (None: for ever, 0: no waiting)."""
+    """Acquire ``req`` (made with ``wait=False``) within ``timeout`` seconds
+    (None: for ever, 0: no waiting)."""
     start = time.monotonic()
-    first = backend.acquire(replace(req, wait=False), detect_deadlock=False)
+    first = backend.acquire(req, detect_deadlock=False)
     if isinstance(first, Granted):
         return first
     if timeout == 0:
         raise _timed_out(first, kind, name, 0.0)
     mailbox = backend.open_mailbox()
-    req = replace(req, waiter=mailbox.id, wait=True)
+    req = LeaseRequest(req.key, req.holder, req.agent, mailbox.id, req.ttl, req.limit, True)
     try:
         while True:
             result = backend.acquire(req, detect_deadlock=req.limit == 1)
@@ -118,7 +119,7 @@ class Lease:
 
     def extend(self, ttl: float | None = None) -> None:
         """Make the lease last ``ttl`` (default: its ttl) seconds from now, or LeaseLost."""
-        ttl = self.ttl if ttl is None else ttl
+        ttl = self.ttl if ttl is None else _validate.positive(ttl, "ttl")
         ok = not self.released and self._backend.extend(
             self._key, self._holder, self.token, ttl
         )

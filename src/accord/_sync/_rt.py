@@ -32,10 +32,10 @@ def sleep(seconds: float) -> None:
 
 def current_owner_key() -> str:
     """A key unique to the running thread (never reused, unlike thread idents)."""
-    key: int | None = getattr(_local, "key", None)
+    key: str | None = getattr(_local, "key", None)
     if key is None:
-        key = _local.key = next(_ids)
-    return f"thread-{key}"
+        key = _local.key = f"thread-{next(_ids)}"
+    return key
 
 
 class Renewer:

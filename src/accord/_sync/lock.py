@@ -25,7 +25,6 @@ from accord._models import LeaseRequest, LeaseStatistics
 if TYPE_CHECKING:
     from accord._sync.coordinator import Coordinator
 
-_DEFAULT: float = -1.0
 
 
 class Lock:
@@ -47,12 +46,12 @@ class Lock:
         self._key = f"lock/{name}"
         self._entered: dict[str, list[Lease]] = {}
 
-    def acquire(self, timeout: float | None = _DEFAULT) -> Lease:
+    def acquire(self, timeout: float | None = _validate.DEFAULT) -> Lease:
         """Wait up to ``timeout`` seconds (default: the lock's) for a lease, else LockTimeout.
 
         Raises DeadlockError when waiting would close a cycle of owners.
         """
-        timeout = self.timeout if timeout == _DEFAULT else _validate.timeout(timeout)
+        timeout = _validate.timeout_or(timeout, self.timeout)
         return self._acquire(timeout)
 
     def try_acquire(self) -> Lease | None:
@@ -121,7 +120,7 @@ class MultiLock:
         self.locks = sorted(locks, key=lambda lock: lock.name)
         self._entered: dict[str, list[list[Lease]]] = {}
 
-    def acquire(self, timeout: float | None = _DEFAULT) -> list[Lease]:
+    def acquire(self, timeout: float | None = _validate.DEFAULT) -> list[Lease]:
         """All the leases, in name order; on failure none is kept."""
         leases: list[Lease] = []
         try:

@@ -19,7 +19,6 @@ from accord._models import LeaseRequest, LeaseStatistics
 if TYPE_CHECKING:
     from accord._sync.coordinator import Coordinator
 
-_DEFAULT: float = -1.0
 
 
 class Semaphore:
@@ -36,9 +35,9 @@ class Semaphore:
         self._key = f"sem/{name}"
         self._entered: dict[str, list[Lease]] = {}
 
-    def acquire(self, timeout: float | None = _DEFAULT) -> Lease:
+    def acquire(self, timeout: float | None = _validate.DEFAULT) -> Lease:
         """Wait up to ``timeout`` seconds (default: the semaphore's) for a permit."""
-        timeout = self.timeout if timeout == _DEFAULT else _validate.timeout(timeout)
+        timeout = _validate.timeout_or(timeout, self.timeout)
         return self._acquire(timeout)
 
     def try_acquire(self) -> Lease | None:

@@ -27,13 +27,7 @@ if TYPE_CHECKING:
     from accord._sync.coordinator import Coordinator
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
-"""Marks "no default": ``update`` on an absent key then raises KeyError."""
+MISSING = _validate.MISSING
 
 
 class StateMap:

@@ -88,7 +88,8 @@ Signal = tuple[str, str]
 def _purge(rec: LeaseRecord, now: float) -> None:
     for key in [k for k, h in rec.holders.items() if h.expires_at <= now]:
         del rec.holders[key]
-    rec.queue = [w for w in rec.queue if w.expires_at > now]
+    if rec.queue:
+        rec.queue = [w for w in rec.queue if w.expires_at > now]
 
 
 def _grant(rec: LeaseRecord, holder: str, agent: str, ttl: float, now: float) -> int:

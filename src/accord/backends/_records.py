@@ -121,6 +121,8 @@ class RecordBackend(abc.ABC):
         return True
 
     def _mark_granted(self, signals: list[Signal], rec: LeaseRecord) -> None:
+        if not signals:
+            return
         by_token = {str(h.token): k for k, h in rec.holders.items()}
         for _, token in signals:
             self._set_waiting(by_token[token], None, 0.0)
