@@ -47,6 +47,7 @@ SUBS = [
     (r"\bbackends\._async\b", "backends._sync"),
     (r"\bredis\.asyncio\b", "redis"),
     (r"\basyncio twin\b", "sync twin"),
+    (r"\b_async_io\b", "_sync_io"),
 ]
 
 HEADER = "# Generated from {src} by scripts/unasync.py: do not edit.\n"
@@ -55,7 +56,7 @@ HEADER = "# Generated from {src} by scripts/unasync.py: do not edit.\n"
 def convert(text: str) -> str:
     for pattern, repl in SUBS:
         text = re.sub(pattern, repl, text)
-    text = re.sub(r"\bfrom collections\.abc import Awaitable, ", "from collections.abc import ", text)
+    text = re.sub(r"\bimport Awaitable, ", "import ", text)
     return text
 
 

@@ -4,14 +4,21 @@ Conformance tests are written once, as ``async def`` bodies against the async AP
 In sync mode the coordinator is a :class:`Twin`: every call goes straight to the
 sync code (blocking, in the calling thread) and is wrapped so ``await`` and
 ``async with`` still read right. ``workers`` runs concurrent bodies as real threads
-in sync mode and as tasks on one loop in async mode.
+in sync mode and as tasks on one loop in async mode; :class:`Worker` starts one
+such body on its own, :class:`Barrier` lines workers up, :func:`eventually` polls
+a condition from the test body (sleeping, so threads and tasks both progress).
+
+Inside a worker body ``await asyncio.sleep(x)`` pauses that worker in both modes
+(in sync mode each body runs on its own event loop in its own thread).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
@@ -30,10 +37,34 @@ class _Done:
 
 
 def _async_twin(cls: type) -> type | None:
+    """The async class generated alongside ``cls`` (``_sync.x.Foo`` -> ``_async.x.AsyncFoo``)."""
+    for klass in cls.__mro__:
+        module = sys.modules.get(klass.__module__.replace("accord._sync", "accord._async", 1))
+        twin = getattr(module, "Async" + klass.__name__, None)
+        if twin is not None:
+            return twin
     return getattr(accord, "Async" + cls.__name__, None)
 
 
+class _AsyncIter:
+    """A sync iterator (like ``subscribe()``) dressed for ``async for``."""
+
+    def __init__(self, it: Any) -> None:
+        self._it = it
+
+    def __aiter__(self) -> _AsyncIter:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return wrap(next(self._it))
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+
 def wrap(value: Any) -> Any:
+    if inspect.isgenerator(value):
+        return _AsyncIter(value)
     if isinstance(value, list):
         return [wrap(v) for v in value]
     if type(value).__module__.startswith("accord._sync"):
@@ -67,6 +98,9 @@ class Twin:
             return _Done(result) if is_async else result
 
         return call
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return wrap(self._obj(*(unwrap(a) for a in args), **kwargs))
 
     def aclose(self) -> _Done:
         self._obj.close()
@@ -103,3 +137,91 @@ async def workers(mode: str, n: int, body: Callable[[int], Awaitable[Any]]) -> l
     if errors:
         raise errors[0]
     return results
+
+
+class Worker:
+    """One body started on its own: a thread (sync mode) or a task (async mode).
+
+    ``await worker.join(timeout)`` returns the body's result or raises its error; a
+    body still running after ``timeout`` seconds fails the test instead of hanging.
+    """
+
+    def __init__(self, mode: str, body: Callable[[], Awaitable[Any]]) -> None:
+        self.mode = mode
+        self._result: Any = None
+        self._error: BaseException | None = None
+        if mode == "async":
+            self._task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(
+                _as_coroutine(body)
+            )
+        else:
+            self._thread = threading.Thread(target=self._run, args=(body,), daemon=True)
+            self._thread.start()
+
+    def _run(self, body: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            self._result = asyncio.run(_as_coroutine(body))
+        except BaseException as exc:
+            self._error = exc
+
+    def done(self) -> bool:
+        if self.mode == "async":
+            return self._task.done()
+        return not self._thread.is_alive()
+
+    async def join(self, timeout: float = 30.0) -> Any:
+        if self.mode == "async":
+            return await asyncio.wait_for(self._task, timeout)
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"worker still running after {timeout} s")
+            await asyncio.sleep(0.002)
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+async def _as_coroutine(body: Callable[[], Awaitable[Any]]) -> Any:
+    return await body()
+
+
+class Barrier:
+    """``await barrier.wait()`` returns once ``n`` workers arrived (threads or tasks)."""
+
+    def __init__(self, mode: str, n: int) -> None:
+        self.mode = mode
+        self._threads = threading.Barrier(n)
+        self._n = n
+        self._arrived = 0
+        self._event: asyncio.Event | None = None
+
+    async def wait(self, timeout: float = 30.0) -> None:
+        if self.mode == "sync":
+            self._threads.wait(timeout)
+            return
+        if self._event is None:
+            self._event = asyncio.Event()
+        self._arrived += 1
+        if self._arrived == self._n:
+            self._event.set()
+        await asyncio.wait_for(self._event.wait(), timeout)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float = 10.0, what: str = "condition"
+) -> None:
+    """Poll ``check`` until it is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout} s")
+        await asyncio.sleep(0.003)
+
+
+def yield_now(mode: str) -> Awaitable[None]:
+    """Let other workers run: a task switch (async) or a GIL switch (sync)."""
+    if mode == "sync":
+        time.sleep(0)
+        return _Done(None)
+    return asyncio.sleep(0)

@@ -6,6 +6,9 @@ Fixtures:
   ``coord``      a coordinator in that mode, unique namespace, agent "tester"
   ``connect``    ``connect(agent=...)`` for more coordinators on the same store/namespace
   ``run_workers`` ``await run_workers(n, body)``: threads (sync) or tasks (async)
+  ``spawn``      ``spawn(body)`` starts one body as a thread/task; ``await w.join()``
+  ``barrier``    ``barrier(n)`` a Barrier for n workers of the test's mode
+  ``pause``      ``await pause()`` lets other workers run (task or GIL switch)
   ``redis_server`` the session's own redis-server (fault tests may kill/pause it)
 
 Async test functions are run on a fresh event loop; coordinators made by the
@@ -26,7 +29,7 @@ import pytest
 
 import accord
 from tests._redis_server import RedisServer
-from tests._twins import Twin, workers
+from tests._twins import Barrier, Twin, Worker, workers, yield_now
 
 BACKENDS = ["memory", "sqlite", "redis"]
 
@@ -103,6 +106,21 @@ def coord(connect: Connector) -> Any:
 @pytest.fixture
 def run_workers(mode: str) -> Callable[..., Any]:
     return lambda n, body: workers(mode, n, body)
+
+
+@pytest.fixture
+def spawn(mode: str) -> Callable[..., Worker]:
+    return lambda body: Worker(mode, body)
+
+
+@pytest.fixture
+def barrier(mode: str) -> Callable[[int], Barrier]:
+    return lambda n: Barrier(mode, n)
+
+
+@pytest.fixture
+def pause(mode: str) -> Callable[[], Any]:
+    return lambda: yield_now(mode)
 
 
 @pytest.hookimpl(tryfirst=True)

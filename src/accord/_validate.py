@@ -8,6 +8,7 @@ from typing import Any
 
 from accord.errors import ConfigError, InvalidName, PayloadTooLarge
 
+
 class _Sentinel:
     def __init__(self, name: str) -> None:
         self._name = name

@@ -11,9 +11,9 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from accord.errors import ConfigError
 
@@ -28,17 +28,16 @@ ACCEPTED = (
 )
 
 
+_SECRET = re.compile(r":[^:@/?#]*@")
+
+
 def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***``, safe for messages and logs."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable url>"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = f"{parts.username}:" if parts.username else ":"
-    return parts._replace(netloc=f"{user}***@{netloc}").geturl()
+    """``url`` with any password replaced by ``***``, safe for messages and logs.
+
+    Works on malformed URLs too (``redis//:pw@host``): whatever sits between a colon
+    and an ``@`` is hidden.
+    """
+    return _SECRET.sub(":***@", url)
 
 
 def resolve_url(url: str | None) -> str:

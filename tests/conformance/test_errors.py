@@ -1,0 +1,301 @@
+"""Every error is raised by the input that should raise it, and nothing is written.
+
+Also: names are validated everywhere, URLs and options fail with ConfigError
+naming what is accepted, and a password never shows in a message or a repr.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+import accord
+from accord.errors import (
+    AccordError,
+    BackendUnavailable,
+    ConfigError,
+    InvalidName,
+    PayloadTooLarge,
+)
+
+
+async def _snapshot(coord: Any) -> tuple[Any, ...]:
+    """What a user can see of the test's store: entries, history and locks."""
+    m = coord.state("m")
+    items = await m.items()
+    return (
+        {k: (e.value, e.version) for k, e in items.items()},
+        [(e.value, e.version) for e in await m.history("k")],
+        await coord.list_locks(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "type_name"),
+    [
+        (object(), "object"),
+        ({"a": {1, 2}}, "set"),
+        ([1, b"bytes"], "bytes"),
+        ({"when": datetime(2024, 1, 1)}, "datetime"),
+        (decimal.Decimal("1.5"), "Decimal"),
+        ({1: "int key"}, "int"),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+    ],
+    ids=["object", "set", "bytes", "datetime", "Decimal", "int-key", "nan", "inf"],
+)
+async def test_a_value_that_is_not_json_raises_type_error(
+    coord: Any, value: Any, type_name: str
+) -> None:
+    m = coord.state("m")
+    await m.set("k", "before")
+    before = await _snapshot(coord)
+    with pytest.raises(TypeError, match=type_name):
+        await m.set("k", value)
+    with pytest.raises(TypeError, match=type_name):
+        await m.set("other", value)
+    with pytest.raises(TypeError, match=type_name):
+        await m.update("k", lambda v: value)
+    assert await _snapshot(coord) == before
+
+
+async def test_a_value_over_max_payload_raises(connect: Any) -> None:
+    coord = connect("tester", max_payload=100)
+    m = coord.state("m")
+    await m.set("k", "x" * 50)
+    before = await _snapshot(coord)
+    with pytest.raises(PayloadTooLarge) as too_large:
+        await m.set("k", "x" * 200)
+    assert too_large.value.limit == 100
+    assert too_large.value.size > 100
+    assert "100" in str(too_large.value)
+    with pytest.raises(PayloadTooLarge):
+        await m.set("new", {"list": ["y" * 40] * 5})
+    with pytest.raises(PayloadTooLarge):
+        await m.update("k", lambda v: v * 4)
+    with pytest.raises(PayloadTooLarge):
+        await m.set("k", "é" * 60)  # counted in encoded bytes, not characters
+    assert await _snapshot(coord) == before
+
+
+async def test_the_default_payload_limit_is_one_mib(coord: Any) -> None:
+    m = coord.state("m")
+    await m.set("k", "x" * 500_000)
+    with pytest.raises(PayloadTooLarge):
+        await m.set("k", "x" * (2 * 1024 * 1024))
+    assert len((await m.get("k")).value) == 500_000
+
+
+BAD_NAMES = ["", "x" * 513, "a\nb", "a\x00b", "tab\there", "del\x7f", "\x1b[31mred"]
+
+
+def _short(name: str) -> str:
+    return repr(name) if len(name) < 20 else f"{len(name)}-chars"
+
+
+GOOD_NAMES = ["x" * 512, "ünï 🚀", "with space", "a/b:c", "{tag}", "a*b?[c]", "%_"]
+
+
+@pytest.mark.parametrize("bad", BAD_NAMES, ids=_short)
+async def test_bad_names_raise_invalid_name(coord: Any, bad: str) -> None:
+    m = coord.state("m")
+    await m.set("k", 1)
+    before = await _snapshot(coord)
+    attempts = [
+        lambda: coord.lock(bad),
+        lambda: coord.semaphore(bad, limit=2),
+        lambda: coord.rate_limit(bad, rate=1),
+        lambda: coord.state(bad),
+        lambda: coord.locks(["ok", bad]),
+    ]
+    for attempt in attempts:
+        with pytest.raises(InvalidName):
+            attempt()
+    for call in (
+        lambda: m.get(bad),
+        lambda: m.set(bad, 1),
+        lambda: m.update(bad, lambda v: v, default=0),
+        lambda: m.incr(bad),
+        lambda: m.delete(bad),
+        lambda: m.history(bad),
+    ):
+        with pytest.raises(InvalidName) as invalid:
+            await call()
+        assert isinstance(invalid.value, ValueError)
+        # The name is shown escaped: no raw control character reaches a terminal.
+        assert not any(ord(c) < 32 or ord(c) == 127 for c in str(invalid.value))
+    assert await _snapshot(coord) == before
+    assert not await coord.lock("ok").locked()
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 513, "a\nb", "a\x00b"], ids=_short)
+def test_bad_namespace_or_agent_raise_invalid_name(url: str, bad: str) -> None:
+    with pytest.raises(InvalidName):
+        accord.connect(url, namespace=bad)
+    with pytest.raises(InvalidName):
+        accord.connect(url, agent=bad)
+    with pytest.raises(InvalidName):
+        accord.connect_async(url, namespace=bad)
+    with pytest.raises(InvalidName):
+        accord.connect_async(url, agent=bad)
+
+
+async def test_unusual_but_valid_names_work(coord: Any) -> None:
+    m = coord.state("m")
+    for name in GOOD_NAMES:
+        async with coord.lock(name) as lease:
+            assert (await coord.lock(name).statistics()).token == lease.token
+        await m.set(name, name)
+        assert (await m.get(name)).value == name
+        assert (await coord.state(name).incr(name)).value == 1
+    assert sorted(await m.keys()) == sorted(GOOD_NAMES)
+
+
+BAD_URLS = [
+    "mysql://user:s3cret@db/0",
+    "postgres://:s3cret@host/0",
+    "redis//:s3cret@host/0",
+    "memory",
+    "http://example.com",
+    "sqlite://relative.db",
+    "sqlite:///",
+    "   ",
+    "redis://:s3cret@localhost:notaport/0",
+    "redis://:s3cret@localhost:6379/notadb",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_URLS)
+@pytest.mark.parametrize("make", [accord.connect, accord.connect_async], ids=["sync", "async"])
+def test_bad_urls_raise_config_error_without_the_password(make: Any, bad: str) -> None:
+    with pytest.raises(ConfigError) as config:
+        make(bad)
+    message = str(config.value)
+    assert "s3cret" not in message
+    assert "s3cret" not in repr(config.value)
+    if not bad.startswith(("redis://", "sqlite")):
+        for form in ("memory://", "sqlite:///", "redis://"):
+            assert form in message, message
+
+
+def test_accord_url_from_the_environment_is_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCORD_URL", "ftp://user:s3cret@host/")
+    with pytest.raises(ConfigError) as config:
+        accord.connect()
+    assert "s3cret" not in str(config.value)
+    assert "memory://" in str(config.value)
+
+
+@pytest.mark.redis
+async def test_a_redis_password_never_shows(mode: str, redis_server: Any) -> None:
+    # A password the session's server does not need: the URL parses, the connection
+    # is made lazily, and neither repr nor errors may show the password.
+    url = f"redis://:s3cret@127.0.0.1:{redis_server.port}/0"
+    closed = "redis://:s3cret@127.0.0.1:1/0"  # nothing listens on port 1
+    make = accord.connect_async if mode == "async" else accord.connect
+    for u in (url, closed):
+        coord = make(u, namespace="pw")
+        try:
+            assert "s3cret" not in repr(coord)
+            assert "s3cret" not in str(coord.url)
+            if u == closed:
+                with pytest.raises(BackendUnavailable) as down:
+                    result = coord.state("m").get("k")
+                    if mode == "async":
+                        await result
+                assert "s3cret" not in str(down.value)
+                assert "s3cret" not in repr(down.value)
+                assert isinstance(down.value, AccordError)
+        finally:
+            if mode == "async":
+                await coord.aclose()
+            else:
+                coord.close()
+
+
+BAD_SECONDS = [0, -1, math.nan, math.inf, "5", True, None]
+
+
+async def test_bad_ttl_timeout_and_limits_raise_config_error(coord: Any) -> None:
+    before = await _snapshot(coord)
+    for ttl in BAD_SECONDS:
+        with pytest.raises(ConfigError):
+            coord.lock("x", ttl=ttl)
+        with pytest.raises(ConfigError):
+            coord.semaphore("s", limit=2, ttl=ttl)
+        with pytest.raises(ConfigError):
+            coord.locks(["x", "y"], ttl=ttl)
+    for timeout in [-1, -0.001, math.nan, "1", True]:
+        with pytest.raises(ConfigError):
+            coord.lock("x", timeout=timeout)
+        with pytest.raises(ConfigError):
+            coord.semaphore("s", limit=2, timeout=timeout)
+        with pytest.raises(ConfigError):
+            await coord.lock("x").acquire(timeout=timeout)
+        with pytest.raises(ConfigError):
+            await coord.semaphore("s", limit=2).acquire(timeout=timeout)
+    for limit in [0, -1, 1.5, "3", True, None]:
+        with pytest.raises(ConfigError):
+            coord.semaphore("s", limit=limit)
+    for kwargs in [
+        {"rate": 0},
+        {"rate": -1},
+        {"rate": math.nan},
+        {"rate": "10"},
+        {"rate": 10, "per": 0},
+        {"rate": 10, "per": -1.0},
+        {"rate": 10, "burst": 0},
+        {"rate": 10, "burst": 1.5},
+    ]:
+        with pytest.raises(ConfigError):
+            coord.rate_limit("r", **kwargs)
+    limit = coord.rate_limit("r", rate=10, burst=2)
+    for cost in [0, -1, 1.5]:
+        with pytest.raises(ConfigError):
+            await limit.try_acquire(cost=cost)
+    with pytest.raises(ConfigError):
+        await limit.acquire(timeout=-1)
+    with pytest.raises(ConfigError):
+        await coord.state("m").history("k", limit=0)
+    assert await _snapshot(coord) == before
+    assert await limit.try_acquire(cost=2)  # nothing was consumed
+
+
+@pytest.mark.parametrize("ttl", [0, -1, math.nan, math.inf, "5"], ids=repr)
+async def test_extend_with_a_bad_ttl_raises_config_error(coord: Any, ttl: Any) -> None:
+    lease = await coord.lock("x", ttl=10).acquire()
+    with pytest.raises(ConfigError):
+        await lease.extend(ttl)
+    stats = await coord.lock("x").statistics()
+    assert stats.token == lease.token  # still held, not expired by the bad call
+    assert stats.expires_in > 5
+    await lease.release()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "1024", True])
+def test_bad_max_payload_raises_config_error(url: str, bad: Any) -> None:
+    with pytest.raises(ConfigError):
+        accord.connect(url, max_payload=bad)
+    with pytest.raises(ConfigError):
+        accord.connect_async(url, max_payload=bad)
+
+
+async def test_expected_version_must_be_a_whole_number(coord: Any) -> None:
+    m = coord.state("m")
+    await m.set("k", 1)
+    before = await _snapshot(coord)
+    for bad in [-1, 1.0, "1", True]:
+        with pytest.raises((TypeError, ConfigError)):
+            await m.set("k", 2, expected_version=bad)
+        with pytest.raises((TypeError, ConfigError)):
+            await m.delete("k", expected_version=bad)
+    assert await _snapshot(coord) == before
+
+
+async def test_locks_takes_a_list_not_a_string(coord: Any) -> None:
+    with pytest.raises(TypeError):
+        coord.locks("xy")

@@ -1,0 +1,283 @@
+"""Events, agent decorators, request-reply and barriers in one process, on every
+backend, sync and async. Cross-process behaviour is in test_event_processes.py."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import accord
+from accord.errors import (
+    BarrierTimeout,
+    InvalidName,
+    PayloadTooLarge,
+    RemoteError,
+    RequestTimeout,
+    SchemaError,
+)
+
+pytestmark = pytest.mark.parametrize(
+    "backend_name", ["memory"], indirect=True
+)
+
+
+def agent_fn(mode: str, fn: Any) -> Any:
+    """The plain function in sync mode, an ``async def`` around it in async mode."""
+    if mode == "sync":
+        return fn
+
+    async def run(*args: Any) -> Any:
+        return fn(*args)
+
+    run.__qualname__ = fn.__qualname__
+    return run
+
+
+async def call(mode: str, fn: Any, *args: Any) -> Any:
+    return fn(*args) if mode == "sync" else await fn(*args)
+
+
+async def test_three_stage_chain_runs_from_one_call(coord: Any, mode: str) -> None:
+    summaries: list[str] = []
+    research = coord.coordinate("researcher")(agent_fn(mode, lambda topic: {"facts": [topic, 2]}))
+    analyze = coord.coordinate("analyzer", lock_name="openai_api")(
+        agent_fn(mode, lambda facts: {"analysis": f"{len(facts)} facts"})
+    )
+    summarize = coord.coordinate("summarizer")(
+        agent_fn(mode, lambda analysis: summaries.append(analysis) or "done")
+    )
+
+    if mode == "sync":
+        coord.when("researcher_complete")(lambda e: analyze(e["result"]["facts"]))
+        coord.when("analyzer_complete")(lambda e: summarize(e["result"]["analysis"]))
+    else:
+
+        @coord.when("researcher_complete")
+        async def on_research(event: accord.Event) -> None:
+            await analyze(event["result"]["facts"])
+
+        @coord.when("analyzer_complete")
+        async def on_analysis(event: accord.Event) -> None:
+            await summarize(event["result"]["analysis"])
+
+    assert await call(mode, research, "tides") == {"facts": ["tides", 2]}
+    assert await coord.wait_idle(20)
+    assert summaries == ["2 facts"]
+    names = [e.name for e in reversed(await coord.events.history(limit=20))]
+    assert names == [
+        "researcher_started", "researcher_complete",
+        "analyzer_started", "analyzer_complete",
+        "summarizer_started", "summarizer_complete",
+    ]
+
+
+async def test_lifecycle_events_carry_their_fields(coord: Any, mode: str) -> None:
+    ok = coord.coordinate("worker")(agent_fn(mode, lambda x: x * 2))
+    boom = coord.coordinate("crasher")(agent_fn(mode, lambda: 1 / 0))
+    opaque = coord.coordinate("maker")(agent_fn(mode, lambda: threading.Lock()))
+
+    assert await call(mode, ok, 21) == 42
+    with pytest.raises(ZeroDivisionError):
+        await call(mode, boom)
+    lock = await call(mode, opaque)
+    assert hasattr(lock, "acquire")  # the caller gets the real object
+
+    events = {e.name: e for e in await coord.events.history(limit=20)}
+    started, complete = events["worker_started"], events["worker_complete"]
+    assert started["agent"] == "worker" and started["run_id"] == complete["run_id"]
+    assert complete["result"] == 42 and complete["duration_s"] >= 0
+    failed = events["crasher_failed"]
+    assert failed["error_type"] == "ZeroDivisionError" and "division" in failed["error"]
+    assert failed["duration_s"] >= 0 and "crasher_complete" not in events
+    assert "result" not in events["maker_complete"]
+    assert "lock" in events["maker_complete"]["result_repr"]
+    assert started.source == "tester" and started.time > 0
+
+
+async def test_agents_sharing_a_lock_never_overlap(coord: Any, mode: str, run_workers: Any) -> None:
+    intervals: list[tuple[float, float]] = []
+
+    def work() -> None:
+        start = time.monotonic()
+        time.sleep(0.002)
+        intervals.append((start, time.monotonic()))
+
+    first = coord.coordinate("writer_a", lock_name="customer_1")(agent_fn(mode, work))
+    second = coord.coordinate("writer_b", lock_name="customer_1")(agent_fn(mode, work))
+
+    async def body(i: int) -> None:
+        for _ in range(5):
+            await call(mode, first if i % 2 else second)
+
+    await run_workers(8, body)
+    intervals.sort()
+    assert len(intervals) == 40
+    for (_, end), (start, _) in itertools.pairwise(intervals):
+        assert end <= start
+
+
+async def test_when_handlers_see_events_in_order_and_survive_failures(coord: Any) -> None:
+    seen: list[tuple[str, int]] = []
+
+    @coord.when("order.*")
+    def first(event: accord.Event) -> None:
+        seen.append(("first", event["n"]))
+        if event["n"] == 2:
+            raise RuntimeError("handler broke")
+
+    @coord.when("order.created")
+    def second(event: accord.Event) -> None:
+        seen.append(("second", event["n"]))
+
+    for n in range(5):
+        await coord.emit("order.created", {"n": n})
+    await coord.emit("invoice.created", {"n": 99})
+    assert await coord.wait_idle(20)
+    assert [n for who, n in seen if who == "first"] == [0, 1, 2, 3, 4]
+    assert [n for who, n in seen if who == "second"] == [0, 1, 2, 3, 4]
+    failures = await coord.events.history(name="handler_failed")
+    assert len(failures) == 1
+    assert failures[0]["error_type"] == "RuntimeError" and "first" in failures[0]["handler"]
+
+
+async def test_event_is_a_read_only_copy(coord: Any) -> None:
+    payload = {"items": [1, 2]}
+    got: list[accord.Event] = []
+    coord.when("copy.test")(got.append)
+    event_id = await coord.emit("copy.test", payload)
+    payload["items"].append(3)
+    assert await coord.wait_idle(20)
+    (event,) = got
+    assert event["items"] == [1, 2] and event.id == event_id and event.name == "copy.test"
+    with pytest.raises(TypeError):
+        event["items"] = []  # type: ignore[index]
+
+
+async def test_history_read_and_subscribe_replay(coord: Any) -> None:
+    ids = [await coord.emit("step", {"n": n}) for n in range(5)]
+    await coord.emit("other", {"n": 9})
+    newest = await coord.events.history(name="step", limit=2)
+    assert [e["n"] for e in newest] == [4, 3]
+    assert [e["n"] for e in await coord.events.history(source="tester", limit=2)] == [9, 4]
+    after_two = await coord.events.read(after=ids[1])
+    assert [e.get("n") for e in after_two] == [2, 3, 4, 9]
+    replayed = [e["n"] async for e in coord.subscribe("step", timeout=0.3, after=ids[0])]
+    assert replayed == [1, 2, 3, 4]
+
+
+async def test_subscribe_gets_new_events_and_ends_when_quiet(coord: Any, spawn: Any) -> None:
+    await coord.emit("old", {})
+
+    async def produce() -> None:
+        await asyncio.sleep(0.2)
+        for n in range(3):
+            await coord.emit("fresh", {"n": n})
+
+    producer = spawn(produce)
+    start = time.monotonic()
+    got = [e["n"] async for e in coord.subscribe("fresh", timeout=1.0)]
+    await producer.join()
+    assert got == [0, 1, 2]
+    assert time.monotonic() - start < 10
+
+
+async def test_retention_trims_the_oldest(connect: Any) -> None:
+    coord = connect("tester", max_events=5)
+    for n in range(12):
+        await coord.emit("tick", {"n": n})
+    kept = await coord.events.read(limit=100)
+    assert [e["n"] for e in kept] == [7, 8, 9, 10, 11]
+
+
+async def test_group_handlers_share_the_work(connect: Any) -> None:
+    a, b = connect("worker-a"), connect("worker-b")
+    handled: list[tuple[str, int]] = []
+    for coord, who in ((a, "a"), (b, "b")):
+        coord.when("job", group="pool", visibility=5)(
+            lambda e, who=who: handled.append((who, e["n"]))
+        )
+    await a.events.start()
+    await b.events.start()
+    for n in range(40):
+        await a.emit("job", {"n": n})
+    assert await a.wait_idle(20) and await b.wait_idle(20)
+    deadline = time.monotonic() + 10
+    while len(handled) < 40 and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert sorted(n for _, n in handled) == list(range(40))
+
+
+async def test_request_reply(coord: Any, connect: Any, mode: str) -> None:
+    server = connect("calculator")
+
+    def double(payload: Any) -> Any:
+        if payload == "boom":
+            raise ValueError("cannot double boom")
+        return payload * 2
+
+    server.responder("calc")(agent_fn(mode, double))
+    await server.events.start()
+    assert await coord.request("calc", 21, timeout=10) == 42
+    with pytest.raises(RemoteError) as err:
+        await coord.request("calc", "boom", timeout=10)
+    assert err.value.error_type == "ValueError" and "cannot double" in err.value.remote_message
+    started = time.monotonic()
+    with pytest.raises(RequestTimeout):
+        await coord.request("nobody-home", 1, timeout=0.3)
+    assert time.monotonic() - started < 5
+
+
+async def test_barrier_releases_all_parties_at_once(coord: Any, run_workers: Any) -> None:
+    barrier = coord.barrier("start-line", 4, timeout=20)
+
+    async def body(i: int) -> int:
+        index: int = await barrier.wait()
+        return index
+
+    indexes = await run_workers(4, body)
+    assert sorted(indexes) == [0, 1, 2, 3]
+
+
+async def test_barrier_timeout_breaks_it_for_everyone(coord: Any, spawn: Any) -> None:
+    barrier = coord.barrier("never-full", 3)
+
+    async def wait_long() -> int:
+        index: int = await barrier.wait(timeout=20)
+        return index
+
+    other = spawn(wait_long)
+    await asyncio.sleep(0.3)
+    with pytest.raises(BarrierTimeout):
+        await barrier.wait(timeout=0.3)
+    with pytest.raises(BarrierTimeout):  # BarrierBroken is a BarrierTimeout
+        await other.join()
+
+
+async def test_bad_event_input_raises_at_the_call_and_emits_nothing(connect: Any) -> None:
+    coord = connect("tester", max_payload=100)
+
+    class Model:
+        @staticmethod
+        def model_validate(value: Any) -> None:
+            if not isinstance(value.get("qty"), int):
+                raise ValueError("qty must be an int")
+
+    coord.events.schema("order.placed", Model)
+    with pytest.raises(TypeError, match="set"):
+        await coord.emit("x", {"bad": {1, 2}})
+    with pytest.raises(PayloadTooLarge):
+        await coord.emit("x", {"blob": "y" * 200})
+    with pytest.raises(SchemaError, match="qty"):
+        await coord.emit("order.placed", {"qty": "three"})
+    with pytest.raises(InvalidName):
+        await coord.emit("has space", {})
+    with pytest.raises(InvalidName):
+        coord.when("bad pattern!")(lambda e: None)
+    assert await coord.events.history() == []
+    await coord.emit("order.placed", {"qty": 3})
+    assert len(await coord.events.history()) == 1

@@ -1,0 +1,407 @@
+"""What only the Redis backend has to prove: faults, secrets, keys, idle cost, twins.
+
+Every test talks to a real redis-server: the session's own (``redis_server``), or one
+started here with ``--requirepass``. Fault tests always leave the session's server
+running and resumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from redis.crc import key_slot
+
+import accord
+from accord._models import Entry, Granted, LeaseRequest, LeaseStatistics, Waiting
+from accord.backends.memory import MemoryBackend, shared_store
+from accord.backends.redis import AsyncRedisBackend, RedisBackend
+from accord.errors import BackendUnavailable, ConfigError, LockTimeout
+from tests._redis_server import RedisServer, free_port
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"rb-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def coord(redis_server: RedisServer, namespace: str) -> Iterator[accord.Coordinator]:
+    c = accord.connect(redis_server.url, namespace=namespace, agent="tester")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def raw(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    r = redis.Redis.from_url(redis_server.url)
+    yield r
+    r.close()
+
+
+# --- faults ------------------------------------------------------------------------
+
+
+def test_a_pause_fails_calls_fast_and_a_blocked_waiter_does_not_hang(
+    coord: accord.Coordinator, redis_server: RedisServer
+) -> None:
+    holder = coord.lock("job", ttl=30).acquire()
+    outcome: list[BaseException | None] = []
+
+    def wait() -> None:
+        try:
+            coord.lock("job", ttl=1.0).acquire(timeout=2.0)
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.3)  # the waiter is queued and blocked in BLPOP
+    redis_server.pause()
+    try:
+        start = time.monotonic()
+        with pytest.raises(BackendUnavailable):
+            coord.lock("other").try_acquire()
+        assert time.monotonic() - start < 3.0
+        waiter.join(timeout=10)
+        assert not waiter.is_alive(), "a waiter hung on a stopped server"
+        assert isinstance(outcome[0], (BackendUnavailable, LockTimeout))
+    finally:
+        redis_server.resume()
+    holder.release()  # a waiter that could not leave the queue keeps it for its ttl at most
+    with coord.lock("job", timeout=5) as lease:
+        assert lease.token > holder.token
+
+
+def test_a_restart_and_a_script_flush_reload_the_scripts(
+    coord: accord.Coordinator, redis_server: RedisServer, raw: redis.Redis
+) -> None:
+    inv = coord.state("inv")
+    inv.set("k", 1)
+    raw.script_flush()  # NOSCRIPT on the next call: EVAL runs the script and caches it
+    assert inv.set("k", 2).version == 2
+    redis_server.kill()
+    try:
+        with pytest.raises(BackendUnavailable):
+            inv.incr("k")
+    finally:
+        redis_server.start()
+    assert inv.incr("n", 3).value == 3
+    with coord.lock("job", ttl=5) as lease:
+        assert lease.token == 1  # no persistence: a fresh store
+    assert coord.rate_limit("r", rate=10).try_acquire()
+
+
+async def test_async_calls_fail_fast_on_a_paused_server(
+    redis_server: RedisServer, namespace: str
+) -> None:
+    c = accord.connect_async(redis_server.url, namespace=namespace)
+    try:
+        await c.state("m").set("k", 1)
+        redis_server.pause()
+        try:
+            start = time.monotonic()
+            with pytest.raises(BackendUnavailable):
+                await c.lock("x").acquire(timeout=5)
+            assert time.monotonic() - start < 3.0
+        finally:
+            redis_server.resume()
+        assert (await c.state("m").get("k")).value == 1
+    finally:
+        await c.aclose()
+
+
+# --- secrets -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not on PATH")
+    port = free_port()
+    workdir: Path = tmp_path_factory.mktemp("secured")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "no", "--dir", str(workdir), "--requirepass", "s3cret-pw"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=port, password="s3cret-pw").ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def _shows_no_secret(exc: BaseException, *objects: object) -> None:
+    for text in [str(exc), repr(exc), *map(repr, objects)]:
+        assert "s3cret" not in text
+
+
+def test_the_password_works_and_never_shows(secured: int, namespace: str) -> None:
+    good = accord.connect(f"redis://:s3cret-pw@127.0.0.1:{secured}/0", namespace=namespace)
+    try:
+        assert good.state("m").set("k", 1).version == 1
+        assert "s3cret" not in repr(good) + repr(good._backend)
+    finally:
+        good.close()
+    for url in [
+        f"redis://:s3cret-wrong@127.0.0.1:{secured}/0",  # refused by the server
+        f"redis://user:s3cret-pw@127.0.0.1:{free_port()}/0",  # nothing listens
+        f"redis://127.0.0.1:{secured}/0?password=s3cret-query",
+    ]:
+        bad = accord.connect(url, namespace=namespace)
+        try:
+            with pytest.raises(BackendUnavailable) as down:
+                bad.lock("x").try_acquire()
+            _shows_no_secret(down.value, bad._backend, down.value.__cause__)
+        finally:
+            bad.close()
+
+
+def test_a_bad_url_is_a_config_error_without_the_password() -> None:
+    for url in ["redis://:s3cret@localhost:6379/notadb", "redis://:s3cret@localhost:port/0"]:
+        with pytest.raises(ConfigError) as bad:
+            RedisBackend(url, "ns")
+        _shows_no_secret(bad.value)
+        with pytest.raises(ConfigError):
+            AsyncRedisBackend(url, "ns")
+
+
+# --- keys --------------------------------------------------------------------------
+
+
+def _try(acquire: Any, timeout: float) -> None:
+    with contextlib.suppress(LockTimeout):
+        acquire(timeout).release()
+
+
+@pytest.mark.parametrize("namespace", ["plain", "br{ac}es", "}odd{", "50%"])
+def test_every_key_of_a_namespace_shares_one_hash_tag(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str
+) -> None:
+    unique = uuid.uuid4().hex[:8]
+    namespace = f"{namespace}-{unique}"
+    c = accord.connect(redis_server.url, namespace=namespace, agent="tester")
+    try:
+        held = c.semaphore("pool", limit=1, ttl=5).acquire()
+        waiter = threading.Thread(target=_try, args=(c.semaphore("pool", limit=1).acquire, 0.5))
+        waiter.start()
+        with c.lock("x{y}", ttl=5):
+            inv = c.state("m:a{p}")
+            inv.set("k*", 1)
+            inv.incr("n")
+            inv.delete("k*")
+            time.sleep(0.2)
+            c.rate_limit("r", rate=5).try_acquire()
+            keys = [k for k in raw.scan_iter(count=1000) if unique.encode() in k]
+        waiter.join()
+        held.release()
+    finally:
+        c.close()
+    kinds = {k.split(b"}:", 1)[1].split(b":")[0] for k in keys}
+    assert {b"lease", b"queue", b"waiter", b"waits", b"leases", b"state", b"keys", b"rate"} <= kinds
+    assert len({key_slot(k) for k in keys}) == 1, keys
+    tag = namespace.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
+    assert all(k.startswith(f"accord:{{{tag}}}:".encode()) for k in keys)
+
+
+def test_prefix_listing_is_not_fooled_by_glob_characters(coord: accord.Coordinator) -> None:
+    inv = coord.state("glob")
+    for key in ["a*", "a?", "a[b]", "ab", "a\\", "b*"]:
+        inv.set(key, key)
+    assert inv.keys("a*") == ["a*"]
+    assert inv.keys("a[") == ["a[b]"]
+    assert inv.keys("a") == ["a*", "a?", "a[b]", "a\\", "ab"]
+    leases = [coord.lock(n, ttl=5).acquire() for n in ["l*", "l?", "lx"]]
+    assert [s.name for s in coord.list_locks()] == ["l*", "l?", "lx"]
+    for lease in leases:
+        lease.release()
+
+
+# --- numbers -----------------------------------------------------------------------
+
+
+def test_numbers_stay_exact_and_keep_their_type(coord: accord.Coordinator) -> None:
+    inv = coord.state("num")
+    assert inv.incr("i", 2**53 - 2).value == 2**53 - 2
+    assert inv.incr("i").value == 2**53 - 1  # in Lua
+    assert inv.incr("i").value == 2**53  # beyond 2^53: exact, by compare-and-set
+    assert inv.incr("i", 10**30).value == 10**30 + 2**53
+    assert inv.incr("f", 2.5).value == 2.5
+    five = inv.incr("f", 2.5).value
+    assert five == 5.0 and isinstance(five, float)
+    assert inv.incr("f", 0.1).value == 5.1
+    assert inv.incr("f", -5).value == 5.1 - 5
+    assert [e.version for e in inv.history("f")] == [4, 3, 2, 1]
+
+
+# --- idle cost ---------------------------------------------------------------------
+
+
+def _commands(raw: redis.Redis) -> int:
+    stats = raw.info("commandstats")
+    return sum(v["calls"] for k, v in stats.items() if k not in ("cmdstat_info",))
+
+
+def test_an_idle_waiter_issues_no_commands_while_it_waits(
+    coord: accord.Coordinator, raw: redis.Redis
+) -> None:
+    holder = coord.lock("busy", ttl=30).acquire()
+    got: list[int] = []
+    waiter = threading.Thread(target=lambda: got.append(coord.lock("busy").acquire(6).token))
+    waiter.start()
+    time.sleep(0.3)
+    before = _commands(raw)
+    time.sleep(1.0)
+    assert _commands(raw) == before, "the waiter polled the server"
+    blocked = [c for c in raw.client_list() if c["cmd"] == "blpop"]
+    assert len(blocked) == 1
+    holder.release()
+    waiter.join(timeout=5)
+    assert got == [holder.token + 1]
+
+
+# --- twins -------------------------------------------------------------------------
+
+
+async def test_sync_and_async_clients_share_one_lock(
+    redis_server: RedisServer, namespace: str
+) -> None:
+    sync = accord.connect(redis_server.url, namespace=namespace, agent="sync")
+    acoord = accord.connect_async(redis_server.url, namespace=namespace, agent="async")
+    try:
+        first = sync.lock("shared", ttl=10).acquire()
+        waiting = asyncio.ensure_future(acoord.lock("shared").acquire(timeout=5))
+        await asyncio.sleep(0.2)
+        stats = await acoord.lock("shared").statistics()
+        assert stats.holder == "sync" and stats.waiters == ("async",)
+        await asyncio.get_running_loop().run_in_executor(None, first.release)
+        second = await waiting
+        assert second.token == first.token + 1
+        assert sync.lock("shared").try_acquire() is None
+        released = asyncio.get_running_loop().run_in_executor(
+            None, lambda: sync.lock("shared").acquire(timeout=5)
+        )
+        await asyncio.sleep(0.2)
+        await second.release()
+        third = await released
+        assert third.token == second.token + 1
+        third.release()
+    finally:
+        sync.close()
+        await acoord.aclose()
+
+
+# --- the same rules as _core ---------------------------------------------------------
+
+
+def _normal(result: Any) -> Any:
+    """A seam result without the parts that depend on each store's clock."""
+    if isinstance(result, list):
+        return [_normal(r) for r in result]
+    if isinstance(result, tuple):
+        return tuple(_normal(r) for r in result)
+    if isinstance(result, Granted):
+        return ("granted", result.token)
+    if isinstance(result, Waiting):
+        return ("waiting", result.holder)
+    if isinstance(result, Entry):
+        return (result.value, type(result.value), result.version, result.updated_by, result.deleted)
+    if isinstance(result, LeaseStatistics):
+        holders = [(h.agent, h.owner, h.token) for h in result.holders]
+        return (result.name, result.kind, result.limit, holders, result.waiters, result.last_token)
+    return result
+
+
+def _random_op(
+    rng: random.Random, tokens: dict[tuple[str, str], int]
+) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    key = rng.choice(["lock/a", "lock/b", "lock/c", "sem/s"])
+    holder = rng.choice(["h1", "h2", "h3", "h4"])
+    agent = f"agent-{holder}"
+    lease_ops = ["release", "extend", "abandon", "stats", "list"]
+    kind = rng.choice(["acquire"] * 4 + lease_ops + ["state"] * 4)
+    if kind == "acquire":
+        wait = rng.random() < 0.6
+        limit = 2 if key == "sem/s" else 1
+        req = LeaseRequest(key, holder, agent, f"w-{holder}", 60.0, limit, wait)
+        return "acquire", (req,), {"detect_deadlock": wait and rng.random() < 0.7}
+    if kind in ("release", "extend"):
+        token = tokens.get((key, holder), 0) if rng.random() < 0.8 else rng.randint(1, 12)
+        args: tuple[Any, ...] = (key, holder, token)
+        return kind, args + ((60.0,) if kind == "extend" else ()), {}
+    if kind == "abandon":
+        return "abandon", (key, f"w-{holder}", holder), {}
+    if kind == "stats":
+        return "lease_statistics", (key,), {}
+    if kind == "list":
+        return "list_leases", (rng.choice(["", "lock/", "sem/", "lock/b"]),), {}
+    return _random_state_op(rng, agent)
+
+
+def _random_state_op(rng: random.Random, agent: str) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    key = rng.choice(["k1", "k2", "k*", "n"])
+    expected = rng.choice([None, None, 0, 1, 2, 3, 4, 5])
+    op = rng.choice(["set", "set", "incr", "incr", "delete", "get", "items", "history"])
+    if op == "set":
+        value = rng.choice([1, -7, 2.5, "s", [1, {"a": None}], True, None, 2**60])
+        fence = rng.choice([None, None, ("lock/a", rng.randint(1, 6)), ("lock/b", 3)])
+        return "state_set", ("m", key, json.dumps(value), agent, expected, fence), {}
+    if op == "incr":
+        delta = rng.choice([1, -3, 0.5, 2**52, 10**20, -2.25])
+        return "state_incr", ("m", key, delta, agent), {}
+    if op == "delete":
+        return "state_delete", ("m", key, agent, expected), {}
+    if op == "get":
+        return "state_get", ("m", key), {}
+    if op == "items":
+        return "state_items", ("m", rng.choice(["", "k", "k*", "n"])), {}
+    return "state_history", ("m", key, rng.choice([0, 1, 3, 200])), {}
+
+
+def _outcome(backend: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    try:
+        return _normal(getattr(backend, name)(*args, **kwargs))
+    except Exception as exc:
+        return (type(exc).__name__, str(exc))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_operations_match_the_memory_backend(redis_server: RedisServer, seed: int) -> None:
+    rng = random.Random(seed)
+    namespace = f"diff-{uuid.uuid4().hex[:8]}"
+    memory = MemoryBackend(shared_store(namespace), namespace)
+    store = RedisBackend(redis_server.url, namespace)
+    try:
+        tokens: dict[tuple[str, str], int] = {}
+        for step in range(400):
+            name, args, kwargs = _random_op(rng, tokens)
+            expected = _outcome(memory, name, args, kwargs)
+            if name == "acquire" and isinstance(expected, tuple) and expected[0] == "granted":
+                tokens[(args[0].key, args[0].holder)] = expected[1]
+            assert _outcome(store, name, args, kwargs) == expected, (step, name, args)
+    finally:
+        store.close()

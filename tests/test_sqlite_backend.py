@@ -1,0 +1,383 @@
+"""What only the SQLite backend has to prove: boots, crashes, pipes and bad files.
+
+The behaviour every backend shares is checked by the conformance suite; these tests
+use real processes (``spawn``), real pipes and real files, and no mocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import accord
+from accord._models import Granted, LeaseRequest, Waiting
+from accord.backends.sqlite import (
+    FifoMailbox,
+    SqliteBackend,
+    async_sqlite_backend,
+    post,
+)
+from accord.errors import BackendUnavailable, ConfigError
+
+spawn = multiprocessing.get_context("spawn")
+
+
+def _req(holder: str, *, waiter: str = "", wait: bool = False, ttl: float = 600.0) -> LeaseRequest:
+    return LeaseRequest("lock/x", holder, f"agent-{holder}", waiter, ttl, 1, wait)
+
+
+def _url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+# --- a new boot ---------------------------------------------------------------------
+
+
+def _leave_holder_waiter_rate_and_pipe(db: Path) -> None:
+    backend = SqliteBackend(db, "ns")
+    assert isinstance(backend.acquire(_req("h1"), detect_deadlock=False), Granted)
+    queued = backend.acquire(_req("h2", waiter="w2", wait=True), detect_deadlock=False)
+    assert isinstance(queued, Waiting)
+    assert backend.rate_acquire("rate/r", 600.0, 1, 1, True) == 0.0
+    FifoMailbox(backend.wake_dir)  # never closed, as if its process had died
+    backend.close()
+
+
+def _set_stored_boot(db: Path, boot: str) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE name = 'boot_id'", (boot,))
+    conn.close()
+
+
+def test_same_boot_keeps_holders(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    _leave_holder_waiter_rate_and_pipe(db)
+    backend = SqliteBackend(db, "ns")
+    stats = backend.lease_statistics("lock/x")
+    assert [h.owner for h in stats.holders] == ["h1"]
+    assert stats.waiters == ("agent-h2",)
+    assert backend.rate_acquire("rate/r", 600.0, 1, 1, False) > 0
+    backend.close()
+
+
+def test_new_boot_drops_holders_waiters_rates_and_pipes(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    _leave_holder_waiter_rate_and_pipe(db)
+    _set_stored_boot(db, "an-earlier-boot")
+
+    backend = SqliteBackend(db, "ns")
+    stats = backend.lease_statistics("lock/x")
+    assert (stats.holders, stats.waiters, stats.last_token) == ((), (), 1)
+    assert backend.acquire(_req("h3"), detect_deadlock=False) == Granted(2, 600.0)
+    assert backend.rate_acquire("rate/r", 600.0, 1, 1, False) == 0.0
+    assert list(backend.wake_dir.iterdir()) == []
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM waits").fetchone() == (0,)
+        assert conn.execute("SELECT value FROM meta").fetchone() != ("an-earlier-boot",)
+    conn.close()
+    backend.close()
+
+
+# --- a writer killed mid-transaction --------------------------------------------------
+
+
+def _write_forever(url: str, started: Any) -> None:
+    coord = accord.connect(url, namespace="ns", agent="writer")
+    counter, lock = coord.state("s"), coord.lock("x", ttl=1)
+    for i in range(10**9):
+        with lock:
+            counter.incr("n")
+        counter.set(f"k{i % 50}", {"i": i, "pad": "x" * 500})
+        if i == 20:
+            started.set()
+
+
+@pytest.mark.timeout(60)
+def test_sigkilled_writer_leaves_a_usable_database(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    for round_ in range(3):
+        started = spawn.Event()
+        child = spawn.Process(target=_write_forever, args=(_url(db), started))
+        child.start()
+        assert started.wait(30), "the writer never got going"
+        time.sleep(0.02 * round_)
+        os.kill(child.pid or 0, signal.SIGKILL)
+        child.join()
+
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        conn.close()
+        coord = accord.connect(_url(db), namespace="ns", agent="survivor")
+        entry = coord.state("s").get("n")
+        assert entry is not None and entry.value == entry.version  # only incr(+1) wrote it
+        with coord.lock("x").acquire(timeout=5):  # the writer's lease expires (ttl 1 s)
+            coord.state("s").incr("n")
+        coord.close()
+
+
+# --- wake-up pipes ----------------------------------------------------------------------
+
+
+def _post_one(path: str, message: str) -> None:
+    post(path, message)
+
+
+def _pipe_path(mailbox: FifoMailbox, backend: SqliteBackend) -> str:
+    return os.path.join(backend.wake_dir, mailbox.id)
+
+
+def test_message_posted_before_wait_is_kept(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    mailbox = backend.open_mailbox()
+    child = spawn.Process(target=_post_one, args=(_pipe_path(mailbox, backend), "7"))
+    child.start()
+    child.join()
+    assert child.exitcode == 0
+    assert mailbox.wait(0) == "7"
+    assert mailbox.wait(0.05) is None
+    mailbox.close()
+    mailbox.close()
+    assert list(backend.wake_dir.iterdir()) == []
+
+
+def _hold_until_someone_queues(url: str, tokens: Any) -> None:
+    coord = accord.connect(url, namespace="ns", agent="first")
+    lock = coord.lock("x", ttl=60)
+    lease = lock.acquire()
+    tokens.put(lease.token)
+    deadline = time.monotonic() + 30
+    while not lock.statistics().waiters and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lease.release()
+    coord.close()
+
+
+def _start_holder(db: Path) -> tuple[Any, int]:
+    tokens = spawn.Queue()
+    child = spawn.Process(target=_hold_until_someone_queues, args=(_url(db), tokens))
+    child.start()
+    return child, tokens.get(timeout=30)
+
+
+@pytest.mark.timeout(60)
+def test_release_in_another_process_wakes_the_waiter(tmp_path: Path) -> None:
+    child, token = _start_holder(tmp_path / "a.db")
+    coord = accord.connect(_url(tmp_path / "a.db"), namespace="ns", agent="second")
+    # Unwoken, the waiter would re-check only after 20 s (the timeout) and fail.
+    lease = coord.lock("x", ttl=60).acquire(timeout=20)
+    assert lease.token == token + 1
+    lease.release()
+    child.join()
+    coord.close()
+
+
+@pytest.mark.timeout(60)
+async def test_async_waiter_is_woken_across_processes(tmp_path: Path) -> None:
+    child, token = _start_holder(tmp_path / "a.db")
+    coord = accord.connect_async(_url(tmp_path / "a.db"), namespace="ns", agent="second")
+    lease = await coord.lock("x", ttl=60).acquire(timeout=20)
+    assert lease.token == token + 1
+    await lease.release()
+    await coord.aclose()
+    child.join()
+
+
+def _post_later(path: str, message: str) -> None:
+    time.sleep(0.3)
+    post(path, message)
+
+
+@pytest.mark.timeout(60)
+async def test_async_mailbox_waits_without_blocking_the_loop(tmp_path: Path) -> None:
+    backend = async_sqlite_backend(tmp_path / "a.db", "ns")
+    mailbox = await backend.open_mailbox()
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    path = os.path.join(backend.sync.wake_dir, mailbox.id)  # type: ignore[attr-defined]
+    child = spawn.Process(target=_post_later, args=(path, "9"))
+    child.start()
+    assert await mailbox.wait(30) == "9"
+    assert ticks >= 10  # the loop kept running while the task waited
+    assert await mailbox.wait(0.05) is None
+    ticker.cancel()
+    await mailbox.aclose()
+    assert not os.path.exists(path)
+    child.join()
+    await backend.aclose()
+
+
+def _open_mailbox_and_sleep(wake_dir: str, paths: Any) -> None:
+    mailbox = FifoMailbox(Path(wake_dir))
+    paths.put(os.path.join(wake_dir, mailbox.id))
+    time.sleep(600)
+
+
+@pytest.mark.timeout(60)
+def test_posting_to_a_waiter_that_is_gone_does_not_block(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    paths = spawn.Queue()
+    child = spawn.Process(target=_open_mailbox_and_sleep, args=(str(backend.wake_dir), paths))
+    child.start()
+    dead = paths.get(timeout=30)
+    os.kill(child.pid or 0, signal.SIGKILL)
+    child.join()
+    assert os.path.exists(dead)
+    post(dead, "1")  # no reader: returns at once and clears the pipe
+    assert not os.path.exists(dead)
+
+    closed = backend.open_mailbox()
+    closed.close()
+    post(_pipe_path(closed, backend), "1")  # the pipe is gone
+
+    full = backend.open_mailbox()
+    for _ in range(20_000):  # far more than a pipe buffer holds; never read
+        post(_pipe_path(full, backend), "123456")
+    assert full.wait(0) == "123456"
+    full.close()
+
+
+def _queue_and_sleep(db: str, queued: Any) -> None:
+    backend = SqliteBackend(Path(db), "ns")
+    mailbox = backend.open_mailbox()
+    result = backend.acquire(_req("doomed", waiter=mailbox.id, wait=True), detect_deadlock=True)
+    queued.put(isinstance(result, Waiting))
+    time.sleep(600)
+
+
+@pytest.mark.timeout(60)
+def test_release_to_a_killed_waiter_returns(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    backend = SqliteBackend(db, "ns")
+    first = backend.acquire(_req("h1"), detect_deadlock=False)
+    assert isinstance(first, Granted)
+    queued = spawn.Queue()
+    child = spawn.Process(target=_queue_and_sleep, args=(str(db), queued))
+    child.start()
+    assert queued.get(timeout=30) is True
+    os.kill(child.pid or 0, signal.SIGKILL)
+    child.join()
+    assert backend.release("lock/x", "h1", first.token) is True
+    assert [h.owner for h in backend.lease_statistics("lock/x").holders] == ["doomed"]
+    backend.close()
+
+
+# --- paths and files that cannot work -------------------------------------------------
+
+
+def test_directory_path_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory"):
+        accord.connect(_url(tmp_path))
+
+
+def test_path_below_a_file_is_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    coord = accord.connect(_url(blocker / "accord.db"))
+    with pytest.raises(BackendUnavailable, match=r"sqlite store is unavailable .*file/accord\.db"):
+        coord.lock("x").acquire()
+
+
+def test_corrupt_file_is_unavailable_and_left_alone(tmp_path: Path) -> None:
+    db = tmp_path / "accord.db"
+    garbage = b"this is not a database, it is a shopping list\n" * 200
+    db.write_bytes(garbage)
+    coord = accord.connect(_url(db))
+    with pytest.raises(BackendUnavailable, match="file is not a database"):
+        coord.state("m").set("k", 1)
+    assert db.read_bytes() == garbage
+
+
+# --- SQL details --------------------------------------------------------------------------
+
+
+def test_prefixes_are_literal_not_like_patterns(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    for name in ["a%", "a%b", "a_b", "axb", "A_b"]:
+        req = LeaseRequest(f"lock/{name}", "h", "agent", "", 60.0, 1, False)
+        backend.acquire(req, detect_deadlock=False)
+        backend.state_set("m", name, "1", "agent", None, None)
+    assert [s.name for s in backend.list_leases("lock/a%")] == ["a%", "a%b"]
+    assert [s.name for s in backend.list_leases("lock/a_")] == ["a_b"]
+    assert [k for k, _ in backend.state_items("m", "a_")] == ["a_b"]
+    assert len(backend.state_items("m", "")) == 5
+    backend.close()
+
+
+def test_history_keeps_the_newest_versions_only(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    backend = SqliteBackend(db, "ns")
+    for _ in range(130):
+        backend.state_incr("m", "k", 1, "agent")
+    history = backend.state_history("m", "k", 1000)
+    assert [e.version for e in history] == list(range(130, 30, -1))
+    backend.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM versions").fetchone() == (100,)
+    conn.close()
+
+
+def test_namespaces_share_nothing_in_one_file(tmp_path: Path) -> None:
+    one, two = SqliteBackend(tmp_path / "a.db", "one"), SqliteBackend(tmp_path / "a.db", "two")
+    one.state_set("m", "k", "1", "agent", None, None)
+    assert one.acquire(_req("h1"), detect_deadlock=False) == Granted(1, 600.0)
+    assert two.state_get("m", "k") is None
+    assert two.acquire(_req("h2"), detect_deadlock=False) == Granted(1, 600.0)
+    one.close()
+    two.close()
+
+
+def test_close_closes_the_connections_of_every_thread(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    backend = SqliteBackend(db, "ns")
+    used, done = threading.Barrier(5), threading.Event()
+
+    def work(i: int) -> None:
+        backend.state_set("m", f"k{i}", "1", "agent", None, None)
+        used.wait()
+        done.wait()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    used.wait()
+    assert Path(f"{db}-wal").exists()
+    backend.close()  # from another thread than the ones that opened them
+    assert not Path(f"{db}-wal").exists()  # the last connection closed checkpoints it
+    done.set()
+    for t in threads:
+        t.join()
+    assert len(backend.state_items("m", "")) == 4  # usable again: it reconnects
+    backend.close()
+
+
+def _use_inherited(backend: SqliteBackend, out: Any) -> None:
+    out.put(backend.state_incr("m", "n", 1, "child").value)
+
+
+def test_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    backend.state_incr("m", "n", 1, "parent")
+    fork = multiprocessing.get_context("fork")
+    out = fork.Queue()
+    child = fork.Process(target=_use_inherited, args=(backend, out))
+    child.start()
+    assert out.get(timeout=30) == 2
+    child.join()
+    assert backend.state_incr("m", "n", 1, "parent").value == 3
+    backend.close()
