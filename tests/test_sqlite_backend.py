@@ -144,6 +144,10 @@ def test_message_posted_before_wait_is_kept(tmp_path: Path) -> None:
     assert child.exitcode == 0
     assert mailbox.wait(0) == "7"
     assert mailbox.wait(0.05) is None
+    post(_pipe_path(mailbox, backend), "")  # a nudge: wake up and ask the store again
+    started = time.monotonic()
+    assert mailbox.wait(30) is None
+    assert time.monotonic() - started < 10
     mailbox.close()
     mailbox.close()
     assert list(backend.wake_dir.iterdir()) == []
@@ -209,7 +213,7 @@ async def test_async_mailbox_waits_without_blocking_the_loop(tmp_path: Path) -> 
             await asyncio.sleep(0.01)
 
     ticker = asyncio.create_task(tick())
-    path = os.path.join(backend.sync.wake_dir, mailbox.id)  # type: ignore[attr-defined]
+    path = os.path.join(tmp_path / "a.db.wake", mailbox.id)
     child = spawn.Process(target=_post_later, args=(path, "9"))
     child.start()
     assert await mailbox.wait(30) == "9"

@@ -33,7 +33,8 @@ class RecordBackend(abc.ABC):
 
     # storage, always called inside _transaction() ---------------------------------
     @abc.abstractmethod
-    def _transaction(self) -> AbstractContextManager[None]: ...
+    def _transaction(self, write: bool = True) -> AbstractContextManager[None]:
+        """One atomic step; ``write=False`` for reads that need no write lock."""
 
     @abc.abstractmethod
     def _now(self) -> float: ...
@@ -58,8 +59,12 @@ class RecordBackend(abc.ABC):
     def _set_waiting(self, holder: str, key: str | None, expires_at: float) -> None: ...
 
     @abc.abstractmethod
-    def _load_versions(self, map_name: str, key: str) -> list[Stored]:
-        """Oldest first; the last one is current."""
+    def _load_current(self, map_name: str, key: str) -> Stored | None:
+        """The newest version (a tombstone after a delete), or None if never written."""
+
+    @abc.abstractmethod
+    def _load_history(self, map_name: str, key: str, limit: int) -> list[Stored]:
+        """The newest ``limit`` versions, newest first."""
 
     @abc.abstractmethod
     def _append_version(self, map_name: str, key: str, version: Stored) -> None: ...
@@ -89,8 +94,9 @@ class RecordBackend(abc.ABC):
                     signals += _core.abandon(rec, req.waiter, req.holder, now)
                     result = cycle
             self._save_lease(req.key, rec)
-            queued = isinstance(result, Waiting) and req.wait
-            self._set_waiting(req.holder, req.key if queued else None, now + req.ttl)
+            if req.wait:  # only a waiter has an entry in the wait-for graph
+                queued = isinstance(result, Waiting)
+                self._set_waiting(req.holder, req.key if queued else None, now + req.ttl)
             self._mark_granted(signals, rec)
         self._post(signals)
         return result
@@ -147,23 +153,23 @@ class RecordBackend(abc.ABC):
         self._post(signals)
 
     def lease_statistics(self, key: str) -> LeaseStatistics:
-        with self._transaction():
+        with self._transaction(write=False):
             rec = self._load_lease(key) or LeaseRecord()
             now = self._now()
-        kind, _, name = key.partition("/")
-        return _core.statistics(rec, name, kind, now)
+        return _statistics(key, rec, now)
 
     def list_leases(self, prefix: str) -> list[LeaseStatistics]:
-        with self._transaction():
-            keys = sorted(self._lease_keys(prefix))
-        found = [self.lease_statistics(k) for k in keys]
+        with self._transaction(write=False):
+            now = self._now()
+            records = [(k, self._load_lease(k)) for k in sorted(self._lease_keys(prefix))]
+        found = [_statistics(k, rec, now) for k, rec in records if rec is not None]
         return [s for s in found if s.holders or s.waiters]
 
     # state --------------------------------------------------------------------------
     def state_get(self, map_name: str, key: str) -> Entry | None:
-        with self._transaction():
-            versions = self._load_versions(map_name, key)
-        return versions[-1].entry() if versions else None
+        with self._transaction(write=False):
+            cur = self._load_current(map_name, key)
+        return cur.entry() if cur else None
 
     def _write(
         self,
@@ -176,8 +182,7 @@ class RecordBackend(abc.ABC):
         delta: int | float | None = None,
     ) -> Stored:
         with self._transaction():
-            versions = self._load_versions(map_name, key)
-            cur = versions[-1] if versions else None
+            cur = self._load_current(map_name, key)
             try:
                 if delta is not None:
                     value = _core.incremented(cur, delta)
@@ -224,8 +229,7 @@ class RecordBackend(abc.ABC):
         self, map_name: str, key: str, agent: str, expected_version: int | None
     ) -> bool:
         with self._transaction():
-            versions = self._load_versions(map_name, key)
-            cur = versions[-1] if versions else None
+            cur = self._load_current(map_name, key)
             if cur is None or cur.value is None:
                 if expected_version not in (None, 0):
                     raise VersionConflict(map_name, key, expected_version or 0, None)
@@ -238,14 +242,14 @@ class RecordBackend(abc.ABC):
         return True
 
     def state_items(self, map_name: str, prefix: str) -> list[tuple[str, Entry]]:
-        with self._transaction():
+        with self._transaction(write=False):
             found = self._live_items(map_name, prefix)
         return sorted((k, s.version_entry()) for k, s in found)
 
     def state_history(self, map_name: str, key: str, limit: int) -> list[Entry]:
-        with self._transaction():
-            versions = self._load_versions(map_name, key)
-        return [v.version_entry() for v in reversed(versions[-limit:])] if limit > 0 else []
+        with self._transaction(write=False):
+            versions = self._load_history(map_name, key, limit)
+        return [v.version_entry() for v in versions]
 
     # rate limits --------------------------------------------------------------------
     def rate_acquire(
@@ -261,3 +265,8 @@ class RecordBackend(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release files and connections."""
+
+
+def _statistics(key: str, rec: LeaseRecord, now: float) -> LeaseStatistics:
+    kind, _, name = key.partition("/")
+    return _core.statistics(rec, name, kind, now)

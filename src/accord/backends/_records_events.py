@@ -44,7 +44,7 @@ class EventRecords(abc.ABC):
     """Event log, consumer groups, mailbox posts and barriers over record storage."""
 
     @abc.abstractmethod
-    def _transaction(self) -> AbstractContextManager[None]: ...
+    def _transaction(self, write: bool = True) -> AbstractContextManager[None]: ...
 
     @abc.abstractmethod
     def _now(self) -> float: ...
@@ -107,7 +107,7 @@ class EventRecords(abc.ABC):
         start = event_id(after)
 
         def read() -> list[EventRecord]:
-            with self._transaction():
+            with self._transaction(write=False):
                 return self._events_after(start, limit)
 
         return self._read_or_wait(read, timeout)
@@ -130,13 +130,13 @@ class EventRecords(abc.ABC):
             bell.close()
 
     def event_tail(self) -> str:
-        with self._transaction():
+        with self._transaction(write=False):
             return str(self._event_tail())
 
     def event_history(
         self, name: str | None, source: str | None, limit: int
     ) -> list[EventRecord]:
-        with self._transaction():
+        with self._transaction(write=False):
             return self._event_history(name, source, limit)
 
     def group_create(self, group: str) -> None:

@@ -72,7 +72,7 @@ class MemoryBackend(RecordStore):
         self._store = store
         self._space = store.space(namespace)
 
-    def _transaction(self) -> AbstractContextManager[None]:
+    def _transaction(self, write: bool = True) -> AbstractContextManager[None]:
         return self._store.lock  # type: ignore[return-value]
 
     def _now(self) -> float:
@@ -99,8 +99,13 @@ class MemoryBackend(RecordStore):
         else:
             self._space.waits[holder] = (key, expires_at)
 
-    def _load_versions(self, map_name: str, key: str) -> list[Stored]:
-        return self._space.state.get((map_name, key), [])
+    def _load_current(self, map_name: str, key: str) -> Stored | None:
+        versions = self._space.state.get((map_name, key))
+        return versions[-1] if versions else None
+
+    def _load_history(self, map_name: str, key: str, limit: int) -> list[Stored]:
+        versions = self._space.state.get((map_name, key), [])
+        return versions[-1 : -limit - 1 : -1]
 
     def _append_version(self, map_name: str, key: str, version: Stored) -> None:
         versions = self._space.state.setdefault((map_name, key), [])

@@ -1,0 +1,444 @@
+"""``redis://`` and ``rediss://``: many machines, one Redis (async source).
+
+``_sync.py`` is generated from this file by ``scripts/unasync.py``; the few things
+that differ (the mailbox's blocking read) live in the hand-written ``_*_io.py`` pair.
+
+Design: keys and scripts
+------------------------
+Every key of a namespace starts with ``accord:{<ns>}:``: one hash tag, so every
+multi-key script touches one Redis Cluster slot. Braces and ``%`` in the namespace
+are %-escaped so the tag stays whole.
+
+==========================  ===================================================
+``lease:<key>``             hash: ``token`` (never reset), ``limit``, and
+                            ``h:<holder>`` = expiry, token, agent per holder
+``queue:<key>``             list of waiter ids, first come first served
+``waiter:<key>``            hash: waiter id -> expiry, ttl, holder, agent
+``waits``                   hash: holder -> the lease key it queues for (deadlocks)
+``leases``                  sorted set (by name) of every lease key, for listing
+``mb:<waiter>``             list: the mailbox a hand-off pushes the token to
+``state:<n>:<map>:<key>``   list of versions, newest first (``n`` = len(map))
+``keys:<map>``              sorted set (by name) of the map's live keys
+``rate:<key>``              the GCRA theoretical arrival time
+==========================  ===================================================
+
+Each seam operation is one Lua script in ``lua/`` that applies the rules of ``_core``
+with the server clock (``TIME``), after the helpers it shares with its kind
+(``lua/_leases.lua`` or ``lua/_state.lua``). It is called by SHA: one round trip,
+with ``EVAL`` (which caches the script) only after a ``NOSCRIPT`` reply, e.g. after a
+restart. A hand-off pushes the token to the waiter's mailbox in the same script.
+A script declares the key it is routed by; the other keys it touches carry the same
+hash tag, so they are in the same slot.
+
+Connections come from two redis-py pools and are kept by the backend between calls
+(checked for a dead peer before reuse). Lease, rate-limit and mailbox commands are
+O(1) and use a 1 s reply timeout, so a waiter learns at once that the store is gone;
+state and listings use 5 s. Any failure to reach the server raises
+``BackendUnavailable``; nothing is retried, so no write runs twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import weakref
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from redis.asyncio import ConnectionPool
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import (
+    NoPermissionError,
+    NoScriptError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisError,
+)
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from accord._models import (
+    AcquireResult,
+    Deadlocked,
+    Entry,
+    Granted,
+    HolderInfo,
+    LeaseRequest,
+    LeaseStatistics,
+    Waiting,
+)
+from accord.backends import redact
+from accord.backends._async.protocol import AsyncMailbox
+from accord.backends._core import HISTORY_KEEP, MAX_CYCLE, Refused, Stored, incremented
+from accord.backends._records import RecordBackend
+from accord.backends.redis._async_io import AsyncRedisMailbox
+from accord.errors import BackendUnavailable, ConfigError, VersionConflict
+
+SOCKET_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 2.0
+LEASE_TIMEOUT = 1.0  # replies to lease, rate-limit and mailbox commands
+MAILBOX_TTL_MS = 60_000
+TRIM_SLACK = 16  # versions beyond HISTORY_KEEP before a trim; reads never show them
+_DOWN = (
+    RedisConnectionError, RedisTimeoutError, ReadOnlyError, OutOfMemoryError, NoPermissionError
+)
+_DOWN_CODES = ("BUSY", "MISCONF", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN")
+
+
+class _Script:
+    """A script of ``lua/`` with the constants in front and its shared helpers
+    (``prelude``) at its ``-- @helpers`` line, else in front: a fast path placed
+    before that line does not pay for defining them."""
+
+    HEADER = (
+        f"local HISTORY_KEEP, TRIM_SLACK, MAX_CYCLE, MAILBOX_TTL_MS = "
+        f"{HISTORY_KEEP}, {TRIM_SLACK}, {MAX_CYCLE}, {MAILBOX_TTL_MS}\n"
+    )
+
+    def __init__(self, name: str, prelude: str = "") -> None:
+        lua = resources.files("accord.backends.redis") / "lua"
+        body = (lua / f"{name}.lua").read_text()
+        helpers = (lua / f"{prelude}.lua").read_text() if prelude else ""
+        before, marker, after = body.rpartition("-- @helpers")
+        self.source = self.HEADER + before + helpers + marker + after
+        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+
+
+_ACQUIRE, _RELEASE, _ABANDON, _LEASES = (
+    _Script(name, "_leases") for name in ["acquire", "release", "abandon", "leases"]
+)
+_EXTEND = _Script("extend")
+_SET, _INCR, _DELETE, _ITEMS = (
+    _Script(name, "_state") for name in ["state_set", "state_incr", "state_delete", "state_items"]
+)
+_RATE = _Script("rate")
+
+
+class _Keys:
+    """The key names of one namespace, all under one hash tag."""
+
+    def __init__(self, namespace: str) -> None:
+        tag = namespace.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
+        self.prefix = p = f"accord:{{{tag}}}:"
+        self.leases = f"{p}leases"
+
+    def lease(self, key: str) -> str:
+        return f"{self.prefix}lease:{key}"
+
+    def state_base(self, map_name: str) -> str:
+        return f"{self.prefix}state:{len(map_name)}:{map_name}:"
+
+    def state(self, map_name: str, key: str) -> str:
+        return self.state_base(map_name) + key
+
+    def live_keys(self, map_name: str) -> str:
+        return f"{self.prefix}keys:{map_name}"
+
+
+def _open_pool(url: str, shown: str, timeout: float) -> ConnectionPool:
+    try:
+        db = urlsplit(url).path.strip("/")
+        if db and not db.isdigit():
+            raise ValueError(f"the database must be a number, not {db!r}")
+        return ConnectionPool.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),
+        )
+    except (ValueError, TypeError) as exc:
+        reason = _scrub(str(exc), url)
+        raise ConfigError(
+            f"bad Redis URL {shown!r} ({reason}); use redis://[[user]:password@]host"
+            "[:port][/db] or rediss://... for TLS"
+        ) from None
+
+
+def _secrets(url: str) -> list[str]:
+    """The password of ``url`` as written and decoded, in the userinfo or the query."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password or ""]
+    except ValueError:
+        return []
+    found += [v for k, v in parse_qsl(parts.query) if k == "password"]
+    return [s for s in {*found, *map(unquote, found)} if s]
+
+
+def _scrub(text: str, url: str) -> str:
+    """``text`` without the URL's password, wherever a library may have put it."""
+    for secret in _secrets(url):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _us(seconds: float) -> int:
+    return max(1, round(seconds * 1_000_000))
+
+
+def _stored(raw: bytes) -> Stored:
+    """A version as ``lua/_state.lua`` writes it."""
+    head, at, agent, json_text = raw.split(b"\n", 3)
+    version, fence_token, fence = head.split(b" ", 2)
+    value = json_text.decode() if fence[:1] == b"=" else None
+    return Stored(
+        value, int(version), agent.decode(), float(at), fence[1:].decode() or None, int(fence_token)
+    )
+
+
+def _statistics(row: list[Any]) -> LeaseStatistics:
+    key, limit, token, flat, waiters = row
+    kind, _, name = key.decode().partition("/")
+    holders = tuple(
+        HolderInfo(flat[i].decode(), flat[i + 1].decode(), flat[i + 2], flat[i + 3] / 1e6)
+        for i in range(0, len(flat), 4)
+    )
+    return LeaseStatistics(name, kind, limit, holders, tuple(w.decode() for w in waiters), token)
+
+
+def _acquired(reply: list[Any]) -> AcquireResult:
+    if reply[0] == 1:
+        return Granted(reply[1], reply[2] / 1e6)
+    if reply[0] == 2:
+        return Waiting(reply[1].decode() or None, reply[2] / 1e6)
+    steps = [part.decode() for part in reply[1:]]
+    return Deadlocked(tuple(zip(steps[::2], steps[1::2], strict=True)))
+
+
+def _refused(
+    reply: list[Any],
+    map_name: str,
+    key: str,
+    expected: int | None,
+    fence: tuple[str, int] | None,
+) -> Exception:
+    """The error of a refused write, exactly as the other backends word it."""
+    kind = {1: "version", 2: "fence", 3: "type"}[reply[0]]
+    if kind == "fence":
+        return RecordBackend._refusal(Refused(kind, reply[1]), map_name, key, None, None, fence)
+    cur = _stored(reply[1]) if reply[1] else None
+    return RecordBackend._refusal(Refused(kind), map_name, key, cur, expected, fence)
+
+
+class _Connections:
+    """Connections of one pool, kept here between calls to skip the pool's bookkeeping."""
+
+    def __init__(self, url: str, shown: str, timeout: float) -> None:
+        self.pool: Any = _open_pool(url, shown, timeout)
+        self.pool.connection_kwargs["decode_responses"] = False  # replies are parsed as bytes
+        self.idle: list[Any] = []
+
+    async def checkout(self) -> Any:
+        """A live connection for one caller: an idle one, else a new one."""
+        if not self.idle:
+            return await self.pool.get_connection()
+        conn = self.idle.pop()
+        try:
+            stale = await conn.can_read()  # data or EOF while idle: the server went away
+        except RedisConnectionError:
+            stale = True
+        if stale:
+            await conn.disconnect()
+            await conn.connect()
+        return conn
+
+    def checkin(self, conn: Any) -> None:
+        """Keep ``conn`` for the next call (redis-py disconnects it after any error)."""
+        self.idle.append(conn)
+
+    async def aclose(self) -> None:
+        self.idle.clear()
+        await self.pool.aclose()
+
+
+class AsyncRedisBackend:
+    """The Redis store, bound to one namespace; see the module docstring."""
+
+    name = "redis"
+
+    def __init__(self, url: str, namespace: str) -> None:
+        self.namespace = namespace
+        self._url = _scrub(redact(url), url)
+        self._raw_url = url
+        self._leases = _Connections(url, self._url, LEASE_TIMEOUT)
+        self._data = _Connections(url, self._url, SOCKET_TIMEOUT)
+        self._keys = _Keys(namespace)
+        _live.add(self)
+
+    def __repr__(self) -> str:
+        return f"<AsyncRedisBackend {self._url} namespace={self.namespace!r}>"
+
+    # one round trip ------------------------------------------------------------------
+    async def _command(self, conns: _Connections, *args: Any) -> Any:
+        try:
+            conn = await conns.checkout()
+            try:
+                await conn.send_command(*args)
+                return await conn.read_response()
+            finally:
+                conns.checkin(conn)
+        except RedisError as exc:
+            if isinstance(exc, _DOWN) or str(exc).startswith(_DOWN_CODES):
+                raise self._unavailable(exc) from exc
+            raise
+
+    async def _eval(self, conns: _Connections, script: _Script, keys: list[str], *args: Any) -> Any:
+        try:
+            return await self._command(conns, "EVALSHA", script.sha, len(keys), *keys, *args)
+        except NoScriptError:  # a restarted or flushed server: EVAL runs and caches it
+            return await self._command(conns, "EVAL", script.source, len(keys), *keys, *args)
+
+    async def _lease_eval(self, script: _Script, key: str, *args: Any) -> Any:
+        """A lease script: KEYS the lease hash; ARGV prefix, key, *args."""
+        keys = self._keys
+        return await self._eval(self._leases, script, [keys.lease(key)], keys.prefix, key, *args)
+
+    async def _state_eval(self, script: _Script, map_name: str, key: str, *args: Any) -> Any:
+        """A state script: KEYS the versions list; ARGV the live-keys set, key, *args."""
+        keys = self._keys
+        versions, live = keys.state(map_name, key), keys.live_keys(map_name)
+        return await self._eval(self._data, script, [versions], live, key, *args)
+
+    def _unavailable(self, exc: RedisError) -> BackendUnavailable:
+        detail = _scrub(f"{self._url}: {type(exc).__name__}: {exc}", self._raw_url)
+        return BackendUnavailable("redis", detail)
+
+    async def open_mailbox(self) -> AsyncMailbox:
+        return AsyncRedisMailbox(self, self._keys.prefix)
+
+    # leases ----------------------------------------------------------------------------
+    async def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
+        flags = (req.limit, int(req.wait), int(detect_deadlock))
+        reply = await self._lease_eval(
+            _ACQUIRE, req.key, req.holder, req.agent, req.waiter, _us(req.ttl), *flags
+        )
+        if isinstance(reply, int):
+            return Granted(reply, req.ttl)
+        return _acquired(reply)
+
+    async def release(self, key: str, holder: str, token: int) -> bool:
+        return bool(await self._lease_eval(_RELEASE, key, holder, token))
+
+    async def extend(self, key: str, holder: str, token: int, ttl: float) -> bool:
+        return bool(await self._lease_eval(_EXTEND, key, holder, token, _us(ttl)))
+
+    async def abandon(self, key: str, waiter: str, holder: str) -> None:
+        await self._lease_eval(_ABANDON, key, waiter, holder)
+
+    async def lease_statistics(self, key: str) -> LeaseStatistics:
+        keys = self._keys
+        rows = await self._eval(self._data, _LEASES, [keys.lease(key)], keys.prefix, "key", key)
+        return _statistics(rows[0])
+
+    async def list_leases(self, prefix: str) -> list[LeaseStatistics]:
+        keys = self._keys
+        rows = await self._eval(self._data, _LEASES, [keys.leases], keys.prefix, "prefix", prefix)
+        return [_statistics(row) for row in rows]
+
+    # versioned state -------------------------------------------------------------------
+    async def _current(self, map_name: str, key: str) -> Stored | None:
+        raw = await self._command(self._data, "LINDEX", self._keys.state(map_name, key), 0)
+        return None if raw is None else _stored(raw)
+
+    async def state_get(self, map_name: str, key: str) -> Entry | None:
+        cur = await self._current(map_name, key)
+        return None if cur is None else cur.entry()
+
+    async def state_set(
+        self,
+        map_name: str,
+        key: str,
+        value: str,
+        agent: str,
+        expected_version: int | None,
+        fence: tuple[str, int] | None,
+    ) -> Entry:
+        fence_name, fence_token = fence if fence is not None else ("", 0)
+        expected = "" if expected_version is None else expected_version
+        reply = await self._state_eval(
+            _SET, map_name, key, value, agent, expected, fence_name, fence_token
+        )
+        if reply[0] == 0:
+            return Entry(json.loads(value), reply[1], agent, float(reply[2]))
+        raise _refused(reply, map_name, key, expected_version, fence)
+
+    async def state_incr(self, map_name: str, key: str, delta: int | float, agent: str) -> Entry:
+        reply = await self._state_eval(_INCR, map_name, key, json.dumps(delta), agent)
+        if reply[0] == 0:
+            return Entry(json.loads(reply[3]), reply[1], agent, float(reply[2]))
+        if reply[0] == 3:
+            raise _refused(reply, map_name, key, None, None)
+        return await self._incr_exactly(map_name, key, delta, agent)
+
+    async def _incr_exactly(
+        self, map_name: str, key: str, delta: int | float, agent: str
+    ) -> Entry:
+        """Beyond exact double arithmetic: Python numbers, written by compare-and-set."""
+        while True:
+            cur = await self._current(map_name, key)
+            try:
+                text = incremented(cur, delta)
+            except Refused as exc:
+                raise RecordBackend._refusal(exc, map_name, key, cur, None, None) from None
+            version = cur.version if cur is not None and cur.value is not None else 0
+            try:
+                return await self.state_set(map_name, key, text, agent, version, None)
+            except VersionConflict:
+                continue
+
+    async def state_delete(
+        self, map_name: str, key: str, agent: str, expected_version: int | None
+    ) -> bool:
+        expected = "" if expected_version is None else expected_version
+        reply = await self._state_eval(_DELETE, map_name, key, agent, expected)
+        if isinstance(reply, list):
+            raise _refused([1, *reply], map_name, key, expected_version, None)
+        return bool(reply)
+
+    async def state_items(self, map_name: str, prefix: str) -> list[tuple[str, Entry]]:
+        keys = self._keys
+        index, base = [keys.live_keys(map_name)], keys.state_base(map_name)
+        flat = await self._eval(self._data, _ITEMS, index, base, prefix)
+        pairs = zip(flat[::2], flat[1::2], strict=True)
+        return [(name.decode(), _stored(raw).version_entry()) for name, raw in pairs]
+
+    async def state_history(self, map_name: str, key: str, limit: int) -> list[Entry]:
+        if limit <= 0:
+            return []
+        versions = self._keys.state(map_name, key)
+        last = min(limit, HISTORY_KEEP) - 1
+        raw = await self._command(self._data, "LRANGE", versions, 0, last)
+        return [_stored(r).version_entry() for r in raw]
+
+    # rate limits -----------------------------------------------------------------------
+    async def rate_acquire(
+        self, key: str, interval: float, burst: int, cost: int, consume: bool
+    ) -> float:
+        keys = self._keys
+        tat = [f"{keys.prefix}rate:{key}"]
+        reply = await self._eval(self._leases, _RATE, tat, interval, burst, cost, int(consume))
+        return 0.0 if reply == 0 else float(reply)
+
+    # lifecycle -------------------------------------------------------------------------
+    async def aclose(self) -> None:
+        """Close every connection. Idempotent."""
+        await self._leases.aclose()
+        await self._data.aclose()
+
+
+_live: weakref.WeakSet[AsyncRedisBackend] = weakref.WeakSet()
+
+
+def _forget_parent_connections() -> None:
+    """In a forked child, the inherited sockets belong to the parent."""
+    for backend in list(_live):
+        backend._leases.idle.clear()
+        backend._data.idle.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parent_connections)
+

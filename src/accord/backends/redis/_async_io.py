@@ -1,0 +1,86 @@
+"""The Redis mailbox for asyncio: what cannot be generated from one source.
+
+Hand-written twin of ``_sync_io.py``. A mailbox is a list ``mb:<id>`` that the
+hand-off script pushes the new token to; ``wait`` is a BLPOP on it. Redis times a
+BLPOP out only at its ``hz`` tick (every 100 ms by default), so the wait is timed
+here, precisely: when it ends first, the BLPOP stays pending on the mailbox's own
+connection and the next ``wait`` reads its reply. An empty message is a nudge: ``wait``
+returns None early so the waiter asks the store again. An idle waiter costs the
+server one blocked client and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import RedisError
+
+if TYPE_CHECKING:
+    from accord.backends.redis._async import AsyncRedisBackend
+
+MIN_WAIT = 0.001
+
+
+class AsyncRedisMailbox:
+    """One waiter's mailbox, on a connection of ``backend`` while it waits."""
+
+    def __init__(self, backend: AsyncRedisBackend, prefix: str) -> None:
+        self.id = secrets.token_hex(8)
+        self._key = f"{prefix}mb:{self.id}"
+        self._backend = backend
+        self._conn: Any = None
+        self._read: asyncio.Task[Any] | None = None
+        self._received = False
+
+    async def wait(self, timeout: float) -> str | None:
+        """The token posted to this mailbox, or None after ``timeout`` seconds."""
+        deadline = time.monotonic() + max(timeout, MIN_WAIT)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                if self._read is None:
+                    await self._blpop(remaining)
+                assert self._read is not None
+                done, _ = await asyncio.wait({self._read}, timeout=remaining)
+                if not done:
+                    return None
+                reply, self._read = self._read.result(), None
+                if reply is not None:
+                    return self._message(reply[1])
+        except RedisError as exc:
+            raise self._backend._unavailable(exc) from exc
+
+    def _message(self, raw: bytes) -> str | None:
+        """A token; None for an empty nudge (wake up and ask the store again)."""
+        if not raw:
+            return None
+        self._received = True
+        return raw.decode()
+
+    async def _blpop(self, seconds: float) -> None:
+        if self._conn is None:
+            self._conn = await self._backend._leases.checkout()
+        await self._conn.send_command("BLPOP", self._key, f"{max(seconds, MIN_WAIT):.3f}")
+        # math.inf: this read has no socket timeout; the wait above times it
+        self._read = asyncio.ensure_future(self._conn.read_response(timeout=math.inf))
+
+    async def aclose(self) -> None:
+        """Drop a pending BLPOP with its connection, and the list unless it was used."""
+        conn, read = self._conn, self._read
+        self._conn = self._read = None
+        if read is not None:
+            read.cancel()
+            await asyncio.wait({read})
+            if not read.cancelled() and read.exception() is None and read.result() is not None:
+                self._message(read.result()[1])
+            await conn.disconnect()
+        if conn is not None:
+            self._backend._leases.checkin(conn)
+        if not self._received:
+            await self._backend._command(self._backend._leases, "DEL", self._key)

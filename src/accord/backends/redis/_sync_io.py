@@ -1,0 +1,79 @@
+"""The Redis mailbox for threads: what cannot be generated from one source.
+
+Hand-written twin of ``_async_io.py``. A mailbox is a list ``mb:<id>`` that the
+hand-off script pushes the new token to; ``wait`` is a BLPOP on it. Redis times a
+BLPOP out only at its ``hz`` tick (every 100 ms by default), so the wait is timed
+here, precisely: when it ends first, the BLPOP stays pending on the mailbox's own
+connection and the next ``wait`` reads its reply. An empty message is a nudge: ``wait``
+returns None early so the waiter asks the store again. An idle waiter costs the
+server one blocked client and nothing else.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import RedisError
+
+if TYPE_CHECKING:
+    from accord.backends.redis._sync import RedisBackend
+
+MIN_WAIT = 0.001
+
+
+class RedisMailbox:
+    """One waiter's mailbox, on a connection of ``backend`` while it waits."""
+
+    def __init__(self, backend: RedisBackend, prefix: str) -> None:
+        self.id = secrets.token_hex(8)
+        self._key = f"{prefix}mb:{self.id}"
+        self._backend = backend
+        self._conn: Any = None
+        self._pending = False
+        self._received = False
+
+    def wait(self, timeout: float) -> str | None:
+        """The token posted to this mailbox, or None after ``timeout`` seconds."""
+        deadline = time.monotonic() + max(timeout, MIN_WAIT)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                if not self._pending:
+                    self._blpop(remaining)
+                # poll without consuming: a late reply stays for the next wait()
+                if not self._conn.can_read(timeout=remaining):
+                    return None
+                self._pending = False
+                reply = self._conn.read_response()
+                if reply is not None:
+                    return self._message(reply[1])
+        except RedisError as exc:
+            raise self._backend._unavailable(exc) from exc
+
+    def _message(self, raw: bytes) -> str | None:
+        """A token; None for an empty nudge (wake up and ask the store again)."""
+        if not raw:
+            return None
+        self._received = True
+        return raw.decode()
+
+    def _blpop(self, seconds: float) -> None:
+        if self._conn is None:
+            self._conn = self._backend._leases.checkout()
+        self._conn.send_command("BLPOP", self._key, f"{max(seconds, MIN_WAIT):.3f}")
+        self._pending = True
+
+    def close(self) -> None:
+        """Drop a pending BLPOP with its connection, and the list unless it was used."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            if self._pending:
+                conn.disconnect()
+            self._backend._leases.checkin(conn)
+        self._pending = False
+        if not self._received:
+            self._backend._command(self._backend._leases, "DEL", self._key)
