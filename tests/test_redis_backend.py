@@ -284,6 +284,47 @@ def test_an_idle_waiter_issues_no_commands_while_it_waits(
     assert got == [holder.token + 1]
 
 
+# --- mailboxes -----------------------------------------------------------------------
+
+
+def test_a_mailbox_keeps_a_late_reply_and_wakes_on_a_nudge(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str
+) -> None:
+    backend = RedisBackend(redis_server.url, namespace)
+    box = backend.open_mailbox()
+    key = f"accord:{{{namespace}}}:mb:{box.id}"
+    try:
+        assert box.wait(0.01) is None  # ends before the server's BLPOP times out
+        start = time.monotonic()
+        raw.rpush(key, "")  # a nudge: wake up and ask the store again
+        assert box.wait(10) is None
+        assert time.monotonic() - start < 5
+        raw.rpush(key, "42")
+        assert box.wait(10) == "42"
+    finally:
+        box.close()
+        backend.close()
+    assert not raw.exists(key)
+
+
+async def test_an_async_mailbox_keeps_a_late_reply_and_drops_its_list(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str
+) -> None:
+    backend = AsyncRedisBackend(redis_server.url, namespace)
+    box = await backend.open_mailbox()
+    key = f"accord:{{{namespace}}}:mb:{box.id}"
+    try:
+        assert await box.wait(0.01) is None
+        raw.rpush(key, "7")
+        assert await box.wait(10) == "7"
+        assert await box.wait(0.01) is None  # a BLPOP is pending when it closes
+        raw.rpush(key, "8")
+    finally:
+        await box.aclose()
+        await backend.aclose()
+    assert not raw.exists(key)
+
+
 # --- twins -------------------------------------------------------------------------
 
 

@@ -44,13 +44,12 @@ class AsyncRedisMailbox:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return None
-                if self._read is None:
-                    await self._blpop(remaining)
-                assert self._read is not None
-                done, _ = await asyncio.wait({self._read}, timeout=remaining)
+                read = self._read or await self._blpop(remaining)
+                done, _ = await asyncio.wait({read}, timeout=remaining)
                 if not done:
                     return None
-                reply, self._read = self._read.result(), None
+                self._read = None
+                reply = read.result()
                 if reply is not None:
                     return self._message(reply[1])
         except RedisError as exc:
@@ -63,22 +62,24 @@ class AsyncRedisMailbox:
         self._received = True
         return raw.decode()
 
-    async def _blpop(self, seconds: float) -> None:
+    async def _blpop(self, seconds: float) -> asyncio.Task[Any]:
         if self._conn is None:
             self._conn = await self._backend._leases.checkout()
         await self._conn.send_command("BLPOP", self._key, f"{max(seconds, MIN_WAIT):.3f}")
-        # math.inf: this read has no socket timeout; the wait above times it
+        # math.inf: this read has no socket timeout; wait() times it
         self._read = asyncio.ensure_future(self._conn.read_response(timeout=math.inf))
+        return self._read
 
     async def aclose(self) -> None:
         """Drop a pending BLPOP with its connection, and the list unless it was used."""
         conn, read = self._conn, self._read
         self._conn = self._read = None
-        if read is not None:
-            read.cancel()
-            await asyncio.wait({read})
+        if read is not None and read.done():
             if not read.cancelled() and read.exception() is None and read.result() is not None:
                 self._message(read.result()[1])
+        elif read is not None:  # its reply may still come: the connection cannot be reused
+            read.cancel()
+            await asyncio.wait({read})
             await conn.disconnect()
         if conn is not None:
             self._backend._leases.checkin(conn)

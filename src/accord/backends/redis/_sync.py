@@ -51,14 +51,16 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from redis import ConnectionPool
 from redis.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import (
+    ClusterDownError,
     NoPermissionError,
     NoScriptError,
     OutOfMemoryError,
     ReadOnlyError,
     RedisError,
+    TryAgainError,
 )
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accord._models import (
@@ -83,10 +85,17 @@ CONNECT_TIMEOUT = 2.0
 LEASE_TIMEOUT = 1.0  # replies to lease, rate-limit and mailbox commands
 MAILBOX_TTL_MS = 60_000
 TRIM_SLACK = 16  # versions beyond HISTORY_KEEP before a trim; reads never show them
+# the server cannot serve us now (down, loading, read-only, full, busy, refusing us)
 _DOWN = (
-    RedisConnectionError, RedisTimeoutError, ReadOnlyError, OutOfMemoryError, NoPermissionError
+    RedisConnectionError,  # also refused connections, AUTH failures, LOADING
+    RedisTimeoutError,
+    ReadOnlyError,
+    OutOfMemoryError,
+    NoPermissionError,
+    ClusterDownError,
+    TryAgainError,
 )
-_DOWN_CODES = ("BUSY", "MISCONF", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN")
+_DOWN_CODES = ("BUSY", "MISCONF")  # a long script runs; the server cannot persist
 
 
 class _Script:
@@ -367,7 +376,8 @@ class RedisBackend:
         raise _refused(reply, map_name, key, expected_version, fence)
 
     def state_incr(self, map_name: str, key: str, delta: int | float, agent: str) -> Entry:
-        reply = self._state_eval(_INCR, map_name, key, json.dumps(delta), agent)
+        number = repr(int(delta)) if isinstance(delta, int) else repr(float(delta))
+        reply = self._state_eval(_INCR, map_name, key, number, agent)
         if reply[0] == 0:
             return Entry(json.loads(reply[3]), reply[1], agent, float(reply[2]))
         if reply[0] == 3:

@@ -6,7 +6,7 @@
 --        | {3, agent, key, agent, key, ...} (waiting would close this cycle)
 local key, holder, agent, waiter = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local lk, qk, wk, waits = KEYS[1], P .. 'queue:' .. key, P .. 'waiter:' .. key, P .. 'waits'
-local ttl, limit = tonumber(ARGV[6]), tonumber(ARGV[7])
+local ttl, limit, wait = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
 local now = now_us()
 
 local rec = load_lease(lk, now, true)
@@ -15,14 +15,19 @@ if rec.limit ~= limit then
   rec.limit = limit
 end
 promote(lk, qk, wk, rec, key, now)
+-- only a waiting request has an entry in the wait-for graph ('waits')
 local mine = rec.holders[holder]
 if mine then
-  redis.call('HDEL', waits, holder)
+  if wait then
+    redis.call('HDEL', waits, holder)
+  end
   return {1, mine[2], mine[1] - now}
 end
 if rec.n < rec.limit then -- a free slot and, after promote, an empty queue
   local tok = grant(lk, rec, key, holder, agent, ttl, now)
-  redis.call('HDEL', waits, holder)
+  if wait then
+    redis.call('HDEL', waits, holder)
+  end
   return tok
 end
 
@@ -114,8 +119,7 @@ local function waiting(rec)
   return {2, first[3], math.max(0, soonest - now)}
 end
 
-if ARGV[8] ~= '1' then
-  redis.call('HDEL', waits, holder)
+if not wait then
   return waiting(rec)
 end
 enqueue()

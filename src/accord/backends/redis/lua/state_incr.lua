@@ -24,13 +24,12 @@ local function kind(text)
 end
 
 local cur = redis.call('LINDEX', hk, 0)
-local ver, ftok, fname, live = 0, 0, '', false
-local base = '0'
-if cur then
-  ver, ftok, fname, live = parse_version(cur)
+local ver, ftok, fname, live, base = 0, 0, '', false, '0'
+if cur then -- parse_version, and the JSON text after the third line
+  local v, t, flag, f, json = string.match(cur, '^(%d+) (%d+) (.)([^\n]*)\n[^\n]*\n[^\n]*\n(.*)$')
+  ver, ftok, fname, live = tonumber(v), tonumber(t), f, flag == '='
   if live then
-    local _, head = string.find(cur, '^[^\n]*\n[^\n]*\n[^\n]*\n')
-    base = string.sub(cur, head + 1)
+    base = json
   end
 end
 local bkind, dkind = kind(base), kind(ARGV[3])
