@@ -66,9 +66,12 @@ def _offending(value: Any) -> str:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
 def encode(value: Any, limit: int) -> str:
     """JSON-encode ``value``; TypeError if it is not JSON data, PayloadTooLarge if big."""
-    bad = _offending(value)
+    bad = "" if type(value) in _PLAIN else _offending(value)
     if bad:
         raise TypeError(
             f"value is not JSON data: it contains {bad}; convert it to dict, list, str, "

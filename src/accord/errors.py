@@ -86,8 +86,9 @@ class BackendUnavailable(AccordError):
     def __init__(self, backend: str, detail: str) -> None:
         self.backend = backend
         super().__init__(
-            f"{backend} store is unavailable ({detail}); nothing was changed by accord, "
-            "retry once the store is back"
+            f"{backend} store is unavailable ({detail}); the call may or may not have "
+            "taken effect: retry once the store is back (a write with expected_version "
+            "is safe to retry)"
         )
 
 

@@ -29,15 +29,16 @@ ACCEPTED = (
 
 
 _SECRET = re.compile(r":[^:@/?#]*@")
+_QUERY_SECRET = re.compile(r"(?i)([?&](?:password|pass|pwd)=)[^&#]*")
 
 
 def redact(url: str) -> str:
     """``url`` with any password replaced by ``***``, safe for messages and logs.
 
     Works on malformed URLs too (``redis//:pw@host``): whatever sits between a colon
-    and an ``@`` is hidden.
+    and an ``@`` is hidden, and so is a ``?password=`` query parameter.
     """
-    return _SECRET.sub(":***@", url)
+    return _QUERY_SECRET.sub(r"\1***", _SECRET.sub(":***@", url))
 
 
 def resolve_url(url: str | None) -> str:

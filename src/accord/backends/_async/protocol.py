@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from accord._event import EventRecord
 from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
 
 
@@ -114,6 +115,58 @@ class AsyncBackend(Protocol):
         self, key: str, interval: float, burst: int, cost: int, consume: bool
     ) -> float:
         """GCRA: 0.0 if admitted (consumed when ``consume``), else seconds to wait."""
+        ...
+
+    # the event log ----------------------------------------------------------------
+    async def event_append(
+        self, name: str, data: str, source: str, max_events: int
+    ) -> EventRecord:
+        """Append an event (``data`` is JSON text); keep only the newest ``max_events``."""
+        ...
+
+    async def event_read(self, after: str | None, limit: int, timeout: float) -> list[EventRecord]:
+        """Events after id ``after`` (None: the oldest kept), oldest first; when there
+        are none, wait up to ``timeout`` seconds for one (pushed, never polled)."""
+        ...
+
+    async def event_tail(self) -> str:
+        """The id of the newest event (a lowest id when the log is empty)."""
+        ...
+
+    async def event_history(
+        self, name: str | None, source: str | None, limit: int
+    ) -> list[EventRecord]:
+        """The newest ``limit`` events of that name and source, newest first."""
+        ...
+
+    async def group_create(self, group: str) -> None:
+        """Create consumer group ``group`` at the end of the log, if it does not exist."""
+        ...
+
+    async def group_read(
+        self, group: str, consumer: str, visibility: float, limit: int, timeout: float
+    ) -> list[EventRecord]:
+        """Claim up to ``limit`` events for ``consumer`` for ``visibility`` seconds:
+        claims that expired unacknowledged first, then new events; wait up to
+        ``timeout`` seconds when there are none."""
+        ...
+
+    async def group_ack(self, group: str, ids: list[str]) -> None:
+        """Acknowledge handled events: they are never delivered to the group again."""
+        ...
+
+    async def post(self, mailbox: str, message: str) -> None:
+        """Deliver a short message to a mailbox (dropped if it is gone)."""
+        ...
+
+    async def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
+        """Join the current round of a barrier; return the arrival index. The last of
+        ``parties`` arrivals posts ``go`` to every waiter's mailbox."""
+        ...
+
+    async def barrier_break(self, name: str, waiter: str) -> bool:
+        """Break the round ``waiter`` is in (post ``broken`` to the others); False if
+        that round was already released."""
         ...
 
     # lifecycle ------------------------------------------------------------------

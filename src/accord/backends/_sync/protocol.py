@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from accord._event import EventRecord
 from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
 
 
@@ -115,6 +116,58 @@ class Backend(Protocol):
         self, key: str, interval: float, burst: int, cost: int, consume: bool
     ) -> float:
         """GCRA: 0.0 if admitted (consumed when ``consume``), else seconds to wait."""
+        ...
+
+    # the event log ----------------------------------------------------------------
+    def event_append(
+        self, name: str, data: str, source: str, max_events: int
+    ) -> EventRecord:
+        """Append an event (``data`` is JSON text); keep only the newest ``max_events``."""
+        ...
+
+    def event_read(self, after: str | None, limit: int, timeout: float) -> list[EventRecord]:
+        """Events after id ``after`` (None: the oldest kept), oldest first; when there
+        are none, wait up to ``timeout`` seconds for one (pushed, never polled)."""
+        ...
+
+    def event_tail(self) -> str:
+        """The id of the newest event (a lowest id when the log is empty)."""
+        ...
+
+    def event_history(
+        self, name: str | None, source: str | None, limit: int
+    ) -> list[EventRecord]:
+        """The newest ``limit`` events of that name and source, newest first."""
+        ...
+
+    def group_create(self, group: str) -> None:
+        """Create consumer group ``group`` at the end of the log, if it does not exist."""
+        ...
+
+    def group_read(
+        self, group: str, consumer: str, visibility: float, limit: int, timeout: float
+    ) -> list[EventRecord]:
+        """Claim up to ``limit`` events for ``consumer`` for ``visibility`` seconds:
+        claims that expired unacknowledged first, then new events; wait up to
+        ``timeout`` seconds when there are none."""
+        ...
+
+    def group_ack(self, group: str, ids: list[str]) -> None:
+        """Acknowledge handled events: they are never delivered to the group again."""
+        ...
+
+    def post(self, mailbox: str, message: str) -> None:
+        """Deliver a short message to a mailbox (dropped if it is gone)."""
+        ...
+
+    def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
+        """Join the current round of a barrier; return the arrival index. The last of
+        ``parties`` arrivals posts ``go`` to every waiter's mailbox."""
+        ...
+
+    def barrier_break(self, name: str, waiter: str) -> bool:
+        """Break the round ``waiter`` is in (post ``broken`` to the others); False if
+        that round was already released."""
         ...
 
     # lifecycle ------------------------------------------------------------------
