@@ -17,8 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from accord import _validate
-from accord._async import _rt
-from accord._async._lease import AsyncLease, AsyncNestedLease, wait_for_grant
+from accord._async._lease import AsyncLease, AsyncNestedLease, OwnerStacks, wait_for_grant
 from accord._models import LeaseRequest, LeaseStatistics
 
 if TYPE_CHECKING:
@@ -43,7 +42,7 @@ class AsyncLock:
         self.auto_renew = auto_renew
         self._coord = coord
         self._key = f"lock/{name}"
-        self._entered: dict[str, list[AsyncLease]] = {}
+        self._entered: OwnerStacks[AsyncLease] = OwnerStacks()
 
     async def acquire(self, timeout: float | None = _validate.DEFAULT) -> AsyncLease:
         """Wait up to ``timeout`` seconds (default: the lock's) for a lease, else LockTimeout.
@@ -90,9 +89,7 @@ class AsyncLock:
         return (await self.statistics()).locked
 
     async def __aenter__(self) -> AsyncLease:
-        lease = await self.acquire()
-        self._entered.setdefault(_rt.current_owner_key(), []).append(lease)
-        return lease
+        return self._entered.push(await self.acquire())
 
     async def __aexit__(
         self,
@@ -100,12 +97,7 @@ class AsyncLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        key = _rt.current_owner_key()
-        stack = self._entered[key]
-        lease = stack.pop()
-        if not stack:
-            del self._entered[key]
-        await lease.release()
+        await self._entered.pop().release()
 
     def __repr__(self) -> str:
         return f"<Lock {self.name!r} ttl={self.ttl}>"
@@ -117,7 +109,7 @@ class AsyncMultiLock:
 
     def __init__(self, locks: list[AsyncLock]) -> None:
         self.locks = sorted(locks, key=lambda lock: lock.name)
-        self._entered: dict[str, list[list[AsyncLease]]] = {}
+        self._entered: OwnerStacks[list[AsyncLease]] = OwnerStacks()
 
     async def acquire(self, timeout: float | None = _validate.DEFAULT) -> list[AsyncLease]:
         """All the leases, in name order; on failure none is kept."""
@@ -131,9 +123,7 @@ class AsyncMultiLock:
         return leases
 
     async def __aenter__(self) -> list[AsyncLease]:
-        leases = await self.acquire()
-        self._entered.setdefault(_rt.current_owner_key(), []).append(leases)
-        return leases
+        return self._entered.push(await self.acquire())
 
     async def __aexit__(
         self,
@@ -141,12 +131,7 @@ class AsyncMultiLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        key = _rt.current_owner_key()
-        stack = self._entered[key]
-        leases = stack.pop()
-        if not stack:
-            del self._entered[key]
-        await _release_all(leases)
+        await _release_all(self._entered.pop())
 
 
 async def _release_all(leases: list[AsyncLease]) -> None:

@@ -11,8 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from accord import _validate
-from accord._async import _rt
-from accord._async._lease import AsyncLease, wait_for_grant
+from accord._async._lease import AsyncLease, OwnerStacks, wait_for_grant
 from accord._models import LeaseRequest, LeaseStatistics
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ class AsyncSemaphore:
         self.timeout = _validate.timeout(timeout)
         self._coord = coord
         self._key = f"sem/{name}"
-        self._entered: dict[str, list[AsyncLease]] = {}
+        self._entered: OwnerStacks[AsyncLease] = OwnerStacks()
 
     async def acquire(self, timeout: float | None = _validate.DEFAULT) -> AsyncLease:
         """Wait up to ``timeout`` seconds (default: the semaphore's) for a permit."""
@@ -60,9 +59,7 @@ class AsyncSemaphore:
         return await self._coord._backend.lease_statistics(self._key)
 
     async def __aenter__(self) -> AsyncLease:
-        lease = await self.acquire()
-        self._entered.setdefault(_rt.current_owner_key(), []).append(lease)
-        return lease
+        return self._entered.push(await self.acquire())
 
     async def __aexit__(
         self,
@@ -70,12 +67,7 @@ class AsyncSemaphore:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        key = _rt.current_owner_key()
-        stack = self._entered[key]
-        lease = stack.pop()
-        if not stack:
-            del self._entered[key]
-        await lease.release()
+        await self._entered.pop().release()
 
     def __repr__(self) -> str:
         return f"<Semaphore {self.name!r} limit={self.limit}>"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from accord import _validate
 from accord._sync import _rt
@@ -23,6 +23,27 @@ if TYPE_CHECKING:
     from accord.backends._sync.protocol import Backend
 
 MIN_PAUSE = 0.001
+T = TypeVar("T")
+
+
+class OwnerStacks(Generic[T]):
+    """What each thread or task entered with ``with``, so that leaving the block
+    releases that owner's own lease even when many owners share one primitive."""
+
+    def __init__(self) -> None:
+        self._stacks: dict[str, list[T]] = {}
+
+    def push(self, item: T) -> T:
+        self._stacks.setdefault(_rt.current_owner_key(), []).append(item)
+        return item
+
+    def pop(self) -> T:
+        key = _rt.current_owner_key()
+        stack = self._stacks[key]
+        item = stack.pop()
+        if not stack:
+            del self._stacks[key]
+        return item
 
 
 def wait_for_grant(

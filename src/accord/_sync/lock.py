@@ -18,8 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from accord import _validate
-from accord._sync import _rt
-from accord._sync._lease import Lease, NestedLease, wait_for_grant
+from accord._sync._lease import Lease, NestedLease, OwnerStacks, wait_for_grant
 from accord._models import LeaseRequest, LeaseStatistics
 
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ class Lock:
         self.auto_renew = auto_renew
         self._coord = coord
         self._key = f"lock/{name}"
-        self._entered: dict[str, list[Lease]] = {}
+        self._entered: OwnerStacks[Lease] = OwnerStacks()
 
     def acquire(self, timeout: float | None = _validate.DEFAULT) -> Lease:
         """Wait up to ``timeout`` seconds (default: the lock's) for a lease, else LockTimeout.
@@ -91,9 +90,7 @@ class Lock:
         return (self.statistics()).locked
 
     def __enter__(self) -> Lease:
-        lease = self.acquire()
-        self._entered.setdefault(_rt.current_owner_key(), []).append(lease)
-        return lease
+        return self._entered.push(self.acquire())
 
     def __exit__(
         self,
@@ -101,12 +98,7 @@ class Lock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        key = _rt.current_owner_key()
-        stack = self._entered[key]
-        lease = stack.pop()
-        if not stack:
-            del self._entered[key]
-        lease.release()
+        self._entered.pop().release()
 
     def __repr__(self) -> str:
         return f"<Lock {self.name!r} ttl={self.ttl}>"
@@ -118,7 +110,7 @@ class MultiLock:
 
     def __init__(self, locks: list[Lock]) -> None:
         self.locks = sorted(locks, key=lambda lock: lock.name)
-        self._entered: dict[str, list[list[Lease]]] = {}
+        self._entered: OwnerStacks[list[Lease]] = OwnerStacks()
 
     def acquire(self, timeout: float | None = _validate.DEFAULT) -> list[Lease]:
         """All the leases, in name order; on failure none is kept."""
@@ -132,9 +124,7 @@ class MultiLock:
         return leases
 
     def __enter__(self) -> list[Lease]:
-        leases = self.acquire()
-        self._entered.setdefault(_rt.current_owner_key(), []).append(leases)
-        return leases
+        return self._entered.push(self.acquire())
 
     def __exit__(
         self,
@@ -142,12 +132,7 @@ class MultiLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        key = _rt.current_owner_key()
-        stack = self._entered[key]
-        leases = stack.pop()
-        if not stack:
-            del self._entered[key]
-        _release_all(leases)
+        _release_all(self._entered.pop())
 
 
 def _release_all(leases: list[Lease]) -> None:

@@ -12,8 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from accord import _validate
-from accord._sync import _rt
-from accord._sync._lease import Lease, wait_for_grant
+from accord._sync._lease import Lease, OwnerStacks, wait_for_grant
 from accord._models import LeaseRequest, LeaseStatistics
 
 if TYPE_CHECKING:
@@ -33,7 +32,7 @@ class Semaphore:
         self.timeout = _validate.timeout(timeout)
         self._coord = coord
         self._key = f"sem/{name}"
-        self._entered: dict[str, list[Lease]] = {}
+        self._entered: OwnerStacks[Lease] = OwnerStacks()
 
     def acquire(self, timeout: float | None = _validate.DEFAULT) -> Lease:
         """Wait up to ``timeout`` seconds (default: the semaphore's) for a permit."""
@@ -61,9 +60,7 @@ class Semaphore:
         return self._coord._backend.lease_statistics(self._key)
 
     def __enter__(self) -> Lease:
-        lease = self.acquire()
-        self._entered.setdefault(_rt.current_owner_key(), []).append(lease)
-        return lease
+        return self._entered.push(self.acquire())
 
     def __exit__(
         self,
@@ -71,12 +68,7 @@ class Semaphore:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        key = _rt.current_owner_key()
-        stack = self._entered[key]
-        lease = stack.pop()
-        if not stack:
-            del self._entered[key]
-        lease.release()
+        self._entered.pop().release()
 
     def __repr__(self) -> str:
         return f"<Semaphore {self.name!r} limit={self.limit}>"
