@@ -70,9 +70,9 @@ class AsyncStateMap:
         key uses ``default``; with no default it raises KeyError.
         """
         key = _validate.name(key, "key")
+        current = await self.get(key)
         attempt = 0
         while True:
-            current = await self.get(key)
             if current is None and default is MISSING:
                 raise KeyError(f"{self.name}[{key!r}] is absent; pass default= to update()")
             new = fn(default if current is None else current.value)
@@ -80,7 +80,8 @@ class AsyncStateMap:
                 return await self.set(
                     key, new, expected_version=0 if current is None else current.version
                 )
-            except VersionConflict:
+            except VersionConflict as conflict:
+                current = conflict.current  # what won: no need to read it again
                 attempt += 1
                 await _rt.sleep(random.uniform(0, min(0.01, 0.0001 * 2**attempt)))
 

@@ -71,9 +71,9 @@ class StateMap:
         key uses ``default``; with no default it raises KeyError.
         """
         key = _validate.name(key, "key")
+        current = self.get(key)
         attempt = 0
         while True:
-            current = self.get(key)
             if current is None and default is MISSING:
                 raise KeyError(f"{self.name}[{key!r}] is absent; pass default= to update()")
             new = fn(default if current is None else current.value)
@@ -81,7 +81,8 @@ class StateMap:
                 return self.set(
                     key, new, expected_version=0 if current is None else current.version
                 )
-            except VersionConflict:
+            except VersionConflict as conflict:
+                current = conflict.current  # what won: no need to read it again
                 attempt += 1
                 _rt.sleep(random.uniform(0, min(0.01, 0.0001 * 2**attempt)))
 
