@@ -29,7 +29,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_help_lists_the_commands() -> None:
     done = run_cli("--help")
     assert done.returncode == 0
-    for command in ("demo", "locks", "status"):
+    for command in ("demo", "locks", "status", "events"):
         assert command in done.stdout
 
 
@@ -107,3 +107,20 @@ def test_bench_help() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "--quick" in done.stdout and "--redis-url" in done.stdout
+
+
+def test_events_shows_the_newest_events_with_filters() -> None:
+    url, ns = f"memory://ev-{uuid.uuid4().hex[:6]}", "shop"
+    coord = accord.connect(url, namespace=ns, agent="seller")
+    coord.emit("order.placed", {"sku": "a", "qty": 2})
+    coord.emit("order.shipped", {"sku": "a", "note": "x" * 200})
+    result = CliRunner().invoke(main, ["events", "--url", url, "-n", ns], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert result.output.index("order.shipped") < result.output.index("order.placed")
+    assert '"qty": 2' in result.output and "seller" in result.output
+    assert "x" * 200 not in result.output  # long payloads are shortened
+    only = CliRunner().invoke(main, ["events", "--url", url, "-n", ns, "--name", "order.placed"])
+    assert "order.placed" in only.output and "order.shipped" not in only.output
+    empty = CliRunner().invoke(main, ["events", "--url", url, "-n", "elsewhere"])
+    assert empty.exit_code == 0 and "No events" in empty.output
+    coord.close()

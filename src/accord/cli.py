@@ -16,7 +16,9 @@ exit status 2, never a traceback. To add a command::
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -48,7 +50,8 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(accord.__version__, prog_name="accord")
 def main() -> None:
-    """Coordination for AI agents: leased locks, semaphores, rate limits, versioned state."""
+    """Coordination for AI agents: leased locks, semaphores, rate limits, versioned
+    state and events."""
 
 
 def url_option(fn: F) -> F:
@@ -154,3 +157,32 @@ def status(url: str | None, namespace: str) -> None:
                  f"{semaphores} semaphores)")
     grid.add_row("waiting", str(sum(len(s.waiters) for s in found)))
     console().print(grid)
+
+
+@main.command()
+@url_option
+@namespace_option
+@click.option("--name", default=None, help="Only events of this name.")
+@click.option("--source", default=None, help="Only events emitted by this agent.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True,
+              help="How many of the newest events to show.")
+def events(
+    url: str | None, namespace: str, name: str | None, source: str | None, limit: int
+) -> None:
+    """The newest events of the durable log: when, name, source and payload."""
+    with connected(url, namespace) as coord:
+        found = coord.events.history(name=name, source=source, limit=limit)
+        where = f"namespace {namespace!r} on {coord.url}"
+    out = console()
+    if not found:
+        out.print(f"No events in {where}.")
+        return
+    table = Table(title=f"Events in {where}, newest first")
+    for header in ("id", "time (UTC)", "name", "source", "payload"):
+        table.add_column(header)
+    for event in found:
+        when = time.strftime("%H:%M:%S", time.gmtime(event.time))
+        payload = json.dumps(event.data, ensure_ascii=False)
+        shown = payload if len(payload) <= 80 else payload[:77] + "..."
+        table.add_row(event.id, when, event.name, event.source, shown)
+    out.print(table)
