@@ -27,6 +27,7 @@ PAIRS = {
     "_async/barrier.py": "_sync/barrier.py",
     "backends/_async/protocol.py": "backends/_sync/protocol.py",
     "backends/redis/_async.py": "backends/redis/_sync.py",
+    "backends/redis/_async_events.py": "backends/redis/_sync_events.py",
 }
 
 SUBS = [
@@ -48,6 +49,8 @@ SUBS = [
     (r"\bredis\.asyncio\b", "redis"),
     (r"\basyncio twin\b", "sync twin"),
     (r"\b_async_io\b", "_sync_io"),
+    (r"\b_async_events\b", "_sync_events"),
+    (r"\bredis\._async\b", "redis._sync"),
 ]
 
 HEADER = "# Generated from {src} by scripts/unasync.py: do not edit.\n"

@@ -1,4 +1,5 @@
-"""What only the Redis backend has to prove: faults, secrets, keys, idle cost, twins.
+"""What only the Redis backend has to prove: faults, secrets, keys, idle cost, twins,
+and the event log's stream (idle readers, restarts, exact retention, blocking reads).
 
 Every test talks to a real redis-server: the session's own (``redis_server``), or one
 started here with ``--requirepass``. Fault tests always leave the session's server
@@ -216,13 +217,15 @@ def test_every_key_of_a_namespace_shares_one_hash_tag(
             inv.delete("k*")
             time.sleep(0.2)
             c.rate_limit("r", rate=5).try_acquire()
+            c.emit("e", {})
             keys = [k for k in raw.scan_iter(count=1000) if unique.encode() in k]
         waiter.join()
         held.release()
     finally:
         c.close()
     kinds = {k.split(b"}:", 1)[1].split(b":")[0] for k in keys}
-    assert {b"lease", b"queue", b"waiter", b"waits", b"leases", b"state", b"keys", b"rate"} <= kinds
+    assert {b"lease", b"queue", b"waiter", b"waits", b"leases", b"state", b"keys", b"rate",
+            b"events"} <= kinds
     assert len({key_slot(k) for k in keys}) == 1, keys
     tag = namespace.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
     assert all(k.startswith(f"accord:{{{tag}}}:".encode()) for k in keys)
@@ -446,3 +449,145 @@ def test_random_operations_match_the_memory_backend(redis_server: RedisServer, s
             assert _outcome(store, name, args, kwargs) == expected, (step, name, args)
     finally:
         store.close()
+
+
+# --- the event log ---------------------------------------------------------------------
+
+
+def _blocked(raw: redis.Redis) -> dict[str, int]:
+    """Clients blocked in a stream read, by command."""
+    found: dict[str, int] = {}
+    for client in raw.client_list():
+        if client["cmd"] in ("xread", "xreadgroup") and "b" in client["flags"]:
+            found[client["cmd"]] = found.get(client["cmd"], 0) + 1
+    return found
+
+
+def test_idle_subscribers_cost_one_blocking_read_each(
+    coord: accord.Coordinator, raw: redis.Redis
+) -> None:
+    before = _blocked(raw)
+    got: list[str] = []
+    coord.when("ping")(lambda e: got.append("broadcast"))
+    coord.when("ping", group="pool")(lambda e: got.append("group"))
+    time.sleep(0.5)  # both readers are blocked now, for 5 s (READ_WAIT)
+    commands = _commands(raw)
+    time.sleep(1.5)
+    assert _commands(raw) == commands, "an idle reader polled the server"
+    blocked = _blocked(raw)
+    assert blocked.get("xread", 0) == before.get("xread", 0) + 1
+    assert blocked.get("xreadgroup", 0) == before.get("xreadgroup", 0) + 1
+    coord.emit("ping")
+    assert coord.wait_idle(10)
+    assert sorted(got) == ["broadcast", "group"]
+
+
+def test_events_and_groups_survive_a_server_restart(
+    coord: accord.Coordinator, redis_server: RedisServer
+) -> None:
+    seen: list[tuple[str, int]] = []
+    coord.when("tick")(lambda e: seen.append(("broadcast", e["n"])))
+    coord.when("tick", group="pool", visibility=2.0)(lambda e: seen.append(("group", e["n"])))
+    coord.emit("tick", {"n": 1})
+    assert coord.wait_idle(10)
+    redis_server.kill()  # no persistence: the log and the group are gone
+    try:
+        with pytest.raises(BackendUnavailable):
+            coord.emit("tick", {"n": 2})
+    finally:
+        redis_server.start()
+    coord.emit("tick", {"n": 3})  # the readers reconnect; the group is created again
+    deadline = time.monotonic() + 20
+    while len(seen) < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sorted(seen) == [("broadcast", 1), ("broadcast", 3), ("group", 1), ("group", 3)]
+    assert [e["n"] for e in coord.events.history(name="tick")] == [3]
+    assert coord.barrier("solo", 1, timeout=5).wait() == 0  # scripts load again
+
+
+def test_retention_is_exact_and_drops_trimmed_claims(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str
+) -> None:
+    backend = RedisBackend(redis_server.url, namespace)
+    events = f"accord:{{{namespace}}}:events"
+    try:
+        backend.group_create("g")
+        ids = [backend.event_append("e", str(n), "me", 100).id for n in range(250)]
+        assert raw.xlen(events) == 100
+        kept = backend.event_read(None, 1000, 0.0)
+        assert [r.id for r in kept] == ids[150:] and [r.data for r in kept] == [
+            str(n) for n in range(150, 250)
+        ]
+        claimed = backend.group_read("g", "dies", 0.05, 10, 0.0)
+        assert [r.data for r in claimed] == [str(n) for n in range(150, 160)]
+        for n in range(5):  # trims five of the claimed entries
+            backend.event_append("e", str(250 + n), "me", 100)
+        time.sleep(0.1)  # the claims expire
+        again = backend.group_read("g", "lives", 0.05, 10, 0.0)  # expired claims first
+        assert [r.data for r in again] == [str(n) for n in range(155, 165)]
+        backend.group_ack("g", [r.id for r in again])
+        assert raw.xpending(events, "g")["pending"] == 0
+    finally:
+        backend.close()
+
+
+def test_event_ids_are_stream_ids_with_server_time(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str
+) -> None:
+    backend = RedisBackend(redis_server.url, namespace)
+    try:
+        assert backend.event_tail() == "0-0"
+        record = backend.event_append("e", "{}", "me", 10)
+        seconds, micros = raw.time()
+        assert abs(record.time - (seconds + micros / 1e6)) < 1.0
+        assert backend.event_tail() == record.id and record.id.count("-") == 1
+        assert backend.event_read("0", 10, 0.0) == [record]
+        for bad in ["x", "-1", "1-2-3", "99999999999999999999"]:
+            with pytest.raises(ConfigError):
+                backend.event_read(bad, 10, 0.0)
+        with pytest.raises(ValueError):
+            backend.post("box", "")  # an empty message would read as a nudge
+    finally:
+        backend.close()
+
+
+def test_a_blocking_read_wakes_at_once_and_fails_fast_on_a_paused_server(
+    redis_server: RedisServer, namespace: str
+) -> None:
+    backend = RedisBackend(redis_server.url, namespace)
+    other = RedisBackend(redis_server.url, namespace)
+    try:
+        tail = backend.event_tail()
+        threading.Timer(0.2, lambda: other.event_append("e", "{}", "me", 10)).start()
+        start = time.monotonic()
+        assert len(backend.event_read(tail, 10, 5.0)) == 1
+        assert time.monotonic() - start < 2.0
+        redis_server.pause()
+        try:
+            start = time.monotonic()
+            with pytest.raises(BackendUnavailable):
+                backend.event_read(None, 10, 0.3)  # 0.3 s + the 1 s margin
+            assert time.monotonic() - start < 3.0
+        finally:
+            redis_server.resume()
+        assert len(backend.event_read(None, 10, 0.3)) == 1
+    finally:
+        backend.close()
+        other.close()
+
+
+async def test_a_cancelled_async_read_does_not_spoil_its_connection(
+    redis_server: RedisServer, namespace: str
+) -> None:
+    backend = AsyncRedisBackend(redis_server.url, namespace)
+    try:
+        reader = asyncio.ensure_future(backend.event_read(None, 10, 5.0))
+        await asyncio.sleep(0.2)
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        record = await backend.event_append("e", "{}", "me", 10)
+        assert await backend.event_read(None, 10, 0.0) == [record]
+        assert await backend.event_tail() == record.id
+    finally:
+        await backend.aclose()

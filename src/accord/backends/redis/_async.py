@@ -1,7 +1,8 @@
 """``redis://`` and ``rediss://``: many machines, one Redis (async source).
 
 ``_sync.py`` is generated from this file by ``scripts/unasync.py``; the few things
-that differ (the mailbox's blocking read) live in the hand-written ``_*_io.py`` pair.
+that differ (the mailbox's and the event log's blocking reads) live in the
+hand-written ``_*_io.py`` pair. The event operations are in ``_async_events.py``.
 
 Design: keys and scripts
 ------------------------
@@ -20,30 +21,35 @@ are %-escaped so the tag stays whole.
 ``state:<n>:<map>:<key>``   list of versions, newest first (``n`` = len(map))
 ``keys:<map>``              sorted set (by name) of the map's live keys
 ``rate:<key>``              the GCRA theoretical arrival time
+``events``                  stream: the event log, its consumer groups
+``barrier:<name>``          list: the mailbox ids waiting in the current round
 ==========================  ===================================================
 
-Each seam operation is one Lua script in ``lua/`` that applies the rules of ``_core``
-with the server clock (``TIME``), after the helpers it shares with its kind
-(``lua/_leases.lua`` or ``lua/_state.lua``). It is called by SHA: one round trip,
-with ``EVAL`` (which caches the script) only after a ``NOSCRIPT`` reply, e.g. after a
+Each lease, state, rate-limit, post and barrier operation is one Lua script in ``lua/``
+that applies the rules of ``_core`` (``_core_events``) with the server clock
+(``TIME``), after the helpers it shares with its kind (``lua/_leases.lua``,
+``_state.lua``, ``_barrier.lua``). It is called by SHA: one round trip, with
+``EVAL`` (which caches the script) only after a ``NOSCRIPT`` reply, e.g. after a
 restart. A hand-off pushes the token to the waiter's mailbox in the same script.
 A script declares the key it is routed by; the other keys it touches carry the same
-hash tag, so they are in the same slot.
+hash tag, so they are in the same slot. The event log needs no script: each of its
+operations is one stream command (``XADD``, ``XREAD``...), and a group read two
+(``XAUTOCLAIM``, then ``XREADGROUP``); see ``_async_events.py``.
 
 Connections come from two redis-py pools and are kept by the backend between calls
-(checked for a dead peer before reuse). Lease, rate-limit and mailbox commands are
-O(1) and use a 1 s reply timeout, so a waiter learns at once that the store is gone;
-state and listings use 5 s. Any failure to reach the server raises
-``BackendUnavailable``; nothing is retried, so no write runs twice.
+(checked for a dead peer before reuse). Lease, rate-limit, mailbox, barrier and
+event-append commands are O(1) and use a 1 s reply timeout, so a waiter learns at
+once that the store is gone; state, listings and event reads use 5 s, and a blocking
+read (``XREAD BLOCK``) its wait plus 1 s, on a connection it holds for itself. Any
+failure to reach the server raises ``BackendUnavailable``; nothing is retried, so no
+write runs twice.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import weakref
-from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -74,16 +80,17 @@ from accord._models import (
 )
 from accord.backends import redact
 from accord.backends._async.protocol import AsyncMailbox
-from accord.backends._core import HISTORY_KEEP, MAX_CYCLE, Refused, Stored, incremented
+from accord.backends._core import HISTORY_KEEP, Refused, Stored, incremented
 from accord.backends._records import RecordBackend
-from accord.backends.redis._async_io import AsyncRedisMailbox
+from accord.backends.redis._async_events import AsyncRedisEvents
+from accord.backends.redis._async_io import AsyncRedisMailbox, read_blocking
+from accord.backends.redis._lua import Script
 from accord.errors import BackendUnavailable, ConfigError, VersionConflict
 
 SOCKET_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 2.0
-LEASE_TIMEOUT = 1.0  # replies to lease, rate-limit and mailbox commands
-MAILBOX_TTL_MS = 60_000
-TRIM_SLACK = 16  # versions beyond HISTORY_KEEP before a trim; reads never show them
+LEASE_TIMEOUT = 1.0  # replies to lease, rate-limit, mailbox and event-append commands
+BLOCK_MARGIN = 1.0  # a blocking read's reply is late this long after the server's wait
 # the server cannot serve us now (down, loading, read-only, full, busy, refusing us)
 _DOWN = (
     RedisConnectionError,  # also refused connections, AUTH failures, LOADING
@@ -94,36 +101,17 @@ _DOWN = (
     ClusterDownError,
     TryAgainError,
 )
-_DOWN_CODES = ("BUSY", "MISCONF")  # a long script runs; the server cannot persist
-
-
-class _Script:
-    """A script of ``lua/`` with the constants in front and its shared helpers
-    (``prelude``) at its ``-- @helpers`` line, else in front: a fast path placed
-    before that line does not pay for defining them."""
-
-    HEADER = (
-        f"local HISTORY_KEEP, TRIM_SLACK, MAX_CYCLE, MAILBOX_TTL_MS = "
-        f"{HISTORY_KEEP}, {TRIM_SLACK}, {MAX_CYCLE}, {MAILBOX_TTL_MS}\n"
-    )
-
-    def __init__(self, name: str, prelude: str = "") -> None:
-        lua = resources.files("accord.backends.redis") / "lua"
-        body = (lua / f"{name}.lua").read_text()
-        helpers = (lua / f"{prelude}.lua").read_text() if prelude else ""
-        before, marker, after = body.rpartition("-- @helpers")
-        self.source = self.HEADER + before + helpers + marker + after
-        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+_DOWN_CODES = ("BUSY ", "MISCONF ")  # a long script runs; the server cannot persist
 
 
 _ACQUIRE, _RELEASE, _ABANDON, _LEASES = (
-    _Script(name, "_leases") for name in ["acquire", "release", "abandon", "leases"]
+    Script(name, "_leases") for name in ["acquire", "release", "abandon", "leases"]
 )
-_EXTEND = _Script("extend")
+_EXTEND = Script("extend")
 _SET, _INCR, _DELETE, _ITEMS = (
-    _Script(name, "_state") for name in ["state_set", "state_incr", "state_delete", "state_items"]
+    Script(name, "_state") for name in ["state_set", "state_incr", "state_delete", "state_items"]
 )
-_RATE = _Script("rate")
+_RATE = Script("rate")
 
 
 class _Keys:
@@ -133,6 +121,7 @@ class _Keys:
         tag = namespace.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
         self.prefix = p = f"accord:{{{tag}}}:"
         self.leases = f"{p}leases"
+        self.events = f"{p}events"
 
     def lease(self, key: str) -> str:
         return f"{self.prefix}lease:{key}"
@@ -145,6 +134,9 @@ class _Keys:
 
     def live_keys(self, map_name: str) -> str:
         return f"{self.prefix}keys:{map_name}"
+
+    def barrier(self, name: str) -> str:
+        return f"{self.prefix}barrier:{name}"
 
 
 def _open_pool(url: str, shown: str, timeout: float) -> ConnectionPool:
@@ -263,7 +255,7 @@ class _Connections:
         await self.pool.aclose()
 
 
-class AsyncRedisBackend:
+class AsyncRedisBackend(AsyncRedisEvents):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"
@@ -275,17 +267,21 @@ class AsyncRedisBackend:
         self._leases = _Connections(url, self._url, LEASE_TIMEOUT)
         self._data = _Connections(url, self._url, SOCKET_TIMEOUT)
         self._keys = _Keys(namespace)
+        self._reclaims: dict[str, tuple[str, float]] = {}
         _live.add(self)
 
     def __repr__(self) -> str:
         return f"<AsyncRedisBackend {self._url} namespace={self.namespace!r}>"
 
     # one round trip ------------------------------------------------------------------
-    async def _command(self, conns: _Connections, *args: Any) -> Any:
+    async def _command(self, conns: _Connections, *args: Any, wait: float = 0.0) -> Any:
+        """``wait`` > 0: a command the server may hold up to ``wait`` seconds."""
         try:
             conn = await conns.checkout()
             try:
                 await conn.send_command(*args)
+                if wait > 0:
+                    return await read_blocking(conn, wait + BLOCK_MARGIN)
                 return await conn.read_response()
             finally:
                 conns.checkin(conn)
@@ -294,18 +290,18 @@ class AsyncRedisBackend:
                 raise self._unavailable(exc) from exc
             raise
 
-    async def _eval(self, conns: _Connections, script: _Script, keys: list[str], *args: Any) -> Any:
+    async def _eval(self, conns: _Connections, script: Script, keys: list[str], *args: Any) -> Any:
         try:
             return await self._command(conns, "EVALSHA", script.sha, len(keys), *keys, *args)
         except NoScriptError:  # a restarted or flushed server: EVAL runs and caches it
             return await self._command(conns, "EVAL", script.source, len(keys), *keys, *args)
 
-    async def _lease_eval(self, script: _Script, key: str, *args: Any) -> Any:
+    async def _lease_eval(self, script: Script, key: str, *args: Any) -> Any:
         """A lease script: KEYS the lease hash; ARGV prefix, key, *args."""
         keys = self._keys
         return await self._eval(self._leases, script, [keys.lease(key)], keys.prefix, key, *args)
 
-    async def _state_eval(self, script: _Script, map_name: str, key: str, *args: Any) -> Any:
+    async def _state_eval(self, script: Script, map_name: str, key: str, *args: Any) -> Any:
         """A state script: KEYS the versions list; ARGV the live-keys set, key, *args."""
         keys = self._keys
         versions, live = keys.state(map_name, key), keys.live_keys(map_name)

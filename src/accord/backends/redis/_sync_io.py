@@ -1,4 +1,4 @@
-"""The Redis mailbox for threads: what cannot be generated from one source.
+"""The Redis mailbox and blocking reads for threads: what cannot be generated.
 
 Hand-written twin of ``_async_io.py``. A mailbox is a list ``mb:<id>`` that the
 hand-off script pushes the new token to; ``wait`` is a BLPOP on it. Redis times a
@@ -7,6 +7,9 @@ here, precisely: when it ends first, the BLPOP stays pending on the mailbox's ow
 connection and the next ``wait`` reads its reply. An empty message is a nudge: ``wait``
 returns None early so the waiter asks the store again. An idle waiter costs the
 server one blocked client and nothing else.
+
+``read_blocking`` reads the reply to a command the server times itself (``XREAD
+BLOCK``): the client only guards it, a margin later, against a server that is gone.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ if TYPE_CHECKING:
     from accord.backends.redis._sync import RedisBackend
 
 MIN_WAIT = 0.001
+
+
+def read_blocking(conn: Any, seconds: float) -> Any:
+    """The reply on ``conn`` within ``seconds``, else TimeoutError (``conn`` is then
+    disconnected: its reply may still come)."""
+    return conn.read_response(timeout=seconds)
 
 
 class RedisMailbox:
