@@ -38,6 +38,7 @@ log = logging.getLogger("accord")
 
 READ_WAIT = 5.0
 BATCH = 256
+GROUP_AHEAD = 32
 IDLE_CHECK = 0.002
 
 
@@ -46,19 +47,38 @@ def id_key(event_id: str) -> tuple[int, ...]:
     return tuple(int(part) for part in event_id.split("-"))
 
 
-class _Ack:
-    """Acknowledges a group event once every local handler it went to has finished."""
+class _Acks:
+    """The acknowledgements of one group, sent in batches.
 
-    def __init__(self, events: Events, group: str, event_id: str, count: int) -> None:
-        self._events, self._group, self._id, self._count = events, group, event_id, count
+    An event is ready once every local handler it went to has finished; ready ids are
+    sent together when a worker runs out of work or ``BATCH`` are waiting.
+    """
+
+    def __init__(self, backend: Any, group: str) -> None:
+        self._backend, self._group = backend, group
         self._lock = threading.Lock()
+        self._remaining: dict[str, int] = {}
+        self._ready: list[str] = []
 
-    def done(self) -> None:
+    def expect(self, event_id: str, handlers: int) -> None:
         with self._lock:
-            self._count -= 1
-            last = self._count == 0
-        if last:
-            self._events._backend.group_ack(self._group, [self._id])
+            self._remaining[event_id] = handlers
+
+    def done(self, event_id: str) -> int:
+        """Count one handler as finished; return how many ids are ready to send."""
+        with self._lock:
+            left = self._remaining.pop(event_id) - 1
+            if left:
+                self._remaining[event_id] = left
+            else:
+                self._ready.append(event_id)
+            return len(self._ready)
+
+    def flush(self) -> None:
+        with self._lock:
+            ids, self._ready = self._ready, []
+        if ids:
+            self._backend.group_ack(self._group, ids)
 
 
 @dataclass
@@ -73,9 +93,9 @@ class _Handler:
     done: int = 0  # written only by this handler's worker
     worker: Any = None
 
-    def push(self, record: EventRecord, ack: _Ack | None) -> None:
+    def push(self, record: EventRecord, acks: _Acks | None) -> None:
         self.pushed += 1
-        self.queue.put_nowait((record, ack))
+        self.queue.put_nowait((record, acks))
 
 
 @dataclass
@@ -96,6 +116,7 @@ class Events:
         self._readers = _Readers()
         self._closing = False
         self._dirty = False
+        self._acks: dict[str, _Acks] = {}
         self._lock = threading.Lock()
         self._start_lock = _rt.StartLock()
 
@@ -226,10 +247,16 @@ class Events:
     def _read_group(self, group: str) -> None:
         handlers = [h for h in self._handlers if h.group == group]
         visibility = min(h.visibility for h in handlers)
-        consumer = self._coord._id
+        acks = self._acks[group] = _Acks(self._backend, group)
         while not self._closing:
+            # claim only what the handlers can start soon: a claim left waiting in a
+            # local queue past its visibility would be delivered to another member too
+            room = GROUP_AHEAD - sum(h.pushed - h.done for h in handlers)
+            if room <= 0:
+                _rt.sleep(IDLE_CHECK)
+                continue
             records = self._guarded_read(
-                self._backend.group_read, group, consumer, visibility, BATCH,
+                self._backend.group_read, group, self._coord._id, visibility, room,
                 min(READ_WAIT, visibility / 2),
             )
             for record in records:
@@ -237,9 +264,9 @@ class Events:
                 if not chosen:
                     self._backend.group_ack(group, [record.id])
                     continue
-                ack = _Ack(self, group, record.id, len(chosen))
+                acks.expect(record.id, len(chosen))
                 for handler in chosen:
-                    handler.push(record, ack)
+                    handler.push(record, acks)
 
     def _guarded_read(self, read: Callable[..., Any], *args: Any) -> list[EventRecord]:
         """A reader's read; a store outage is logged and retried, never hidden as 'no events'."""
@@ -257,11 +284,11 @@ class Events:
             item = handler.queue.get()
             if item is None:
                 return
-            record, ack = item
+            record, acks = item
             try:
                 self._run(handler, record)
-                if ack is not None:
-                    ack.done()
+                if acks is not None and (acks.done(record.id) >= BATCH or handler.queue.empty()):
+                    acks.flush()
             except Exception:
                 log.exception("accord: acknowledging event %s failed", record.id)
             finally:
@@ -318,6 +345,8 @@ class Events:
             if handler.worker is not None:
                 handler.queue.put_nowait(None)
                 _rt.stop(handler.worker, timeout)
+        for acks in self._acks.values():
+            acks.flush()
         readers = [self._readers.broadcast, *self._readers.groups.values()]
         for reader in readers:
             if reader is not None:
