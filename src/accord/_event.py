@@ -6,9 +6,8 @@ import fnmatch
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from accord.errors import InvalidName
 
@@ -46,8 +45,7 @@ def matches(pattern: str, name: str) -> bool:
     return _compiled(pattern).match(name) is not None
 
 
-@dataclass(frozen=True)
-class EventRecord:
+class EventRecord(NamedTuple):
     """An event as stored: ``data`` is JSON text, ``id`` sorts in emit order."""
 
     id: str

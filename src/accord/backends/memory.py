@@ -156,10 +156,11 @@ class MemoryBackend(RecordStore):
 
     def _events_after(self, after: int, limit: int) -> list[EventRecord]:
         events = self._space.events
-        if not events:
+        newer = min(self._space.last_event - after, len(events))  # ids are consecutive
+        if newer <= 0:
             return []
-        start = max(0, after + 1 - int(events[0].id))  # ids are consecutive
-        return list(itertools.islice(events, start, start + limit))
+        start = len(events) - newer  # a deque indexes fast near its ends
+        return [events[i] for i in range(start, start + min(newer, limit))]
 
     def _event_by_id(self, event: int) -> EventRecord | None:
         found = self._events_after(event - 1, 1)
