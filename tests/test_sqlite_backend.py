@@ -1,4 +1,4 @@
-"""What only the SQLite backend has to prove: boots, crashes, pipes and bad files.
+"""What only the SQLite backend has to prove: boots, crashes, pipes, events, bad files.
 
 The behaviour every backend shares is checked by the conformance suite; these tests
 use real processes (``spawn``), real pipes and real files, and no mocks.
@@ -20,12 +20,8 @@ import pytest
 
 import accord
 from accord._models import Granted, LeaseRequest, Waiting
-from accord.backends.sqlite import (
-    FifoMailbox,
-    SqliteBackend,
-    async_sqlite_backend,
-    post,
-)
+from accord.backends._pipes import FifoMailbox, post
+from accord.backends.sqlite import SqliteBackend, async_sqlite_backend
 from accord.errors import BackendUnavailable, ConfigError
 
 spawn = multiprocessing.get_context("spawn")
@@ -48,7 +44,8 @@ def _leave_holder_waiter_rate_and_pipe(db: Path) -> None:
     queued = backend.acquire(_req("h2", waiter="w2", wait=True), detect_deadlock=False)
     assert isinstance(queued, Waiting)
     assert backend.rate_acquire("rate/r", 600.0, 1, 1, True) == 0.0
-    FifoMailbox(backend.wake_dir)  # never closed, as if its process had died
+    backend.wake_dir.mkdir()
+    os.mkfifo(backend.wake_dir / "0123456789abcdef")  # nobody reads it: its process died
     backend.close()
 
 
@@ -75,11 +72,13 @@ def test_new_boot_drops_holders_waiters_rates_and_pipes(tmp_path: Path) -> None:
     _set_stored_boot(db, "an-earlier-boot")
 
     backend = SqliteBackend(db, "ns")
+    live = backend.open_mailbox()  # opened in this boot, before the first connection
     stats = backend.lease_statistics("lock/x")
     assert (stats.holders, stats.waiters, stats.last_token) == ((), (), 1)
     assert backend.acquire(_req("h3"), detect_deadlock=False) == Granted(2, 600.0)
     assert backend.rate_acquire("rate/r", 600.0, 1, 1, False) == 0.0
-    assert list(backend.wake_dir.iterdir()) == []
+    assert [p.name for p in backend.wake_dir.iterdir()] == [live.id]
+    live.close()
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM waits").fetchone() == (0,)
         assert conn.execute("SELECT value FROM meta").fetchone() != ("an-earlier-boot",)
@@ -278,6 +277,214 @@ def test_release_to_a_killed_waiter_returns(tmp_path: Path) -> None:
     child.join()
     assert backend.release("lock/x", "h1", first.token) is True
     assert [h.owner for h in backend.lease_statistics("lock/x").holders] == ["doomed"]
+    backend.close()
+
+
+# --- events: bells, durability, retention, readers -----------------------------------
+
+
+def _append_later(db: str, namespace: str, name: str) -> None:
+    time.sleep(0.3)
+    backend = SqliteBackend(Path(db), namespace)
+    backend.event_append(name, "{}", "child", 100)
+    backend.close()
+
+
+@pytest.mark.timeout(60)
+def test_append_in_another_process_rings_the_bells_of_its_namespace(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    backend, other = SqliteBackend(db, "ns"), SqliteBackend(db, "other-ns")
+    bell, deaf = backend.open_bell(), other.open_bell()
+    child = spawn.Process(target=_append_later, args=(str(db), "ns", "tick"))
+    child.start()
+    started = time.monotonic()
+    assert bell.wait(20) == "e"
+    assert time.monotonic() - started < 10
+    assert deaf.wait(0.05) is None  # another namespace's append rings nothing here
+    child.join()
+    bell.close()
+    deaf.close()
+    assert list(backend.wake_dir.iterdir()) == []
+    backend.close()
+    other.close()
+
+
+@pytest.mark.timeout(60)
+def test_blocking_read_is_woken_by_an_append_in_another_process(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    backend = SqliteBackend(db, "ns")
+    child = spawn.Process(target=_append_later, args=(str(db), "ns", "tick"))
+    child.start()
+    started = time.monotonic()
+    found = backend.event_read("0", 10, 20.0)  # unwoken, it would return [] after 20 s
+    assert [e.name for e in found] == ["tick"]
+    assert time.monotonic() - started < 10
+    child.join()
+    backend.close()
+
+
+@pytest.mark.timeout(60)
+async def test_async_blocking_read_waits_on_the_loop(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    backend = async_sqlite_backend(db, "ns")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    child = spawn.Process(target=_append_later, args=(str(db), "ns", "tick"))
+    child.start()
+    found = await backend.event_read("0", 10, 20.0)
+    assert [e.name for e in found] == ["tick"]
+    assert ticks >= 10
+    ticker.cancel()
+    child.join()
+    assert list((tmp_path / "a.db.wake").iterdir()) == []  # the bell is gone
+    await backend.aclose()
+
+
+def _open_bell_and_sleep(db: str, paths: Any) -> None:
+    bell = SqliteBackend(Path(db), "ns").open_bell()
+    paths.put(os.path.join(Path(db).with_name("a.db.wake"), bell.id))
+    time.sleep(600)
+
+
+@pytest.mark.timeout(60)
+def test_a_bell_whose_reader_died_or_stopped_reading_never_blocks_emit(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    paths = spawn.Queue()
+    child = spawn.Process(target=_open_bell_and_sleep, args=(str(db), paths))
+    child.start()
+    dead = paths.get(timeout=30)
+    os.kill(child.pid or 0, signal.SIGKILL)
+    child.join()
+    listener = SqliteBackend(db, "ns")
+    unread = listener.open_bell()  # alive but never read
+    for _ in range(100):  # more than a pipe holds
+        post(os.path.join(listener.wake_dir, unread.id), "x" * 1000)
+    coord = accord.connect(_url(db), namespace="ns", agent="emitter")
+    started = time.monotonic()
+    for n in range(100):
+        coord.emit("tick", {"n": n})
+    assert time.monotonic() - started < 10
+    assert not os.path.exists(dead)  # the first ring found no reader and removed it
+    assert unread.wait(0) == "x" * 1000
+    unread.close()
+    listener.close()
+    coord.close()
+
+
+def test_events_survive_reopening_the_file_and_ids_go_on(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    coord = accord.connect(_url(db), namespace="ns", agent="first")
+    ids = [coord.emit("tick", {"n": n}) for n in range(3)]
+    coord.close()
+    again = accord.connect(_url(db), namespace="ns", agent="second")
+    assert [(e.id, e["n"], e.source) for e in again.events.read()] == [
+        (ids[0], 0, "first"), (ids[1], 1, "first"), (ids[2], 2, "first")
+    ]
+    assert again.emit("tick", {"n": 3}) == str(int(ids[-1]) + 1)
+    assert [e.source for e in again.events.history(source="first")] == ["first"] * 3
+    again.close()
+
+
+def test_retention_deletes_the_oldest_rows(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    backend, other = SqliteBackend(db, "ns"), SqliteBackend(db, "other")
+    other.event_append("kept", "{}", "agent", 1)
+    for n in range(1, 11):
+        backend.event_append("tick", str(n), "agent", 4)
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT ns, id, data FROM events ORDER BY ns, id").fetchall()
+    conn.close()
+    assert rows == [("ns", i, str(i)) for i in range(7, 11)] + [("other", 1, "{}")]
+    assert backend.event_tail() == "10"
+    backend.close()
+    other.close()
+
+
+def test_history_filters_by_name_and_source_newest_first(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    for n, (name, source) in enumerate([("a", "x"), ("b", "x"), ("a", "y"), ("a", "x")]):
+        backend.event_append(name, str(n), source, 100)
+    assert [e.data for e in backend.event_history("a", None, 10)] == ["3", "2", "0"]
+    assert [e.data for e in backend.event_history(None, "x", 2)] == ["3", "1"]
+    assert [e.data for e in backend.event_history("a", "x", 10)] == ["3", "0"]
+    assert [e.data for e in backend.event_history(None, None, 10)] == ["3", "2", "1", "0"]
+    backend.close()
+
+
+def test_readers_neither_wait_for_nor_block_a_writer(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    backend = SqliteBackend(db, "ns")
+    backend.event_append("tick", "{}", "agent", 100)
+    backend.state_set("m", "k", "1", "agent", None, None)
+    writing, done = threading.Event(), threading.Event()
+
+    def write_slowly() -> None:  # another thread of this process, mid-transaction
+        with backend._transaction():
+            backend._append_event("slow", "{}", "agent", 0.0, 100)
+            writing.set()
+            done.wait(30)
+
+    writer = threading.Thread(target=write_slowly)
+    writer.start()
+    assert writing.wait(30)
+    other_process = sqlite3.connect(db, timeout=0, isolation_level=None)
+    started = time.monotonic()
+    assert [e.name for e in backend.event_read("0", 10, 0.0)] == ["tick"]  # not "slow" yet
+    assert backend.state_get("m", "k") is not None
+    assert backend.event_tail() == "1"
+    assert time.monotonic() - started < 1.0  # no wait for the writer's mutex or lock
+    done.set()
+    writer.join()
+
+    other_process.execute("BEGIN")  # a reader in another process holds a snapshot
+    assert other_process.execute("SELECT count(*) FROM events").fetchone() == (2,)
+    started = time.monotonic()
+    backend.event_append("after", "{}", "agent", 100)
+    assert time.monotonic() - started < 1.0
+    assert other_process.execute("SELECT count(*) FROM events").fetchone() == (2,)
+    other_process.execute("COMMIT")
+    other_process.close()
+    assert backend.event_tail() == "3"
+    backend.close()
+
+
+def test_group_claims_expire_alone_and_acks_are_exact(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    backend.group_create("pool")
+    for n in range(5):
+        backend.event_append("job", str(n), "agent", 100)
+    short = backend.group_read("pool", "a", 0.2, 3, 0.0)
+    long = backend.group_read("pool", "b", 60.0, 10, 0.0)
+    assert ([e.id for e in short], [e.id for e in long]) == (["1", "2", "3"], ["4", "5"])
+    backend.group_ack("pool", ["2", "5"])
+    assert backend.group_read("pool", "c", 60.0, 10, 0.0) == []  # every claim is live
+    time.sleep(0.3)
+    assert [e.id for e in backend.group_read("pool", "c", 60.0, 10, 0.0)] == ["1", "3"]
+    backend.group_ack("pool", ["1", "3", "4"])
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        assert conn.execute("SELECT count(*) FROM group_claims").fetchone() == (0,)
+    conn.close()
+    backend.close()
+
+
+def test_new_boot_lets_group_claims_expire(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    backend = SqliteBackend(db, "ns")
+    backend.group_create("pool")
+    backend.event_append("job", "{}", "agent", 100)
+    assert [e.id for e in backend.group_read("pool", "dead", 3600.0, 10, 0.0)] == ["1"]
+    backend.close()
+    _set_stored_boot(db, "an-earlier-boot")
+
+    backend = SqliteBackend(db, "ns")
+    assert [e.id for e in backend.group_read("pool", "next", 60.0, 10, 0.0)] == ["1"]
     backend.close()
 
 

@@ -22,7 +22,7 @@ from accord.errors import (
 )
 
 pytestmark = pytest.mark.parametrize(
-    "backend_name", ["memory"], indirect=True
+    "backend_name", ["memory", "sqlite", "redis"], indirect=True
 )
 
 

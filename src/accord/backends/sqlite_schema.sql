@@ -2,6 +2,9 @@
 -- operation of the seam finds its rows through a primary key.
 -- Statements are separated by semicolons (none inside comments) and run in one
 -- BEGIN IMMEDIATE transaction, so processes opening a new file at once agree.
+-- WITHOUT ROWID tables keep each row in its primary-key b-tree: one b-tree to write
+-- instead of two. A row over ~1/20 of a page spills to overflow pages, which works
+-- (a 900 kB state value writes ~25% slower than in a rowid table, small ones faster).
 
 -- boot_id: the machine boot the stored monotonic times belong to.
 CREATE TABLE IF NOT EXISTS meta (
@@ -27,7 +30,6 @@ CREATE TABLE IF NOT EXISTS waits (
 ) WITHOUT ROWID;
 
 -- The last HISTORY_KEEP versions of each state key (value NULL: a delete).
--- A rowid table, because values may be large.
 CREATE TABLE IF NOT EXISTS versions (
     ns          TEXT NOT NULL,
     map         TEXT NOT NULL,
@@ -39,7 +41,7 @@ CREATE TABLE IF NOT EXISTS versions (
     fence_name  TEXT,
     fence_token INTEGER NOT NULL,
     PRIMARY KEY (ns, map, key, version)
-);
+) WITHOUT ROWID;
 
 -- GCRA theoretical arrival time per rate-limit key.
 CREATE TABLE IF NOT EXISTS rates (
@@ -47,4 +49,47 @@ CREATE TABLE IF NOT EXISTS rates (
     key TEXT NOT NULL,
     tat REAL NOT NULL,
     PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
+
+-- The event log. Ids are consecutive per namespace: the next is the newest + 1, and
+-- retention never deletes the newest event, so an id is never given twice. The oldest
+-- beyond max_events are deleted by the append that pushes them out. No index on name
+-- or source: each would make every append write one more page (emit measured 1.3 to
+-- 1.8 times slower with both). history(name=...) walks back from the newest event
+-- instead: about 14 ms over 100,000 events for a name that never occurs.
+CREATE TABLE IF NOT EXISTS events (
+    ns     TEXT NOT NULL,
+    id     INTEGER NOT NULL,
+    name   TEXT NOT NULL,
+    data   TEXT NOT NULL,
+    source TEXT NOT NULL,
+    time   REAL NOT NULL,
+    PRIMARY KEY (ns, id)
+) WITHOUT ROWID;
+
+-- One consumer group: the id of the last event it handed out.
+CREATE TABLE IF NOT EXISTS groups (
+    ns     TEXT NOT NULL,
+    grp    TEXT NOT NULL,
+    cursor INTEGER NOT NULL,
+    PRIMARY KEY (ns, grp)
+) WITHOUT ROWID;
+
+-- An event of a group handed to a consumer until deadline (monotonic time), a row
+-- each so that acknowledging one (deleting it) costs the same however many are out.
+CREATE TABLE IF NOT EXISTS group_claims (
+    ns       TEXT NOT NULL,
+    grp      TEXT NOT NULL,
+    id       INTEGER NOT NULL,
+    consumer TEXT NOT NULL,
+    deadline REAL NOT NULL,
+    PRIMARY KEY (ns, grp, id)
+) WITHOUT ROWID;
+
+-- One barrier: JSON of BarrierRecord (round and the mailboxes of its waiters).
+CREATE TABLE IF NOT EXISTS barriers (
+    ns     TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (ns, name)
 ) WITHOUT ROWID;

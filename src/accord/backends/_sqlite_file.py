@@ -1,0 +1,320 @@
+"""One SQLite file shared by threads and processes: the connections and transactions
+under :class:`accord.backends.sqlite.SqliteBackend`.
+
+Each thread has its own connection (closed by :meth:`SqliteFile.close` from any
+thread; a forked child opens new ones). A write is ``BEGIN IMMEDIATE ... COMMIT``
+after the threads of this process queued on a mutex, so only another process can find
+the file busy, and that wait is retried here with short sleeps. A read is ``BEGIN``
+and a snapshot, without the mutex: in WAL mode the one writer and any number of
+readers never wait for each other.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+import os
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from accord.errors import BackendUnavailable, ConfigError
+
+T = TypeVar("T")
+
+BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
+NO_BOOT_ID = "no-boot-id"
+LOCKED_FOR = 10.0
+"""Seconds to wait for another process's write transaction before giving up."""
+BUSY_TIMEOUT = 0.0
+"""SQLite's own busy wait; 0 because it sleeps 1 ms at first, ``_retry_busy`` 50 us."""
+SNAPSHOT = "SELECT 1 FROM meta LIMIT 0"  # a read transaction takes its snapshot here
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+
+@functools.cache
+def _schema() -> list[str]:
+    text = resources.files("accord.backends").joinpath("sqlite_schema.sql").read_text()
+    return [stmt for stmt in text.split(";") if stmt.strip()]
+
+
+def boot_id() -> str:
+    """This boot of the machine (Linux), or a constant where the kernel does not say."""
+    try:
+        return BOOT_ID_FILE.read_text().strip() or NO_BOOT_ID
+    except OSError:
+        return NO_BOOT_ID
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "database is locked" in str(exc) or "database is busy" in str(exc)
+
+
+def _is_store_error(exc: BaseException) -> bool:
+    """An error of the file or the disk, not a bug in a query."""
+    return isinstance(exc, (sqlite3.OperationalError, sqlite3.InternalError)) or (
+        type(exc) is sqlite3.DatabaseError  # "file is not a database", "malformed"
+    )
+
+
+class Connection(sqlite3.Connection):
+    """A connection that can be tracked weakly (the base class cannot)."""
+
+
+class _Local(threading.local):
+    conn: Connection
+    cur: sqlite3.Cursor  # one per thread, reused: saves making one per statement
+    loaded: dict[tuple[str, str], Any]  # (query, key): what was read in this transaction
+    saved: Any = None  # what the last write saved, for the wake-ups after it
+
+
+_mutexes: dict[str, threading.Lock] = {}
+_mutexes_guard = threading.Lock()
+
+
+def _file_mutex(path: Path) -> threading.Lock:
+    """The lock the threads of this process take before writing ``path``."""
+    with _mutexes_guard:
+        return _mutexes.setdefault(os.path.realpath(path), threading.Lock())
+
+
+class _Write:
+    """``with``: BEGIN IMMEDIATE ... COMMIT on this thread's connection (ROLLBACK on error)."""
+
+    __slots__ = ("_db", "mutex")
+
+    def __init__(self, db: SqliteFile) -> None:
+        self._db = db
+        self.mutex = _file_mutex(db.path)
+
+    def __enter__(self) -> None:
+        cur = self._db._cursor()  # before the mutex: a first connection writes the schema
+        if not self.mutex.acquire(timeout=LOCKED_FOR):
+            raise self._db._locked()
+        try:
+            self._db._begin(cur)
+        except BaseException:
+            self.mutex.release()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._db._end(exc)
+        finally:
+            self.mutex.release()
+
+
+class _Read:
+    """``with``: BEGIN ... COMMIT, a read-only snapshot taking no mutex and no lock."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: SqliteFile) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db._begin_read(self._db._cursor())
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._db._end(exc)
+
+
+class SqliteFile(abc.ABC):
+    """Connections to the file at ``path``, one per thread, tracked for :meth:`close`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise ConfigError(
+                f"SQLite path {str(self.path)!r} is a directory; give a file in it, "
+                f"e.g. sqlite:///{self.path / 'accord.db'}"
+            )
+        real = Path(os.path.realpath(self.path))  # one directory however the file is named
+        self.wake_dir = real.with_name(real.name + ".wake")
+        self._local = _Local()
+        self._conns: weakref.WeakSet[Connection] = weakref.WeakSet()
+        self._setup_lock = threading.Lock()
+        self._ready = False
+        self._txn = _Write(self)
+        self._read = _Read(self)
+        _files.add(self)
+
+    @abc.abstractmethod
+    def _forget_boot(self, conn: Connection) -> None:
+        """Drop what the file holds in monotonic times of an earlier boot."""
+
+    # connections --------------------------------------------------------------------
+    def _cursor(self) -> sqlite3.Cursor:
+        cur: sqlite3.Cursor | None = getattr(self._local, "cur", None)
+        return self._connect() if cur is None else cur
+
+    def _connect(self) -> sqlite3.Cursor:
+        """Open this thread's connection; the first one also writes the schema."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT,
+                isolation_level=None,
+                check_same_thread=False,  # so close() can close other threads' ones
+                factory=Connection,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise self._unavailable(exc, "check that its directory is writable") from exc
+        try:
+            self._configure(conn)
+            self._local.conn, self._local.cur = conn, conn.cursor()
+            with self._setup_lock:
+                if not self._ready:
+                    self._set_up(conn)
+                    self._ready = True
+        except BaseException:
+            self._discard(conn)
+            raise
+        self._conns.add(conn)
+        return self._local.cur
+
+    def _configure(self, conn: Connection) -> None:
+        try:
+            mode = self._retry_busy(conn.execute, "PRAGMA journal_mode=WAL").fetchone()[0]
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from exc
+        if mode != "wal":
+            raise BackendUnavailable("sqlite", f"{self.path} refused WAL mode (got {mode!r})")
+
+    def _set_up(self, conn: Connection) -> None:
+        """Create the tables and forget the times of a previous boot, in one transaction."""
+        with self._txn:
+            for statement in _schema():
+                conn.execute(statement)
+            row = conn.execute("SELECT value FROM meta WHERE name = 'boot_id'").fetchone()
+            boot = boot_id()
+            if row is None or row[0] != boot:
+                self._forget_boot(conn)
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('boot_id', ?)", (boot,))
+
+    def _discard(self, conn: Connection) -> None:
+        """Close a connection that must not be used again (closing rolls back)."""
+        if getattr(self._local, "conn", None) is conn:
+            del self._local.conn, self._local.cur
+        conn.close()
+
+    def _after_fork(self) -> None:
+        """In a forked child: leave the parent's connections alone, open new ones."""
+        _inherited.extend(self._conns)
+        self._conns = weakref.WeakSet()
+        self._local = _Local()
+        self._setup_lock = threading.Lock()
+        self._txn.mutex = _file_mutex(self.path)
+
+    def close(self) -> None:
+        """Close every connection this backend opened, in any thread. Idempotent."""
+        conns, self._conns, self._local = list(self._conns), weakref.WeakSet(), _Local()
+        for conn in conns:
+            conn.close()
+
+    def _unavailable(self, exc: BaseException, hint: str = "") -> BackendUnavailable:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return BackendUnavailable("sqlite", f"{self.path}: {detail}{'; ' + hint if hint else ''}")
+
+    def _locked(self) -> BackendUnavailable:
+        return BackendUnavailable(
+            "sqlite", f"{self.path} stayed locked by another writer for {LOCKED_FOR:.0f} s"
+        )
+
+    # transactions -------------------------------------------------------------------
+    def _transaction(self, write: bool = True) -> _Write | _Read:
+        return self._txn if write else self._read
+
+    def _begin(self, cur: sqlite3.Cursor) -> None:
+        self._local.loaded, self._local.saved = {}, None
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise self._unavailable(exc) from exc
+            self._retry_busy(cur.execute, "BEGIN IMMEDIATE")
+
+    def _begin_read(self, cur: sqlite3.Cursor) -> None:
+        """BEGIN, then take the snapshot at once: the first read is the only step that
+        can find the file busy (another process recovering the WAL or closing it)."""
+        self._local.loaded = {}
+        cur.execute("BEGIN")
+        try:
+            self._retry_busy(cur.execute, SNAPSHOT)
+        except BaseException as exc:
+            self._rollback(self._local.conn)
+            if _is_store_error(exc):
+                raise self._unavailable(exc) from exc
+            raise
+
+    def _retry_busy(self, step: Callable[[str], T], arg: str) -> T:
+        """``step(arg)``, retried with short sleeps while another process writes."""
+        deadline = time.monotonic() + LOCKED_FOR
+        delay = 50e-6
+        while True:
+            try:
+                return step(arg)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise self._unavailable(exc) from exc
+                if time.monotonic() > deadline:
+                    raise self._locked() from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1e-3)
+
+    def _end(self, failed: BaseException | None) -> None:
+        conn = self._local.conn
+        if failed is None:
+            try:
+                self._local.cur.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback(conn)
+                raise self._unavailable(exc) from exc
+            return
+        self._rollback(conn)
+        if _is_store_error(failed):
+            raise self._unavailable(failed) from failed
+
+    def _rollback(self, conn: Connection) -> None:
+        if not conn.in_transaction:
+            return
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            self._discard(conn)  # closing rolls back; the caller raises the first error
+
+
+_files: weakref.WeakSet[SqliteFile] = weakref.WeakSet()
+_inherited: list[Connection] = []  # a forked child's copies, kept open: closing is unsafe
+
+
+def _after_fork_in_child() -> None:
+    global _mutexes, _mutexes_guard
+    _mutexes, _mutexes_guard = {}, threading.Lock()  # other threads' ones may be held
+    for db in list(_files):
+        db._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
