@@ -58,13 +58,14 @@ TARGETS: dict[str, tuple[Target, ...]] = {
 class Verdicts:
     """Collects each row's target checks for the summary."""
 
-    def __init__(self) -> None:
+    def __init__(self, targets: dict[str, tuple[Target, ...]] | None = None) -> None:
+        self.targets = TARGETS if targets is None else targets
         self.met = 0
         self.missed: list[str] = []
 
     def check(self, key: str, metrics: dict[str, float | None]) -> tuple[str, str]:
         """(target text, met text) for the row ``key``; blank when it has no target."""
-        targets = TARGETS.get(key, ())
+        targets = self.targets.get(key, ())
         if not targets:
             return "", ""
         failed = []
@@ -174,10 +175,12 @@ def _table(title: str, heads: list[str], rows: list[list[str]], order: list[str]
     if note:
         lines += [note, ""]
     lines.append("| " + " | ".join(heads) + " |")
-    lines.append("|" + "|".join("---" if h in ("lock", "operation", "backend", "target", "met",
-                                              "workers") else "---:" for h in heads) + "|")
+    lines.append("|" + "|".join("---" if h in _LEFT else "---:" for h in heads) + "|")
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+_LEFT = ("lock", "operation", "backend", "target", "met", "workers", "subject", "commands by name")
 
 
 def _cell(samples: Any, key: str, text: str) -> str:

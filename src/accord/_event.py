@@ -15,9 +15,14 @@ _NAME = re.compile(r"[A-Za-z0-9_.:\-/]{1,200}")
 _PATTERN = re.compile(r"[A-Za-z0-9_.:\-/*?]{1,200}")
 
 
+@lru_cache(maxsize=4096)
+def _valid_name(name: str) -> bool:
+    return _NAME.fullmatch(name) is not None
+
+
 def event_name(name: object) -> str:
     """Return ``name`` if it can name an event, else raise InvalidName."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not isinstance(name, str) or not _valid_name(name):
         raise InvalidName(
             str(name), "an event name is 1-200 of A-Z a-z 0-9 _ . : - / (no spaces or wildcards)"
         )
