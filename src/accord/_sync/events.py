@@ -93,9 +93,10 @@ class _Handler:
     done: int = 0  # written only by this handler's worker
     worker: Any = None
 
-    def push(self, record: EventRecord, acks: _Acks | None) -> None:
-        self.pushed += 1
-        self.queue.put_nowait((record, acks))
+    def push(self, records: list[EventRecord], acks: _Acks | None) -> None:
+        """Queue events for this handler's worker: one wake-up for a whole batch."""
+        self.pushed += len(records)
+        self.queue.put_nowait((records, acks))
 
 
 @dataclass
@@ -237,12 +238,13 @@ class Events:
             records = self._guarded_read(
                 self._backend.event_read, self._readers.cursor, BATCH, READ_WAIT
             )
-            for record in records:
-                for handler in self._handlers:
-                    started = handler.group is None and handler.worker is not None
-                    if started and matches(handler.pattern, record.name):
-                        handler.push(record, None)
-                self._readers.cursor = record.id
+            for handler in self._handlers:
+                if handler.group is None and handler.worker is not None:
+                    mine = [r for r in records if matches(handler.pattern, r.name)]
+                    if mine:
+                        handler.push(mine, None)
+            if records:
+                self._readers.cursor = records[-1].id
 
     def _read_group(self, group: str) -> None:
         handlers = [h for h in self._handlers if h.group == group]
@@ -266,7 +268,7 @@ class Events:
                     continue
                 acks.expect(record.id, len(chosen))
                 for handler in chosen:
-                    handler.push(record, acks)
+                    handler.push([record], acks)
 
     def _guarded_read(self, read: Callable[..., Any], *args: Any) -> list[EventRecord]:
         """A reader's read; a store outage is logged and retried, never hidden as 'no events'."""
@@ -284,15 +286,18 @@ class Events:
             item = handler.queue.get()
             if item is None:
                 return
-            record, acks = item
-            try:
-                self._run(handler, record)
-                if acks is not None and (acks.done(record.id) >= BATCH or handler.queue.empty()):
-                    acks.flush()
-            except Exception:
-                log.exception("accord: acknowledging event %s failed", record.id)
-            finally:
-                handler.done += 1
+            records, acks = item
+            for record in records:
+                try:
+                    self._run(handler, record)
+                    if acks is not None and (
+                        acks.done(record.id) >= BATCH or handler.queue.empty()
+                    ):
+                        acks.flush()
+                except Exception:
+                    log.exception("accord: acknowledging event %s failed", record.id)
+                finally:
+                    handler.done += 1
 
     def _run(self, handler: _Handler, record: EventRecord) -> None:
         try:
