@@ -14,7 +14,7 @@ from accord import errors
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PUBLIC = {
+_NAMES = {
     # entry points
     "connect",
     "connect_async",
@@ -52,23 +52,7 @@ PUBLIC = {
     "emit",
     "wait_idle",
     "when",
-    # errors
     "errors",
-    "AccordError",
-    "BackendUnavailable",
-    "ConfigError",
-    "DeadlockError",
-    "InvalidName",
-    "LeaseLost",
-    "LockTimeout",
-    "PayloadTooLarge",
-    "StaleFence",
-    "VersionConflict",
-    "SchemaError",
-    "RequestTimeout",
-    "RemoteError",
-    "BarrierTimeout",
-    "BarrierBroken",
 }
 
 ERRORS = {
@@ -88,6 +72,8 @@ ERRORS = {
     "BarrierTimeout",
     "BarrierBroken",
 }
+
+PUBLIC = _NAMES | ERRORS
 
 TWINS = [
     ("Coordinator", "AsyncCoordinator"),
