@@ -50,6 +50,7 @@ class Coordinator:
         self.max_payload = max_payload
         self.max_events = max_events
         self._id = uuid.uuid4().hex[:10]
+        self._owner_prefix = f"{agent}#{self._id}:"
         self._held: dict[tuple[str, str], Lease] = {}
         self._twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self.events = Events(self)
@@ -57,7 +58,7 @@ class Coordinator:
 
     def _owner(self) -> str:
         """The lock owner right now: this agent in this thread or task."""
-        return f"{self.agent}#{self._id}:{_rt.current_owner_key()}"
+        return self._owner_prefix + _rt.current_owner_key()
 
     def lock(
         self,
