@@ -105,6 +105,37 @@ def coordinated(coord: AsyncCoordinator, spec: Spec, fn: Callable[..., Any]) -> 
 
 
 StartLock = asyncio.Lock
+
+
+class Progress:
+    """A count of steps made by workers (handlers finished, events read) that a waiter
+    can sleep on until it moves: ``wait_idle`` re-checks only when something happened.
+    Ticked and awaited on one event loop."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def tick(self) -> None:
+        self.count += 1
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self, seen: int, timeout: float) -> None:
+        """Return once ``count`` differs from ``seen``, or after ``timeout`` seconds."""
+        if self.count != seen:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
 _background: set[asyncio.Task[None]] = set()
 
 

@@ -110,6 +110,25 @@ def coordinated(coord: Coordinator, spec: Spec, fn: Callable[..., Any]) -> Calla
 StartLock = threading.Lock
 
 
+class Progress:
+    """A count of steps made by workers (handlers finished, events read) that a waiter
+    can sleep on until it moves: ``wait_idle`` re-checks only when something happened."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self.count = 0
+
+    def tick(self) -> None:
+        with self._cond:  # a lock, not a bare +=: two workers' increments must not merge
+            self.count += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Return once ``count`` differs from ``seen``, or after ``timeout`` seconds."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.count != seen, timeout)
+
+
 def start_soon(fn: Callable[[], None]) -> None:
     """Run ``fn`` now (sync code has no later)."""
     fn()

@@ -39,7 +39,7 @@ log = logging.getLogger("accord")
 READ_WAIT = 5.0
 BATCH = 256
 GROUP_AHEAD = 32
-IDLE_CHECK = 0.002
+IDLE_RECHECK = 0.1  # who waits for handlers re-checks at least this often, ticked or not
 
 
 def id_key(event_id: str) -> tuple[int, ...]:
@@ -119,6 +119,7 @@ class Events:
         self._dirty = False
         self._acks: dict[str, _Acks] = {}
         self._lock = threading.Lock()
+        self._progress = _rt.Progress()
         self._start_lock = _rt.StartLock()
 
     # --- emitting and reading ------------------------------------------------------
@@ -245,6 +246,7 @@ class Events:
                         handler.push(mine, None)
             if records:
                 self._readers.cursor = records[-1].id
+                self._progress.tick()
 
     def _read_group(self, group: str) -> None:
         handlers = [h for h in self._handlers if h.group == group]
@@ -253,9 +255,10 @@ class Events:
         while not self._closing:
             # claim only what the handlers can start soon: a claim left waiting in a
             # local queue past its visibility would be delivered to another member too
+            seen = self._progress.count
             room = GROUP_AHEAD - sum(h.pushed - h.done for h in handlers)
             if room <= 0:
-                _rt.sleep(IDLE_CHECK)
+                self._progress.wait(seen, IDLE_RECHECK)
                 continue
             records = self._guarded_read(
                 self._backend.group_read, group, self._coord._id, visibility, room,
@@ -298,6 +301,7 @@ class Events:
                     log.exception("accord: acknowledging event %s failed", record.id)
                 finally:
                     handler.done += 1
+                    self._progress.tick()
 
     def _run(self, handler: _Handler, record: EventRecord) -> None:
         try:
@@ -330,14 +334,18 @@ class Events:
         self.start()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
+            seen = self._progress.count
             tail = self._backend.event_tail()
-            if self._idle(tail):
-                _rt.sleep(IDLE_CHECK)
-                if self._backend.event_tail() == tail and self._idle(tail):
-                    return True
-            if deadline is not None and time.monotonic() >= deadline:
+            # A handler emits before it counts as done, so an event emitted by one the
+            # idle check saw finish is in the log by the second look at the tail.
+            if self._idle(tail) and (
+                self._readers.broadcast is None or self._backend.event_tail() == tail
+            ):
+                return True
+            left = IDLE_RECHECK if deadline is None else deadline - time.monotonic()
+            if left <= 0:
                 return False
-            _rt.sleep(IDLE_CHECK)
+            self._progress.wait(seen, min(left, IDLE_RECHECK))
 
     def close(self, timeout: float = 5.0) -> None:
         """Let running handlers finish (up to ``timeout`` s), then stop every worker."""
