@@ -26,6 +26,7 @@ PAIRS = {
     "_async/agents.py": "_sync/agents.py",
     "_async/barrier.py": "_sync/barrier.py",
     "backends/_async/protocol.py": "backends/_sync/protocol.py",
+    "backends/_async/waiting.py": "backends/_sync/waiting.py",
     "backends/redis/_async.py": "backends/redis/_sync.py",
     "backends/redis/_async_events.py": "backends/redis/_sync_events.py",
 }

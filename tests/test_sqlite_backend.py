@@ -577,6 +577,34 @@ def test_close_closes_the_connections_of_every_thread(tmp_path: Path) -> None:
     backend.close()
 
 
+def test_close_waits_for_running_transactions_of_other_threads(tmp_path: Path) -> None:
+    # Closing a connection while another thread is inside a statement on it crashes
+    # the interpreter; close() must wait for that transaction, and the thread goes on
+    # with a new connection. Every increment lands exactly once.
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    stop = threading.Event()
+    counts = [0] * 4
+
+    def work(i: int) -> None:
+        while not stop.is_set():
+            backend.state_incr("m", "n", 1, "agent")
+            backend.event_read(None, 10, 0.0)
+            counts[i] += 1
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(200):
+        backend.close()
+        time.sleep(0.001)
+    stop.set()
+    for t in threads:
+        t.join()
+    entry = backend.state_get("m", "n")
+    assert entry is not None and entry.value == sum(counts)
+    backend.close()
+
+
 def _use_inherited(backend: SqliteBackend, out: Any) -> None:
     out.put(backend.state_incr("m", "n", 1, "child").value)
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from accord._event import EventRecord
 from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
 from accord.backends._async.protocol import AsyncMailbox
+from accord.backends._async.waiting import read_or_wait
 from accord.backends._records import RecordBackend
 from accord.backends._records_events import RecordStore
 
@@ -131,19 +132,7 @@ class AsyncEventRecordBackend(AsyncRecordBackend):
     async def _read_or_wait(
         self, read: Callable[..., list[EventRecord]], timeout: float, *args: Any
     ) -> list[EventRecord]:
-        """The async twin of ``EventRecords._read_or_wait``: sleep on an awaitable bell."""
-        found = await self._call(read, *args, 0.0)
-        if found or timeout <= 0:
-            return found
-        bell = await self._bell()
-        try:
-            found = await self._call(read, *args, 0.0)
-            if not found:
-                await bell.wait(timeout)
-                found = await self._call(read, *args, 0.0)
-            return found
-        finally:
-            await bell.aclose()
+        return await read_or_wait(lambda: self._call(read, *args, 0.0), self._bell, timeout)
 
     async def event_tail(self) -> str:
         return await self._call(self.store.event_tail)

@@ -9,22 +9,16 @@ once more so that no append is missed, and then sleeps on it.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Protocol
 
 from accord._event import EventRecord
 from accord.backends import _core_events as rules
 from accord.backends._core import Signal
 from accord.backends._core_events import BarrierRecord, GroupRecord
 from accord.backends._records import RecordBackend
+from accord.backends._sync.protocol import Mailbox
+from accord.backends._sync.waiting import read_or_wait
 from accord.errors import ConfigError
-
-
-class Bell(Protocol):
-    def wait(self, timeout: float) -> str | None: ...
-
-    def close(self) -> None: ...
 
 
 def event_id(value: str | None) -> int:
@@ -56,7 +50,7 @@ class EventRecords(abc.ABC):
     def _post(self, signals: list[Signal]) -> None: ...
 
     @abc.abstractmethod
-    def open_bell(self) -> Bell:
+    def open_bell(self) -> Mailbox:
         """A mailbox that gets a message after every append to this namespace's log."""
 
     @abc.abstractmethod
@@ -110,24 +104,7 @@ class EventRecords(abc.ABC):
             with self._transaction(write=False):
                 return self._events_after(start, limit)
 
-        return self._read_or_wait(read, timeout)
-
-    def _read_or_wait(
-        self, read: Callable[[], list[EventRecord]], timeout: float
-    ) -> list[EventRecord]:
-        """Read; if empty, open a bell, read again (no append is missed), then sleep."""
-        found = read()
-        if found or timeout <= 0:
-            return found
-        bell = self.open_bell()
-        try:
-            found = read()
-            if not found:
-                bell.wait(timeout)
-                found = read()
-            return found
-        finally:
-            bell.close()
+        return read_or_wait(read, self.open_bell, timeout)
 
     def event_tail(self) -> str:
         with self._transaction(write=False):
@@ -157,7 +134,7 @@ class EventRecords(abc.ABC):
                 self._save_group(group, rec)
             return found
 
-        return self._read_or_wait(claim, timeout)
+        return read_or_wait(claim, self.open_bell, timeout)
 
     def group_ack(self, group: str, ids: list[str]) -> None:
         with self._transaction():

@@ -72,12 +72,20 @@ def _is_store_error(exc: BaseException) -> bool:
 
 
 class Connection(sqlite3.Connection):
-    """A connection that can be tracked weakly (the base class cannot)."""
+    """A connection that can be tracked weakly (the base class cannot), with a guard
+    held by its thread for each transaction, so that :meth:`SqliteFile.close` from
+    another thread never closes it mid-statement (which crashes the interpreter)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.guard = threading.RLock()
+        self.retired = False
 
 
 class _Local(threading.local):
     conn: Connection
     cur: sqlite3.Cursor  # one per thread, reused: saves making one per statement
+    held: Connection  # the connection whose guard the running transaction holds
     loaded: dict[tuple[str, str], Any]  # (query, key): what was read in this transaction
     saved: Any = None  # what the last write saved, for the wake-ups after it
 
@@ -102,13 +110,15 @@ class _Write:
         self.mutex = _file_mutex(db.path)
 
     def __enter__(self) -> None:
-        cur = self._db._cursor()  # before the mutex: a first connection writes the schema
+        cur = self._db._enter()  # before the mutex: a first connection writes the schema
         if not self.mutex.acquire(timeout=LOCKED_FOR):
+            self._db._leave()
             raise self._db._locked()
         try:
             self._db._begin(cur)
         except BaseException:
             self.mutex.release()
+            self._db._leave()
             raise
 
     def __exit__(
@@ -121,6 +131,7 @@ class _Write:
             self._db._end(exc)
         finally:
             self.mutex.release()
+            self._db._leave()
 
 
 class _Read:
@@ -132,7 +143,12 @@ class _Read:
         self._db = db
 
     def __enter__(self) -> None:
-        self._db._begin_read(self._db._cursor())
+        cur = self._db._enter()
+        try:
+            self._db._begin_read(cur)
+        except BaseException:
+            self._db._leave()
+            raise
 
     def __exit__(
         self,
@@ -140,7 +156,10 @@ class _Read:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._db._end(exc)
+        try:
+            self._db._end(exc)
+        finally:
+            self._db._leave()
 
 
 class SqliteFile(abc.ABC):
@@ -168,9 +187,23 @@ class SqliteFile(abc.ABC):
         """Drop what the file holds in monotonic times of an earlier boot."""
 
     # connections --------------------------------------------------------------------
-    def _cursor(self) -> sqlite3.Cursor:
-        cur: sqlite3.Cursor | None = getattr(self._local, "cur", None)
-        return self._connect() if cur is None else cur
+    def _enter(self) -> sqlite3.Cursor:
+        """This thread's cursor, its connection guarded against :meth:`close` until
+        :meth:`_leave`; a connection closed meanwhile is replaced by a new one."""
+        while True:
+            cur: sqlite3.Cursor | None = getattr(self._local, "cur", None)
+            if cur is None:
+                cur = self._connect()
+            conn = self._local.conn
+            conn.guard.acquire()
+            if not conn.retired:
+                self._local.held = conn
+                return cur
+            conn.guard.release()
+            del self._local.conn, self._local.cur
+
+    def _leave(self) -> None:
+        self._local.held.guard.release()
 
     def _connect(self) -> sqlite3.Cursor:
         """Open this thread's connection; the first one also writes the schema."""
@@ -223,6 +256,7 @@ class SqliteFile(abc.ABC):
         """Close a connection that must not be used again (closing rolls back)."""
         if getattr(self._local, "conn", None) is conn:
             del self._local.conn, self._local.cur
+        conn.retired = True
         conn.close()
 
     def _after_fork(self) -> None:
@@ -234,10 +268,13 @@ class SqliteFile(abc.ABC):
         self._txn.mutex = _file_mutex(self.path)
 
     def close(self) -> None:
-        """Close every connection this backend opened, in any thread. Idempotent."""
-        conns, self._conns, self._local = list(self._conns), weakref.WeakSet(), _Local()
+        """Close every connection this backend opened, in any thread, each once its
+        running transaction ended; a thread that comes back opens a new one. Idempotent."""
+        conns, self._conns = list(self._conns), weakref.WeakSet()
         for conn in conns:
-            conn.close()
+            with conn.guard:
+                conn.retired = True
+                conn.close()
 
     def _unavailable(self, exc: BaseException, hint: str = "") -> BackendUnavailable:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

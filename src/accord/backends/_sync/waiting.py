@@ -1,0 +1,31 @@
+# Generated from src/accord/backends/_async/waiting.py by scripts/unasync.py: do not edit.
+"""Read events, or sleep on a bell until the log grows: the check-then-sleep of every
+event read on memory and SQLite (Redis blocks in the server instead)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from accord._event import EventRecord
+from accord.backends._sync.protocol import Mailbox
+
+
+def read_or_wait(
+    read: Callable[[], list[EventRecord]],
+    open_bell: Callable[[], Mailbox],
+    timeout: float,
+) -> list[EventRecord]:
+    """``read()``; when it finds nothing, open a bell and read again (so an append in
+    between is not missed), then sleep up to ``timeout`` seconds and read once more."""
+    found = read()
+    if found or timeout <= 0:
+        return found
+    bell = open_bell()
+    try:
+        found = read()
+        if not found:
+            bell.wait(timeout)
+            found = read()
+        return found
+    finally:
+        bell.close()
