@@ -72,13 +72,18 @@ def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
 
 
+def critical_section(client: redis.Redis, key: str) -> None:
+    """What a holder does while it holds the lock: GET the counter, SET it one higher."""
+    value = client.get(key)
+    client.set(key, int(value or 0) + 1)
+
+
 def _work(acquire: Any, release: Any, client: redis.Redis, key: str, end: float) -> list[Record]:
     records: list[Record] = []
     while time.monotonic() < end:
         acquire()
         entered = time.monotonic()
-        value = client.get(key)
-        client.set(key, int(value or 0) + 1)
+        critical_section(client, key)
         leaving = time.monotonic()
         release()
         records.append((entered, leaving))

@@ -3,9 +3,11 @@
     python bench/run.py [--quick] [--redis-url URL] [--rounds N]
 
 Every round measures accord and the baselines one after the other (a private
-redis-server unless --redis-url is given), so drift on the machine hits both; the
-report gives per-round medians and ratios, checks the targets of issue 2, prints a
-markdown table and writes it to bench/results/<date>.md (<date>-quick.md for --quick).
+redis-server unless --redis-url is given), so drift on the machine hits both, and
+beside them the bounds of _floors.py (raw sqlite3 floors, the Redis critical section
+alone), which show whether a missed target was within reach; the report gives
+per-round medians and ratios, checks the targets of issue 2, prints a markdown table
+and writes it to bench/results/<date>.md (<date>-quick.md for --quick).
 Needs the ``bench`` extra (filelock, python-redis-lock) and a redis-server binary.
 """
 
@@ -31,6 +33,7 @@ from typing import Any
 
 import redis
 from _contend import Contention, ProcessCrew, contend_threads
+from _floors import RawSqlite, critical_section_rate
 from _measure import cycle_rate, operations, ping_rate, rate
 from _report import render
 from _server import PrivateRedis
@@ -109,26 +112,37 @@ def subjects(redis_url: str, tmp: Path, namespace: str) -> dict[str, Subject]:
 
 
 def one_round(plan: Plan, redis_url: str, every: dict[str, Subject], crew: ProcessCrew,
-              samples: Samples) -> None:
-    """Each measurement once, accord interleaved with the baselines."""
+              raw: RawSqlite, samples: Samples) -> None:
+    """Each measurement once, accord interleaved with the baselines and the bounds."""
     ping = samples.take("ping/cycle", lambda: ping_rate(redis_url, plan.cycle_s))
     for label, subject in every.items():
         got = samples.take(f"cycle/{label}", lambda s=subject: cycle_rate(s, plan.cycle_s))
         if got and ping and subject.redis_based:
             samples.values[f"cycle-xping/{label}"].append(got / ping)
+        if label == "accord sqlite":
+            beside_floor(samples, f"cycle/{label}", got, lambda: rate(raw.cycle, plan.cycle_s))
     ping = samples.take("ping/ops", lambda: ping_rate(redis_url, plan.cycle_s))
     for backend in ("redis", "sqlite", "memory"):
-        operations_round(plan, every[f"accord {backend}"], backend, ping, samples)
-    for label, subject in every.items():
-        samples.take(f"threads/{label}", lambda s=subject: contend_threads(
-            s, plan.threads, plan.contend_s, redis_url))
-    for label, subject in every.items():
-        if subject.cross_process:
-            samples.take(f"processes/{label}", lambda s=subject: crew.contend(s, plan.contend_s))
+        operations_round(plan, every[f"accord {backend}"], backend, ping, raw, samples)
+    counter = f"{every['redis-py Lock'].namespace}:critical-section"
+    for kind in ("threads", "processes"):
+        ceiling = samples.take(f"ceiling/{kind}", lambda: critical_section_rate(
+            redis_url, counter, plan.cycle_s))
+        for label, subject in every.items():
+            if kind == "threads":
+                got = samples.take(f"threads/{label}", lambda s=subject: contend_threads(
+                    s, plan.threads, plan.contend_s, redis_url))
+            elif subject.cross_process:
+                got = samples.take(f"processes/{label}",
+                                   lambda s=subject: crew.contend(s, plan.contend_s))
+            else:
+                continue
+            if got and ceiling and label == "redis-py Lock":
+                samples.values[f"ceiling-x/{kind}"].append(ceiling / got.throughput)
 
 
 def operations_round(plan: Plan, store: Subject, backend: str, ping: float | None,
-                     samples: Samples) -> None:
+                     raw: RawSqlite, samples: Samples) -> None:
     """update, incr, compare-and-set and rate-limit checks on one accord store."""
     key = f"op/{backend}"
     if key in samples.errors:
@@ -139,8 +153,19 @@ def operations_round(plan: Plan, store: Subject, backend: str, ping: float | Non
                 got = samples.take(f"{key}/{name}", lambda op=op: rate(op, plan.cycle_s))
                 if got and ping and backend == "redis":
                     samples.values[f"op-xping/{backend}/{name}"].append(got / ping)
+                if backend == "sqlite" and name == "compare-and-set":
+                    beside_floor(samples, f"{key}/{name}", got,
+                                 lambda: rate(raw.compare_and_set, plan.cycle_s))
     except Exception as exc:
         samples.fail(key, exc)
+
+
+def beside_floor(samples: Samples, key: str, got: float | None,
+                 floor: Callable[[], float]) -> None:
+    """Measure the raw floor of ``key`` (as floor/<key>) and accord's share of it."""
+    raw = samples.take(f"floor/{key}", floor)
+    if got and raw:
+        samples.values[f"floor-share/{key}"].append(got / raw)
 
 
 def environment(redis_url: str, plan: Plan, quick: bool) -> dict[str, str]:
@@ -195,12 +220,14 @@ def run(plan: Plan, redis_url: str, tmp: Path, quick: bool) -> str:
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
     every = subjects(redis_url, tmp, namespace)
     samples = Samples()
+    raw = RawSqlite(tmp / "raw-sqlite3.db")
     crew = ProcessCrew(plan.processes, redis_url)
     try:
         for i in range(plan.rounds):
             print(f"round {i + 1}/{plan.rounds}", file=sys.stderr)
-            one_round(plan, redis_url, every, crew, samples)
+            one_round(plan, redis_url, every, crew, raw, samples)
     finally:
+        raw.close()
         crew.close()
         _clean(redis_url, namespace)
     return render(environment(redis_url, plan, quick), samples, plan)
