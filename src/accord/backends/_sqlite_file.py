@@ -88,6 +88,8 @@ class _Local(threading.local):
     held: Connection  # the connection whose guard the running transaction holds
     loaded: dict[tuple[str, str], Any]  # (query, key): what was read in this transaction
     saved: Any = None  # what the last write saved, for the wake-ups after it
+    step: Any  # the rule a one-statement operation applies (sqlite.py, _lease_step)
+    outcome: Any  # and what it returned
 
 
 _mutexes: dict[str, threading.Lock] = {}
@@ -310,6 +312,21 @@ class SqliteFile(abc.ABC):
             if _is_store_error(exc):
                 raise self._unavailable(exc) from exc
             raise
+
+    def _write_one(self, sql: str, params: tuple[Any, ...]) -> None:
+        """One writing statement as its own transaction: SQLite takes the write lock
+        when it starts and commits when it ends, so it is atomic like ``BEGIN
+        IMMEDIATE ... COMMIT`` with three fewer round trips through the driver."""
+        cur = self._enter()
+        try:
+            if not self._txn.mutex.acquire(timeout=LOCKED_FOR):
+                raise self._locked()
+            try:
+                self._retry_busy(lambda statement: cur.execute(statement, params), sql)
+            finally:
+                self._txn.mutex.release()
+        finally:
+            self._leave()
 
     def _retry_busy(self, step: Callable[[str], T], arg: str) -> T:
         """``step(arg)``, retried with short sleeps while another process writes."""

@@ -2,7 +2,8 @@
 
 Each seam operation is one transaction on the calling thread's own connection:
 ``BEGIN IMMEDIATE`` for a change, a plain (deferred) ``BEGIN`` for a read, which in
-WAL mode never waits for a writer nor makes one wait. WAL with ``synchronous=NORMAL``
+WAL mode never waits for a writer nor makes one wait; an uncontended lease operation
+is one ``UPDATE`` statement that applies the same rule (see ``_lease_step``). WAL with ``synchronous=NORMAL``
 means a writer killed mid-way loses its unfinished transaction and nothing else. A
 database busy with another writer is waited for here; an error SQLite cannot get past
 (unreadable, corrupt, disk full) raises ``BackendUnavailable`` and the transaction is
@@ -28,9 +29,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from accord._event import EventRecord
+from accord._models import AcquireResult, LeaseRequest
+from accord.backends import _core
 from accord.backends._adapter import AsyncEventRecordBackend
 from accord.backends._core import HISTORY_KEEP, LeaseRecord, Signal, Stored
 from accord.backends._core_events import BarrierRecord, GroupRecord
@@ -45,10 +48,14 @@ from accord.backends._pipes import (
 from accord.backends._records_events import RecordStore, event_id
 from accord.backends._sqlite_file import Connection, SqliteFile
 
+_FULL = object()  # a lease step that needs the full transaction
+LeaseStep = Callable[[LeaseRecord, float], tuple[Any, "list[Signal] | None"]]
 _BLOB_MAX = b"\xff"  # every TEXT value sorts below any BLOB: "no upper bound"
 
 LOAD_LEASE = "SELECT record FROM leases WHERE ns = ? AND key = ?"
 SAVE_LEASE = "INSERT OR REPLACE INTO leases (ns, key, record) VALUES (?, ?, ?)"
+# One lease operation as one statement; accord_lease() runs the rule (see _lease_step).
+STEP_LEASE = "UPDATE leases SET record = accord_lease(record) WHERE ns = ? AND key = ?"
 LEASE_KEYS = (
     "SELECT key FROM leases WHERE ns = ? AND key >= ? AND key < ? AND substr(key, 1, ?) = ?"
 )
@@ -147,6 +154,59 @@ class SqliteBackend(SqliteFile, RecordStore):
 
     def __repr__(self) -> str:
         return f"<SqliteBackend {str(self.path)!r} namespace={self.namespace!r}>"
+
+    # leases in one statement ----------------------------------------------------------
+    # An uncontended lease operation changes its record and nothing else, so it runs as
+    # one UPDATE whose accord_lease() applies the same _core rule to the stored record
+    # (twice as fast as BEGIN, SELECT, UPDATE, COMMIT from Python). An operation that
+    # would wake someone, a waiter, or a record not stored yet takes the transaction
+    # of RecordBackend, which also keeps the wait-for graph and posts the wake-ups.
+
+    def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
+        if not req.wait:
+            done = self._lease_step(req.key, lambda rec, now: _core.acquire(rec, req, now))
+            if done is not _FULL:
+                return cast(AcquireResult, done)
+        return super().acquire(req, detect_deadlock=detect_deadlock)
+
+    def release(self, key: str, holder: str, token: int) -> bool:
+        def step(rec: LeaseRecord, now: float) -> tuple[bool, list[Signal] | None]:
+            signals = _core.release(rec, holder, token, now)
+            return signals is not None, signals
+
+        done = self._lease_step(key, step)
+        return super().release(key, holder, token) if done is _FULL else bool(done)
+
+    def extend(self, key: str, holder: str, token: int, ttl: float) -> bool:
+        def step(rec: LeaseRecord, now: float) -> tuple[bool, list[Signal] | None]:
+            ok = _core.extend(rec, holder, token, ttl, now)
+            return ok, [] if ok else None
+
+        done = self._lease_step(key, step)
+        return super().extend(key, holder, token, ttl) if done is _FULL else bool(done)
+
+    def _lease_step(self, key: str, step: LeaseStep) -> object:
+        """``step(record, now)`` on the stored lease ``key`` in one statement: its
+        outcome, or _FULL when the transaction must do it. ``step`` returns (outcome,
+        signals): signals None leaves the record as it was, [] saves it."""
+        local = self._local
+        local.step, local.outcome = step, _FULL
+        self._write_one(STEP_LEASE, (self.namespace, key))
+        return local.outcome
+
+    def _apply_step(self, text: str) -> str:
+        """accord_lease(): the new record text (the old one when nothing changes)."""
+        local = self._local
+        rec = LeaseRecord.from_json(_loads(text))
+        outcome, signals = local.step(rec, self._now())
+        if signals:
+            return text
+        local.outcome = outcome
+        return text if signals is None else _dumps(rec.to_json())
+
+    def _configure(self, conn: Connection) -> None:
+        super()._configure(conn)
+        conn.create_function("accord_lease", 1, self._apply_step)
 
     def _forget_boot(self, conn: Connection) -> None:
         """Monotonic times of another boot mean nothing now: drop holders, waiters and
