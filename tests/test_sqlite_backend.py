@@ -20,6 +20,7 @@ import pytest
 
 import accord
 from accord._models import Granted, LeaseRequest, Waiting
+from accord.backends._core import HISTORY_KEEP, TRIM_SLACK
 from accord.backends._pipes import FifoMailbox, post
 from accord.backends.sqlite import SqliteBackend, async_sqlite_backend
 from accord.errors import BackendUnavailable, ConfigError
@@ -539,8 +540,29 @@ def test_history_keeps_the_newest_versions_only(tmp_path: Path) -> None:
     assert [e.version for e in history] == list(range(130, 30, -1))
     backend.close()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM versions").fetchone() == (100,)
+        (stored,) = conn.execute("SELECT count(*) FROM versions").fetchone()
+        assert HISTORY_KEEP <= stored < HISTORY_KEEP + TRIM_SLACK  # trimmed every few writes
     conn.close()
+
+
+def test_a_write_decided_on_an_outdated_version_is_redone_from_the_file(tmp_path: Path) -> None:
+    # Two processes' views of one file: each decides a write from the newest version it
+    # saw, and the INSERT of the next version must fail when that is no longer so.
+    from accord.errors import VersionConflict
+
+    a, b = SqliteBackend(tmp_path / "a.db", "ns"), SqliteBackend(tmp_path / "a.db", "ns")
+    try:
+        assert a.state_set("m", "k", "1", "a", None, None).version == 1  # a saw version 1
+        assert b.state_incr("m", "k", 10, "b").value == 11  # b writes version 2
+        with pytest.raises(VersionConflict) as caught:
+            a.state_set("m", "k", "5", "a", 1, None)  # a still thinks 1 is the newest
+        assert caught.value.current is not None and caught.value.current.value == 11
+        assert a.state_incr("m", "k", 1, "a").value == 12  # redone from version 2
+        assert b.state_incr("m", "k", 1, "b").value == 13  # b saw 2, the newest is 3
+        assert [e.value for e in a.state_history("m", "k", 10)] == [13, 12, 11, 1]
+    finally:
+        a.close()
+        b.close()
 
 
 def test_namespaces_share_nothing_in_one_file(tmp_path: Path) -> None:

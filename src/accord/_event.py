@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from accord import _json
 from accord.errors import InvalidName
 
 _NAME = re.compile(r"[A-Za-z0-9_.:\-/]{1,200}")
@@ -75,7 +75,7 @@ class Event(Mapping[str, Any]):
         self.name = record.name
         self.source = record.source
         self.time = record.time
-        self.data: Any = json.loads(record.data)
+        self.data: Any = _json.loads(record.data)
 
     def _payload(self) -> Mapping[str, Any]:
         return self.data if isinstance(self.data, dict) else {}

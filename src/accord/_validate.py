@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
+from accord import _json
 from accord.errors import ConfigError, InvalidName, PayloadTooLarge
 
 
@@ -63,21 +63,21 @@ def _offending(value: Any) -> str:
     return type(value).__name__
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
 _PLAIN = (str, int, bool, type(None))
 
 
 def encode(value: Any, limit: int) -> str:
     """JSON-encode ``value``; TypeError if it is not JSON data, PayloadTooLarge if big."""
-    bad = "" if type(value) in _PLAIN else _offending(value)
+    try:
+        bad = "" if type(value) in _PLAIN else _offending(value)
+    except RecursionError:
+        bad = "itself (a circular reference) or nests too deep"
     if bad:
         raise TypeError(
             f"value is not JSON data: it contains {bad}; convert it to dict, list, str, "
             "int, float, bool or None first"
         )
-    text = _ENCODER.encode(value)
+    text = _json.dumps_data(value)
     size = len(text) if text.isascii() else len(text.encode())
     if size > limit:
         raise PayloadTooLarge(size, limit)
@@ -86,7 +86,7 @@ def encode(value: Any, limit: int) -> str:
 
 def decode(text: str) -> Any:
     """The inverse of :func:`encode`."""
-    return json.loads(text)
+    return _json.loads(text)
 
 
 def positive(value: float, what: str) -> float:

@@ -15,11 +15,11 @@ Leases (locks are leases with ``limit=1``, semaphores with ``limit=n``):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from accord import _json
 from accord._models import (
     AcquireResult,
     Deadlocked,
@@ -32,6 +32,7 @@ from accord._models import (
 )
 
 HISTORY_KEEP = 100
+TRIM_SLACK = 16  # versions beyond HISTORY_KEEP before a trim; reads never show them
 MAX_CYCLE = 64
 
 
@@ -243,7 +244,7 @@ class Stored:
 
     def version_entry(self) -> Entry:
         """This version as history shows it (a delete has ``deleted=True``)."""
-        value = None if self.value is None else json.loads(self.value)
+        value = None if self.value is None else _json.loads(self.value)
         return Entry(value, self.version, self.updated_by, self.updated_at, self.value is None)
 
 
@@ -287,10 +288,10 @@ def write(
 
 def incremented(cur: Stored | None, delta: int | float) -> str:
     """The JSON text of ``cur + delta``; Refused('type') if ``cur`` is not a number."""
-    base: Any = 0 if cur is None or cur.value is None else json.loads(cur.value)
+    base: Any = 0 if cur is None or cur.value is None else _json.loads(cur.value)
     if isinstance(base, bool) or not isinstance(base, (int, float)):
         raise Refused("type")
-    return json.dumps(base + delta)
+    return _json.dumps_data(base + delta)
 
 
 # --- rate limits (GCRA) ---------------------------------------------------------

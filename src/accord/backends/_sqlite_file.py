@@ -313,16 +313,17 @@ class SqliteFile(abc.ABC):
                 raise self._unavailable(exc) from exc
             raise
 
-    def _write_one(self, sql: str, params: tuple[Any, ...]) -> None:
+    def _write_one(self, sql: str, params: tuple[Any, ...]) -> int:
         """One writing statement as its own transaction: SQLite takes the write lock
         when it starts and commits when it ends, so it is atomic like ``BEGIN
-        IMMEDIATE ... COMMIT`` with three fewer round trips through the driver."""
+        IMMEDIATE ... COMMIT`` with three fewer round trips through the driver.
+        Returns the number of rows it changed."""
         cur = self._enter()
         try:
             if not self._txn.mutex.acquire(timeout=LOCKED_FOR):
                 raise self._locked()
             try:
-                self._retry_busy(lambda statement: cur.execute(statement, params), sql)
+                return self._retry_busy(lambda sql: cur.execute(sql, params), sql).rowcount
             finally:
                 self._txn.mutex.release()
         finally:

@@ -2,10 +2,12 @@
 
 Each seam operation is one transaction on the calling thread's own connection:
 ``BEGIN IMMEDIATE`` for a change, a plain (deferred) ``BEGIN`` for a read, which in
-WAL mode never waits for a writer nor makes one wait; an uncontended lease operation
-is one ``UPDATE`` statement that applies the same rule (see ``_lease_step``). WAL with ``synchronous=NORMAL``
-means a writer killed mid-way loses its unfinished transaction and nothing else. A
-database busy with another writer is waited for here; an error SQLite cannot get past
+WAL mode never waits for a writer nor makes one wait. Two common changes take one
+statement instead, which SQLite runs as a transaction of its own: an uncontended
+lease operation (``_lease_step``) and a state write to a key this process has seen
+(``_write``); both apply the same rules. WAL with ``synchronous=NORMAL`` means a
+writer killed mid-way loses its unfinished transaction and nothing else. A database
+busy with another writer is waited for here; an error SQLite cannot get past
 (unreadable, corrupt, disk full) raises ``BackendUnavailable`` and the transaction is
 rolled back.
 
@@ -31,11 +33,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, cast
 
+from accord import _json
 from accord._event import EventRecord
 from accord._models import AcquireResult, LeaseRequest
 from accord.backends import _core
 from accord.backends._adapter import AsyncEventRecordBackend
-from accord.backends._core import HISTORY_KEEP, LeaseRecord, Signal, Stored
+from accord.backends._core import HISTORY_KEEP, TRIM_SLACK, LeaseRecord, Refused, Signal, Stored
 from accord.backends._core_events import BarrierRecord, GroupRecord
 from accord.backends._pipes import (
     AsyncFifoMailbox,
@@ -74,6 +77,12 @@ LOAD_HISTORY = (
 SAVE_VERSION = (
     f"INSERT INTO versions (ns, map, key, {_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# The next version, only if the newest stored is still ?10 (see _write).
+SAVE_NEXT_VERSION = (
+    f"INSERT INTO versions (ns, map, key, {_VERSION_COLUMNS}) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE (SELECT max(version) FROM versions "
+    "WHERE ns = ?1 AND map = ?2 AND key = ?3) IS ?10"
+)
 TRIM_VERSIONS = "DELETE FROM versions WHERE ns = ? AND map = ? AND key = ? AND version <= ?"
 # SQLite takes the other columns of a MAX() aggregate from the row holding the max.
 LIVE_ITEMS = (
@@ -103,29 +112,7 @@ LOAD_BARRIER = "SELECT record FROM barriers WHERE ns = ? AND name = ?"
 SAVE_BARRIER = "INSERT OR REPLACE INTO barriers (ns, name, record) VALUES (?, ?, ?)"
 
 
-def _json_codec() -> tuple[Callable[[object], str], Callable[[str], Any]]:
-    """Encode and decode lease records without json's per-call Python set-up (the
-    C encoder and scanner directly), falling back to the plain functions."""
-    make = json.encoder.c_make_encoder  # type: ignore[attr-defined]  # None without _json
-    scan = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
-    if make is None:
-        return json.JSONEncoder(separators=(",", ":")).encode, json.loads
-    enc = make(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii,
-               None, ":", ",", False, False, True)
-
-    def dumps(obj: object) -> str:
-        return "".join(enc(obj, 0))
-
-    def loads(text: str) -> Any:
-        try:
-            return scan(text, 0)[0]
-        except StopIteration:  # not JSON: let json.loads name the problem
-            return json.loads(text)
-
-    return dumps, loads
-
-
-_dumps, _loads = _json_codec()
+_dumps, _loads = _json.dumps_record, _json.loads
 
 
 def _prefix_range(prefix: str) -> tuple[str, str | bytes, int, str]:
@@ -151,6 +138,7 @@ class SqliteBackend(SqliteFile, RecordStore):
         super().__init__(path)
         self.namespace = namespace
         self._bells = bell_prefix(namespace)
+        self._newest = _Newest()
 
     def __repr__(self) -> str:
         return f"<SqliteBackend {str(self.path)!r} namespace={self.namespace!r}>"
@@ -267,19 +255,70 @@ class SqliteBackend(SqliteFile, RecordStore):
 
     def _load_current(self, map_name: str, key: str) -> Stored | None:
         row = self._local.cur.execute(LOAD_CURRENT, (self.namespace, map_name, key)).fetchone()
-        return None if row is None else Stored(*row)
+        found = None if row is None else Stored(*row)
+        self._newest.seen(map_name, key, found)
+        return found
 
     def _load_history(self, map_name: str, key: str, limit: int) -> list[Stored]:
-        rows = self._local.cur.execute(LOAD_HISTORY, (self.namespace, map_name, key, limit))
-        return [Stored(*row) for row in rows.fetchall()]
+        where = (self.namespace, map_name, key, min(limit, HISTORY_KEEP))
+        return [Stored(*row) for row in self._local.cur.execute(LOAD_HISTORY, where).fetchall()]
 
     def _append_version(self, map_name: str, key: str, version: Stored) -> None:
         v = version
-        cur, where = self._local.cur, (self.namespace, map_name, key)
+        where = (self.namespace, map_name, key)
         row = (v.value, v.version, v.updated_by, v.updated_at, v.fence_name, v.fence_token)
-        cur.execute(SAVE_VERSION, (*where, *row))
-        if v.version > HISTORY_KEEP:  # versions are consecutive: drop the oldest
-            cur.execute(TRIM_VERSIONS, (*where, v.version - HISTORY_KEEP))
+        self._local.cur.execute(SAVE_VERSION, (*where, *row))
+        self._newest.seen(map_name, key, v)
+        self._trim_versions(map_name, key, v.version)
+
+    def _trim_versions(self, map_name: str, key: str, version: int) -> None:
+        """Every TRIM_SLACK versions, drop those beyond the newest HISTORY_KEEP (versions
+        are consecutive: one range of the primary key)."""
+        if version > HISTORY_KEEP and version % TRIM_SLACK == 0:
+            where = (self.namespace, map_name, key, version - HISTORY_KEEP)
+            self._local.cur.execute(TRIM_VERSIONS, where)
+
+    # state writes in one statement -----------------------------------------------------
+    # A write is decided by _core.write from the newest version this process saw of the
+    # key (a version row never changes once written) and saved by one INSERT that adds
+    # the next version only if that is still the newest. If someone wrote in between, or
+    # the key was not seen here, or the rule refuses on what was seen, the transaction of
+    # RecordBackend decides instead (and raises the refusal from what it reads).
+
+    def _write(
+        self,
+        map_name: str,
+        key: str,
+        value: str | None,
+        agent: str,
+        expected_version: int | None,
+        fence: tuple[str, int] | None,
+        delta: int | float | None = None,
+    ) -> Stored:
+        seen = self._newest.get(map_name, key)
+        if seen is not None:
+            try:
+                if delta is not None:
+                    value = _core.incremented(seen, delta)
+                new = _core.write(seen, value, agent, self._wall(), expected_version, fence)
+            except Refused:
+                pass
+            else:
+                if self._save_next(map_name, key, new, seen.version):
+                    return new
+        return super()._write(map_name, key, value, agent, expected_version, fence, delta)
+
+    def _save_next(self, map_name: str, key: str, new: Stored, newest: int) -> bool:
+        row = (new.value, new.version, new.updated_by, new.updated_at)
+        params = (self.namespace, map_name, key, *row, new.fence_name, new.fence_token, newest)
+        if not self._write_one(SAVE_NEXT_VERSION, params):
+            self._newest.forget(map_name, key)
+            return False
+        self._newest.seen(map_name, key, new)
+        if new.version > HISTORY_KEEP and new.version % TRIM_SLACK == 0:
+            where = (self.namespace, map_name, key, new.version - HISTORY_KEEP)
+            self._write_one(TRIM_VERSIONS, where)
+        return True
 
     def _live_items(self, map_name: str, prefix: str) -> list[tuple[str, Stored]]:
         bounds = (self.namespace, map_name, *_prefix_range(prefix))
@@ -386,6 +425,30 @@ class SqliteBackend(SqliteFile, RecordStore):
 
     def _ring(self) -> None:
         ring(self.wake_dir, self._bells)
+
+
+class _Newest:
+    """The newest version of each state key this process read or wrote, for the
+    one-statement write (a hint: the INSERT checks it is still the newest)."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], Stored] = {}
+
+    def get(self, map_name: str, key: str) -> Stored | None:
+        return self._seen.get((map_name, key))
+
+    def seen(self, map_name: str, key: str, version: Stored | None) -> None:
+        if version is None:
+            self._seen.pop((map_name, key), None)
+            return
+        if len(self._seen) >= self.LIMIT:
+            self._seen.clear()
+        self._seen[map_name, key] = version
+
+    def forget(self, map_name: str, key: str) -> None:
+        self._seen.pop((map_name, key), None)
 
 
 def _nudge(rec: LeaseRecord | None) -> Signal | None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 
-from accord.backends._core import HISTORY_KEEP, MAX_CYCLE
+from accord.backends._core import HISTORY_KEEP, MAX_CYCLE, TRIM_SLACK
 
 MAILBOX_TTL_MS = 60_000
-TRIM_SLACK = 16  # versions beyond HISTORY_KEEP before a trim; reads never show them
 
 
 class Script:
