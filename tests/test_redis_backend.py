@@ -531,6 +531,36 @@ def test_retention_is_exact_and_drops_trimmed_claims(
         backend.close()
 
 
+def test_joining_a_group_forgets_idle_members_without_claims(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every coordinator reads under a name of its own, so members of stopped processes
+    # would pile up in the group; the next join forgets those that hold no claims.
+    from accord.backends.redis import _sync_events
+
+    backend = RedisBackend(redis_server.url, namespace)
+    events = f"accord:{{{namespace}}}:events"
+    try:
+        backend.group_create("g")
+        for n in range(3):
+            backend.event_append("e", str(n), "me", 100)
+        acked = backend.group_read("g", "stopped", 30.0, 2, 0.0)
+        backend.group_ack("g", [r.id for r in acked])
+        backend.group_read("g", "crashed", 30.0, 1, 0.0)  # holds one claim, never acked
+        time.sleep(0.3)
+        monkeypatch.setattr(_sync_events, "FORGET_CONSUMERS_AFTER", 0.2)
+        backend.group_create("g")  # another process joins
+        members = {c["name"].decode(): c["pending"] for c in raw.xinfo_consumers(events, "g")}
+        assert members == {"crashed": 1}  # its claim stays, to be taken over
+        # a forgotten member that was only quiet reads on: the read makes it again
+        backend.event_append("e", "3", "me", 100)
+        assert [r.data for r in backend.group_read("g", "stopped", 30.0, 1, 0.0)] == ["3"]
+        members = {c["name"].decode(): c["pending"] for c in raw.xinfo_consumers(events, "g")}
+        assert members == {"crashed": 1, "stopped": 1}
+    finally:
+        backend.close()
+
+
 def test_event_ids_are_stream_ids_with_server_time(
     redis_server: RedisServer, raw: redis.Redis, namespace: str
 ) -> None:

@@ -16,7 +16,9 @@ one command.
   command per wait. The server times the wait (``BLOCK`` is never 0, which means
   forever); the client gives up a margin later, on the connection the read holds
   for itself, so a vanished server is noticed.
-* A consumer group is a stream consumer group, created at the end of the log.
+* A consumer group is a stream consumer group, created at the end of the log; each
+  coordinator reads under a name of its own, and joining a group forgets the members
+  that hold no claims and were idle for ``FORGET_CONSUMERS_AFTER`` seconds.
   ``group_read`` first takes over the claims left unacknowledged for
   ``visibility`` seconds (``XAUTOCLAIM``, which also reports claims whose entry was
   trimmed), then reads new entries (``XREADGROUP ... >``). A group that vanished
@@ -49,7 +51,10 @@ RECLAIM_GAP, MAX_RECLAIM_GAP = 0.1, 1.0  # of visibility, seconds: see _reclaim
 _GROUP_READS = ("XAUTOCLAIM", "XREADGROUP")
 _LOST = ("NOGROUP", "UNBLOCKED")  # the group or the whole log is gone (or we were unblocked)
 _ID = re.compile(r"\d{1,19}(-\d{1,19})?")  # below 2**64 on both sides
-_POST = Script("post")
+_POST, _PRUNE = Script("post"), Script("group_prune")
+FORGET_CONSUMERS_AFTER = 3600.0
+"""Seconds idle (in the server's XINFO sense) after which a group member holding no
+claims is forgotten; one that is only quiet is made again by its next read."""
 _ARRIVE, _BREAK = Script("barrier_arrive", "_barrier"), Script("barrier_break", "_barrier")
 
 
@@ -166,6 +171,8 @@ class AsyncRedisEvents:
     # consumer groups ---------------------------------------------------------------
     async def group_create(self, group: str) -> None:
         await self._create_group(group, "$")
+        idle_ms = round(FORGET_CONSUMERS_AFTER * 1000)
+        await self._script(_PRUNE, [self._keys.events], group, idle_ms)
 
     async def _create_group(self, group: str, start: str) -> None:
         events = self._keys.events
