@@ -34,6 +34,12 @@ async def _snapshot(coord: Any) -> tuple[Any, ...]:
     )
 
 
+def _circular() -> list[Any]:
+    loop: list[Any] = [1]
+    loop.append({"back": loop})
+    return loop
+
+
 @pytest.mark.parametrize(
     ("value", "type_name"),
     [
@@ -45,8 +51,9 @@ async def _snapshot(coord: Any) -> tuple[Any, ...]:
         ({1: "int key"}, "int"),
         (float("nan"), "nan"),
         (float("inf"), "inf"),
+        (_circular(), "circular reference"),
     ],
-    ids=["object", "set", "bytes", "datetime", "Decimal", "int-key", "nan", "inf"],
+    ids=["object", "set", "bytes", "datetime", "Decimal", "int-key", "nan", "inf", "circular"],
 )
 async def test_a_value_that_is_not_json_raises_type_error(
     coord: Any, value: Any, type_name: str
