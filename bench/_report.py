@@ -1,7 +1,8 @@
 """The markdown report: every figure, its target from issue 2, and whether it is met.
 
-A missed target whose measured bound (a raw sqlite3 floor, the Redis critical section
-alone; see _floors.py) is itself below the target is listed as out of reach.
+A missed target whose measured bound (the Redis critical section alone; see
+_floors.py) is itself below the target is listed as out of reach. The raw sqlite3
+rows are a baseline, not a bound: the same writes done the plain way.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from _measure import OPERATIONS
 class Target:
     """``metric`` of the row must be at least (or at most) ``bound``.
 
-    ``reach`` names the row's metric holding the best this benchmark allows (a floor
-    or ceiling measured beside it); ``reach_text`` says it, ``{}`` the value.
+    ``reach`` names the row's metric holding the best this benchmark allows (a
+    ceiling measured beside it); ``reach_text`` says it, ``{}`` the value.
     """
 
     metric: str
@@ -54,8 +55,7 @@ REDIS_CONTENDED = (
 PING_085 = (at_least("xping", 0.85, "≥ 0.85 x PING", "x PING"),)
 TARGETS: dict[str, tuple[Target, ...]] = {
     "cycle/accord redis": (at_least("xping", 0.42, "≥ 0.42 x PING", "x PING"),),
-    "cycle/accord sqlite": (at_least("rate", 25_000, "≥ 25,000/s", "rate", "floor",
-                                     "the raw floor is {}/s"),),
+    "cycle/accord sqlite": (at_least("rate", 25_000, "≥ 25,000/s", "rate"),),
     "cycle/accord memory": (at_least("rate", 200_000, "≥ 200,000/s", "rate"),),
     "threads/accord redis": REDIS_CONTENDED,
     "processes/accord redis": REDIS_CONTENDED,
@@ -63,8 +63,7 @@ TARGETS: dict[str, tuple[Target, ...]] = {
     "threads/accord memory": (at_most("p50_ms", 0.1, "p50 ≤ 0.1 ms", "p50"),),
     "op/redis/compare-and-set": PING_085,
     "op/redis/rate-limit check": PING_085,
-    "op/sqlite/compare-and-set": (at_least("rate", 50_000, "≥ 50,000/s", "rate", "floor",
-                                           "the raw floor is {}/s"),),
+    "op/sqlite/compare-and-set": (at_least("rate", 50_000, "≥ 50,000/s", "rate"),),
     "op/sqlite/rate-limit check": (at_least("rate", 20_000, "≥ 20,000/s", "rate"),),
 }
 
@@ -213,9 +212,11 @@ def _operations(samples: Any, verdicts: Verdicts) -> str:
 CYCLE_FLOOR = "raw sqlite3: a cycle's two write transactions"
 CAS_FLOOR = "raw sqlite3: one compare-and-set transaction"
 CEILING = "critical section alone: GET+SET back to back, 1 thread"
-_RAW = ("The statements accord runs, by sqlite3 alone (one cursor; a fresh file with "
-        "accord's schema and pragmas), measured right after the accord row above it; "
-        "*x raw floor* in the target column is accord's rate over it within a round.")
+_RAW = ("The same writes done the plain way, by sqlite3 alone (one cursor; a fresh file "
+        "with accord's schema and pragmas), measured right after the accord row above it; "
+        "*x raw sqlite3* in the target column is accord's rate over it within a round "
+        "(accord does the uncontended cases in one statement each, with its rules in "
+        "Python around them).")
 _ORDER = ["accord redis", "redis-py Lock", "python-redis-lock", "accord sqlite", CYCLE_FLOOR,
           "filelock", "accord memory", "threading.Lock"]
 _RANK = {label: i for i, label in enumerate(_ORDER)}
@@ -243,11 +244,11 @@ _LEFT = ("lock", "operation", "backend", "target", "met", "workers", "subject", 
 
 
 def _with_share(samples: Any, key: str, target: str) -> str:
-    """The target text, then accord's share of the raw floor measured beside ``key``."""
+    """The target text, then accord's rate over the raw sqlite3 baseline beside ``key``."""
     share = samples.median(f"floor-share/{key}")
     if share is None or math.isnan(share):
         return target
-    return f"{target} (accord: {share:.2f} x raw floor)"
+    return f"{target} ({share:.2f} x raw sqlite3)"
 
 
 def _cell(samples: Any, key: str, text: str) -> str:

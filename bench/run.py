@@ -4,8 +4,8 @@
 
 Every round measures accord and the baselines one after the other (a private
 redis-server unless --redis-url is given), so drift on the machine hits both, and
-beside them the bounds of _floors.py (raw sqlite3 floors, the Redis critical section
-alone), which show whether a missed target was within reach; the report gives
+beside them what _floors.py measures (the same SQLite writes done with sqlite3
+alone; the Redis critical section alone, which bounds any lock); the report gives
 per-round medians and ratios, checks the targets of issue 2, prints a markdown table
 and writes it to bench/results/<date>.md (<date>-quick.md for --quick).
 Needs the ``bench`` extra (filelock, python-redis-lock) and a redis-server binary.
@@ -162,7 +162,8 @@ def operations_round(plan: Plan, store: Subject, backend: str, ping: float | Non
 
 def beside_floor(samples: Samples, key: str, got: float | None,
                  floor: Callable[[], float]) -> None:
-    """Measure the raw floor of ``key`` (as floor/<key>) and accord's share of it."""
+    """Measure the raw sqlite3 baseline of ``key`` (as floor/<key>) and accord's rate
+    over it."""
     raw = samples.take(f"floor/{key}", floor)
     if got and raw:
         samples.values[f"floor-share/{key}"].append(got / raw)
