@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from accord import _json
@@ -24,6 +25,7 @@ DEFAULT: Any = _Sentinel("DEFAULT")
 """Marks "the primitive's own timeout" in ``acquire(timeout=...)``."""
 
 MAX_NAME = 512
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 DEFAULT_MAX_PAYLOAD = 1024 * 1024
 
 
@@ -35,7 +37,7 @@ def name(value: object, what: str = "name") -> str:
         raise InvalidName(value, f"{what} is empty")
     if len(value) > MAX_NAME:
         raise InvalidName(value, f"{what} has {len(value)} characters, over {MAX_NAME}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROL.search(value):
         raise InvalidName(value, f"{what} contains a control character")
     return value
 

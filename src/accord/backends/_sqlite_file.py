@@ -113,7 +113,7 @@ class _Write:
 
     def __enter__(self) -> None:
         cur = self._db._enter()  # before the mutex: a first connection writes the schema
-        if not self.mutex.acquire(timeout=LOCKED_FOR):
+        if not self._db._take(self.mutex):
             self._db._leave()
             raise self._db._locked()
         try:
@@ -192,17 +192,23 @@ class SqliteFile(abc.ABC):
     def _enter(self) -> sqlite3.Cursor:
         """This thread's cursor, its connection guarded against :meth:`close` until
         :meth:`_leave`; a connection closed meanwhile is replaced by a new one."""
+        local = self._local
         while True:
-            cur: sqlite3.Cursor | None = getattr(self._local, "cur", None)
+            cur: sqlite3.Cursor | None = getattr(local, "cur", None)
             if cur is None:
                 cur = self._connect()
-            conn = self._local.conn
+            conn = local.held = local.conn
             conn.guard.acquire()
             if not conn.retired:
-                self._local.held = conn
                 return cur
             conn.guard.release()
-            del self._local.conn, self._local.cur
+            del local.conn, local.cur
+
+    @staticmethod
+    def _take(mutex: threading.Lock) -> bool:
+        """The file's mutex for this process, waiting up to LOCKED_FOR (an untimed try
+        first: a timed acquire costs three times as much when the mutex is free)."""
+        return mutex.acquire(blocking=False) or mutex.acquire(timeout=LOCKED_FOR)
 
     def _leave(self) -> None:
         self._local.held.guard.release()
@@ -319,14 +325,18 @@ class SqliteFile(abc.ABC):
         IMMEDIATE ... COMMIT`` with three fewer round trips through the driver.
         Returns the number of rows it changed."""
         cur = self._enter()
+        mutex = self._txn.mutex
+        if not self._take(mutex):
+            self._leave()
+            raise self._locked()
         try:
-            if not self._txn.mutex.acquire(timeout=LOCKED_FOR):
-                raise self._locked()
-            try:
-                return self._retry_busy(lambda sql: cur.execute(sql, params), sql).rowcount
-            finally:
-                self._txn.mutex.release()
+            return cur.execute(sql, params).rowcount
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise self._unavailable(exc) from exc
+            return self._retry_busy(lambda sql: cur.execute(sql, params), sql).rowcount
         finally:
+            mutex.release()
             self._leave()
 
     def _retry_busy(self, step: Callable[[str], T], arg: str) -> T:
