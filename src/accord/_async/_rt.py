@@ -136,6 +136,8 @@ class Progress:
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+
 _background: set[asyncio.Task[None]] = set()
 
 

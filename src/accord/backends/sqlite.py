@@ -269,14 +269,16 @@ class SqliteBackend(SqliteFile, RecordStore):
         row = (v.value, v.version, v.updated_by, v.updated_at, v.fence_name, v.fence_token)
         self._local.cur.execute(SAVE_VERSION, (*where, *row))
         self._newest.seen(map_name, key, v)
-        self._trim_versions(map_name, key, v.version)
+        trim = self._trim(map_name, key, v.version)
+        if trim:
+            self._local.cur.execute(TRIM_VERSIONS, trim)
 
-    def _trim_versions(self, map_name: str, key: str, version: int) -> None:
-        """Every TRIM_SLACK versions, drop those beyond the newest HISTORY_KEEP (versions
-        are consecutive: one range of the primary key)."""
+    def _trim(self, map_name: str, key: str, version: int) -> tuple[Any, ...] | None:
+        """Every TRIM_SLACK versions, the TRIM_VERSIONS bounds that drop those beyond the
+        newest HISTORY_KEEP (versions are consecutive: one range of the primary key)."""
         if version > HISTORY_KEEP and version % TRIM_SLACK == 0:
-            where = (self.namespace, map_name, key, version - HISTORY_KEEP)
-            self._local.cur.execute(TRIM_VERSIONS, where)
+            return (self.namespace, map_name, key, version - HISTORY_KEEP)
+        return None
 
     # state writes in one statement -----------------------------------------------------
     # A write is decided by _core.write from the newest version this process saw of the
@@ -315,9 +317,9 @@ class SqliteBackend(SqliteFile, RecordStore):
             self._newest.forget(map_name, key)
             return False
         self._newest.seen(map_name, key, new)
-        if new.version > HISTORY_KEEP and new.version % TRIM_SLACK == 0:
-            where = (self.namespace, map_name, key, new.version - HISTORY_KEEP)
-            self._write_one(TRIM_VERSIONS, where)
+        trim = self._trim(map_name, key, new.version)
+        if trim:  # a statement of its own: dropping old versions need not be atomic
+            self._write_one(TRIM_VERSIONS, trim)
         return True
 
     def _live_items(self, map_name: str, prefix: str) -> list[tuple[str, Stored]]:
@@ -429,9 +431,12 @@ class SqliteBackend(SqliteFile, RecordStore):
 
 class _Newest:
     """The newest version of each state key this process read or wrote, for the
-    one-statement write (a hint: the INSERT checks it is still the newest)."""
+    one-statement write (a hint: the INSERT checks it is still the newest). Versions
+    whose value is over VALUE_LIMIT characters are not kept: their keys take the
+    transaction, and this holds at most LIMIT * VALUE_LIMIT characters."""
 
     LIMIT = 4096
+    VALUE_LIMIT = 1024
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], Stored] = {}
@@ -440,7 +445,7 @@ class _Newest:
         return self._seen.get((map_name, key))
 
     def seen(self, map_name: str, key: str, version: Stored | None) -> None:
-        if version is None:
+        if version is None or (version.value and len(version.value) > self.VALUE_LIMIT):
             self._seen.pop((map_name, key), None)
             return
         if len(self._seen) >= self.LIMIT:
