@@ -42,9 +42,13 @@ def check_table(output: str, writes: int) -> None:
     expected, final, lost, _ = table["uncoordinated"]
     if lost_count(lost):
         assert lost.endswith(f" of {writes}")
-        off = re.search(r"off by ([+-]\d+) units", " ".join(output.split()))
-        assert off is not None, output
-        assert int(final) == int(expected) + int(off.group(1))
+        said = " ".join(output.split())
+        off = re.search(r"stock (\d+) units (above|below) what it should be", said)
+        if off is None:
+            assert "stock right only by luck" in said and final == expected, output
+        else:
+            sign = 1 if off.group(2) == "above" else -1
+            assert int(final) == int(expected) + sign * int(off.group(1)), output
     else:
         assert final == expected
 

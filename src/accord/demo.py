@@ -409,9 +409,11 @@ def conclusion(results: Sequence[ModeResult]) -> str:
     if plain.lost == 0:
         return ("This run lost no updates even uncoordinated because the agents barely "
                 "overlapped; the race is still there, try more --agents or --ops.")
+    off = plain.final - plain.expected
+    side = "above" if off > 0 else "below"
+    where = f"{abs(off)} units {side} what it should be" if off else "right only by luck"
     return (
         f"Uncoordinated, the agents lost {plain.lost} of {plain.writes} updates and left the "
-        f"stock off by {plain.final - plain.expected:+d} units; with state.update or a lock, "
-        "none were lost."
+        f"stock {where}; with state.update or a lock, none were lost."
     )
 
