@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import shutil
 import signal
 import sqlite3
 import threading
@@ -625,6 +626,25 @@ def test_close_waits_for_running_transactions_of_other_threads(tmp_path: Path) -
     entry = backend.state_get("m", "n")
     assert entry is not None and entry.value == sum(counts)
     backend.close()
+
+
+def test_a_closed_store_does_not_make_its_deleted_file_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reader thread asleep on its bell when the coordinator closes wakes up later;
+    # by then the caller may have deleted the directory, which must stay deleted.
+    from accord._sync import events
+
+    monkeypatch.setattr(events, "READ_WAIT", 0.2)
+    where = tmp_path / "gone"
+    coord = accord.connect(_url(where / "a.db"), namespace="ns")
+    coord.when("x")(lambda event: None)
+    coord.emit("x")
+    assert coord.wait_idle(5)
+    coord.close()
+    shutil.rmtree(where)
+    time.sleep(0.6)  # the reader has woken and stopped
+    assert not where.exists()
 
 
 def _use_inherited(backend: SqliteBackend, out: Any) -> None:

@@ -180,6 +180,7 @@ class SqliteFile(abc.ABC):
         self._conns: weakref.WeakSet[Connection] = weakref.WeakSet()
         self._setup_lock = threading.Lock()
         self._ready = False
+        self._closed = False
         self._txn = _Write(self)
         self._read = _Read(self)
         _files.add(self)
@@ -215,6 +216,10 @@ class SqliteFile(abc.ABC):
 
     def _connect(self) -> sqlite3.Cursor:
         """Open this thread's connection; the first one also writes the schema."""
+        if self._closed and not self.path.exists():  # say, a reader waking after close
+            raise BackendUnavailable(
+                "sqlite", f"{self.path} was closed and is gone; connect again to make it anew"
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
@@ -278,6 +283,7 @@ class SqliteFile(abc.ABC):
     def close(self) -> None:
         """Close every connection this backend opened, in any thread, each once its
         running transaction ended; a thread that comes back opens a new one. Idempotent."""
+        self._closed = True
         conns, self._conns = list(self._conns), weakref.WeakSet()
         for conn in conns:
             with conn.guard:
