@@ -201,26 +201,34 @@ def _post_later(path: str, message: str) -> None:
     post(path, message)
 
 
+class _Ticks:
+    """Counts 10 ms ticks of the running event loop: a wait that blocks it stops them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._task = asyncio.create_task(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            self.count += 1
+            await asyncio.sleep(0.01)
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
 @pytest.mark.timeout(60)
 async def test_async_mailbox_waits_without_blocking_the_loop(tmp_path: Path) -> None:
     backend = async_sqlite_backend(tmp_path / "a.db", "ns")
     mailbox = await backend.open_mailbox()
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    ticker = asyncio.create_task(tick())
+    ticks = _Ticks()
     path = os.path.join(tmp_path / "a.db.wake", mailbox.id)
     child = spawn.Process(target=_post_later, args=(path, "9"))
     child.start()
     assert await mailbox.wait(30) == "9"
-    assert ticks >= 10  # the loop kept running while the task waited
+    assert ticks.count >= 10  # the loop kept running while the task waited
     assert await mailbox.wait(0.05) is None
-    ticker.cancel()
+    ticks.stop()
     await mailbox.aclose()
     assert not os.path.exists(path)
     child.join()
@@ -329,21 +337,13 @@ def test_blocking_read_is_woken_by_an_append_in_another_process(tmp_path: Path) 
 async def test_async_blocking_read_waits_on_the_loop(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     backend = async_sqlite_backend(db, "ns")
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    ticker = asyncio.create_task(tick())
+    ticks = _Ticks()
     child = spawn.Process(target=_append_later, args=(str(db), "ns", "tick"))
     child.start()
     found = await backend.event_read("0", 10, 20.0)
     assert [e.name for e in found] == ["tick"]
-    assert ticks >= 10
-    ticker.cancel()
+    assert ticks.count >= 10
+    ticks.stop()
     child.join()
     assert list((tmp_path / "a.db.wake").iterdir()) == []  # the bell is gone
     await backend.aclose()

@@ -102,25 +102,26 @@ def _file_mutex(path: Path) -> threading.Lock:
         return _mutexes.setdefault(os.path.realpath(path), threading.Lock())
 
 
-class _Write:
-    """``with``: BEGIN IMMEDIATE ... COMMIT on this thread's connection (ROLLBACK on error)."""
+class _Txn:
+    """``with``: one transaction on this thread's connection, ROLLBACK on error. With the
+    process's write ``mutex``: BEGIN IMMEDIATE ... COMMIT; without: BEGIN ... COMMIT, a
+    read-only snapshot taking no mutex and no lock."""
 
     __slots__ = ("_db", "mutex")
 
-    def __init__(self, db: SqliteFile) -> None:
+    def __init__(self, db: SqliteFile, mutex: threading.Lock | None) -> None:
         self._db = db
-        self.mutex = _file_mutex(db.path)
+        self.mutex = mutex
 
     def __enter__(self) -> None:
-        cur = self._db._enter()  # before the mutex: a first connection writes the schema
-        if not self._db._take(self.mutex):
-            self._db._leave()
-            raise self._db._locked()
+        cur = self._db._hold(self.mutex)
         try:
-            self._db._begin(cur)
+            if self.mutex is None:
+                self._db._begin_read(cur)
+            else:
+                self._db._begin(cur)
         except BaseException:
-            self.mutex.release()
-            self._db._leave()
+            self._db._unhold(self.mutex)
             raise
 
     def __exit__(
@@ -132,36 +133,7 @@ class _Write:
         try:
             self._db._end(exc)
         finally:
-            self.mutex.release()
-            self._db._leave()
-
-
-class _Read:
-    """``with``: BEGIN ... COMMIT, a read-only snapshot taking no mutex and no lock."""
-
-    __slots__ = ("_db",)
-
-    def __init__(self, db: SqliteFile) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        cur = self._db._enter()
-        try:
-            self._db._begin_read(cur)
-        except BaseException:
-            self._db._leave()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            self._db._end(exc)
-        finally:
-            self._db._leave()
+            self._db._unhold(self.mutex)
 
 
 class SqliteFile(abc.ABC):
@@ -181,8 +153,8 @@ class SqliteFile(abc.ABC):
         self._setup_lock = threading.Lock()
         self._ready = False
         self._closed = False
-        self._txn = _Write(self)
-        self._read = _Read(self)
+        self._txn = _Txn(self, _file_mutex(self.path))
+        self._read = _Txn(self, None)
         _files.add(self)
 
     @abc.abstractmethod
@@ -205,14 +177,23 @@ class SqliteFile(abc.ABC):
             conn.guard.release()
             del local.conn, local.cur
 
-    @staticmethod
-    def _take(mutex: threading.Lock) -> bool:
-        """The file's mutex for this process, waiting up to LOCKED_FOR (an untimed try
-        first: a timed acquire costs three times as much when the mutex is free)."""
-        return mutex.acquire(blocking=False) or mutex.acquire(timeout=LOCKED_FOR)
-
     def _leave(self) -> None:
         self._local.held.guard.release()
+
+    def _hold(self, mutex: threading.Lock | None) -> sqlite3.Cursor:
+        """:meth:`_enter`, then for a write the process's ``mutex`` for the file, waited
+        for up to LOCKED_FOR (an untimed try first: a timed acquire costs three times as
+        much when the mutex is free). The first connection writes the schema before."""
+        cur = self._enter()
+        if mutex is None or mutex.acquire(blocking=False) or mutex.acquire(timeout=LOCKED_FOR):
+            return cur
+        self._leave()
+        raise self._locked()
+
+    def _unhold(self, mutex: threading.Lock | None) -> None:
+        if mutex is not None:
+            mutex.release()
+        self._leave()
 
     def _connect(self) -> sqlite3.Cursor:
         """Open this thread's connection; the first one also writes the schema."""
@@ -300,7 +281,7 @@ class SqliteFile(abc.ABC):
         )
 
     # transactions -------------------------------------------------------------------
-    def _transaction(self, write: bool = True) -> _Write | _Read:
+    def _transaction(self, write: bool = True) -> _Txn:
         return self._txn if write else self._read
 
     def _begin(self, cur: sqlite3.Cursor) -> None:
@@ -330,11 +311,8 @@ class SqliteFile(abc.ABC):
         when it starts and commits when it ends, so it is atomic like ``BEGIN
         IMMEDIATE ... COMMIT`` with three fewer round trips through the driver.
         Returns the number of rows it changed."""
-        cur = self._enter()
         mutex = self._txn.mutex
-        if not self._take(mutex):
-            self._leave()
-            raise self._locked()
+        cur = self._hold(mutex)
         try:
             return cur.execute(sql, params).rowcount
         except sqlite3.OperationalError as exc:
@@ -342,8 +320,7 @@ class SqliteFile(abc.ABC):
                 raise self._unavailable(exc) from exc
             return self._retry_busy(lambda sql: cur.execute(sql, params), sql).rowcount
         finally:
-            mutex.release()
-            self._leave()
+            self._unhold(mutex)
 
     def _retry_busy(self, step: Callable[[str], T], arg: str) -> T:
         """``step(arg)``, retried with short sleeps while another process writes."""
