@@ -566,6 +566,43 @@ def test_a_write_decided_on_an_outdated_version_is_redone_from_the_file(tmp_path
         b.close()
 
 
+def test_a_write_decided_on_a_version_trimmed_since_is_redone(tmp_path: Path) -> None:
+    # a saw version 1; b then writes so many that versions 1 and 2 are trimmed away. a's
+    # one-statement INSERT of version 2 must not fill that gap below b's newest.
+    a, b = SqliteBackend(tmp_path / "a.db", "ns"), SqliteBackend(tmp_path / "a.db", "ns")
+    try:
+        a.state_set("m", "k", "0", "a", None, None)
+        writes = HISTORY_KEEP + 2 * TRIM_SLACK
+        for _ in range(writes):
+            b.state_incr("m", "k", 1, "b")
+        assert a.state_incr("m", "k", 1, "a").version == writes + 2
+        history = a.state_history("m", "k", HISTORY_KEEP)
+        newest = writes + 2
+        assert [e.version for e in history] == list(range(newest, newest - HISTORY_KEEP, -1))
+        assert history[0].value == writes + 1
+    finally:
+        a.close()
+        b.close()
+
+
+def test_the_file_takes_only_the_next_version_of_a_key(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    backend = SqliteBackend(db, "ns")
+    backend.state_set("m", "k", "1", "agent", None, None)
+    backend.close()
+    row = "INSERT INTO versions VALUES ('ns', 'm', ?, ?, '2', 'x', 0, NULL, 0)"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(row, ("k", 3)).rowcount == 0  # skips version 2
+        assert conn.execute(row, ("k", 1)).rowcount == 0  # repeats version 1
+        assert conn.execute(row, ("new", 2)).rowcount == 0  # a new key starts at 1
+        assert conn.execute(row, ("k", 2)).rowcount == 1
+    conn.close()
+    backend = SqliteBackend(db, "ns")
+    assert [e.version for e in backend.state_history("m", "k", 10)] == [2, 1]
+    assert backend.state_get("m", "new") is None
+    backend.close()
+
+
 def test_namespaces_share_nothing_in_one_file(tmp_path: Path) -> None:
     one, two = SqliteBackend(tmp_path / "a.db", "one"), SqliteBackend(tmp_path / "a.db", "two")
     one.state_set("m", "k", "1", "agent", None, None)

@@ -21,6 +21,18 @@ class Entry:
     updated_at: float
     deleted: bool = False
 
+    # Every write returns one, so it is made by filling __dict__ directly: a third of
+    # the frozen dataclass __init__'s time (which sets each field by object.__setattr__).
+    def __init__(
+        self, value: Any, version: int, updated_by: str, updated_at: float, deleted: bool = False
+    ) -> None:
+        fields = self.__dict__
+        fields["value"] = value
+        fields["version"] = version
+        fields["updated_by"] = updated_by
+        fields["updated_at"] = updated_at
+        fields["deleted"] = deleted
+
 
 @dataclass(frozen=True)
 class HolderInfo:

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from accord.backends._core import HISTORY_KEEP, TRIM_SLACK
 from accord.errors import BackendUnavailable, ConfigError
 
 T = TypeVar("T")
@@ -45,8 +46,16 @@ _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 @functools.cache
 def _schema() -> list[str]:
+    """The statements of sqlite_schema.sql (a trigger's body holds semicolons too)."""
     text = resources.files("accord.backends").joinpath("sqlite_schema.sql").read_text()
-    return [stmt for stmt in text.split(";") if stmt.strip()]
+    text = text.format(HISTORY_KEEP=HISTORY_KEEP, TRIM_SLACK=TRIM_SLACK)
+    statements, part = [], ""
+    for piece in text.split(";"):
+        part += piece + ";"
+        if sqlite3.complete_statement(part):
+            statements.append(part)
+            part = ""
+    return [stmt for stmt in statements if stmt.strip("; \n")]
 
 
 def boot_id() -> str:

@@ -38,7 +38,7 @@ from accord._event import EventRecord
 from accord._models import AcquireResult, LeaseRequest
 from accord.backends import _core
 from accord.backends._adapter import AsyncEventRecordBackend
-from accord.backends._core import HISTORY_KEEP, TRIM_SLACK, LeaseRecord, Refused, Signal, Stored
+from accord.backends._core import HISTORY_KEEP, LeaseRecord, Refused, Signal, Stored
 from accord.backends._core_events import BarrierRecord, GroupRecord
 from accord.backends._pipes import (
     AsyncFifoMailbox,
@@ -74,16 +74,10 @@ LOAD_HISTORY = (
     f"SELECT {_VERSION_COLUMNS} FROM versions WHERE ns = ? AND map = ? AND key = ? "
     "ORDER BY version DESC LIMIT ?"
 )
+# Changes no row unless the version is the key's newest + 1 (trigger versions_next).
 SAVE_VERSION = (
     f"INSERT INTO versions (ns, map, key, {_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# The next version, only if the newest stored is still ?10 (see _write).
-SAVE_NEXT_VERSION = (
-    f"INSERT INTO versions (ns, map, key, {_VERSION_COLUMNS}) "
-    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE (SELECT max(version) FROM versions "
-    "WHERE ns = ?1 AND map = ?2 AND key = ?3) IS ?10"
-)
-TRIM_VERSIONS = "DELETE FROM versions WHERE ns = ? AND map = ? AND key = ? AND version <= ?"
 # SQLite takes the other columns of a MAX() aggregate from the row holding the max.
 LIVE_ITEMS = (
     "SELECT key, value, MAX(version), updated_by, updated_at, fence_name, fence_token "
@@ -269,23 +263,14 @@ class SqliteBackend(SqliteFile, RecordStore):
         row = (v.value, v.version, v.updated_by, v.updated_at, v.fence_name, v.fence_token)
         self._local.cur.execute(SAVE_VERSION, (*where, *row))
         self._newest.seen(map_name, key, v)
-        trim = self._trim(map_name, key, v.version)
-        if trim:
-            self._local.cur.execute(TRIM_VERSIONS, trim)
-
-    def _trim(self, map_name: str, key: str, version: int) -> tuple[Any, ...] | None:
-        """Every TRIM_SLACK versions, the TRIM_VERSIONS bounds that drop those beyond the
-        newest HISTORY_KEEP (versions are consecutive: one range of the primary key)."""
-        if version > HISTORY_KEEP and version % TRIM_SLACK == 0:
-            return (self.namespace, map_name, key, version - HISTORY_KEEP)
-        return None
 
     # state writes in one statement -----------------------------------------------------
     # A write is decided by _core.write from the newest version this process saw of the
-    # key (a version row never changes once written) and saved by one INSERT that adds
-    # the next version only if that is still the newest. If someone wrote in between, or
-    # the key was not seen here, or the rule refuses on what was seen, the transaction of
-    # RecordBackend decides instead (and raises the refusal from what it reads).
+    # key (a version row never changes once written) and saved by one INSERT, which the
+    # schema's trigger lets add a row only if that is still the newest. If someone wrote
+    # in between, or the key was not seen here, or the rule refuses on what was seen, the
+    # transaction of RecordBackend decides instead (and raises the refusal from what it
+    # reads).
 
     def _write(
         self,
@@ -297,7 +282,7 @@ class SqliteBackend(SqliteFile, RecordStore):
         fence: tuple[str, int] | None,
         delta: int | float | None = None,
     ) -> Stored:
-        seen = self._newest.get(map_name, key)
+        seen = self._newest.get((map_name, key))
         if seen is not None:
             try:
                 if delta is not None:
@@ -306,21 +291,13 @@ class SqliteBackend(SqliteFile, RecordStore):
             except Refused:
                 pass
             else:
-                if self._save_next(map_name, key, new, seen.version):
+                params = (self.namespace, map_name, key, new.value, new.version, agent,
+                          new.updated_at, new.fence_name, new.fence_token)
+                if self._write_one(SAVE_VERSION, params):
+                    self._newest.seen(map_name, key, new)
                     return new
+        # the transaction reads the newest version, and remembers it in _newest
         return super()._write(map_name, key, value, agent, expected_version, fence, delta)
-
-    def _save_next(self, map_name: str, key: str, new: Stored, newest: int) -> bool:
-        row = (new.value, new.version, new.updated_by, new.updated_at)
-        params = (self.namespace, map_name, key, *row, new.fence_name, new.fence_token, newest)
-        if not self._write_one(SAVE_NEXT_VERSION, params):
-            self._newest.forget(map_name, key)
-            return False
-        self._newest.seen(map_name, key, new)
-        trim = self._trim(map_name, key, new.version)
-        if trim:  # a statement of its own: dropping old versions need not be atomic
-            self._write_one(TRIM_VERSIONS, trim)
-        return True
 
     def _live_items(self, map_name: str, prefix: str) -> list[tuple[str, Stored]]:
         bounds = (self.namespace, map_name, *_prefix_range(prefix))
@@ -429,31 +406,22 @@ class SqliteBackend(SqliteFile, RecordStore):
         ring(self.wake_dir, self._bells)
 
 
-class _Newest:
-    """The newest version of each state key this process read or wrote, for the
-    one-statement write (a hint: the INSERT checks it is still the newest). Versions
-    whose value is over VALUE_LIMIT characters are not kept: their keys take the
-    transaction, and this holds at most LIMIT * VALUE_LIMIT characters."""
+class _Newest(dict[tuple[str, str], Stored]):
+    """The newest version of each state key (by map and key) this process read or
+    wrote, for the one-statement write (a hint: the file checks it is still the
+    newest). Versions whose value is over VALUE_LIMIT characters are not kept: their
+    keys take the transaction, and this holds at most LIMIT * VALUE_LIMIT characters."""
 
     LIMIT = 4096
     VALUE_LIMIT = 1024
 
-    def __init__(self) -> None:
-        self._seen: dict[tuple[str, str], Stored] = {}
-
-    def get(self, map_name: str, key: str) -> Stored | None:
-        return self._seen.get((map_name, key))
-
     def seen(self, map_name: str, key: str, version: Stored | None) -> None:
         if version is None or (version.value and len(version.value) > self.VALUE_LIMIT):
-            self._seen.pop((map_name, key), None)
+            self.pop((map_name, key), None)
             return
-        if len(self._seen) >= self.LIMIT:
-            self._seen.clear()
-        self._seen[map_name, key] = version
-
-    def forget(self, map_name: str, key: str) -> None:
-        self._seen.pop((map_name, key), None)
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[map_name, key] = version
 
 
 def _nudge(rec: LeaseRecord | None) -> Signal | None:
