@@ -258,13 +258,17 @@ class Refused(Exception):
 
 
 def check(cur: Stored | None, expected_version: int | None, fence: tuple[str, int] | None) -> None:
-    live = cur is not None and cur.value is not None
-    if expected_version is not None:
-        have = cur.version if (cur is not None and live) else 0
-        if have != expected_version:
+    """Refused('version') unless the live version is ``expected_version`` (0: absent or
+    deleted); Refused('fence') if a newer token of the fence's lock wrote ``cur``."""
+    if cur is None:
+        if expected_version:
             raise Refused("version")
-    stale = cur is not None and fence is not None and cur.fence_name == fence[0]
-    if stale and cur is not None and fence is not None and fence[1] < cur.fence_token:
+        return
+    if expected_version is not None and expected_version != (
+        0 if cur.value is None else cur.version
+    ):
+        raise Refused("version")
+    if fence is not None and cur.fence_name == fence[0] and fence[1] < cur.fence_token:
         raise Refused("fence", cur.fence_token)
 
 
@@ -276,14 +280,13 @@ def write(
     expected_version: int | None = None,
     fence: tuple[str, int] | None = None,
 ) -> Stored:
-    """The next version of a key after a set (``value``) or a delete (None)."""
+    """The next version of a key after a set (``value``) or a delete (None); it keeps
+    the fence of ``cur`` unless written with one."""
     check(cur, expected_version, fence)
-    new = Stored(value, (cur.version if cur else 0) + 1, agent, now)
-    if cur is not None:
-        new.fence_name, new.fence_token = cur.fence_name, cur.fence_token
-    if fence is not None:
-        new.fence_name, new.fence_token = fence
-    return new
+    if cur is None:
+        return Stored(value, 1, agent, now, *(fence or (None, 0)))
+    name, token = fence or (cur.fence_name, cur.fence_token)
+    return Stored(value, cur.version + 1, agent, now, name, token)
 
 
 def incremented(cur: Stored | None, delta: int | float) -> str:
