@@ -1,7 +1,9 @@
 """A real redis-server for the test session, on a free loopback port, no persistence.
 
 Fault tests use ``kill()``, ``pause()`` / ``resume()`` (SIGSTOP/SIGCONT) and
-``restart()``. A missing binary fails the session under CI and skips locally.
+``restart()``. A missing binary fails the session under CI and skips locally. A
+server may also require a password, or speak only TLS (with certificates from a
+test CA, see :func:`tls_files`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
+
+import redis
 
 
 def free_port() -> int:
@@ -22,36 +28,74 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files: the server's certificate and key, and the CA that signed it."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+
+def tls_files(workdir: Path) -> TlsFiles:
+    """A certificate for 127.0.0.1 and localhost from a CA made for this test run."""
+    import trustme  # only the TLS tests need it
+
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    files = TlsFiles(workdir / "server.crt", workdir / "server.key", workdir / "ca.crt")
+    issued.cert_chain_pems[0].write_to_path(str(files.cert))
+    issued.private_key_pem.write_to_path(str(files.key))
+    ca.cert_pem.write_to_path(str(files.ca))
+    return files
+
+
 class RedisServer:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(
+        self, workdir: Path, *, password: str | None = None, tls: TlsFiles | None = None
+    ) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server is not on PATH (apt-get install redis-server)")
         self.binary = binary
         self.workdir = workdir
         self.port = free_port()
+        self.password = password
+        self.tls = tls
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        """How a client reaches it: ``rediss://`` trusting the test CA when it speaks TLS."""
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        if self.tls is None:
+            return f"redis://{auth}127.0.0.1:{self.port}/0"
+        return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={quote(str(self.tls.ca))}"
 
     def start(self) -> None:
         args = [
-            self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
-            "--logfile", str(self.workdir / "redis.log"),
-        ]
+            self.binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log"),
+        ]  # fmt: skip
+        if self.tls is None:
+            args += ["--port", str(self.port)]
+        else:
+            args += ["--port", "0", "--tls-port", str(self.port), "--tls-auth-clients", "no",
+                     "--tls-cert-file", str(self.tls.cert), "--tls-key-file", str(self.tls.key),
+                     "--tls-ca-cert-file", str(self.tls.ca)]  # fmt: skip
+        if self.password:
+            args += ["--requirepass", self.password]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2, socket_timeout=1)
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
+                if client.ping():
+                    return
+            except (redis.ConnectionError, redis.TimeoutError):
                 time.sleep(0.02)
+            finally:
+                client.close()
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
     def kill(self) -> None:

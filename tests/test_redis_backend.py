@@ -12,13 +12,10 @@ import asyncio
 import contextlib
 import json
 import random
-import shutil
-import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +27,7 @@ from accord._models import Entry, Granted, LeaseRequest, LeaseStatistics, Waitin
 from accord.backends.memory import MemoryBackend, shared_store
 from accord.backends.redis import AsyncRedisBackend, RedisBackend
 from accord.errors import BackendUnavailable, ConfigError, LockTimeout
-from tests._redis_server import RedisServer, free_port
+from tests._redis_server import RedisServer, free_port, tls_files
 
 pytestmark = pytest.mark.redis
 
@@ -130,30 +127,28 @@ async def test_async_calls_fail_fast_on_a_paused_server(
 # --- secrets -----------------------------------------------------------------------
 
 
+# Servers of their own: each module fixture asks for the session's server first, so a
+# missing redis-server skips (or, under CI, fails) them the same way.
+
+
 @pytest.fixture(scope="module")
-def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not on PATH")
-    port = free_port()
-    workdir: Path = tmp_path_factory.mktemp("secured")
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-         "no", "--dir", str(workdir), "--requirepass", "s3cret-pw"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis(port=port, password="s3cret-pw").ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(5)
+def secured(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -> Iterator[int]:
+    server = RedisServer(tmp_path_factory.mktemp("secured"), password="s3cret-pw")
+    server.start()
+    yield server.port
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def tls(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[RedisServer]:
+    """A server that speaks only TLS (and wants a password), with a test CA's certificate."""
+    workdir = tmp_path_factory.mktemp("tls")
+    server = RedisServer(workdir, password="s3cret-tls", tls=tls_files(workdir))
+    server.start()
+    yield server
+    server.stop()
 
 
 def _shows_no_secret(exc: BaseException, *objects: object) -> None:
@@ -189,6 +184,63 @@ def test_a_bad_url_is_a_config_error_without_the_password() -> None:
         _shows_no_secret(bad.value)
         with pytest.raises(ConfigError):
             AsyncRedisBackend(url, "ns")
+
+
+def test_rediss_speaks_tls_for_locks_state_and_events(tls: RedisServer, namespace: str) -> None:
+    # Two coordinators on one TLS server: a blocked acquire is handed the lock by the
+    # holder's release (the wake-up is a blocking read on the TLS connection).
+    first = accord.connect(tls.url, namespace=namespace, agent="first")
+    second = accord.connect(tls.url, namespace=namespace, agent="second")
+    try:
+        entry = first.state("m").set("k", {"n": 1})
+        assert second.state("m").set("k", 2, expected_version=entry.version).version == 2
+        held = first.lock("x").acquire()
+        got: list[int] = []
+        waiter = threading.Thread(target=lambda: got.append(second.lock("x").acquire(5).token))
+        waiter.start()
+        time.sleep(0.2)
+        held.release()
+        waiter.join(5)
+        assert got == [held.token + 1]
+        first.emit("shipped", {"order": 7})
+        assert [e.data for e in second.events.history("shipped")] == [{"order": 7}]
+        assert "s3cret" not in repr(first) + repr(first._backend)
+    finally:
+        first.close()
+        second.close()
+
+
+async def _async_round_trip(url: str, namespace: str) -> int:
+    async with accord.connect_async(url, namespace=namespace) as coord, coord.lock("y") as lease:
+        await coord.state("m").incr("n")
+        return lease.token
+
+
+def test_the_asyncio_twin_speaks_tls_too(tls: RedisServer, namespace: str) -> None:
+    assert asyncio.run(_async_round_trip(tls.url, namespace)) == 1
+
+
+def test_tls_mismatches_are_backend_unavailable_naming_the_problem(
+    tls: RedisServer, secured: int, namespace: str
+) -> None:
+    plain_to_tls = tls.url.replace("rediss://", "redis://").split("?")[0]
+    untrusted = tls.url.split("?")[0]  # the test CA is in no default trust store
+    tls_to_plain = f"rediss://:s3cret-pw@127.0.0.1:{secured}/0"
+    for url, says in [
+        (plain_to_tls, "use rediss://"),
+        (untrusted, "ssl_ca_certs="),
+        (tls_to_plain, "use redis://"),
+    ]:
+        coord = accord.connect(url, namespace=namespace)
+        try:
+            began = time.monotonic()
+            with pytest.raises(BackendUnavailable) as down:
+                coord.lock("x").try_acquire()
+            assert time.monotonic() - began < 15  # never hangs
+            assert says in str(down.value)
+            _shows_no_secret(down.value, coord._backend, down.value.__cause__)
+        finally:
+            coord.close()
 
 
 # --- keys --------------------------------------------------------------------------

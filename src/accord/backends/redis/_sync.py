@@ -170,6 +170,22 @@ def _secrets(url: str) -> list[str]:
     return [s for s in {*found, *map(unquote, found)} if s]
 
 
+def _tls_hint(error: str, url: str) -> str:
+    """What to change when ``error`` looks like TLS on one side only, or an untrusted
+    certificate (the usual first-day mistakes with ``rediss://``)."""
+    if "CERTIFICATE_VERIFY_FAILED" in error:
+        return (
+            "; the server's certificate is not trusted here: name its CA in the URL "
+            "(rediss://...?ssl_ca_certs=/path/to/ca.pem)"
+        )
+    tls = url.startswith("rediss:")
+    if tls and ("Timeout connecting" in error or "WRONG_VERSION_NUMBER" in error):
+        return "; if the server does not speak TLS, use redis:// instead of rediss://"
+    if not tls and ("reset by peer" in error or "closed by server" in error):
+        return "; if the server speaks only TLS, use rediss:// instead of redis://"
+    return ""
+
+
 def _scrub(text: str, url: str) -> str:
     """``text`` without the URL's password, wherever a library may have put it."""
     for secret in _secrets(url):
@@ -310,7 +326,7 @@ class RedisBackend(RedisEvents):
 
     def _unavailable(self, exc: RedisError) -> BackendUnavailable:
         detail = _scrub(f"{self._url}: {type(exc).__name__}: {exc}", self._raw_url)
-        return BackendUnavailable("redis", detail)
+        return BackendUnavailable("redis", detail + _tls_hint(str(exc), self._raw_url))
 
     def open_mailbox(self) -> Mailbox:
         return RedisMailbox(self, self._keys.prefix)
