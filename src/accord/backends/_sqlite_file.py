@@ -89,11 +89,12 @@ class Connection(sqlite3.Connection):
         super().__init__(*args, **kwargs)
         self.guard = threading.RLock()
         self.retired = False
+        self.cur = self.cursor()  # one per connection, reused: saves making one per statement
 
 
 class _Local(threading.local):
     conn: Connection
-    cur: sqlite3.Cursor  # one per thread, reused: saves making one per statement
+    cur: sqlite3.Cursor  # conn.cur
     held: Connection  # the connection whose guard the running transaction holds
     loaded: dict[tuple[str, str], Any]  # (query, key): what was read in this transaction
     saved: Any = None  # what the last write saved, for the wake-ups after it
@@ -123,14 +124,14 @@ class _Txn:
         self.mutex = mutex
 
     def __enter__(self) -> None:
-        cur = self._db._hold(self.mutex)
+        conn = self._db._local.held = self._db._hold(self.mutex)
         try:
             if self.mutex is None:
-                self._db._begin_read(cur)
+                self._db._begin_read(conn.cur)
             else:
-                self._db._begin(cur)
+                self._db._begin(conn.cur)
         except BaseException:
-            self._db._unhold(self.mutex)
+            self._db._unhold(conn, self.mutex)
             raise
 
     def __exit__(
@@ -141,8 +142,8 @@ class _Txn:
     ) -> None:
         try:
             self._db._end(exc)
-        finally:
-            self._db._unhold(self.mutex)
+        finally:  # the connection it began on, even if _end discarded it
+            self._db._unhold(self._db._local.held, self.mutex)
 
 
 class SqliteFile(abc.ABC):
@@ -171,40 +172,37 @@ class SqliteFile(abc.ABC):
         """Drop what the file holds in monotonic times of an earlier boot."""
 
     # connections --------------------------------------------------------------------
-    def _enter(self) -> sqlite3.Cursor:
-        """This thread's cursor, its connection guarded against :meth:`close` until
-        :meth:`_leave`; a connection closed meanwhile is replaced by a new one."""
+    def _enter(self) -> Connection:
+        """This thread's connection, guarded against :meth:`close` until its guard is
+        released; a connection closed meanwhile is replaced by a new one."""
         local = self._local
         while True:
-            cur: sqlite3.Cursor | None = getattr(local, "cur", None)
-            if cur is None:
-                cur = self._connect()
-            conn = local.held = local.conn
+            conn: Connection | None = getattr(local, "conn", None)
+            if conn is None:
+                conn = self._connect()
             conn.guard.acquire()
             if not conn.retired:
-                return cur
+                return conn
             conn.guard.release()
             del local.conn, local.cur
 
-    def _leave(self) -> None:
-        self._local.held.guard.release()
-
-    def _hold(self, mutex: threading.Lock | None) -> sqlite3.Cursor:
+    def _hold(self, mutex: threading.Lock | None) -> Connection:
         """:meth:`_enter`, then for a write the process's ``mutex`` for the file, waited
         for up to LOCKED_FOR (an untimed try first: a timed acquire costs three times as
         much when the mutex is free). The first connection writes the schema before."""
-        cur = self._enter()
-        if mutex is None or mutex.acquire(blocking=False) or mutex.acquire(timeout=LOCKED_FOR):
-            return cur
-        self._leave()
+        conn = self._enter()
+        if mutex is None or mutex.acquire(False) or mutex.acquire(timeout=LOCKED_FOR):
+            return conn
+        conn.guard.release()
         raise self._locked()
 
-    def _unhold(self, mutex: threading.Lock | None) -> None:
+    @staticmethod
+    def _unhold(conn: Connection, mutex: threading.Lock | None) -> None:
         if mutex is not None:
             mutex.release()
-        self._leave()
+        conn.guard.release()
 
-    def _connect(self) -> sqlite3.Cursor:
+    def _connect(self) -> Connection:
         """Open this thread's connection; the first one also writes the schema."""
         if self._closed and not self.path.exists():  # say, a reader waking after close
             raise BackendUnavailable(
@@ -223,7 +221,7 @@ class SqliteFile(abc.ABC):
             raise self._unavailable(exc, "check that its directory is writable") from exc
         try:
             self._configure(conn)
-            self._local.conn, self._local.cur = conn, conn.cursor()
+            self._local.conn, self._local.cur = conn, conn.cur
             with self._setup_lock:
                 if not self._ready:
                     self._set_up(conn)
@@ -232,7 +230,7 @@ class SqliteFile(abc.ABC):
             self._discard(conn)
             raise
         self._conns.add(conn)
-        return self._local.cur
+        return conn
 
     def _configure(self, conn: Connection) -> None:
         try:
@@ -321,15 +319,15 @@ class SqliteFile(abc.ABC):
         IMMEDIATE ... COMMIT`` with three fewer round trips through the driver.
         Returns the number of rows it changed."""
         mutex = self._txn.mutex
-        cur = self._hold(mutex)
+        conn = self._hold(mutex)
         try:
-            return cur.execute(sql, params).rowcount
+            return conn.cur.execute(sql, params).rowcount
         except sqlite3.OperationalError as exc:
             if not _is_busy(exc):
                 raise self._unavailable(exc) from exc
-            return self._retry_busy(lambda sql: cur.execute(sql, params), sql).rowcount
+            return self._retry_busy(lambda sql: conn.cur.execute(sql, params), sql).rowcount
         finally:
-            self._unhold(mutex)
+            self._unhold(conn, mutex)
 
     def _retry_busy(self, step: Callable[[str], T], arg: str) -> T:
         """``step(arg)``, retried with short sleeps while another process writes."""

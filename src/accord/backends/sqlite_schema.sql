@@ -1,7 +1,9 @@
 -- The accord SQLite schema. Every table is keyed by namespace first, and every
 -- operation of the seam finds its rows through a primary key.
 -- Statements end with a semicolon (none inside comments) and run in one BEGIN
--- IMMEDIATE transaction, so processes opening a new file at once agree.
+-- IMMEDIATE transaction, so processes opening a new file at once agree. A name in
+-- braces is a constant of accord.backends._core, put in by _sqlite_file._schema()
+-- (so no other braces here).
 -- WITHOUT ROWID tables keep each row in its primary-key b-tree: one b-tree to write
 -- instead of two. A row over ~1/20 of a page spills to overflow pages, which works
 -- (a 900 kB state value writes ~25% slower than in a rowid table, small ones faster).
