@@ -227,7 +227,7 @@ def find_cycle(
 # --- state ------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Stored:
     """One stored version: ``value`` is JSON text, or None for a delete (a tombstone)."""
 
