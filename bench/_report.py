@@ -202,7 +202,8 @@ def _operations(samples: Any, verdicts: Verdicts) -> str:
                 rows.append([CAS_FLOOR, backend, _cell(samples, f"floor/{key}", _rate(floor)),
                              "", "", ""])
     ping = _rate(samples.median("ping/ops"))
-    note = (f"PING measured beside these: {ping}/s. *{CAS_FLOOR}*: `BEGIN IMMEDIATE`, load "
+    note = (f"*x PING* is over the mean of a PING rate measured just before and one just "
+            f"after the operation (their median: {ping}/s). *{CAS_FLOOR}*: `BEGIN IMMEDIATE`, load "
             "the current version, append the next (and trim the oldest beyond the history "
             f"kept), `COMMIT`. {_RAW}")
     return _table("State and rate limits, one thread",
@@ -213,10 +214,10 @@ CYCLE_FLOOR = "raw sqlite3: a cycle's two write transactions"
 CAS_FLOOR = "raw sqlite3: one compare-and-set transaction"
 CEILING = "critical section alone: GET+SET back to back, 1 thread"
 _RAW = ("The same writes done the plain way, by sqlite3 alone (one cursor; a fresh file "
-        "with accord's schema and pragmas), measured right after the accord row above it; "
-        "*x raw sqlite3* in the target column is accord's rate over it within a round "
-        "(accord does the uncontended cases in one statement each, with its rules in "
-        "Python around them).")
+        "with accord's tables and pragmas, without its triggers), measured right after the "
+        "accord row above it; *x raw sqlite3* in the target column is accord's rate over it "
+        "within a round (accord does the uncontended cases in one statement each, with its "
+        "rules in Python around them and, for state, in the file's triggers).")
 _ORDER = ["accord redis", "redis-py Lock", "python-redis-lock", "accord sqlite", CYCLE_FLOOR,
           "filelock", "accord memory", "threading.Lock"]
 _RANK = {label: i for i, label in enumerate(_ORDER)}

@@ -152,7 +152,13 @@ def operations_round(plan: Plan, store: Subject, backend: str, ping: float | Non
             for name, op in ops.items():
                 got = samples.take(f"{key}/{name}", lambda op=op: rate(op, plan.cycle_s))
                 if got and ping and backend == "redis":
-                    samples.values[f"op-xping/{backend}/{name}"].append(got / ping)
+                    # over PING measured just before and just after it: the VM's speed
+                    # drifts within a round, and a ratio of two neighbours drifts least
+                    after = samples.take("ping/ops", lambda: ping_rate(store.url, plan.cycle_s))
+                    if after:
+                        samples.values[f"op-xping/{backend}/{name}"].append(
+                            got / ((ping + after) / 2))
+                        ping = after
                 if backend == "sqlite" and name == "compare-and-set":
                     beside_floor(samples, f"{key}/{name}", got,
                                  lambda: rate(raw.compare_and_set, plan.cycle_s))
