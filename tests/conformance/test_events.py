@@ -212,6 +212,26 @@ async def test_group_handlers_share_the_work(connect: Any) -> None:
     assert sorted(n for _, n in handled) == list(range(40))
 
 
+def test_closing_stops_its_reader_threads_at_once(url: str, namespace: str) -> None:
+    # A sync coordinator's readers are threads sleeping in a read of up to 5 s; close()
+    # must wake them, or each closed coordinator leaves threads behind for seconds.
+    before = set(threading.enumerate())
+    coord = accord.connect(url, namespace=namespace)
+    coord.when("ping")(lambda e: None)
+    coord.when("ping", group="pool")(lambda e: None)
+    coord.emit("ping")
+    assert coord.wait_idle(10)
+    time.sleep(0.2)  # both readers are asleep by now
+    readers = [t for t in set(threading.enumerate()) - before if t.name.startswith("accord-")]
+    assert {t.name for t in readers} >= {"accord-events", "accord-group-pool"}
+    began = time.monotonic()
+    coord.close()
+    for thread in readers:
+        thread.join(2.0)
+    assert not [t.name for t in readers if t.is_alive()]
+    assert time.monotonic() - began < 2.0
+
+
 async def test_request_reply(coord: Any, connect: Any, mode: str) -> None:
     server = connect("calculator")
 

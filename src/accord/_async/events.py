@@ -360,6 +360,8 @@ class AsyncEvents:
         for acks in self._acks.values():
             await acks.flush()
         readers = [self._readers.broadcast, *self._readers.groups.values()]
+        if any(readers):  # a sleeping reader sees _closing on waking, not at its timeout
+            await self._backend.stop_readers()
         for reader in readers:
             if reader is not None:
                 await _rt.stop(reader, 0.0)

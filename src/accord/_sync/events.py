@@ -361,6 +361,8 @@ class Events:
         for acks in self._acks.values():
             acks.flush()
         readers = [self._readers.broadcast, *self._readers.groups.values()]
+        if any(readers):  # a sleeping reader sees _closing on waking, not at its timeout
+            self._backend.stop_readers()
         for reader in readers:
             if reader is not None:
                 _rt.stop(reader, 0.0)

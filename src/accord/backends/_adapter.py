@@ -132,7 +132,10 @@ class AsyncEventRecordBackend(AsyncRecordBackend):
     async def _read_or_wait(
         self, read: Callable[..., list[EventRecord]], timeout: float, *args: Any
     ) -> list[EventRecord]:
-        return await read_or_wait(lambda: self._call(read, *args, 0.0), self._bell, timeout)
+        return await read_or_wait(
+            lambda: self._call(read, *args, 0.0), self._bell, timeout,
+            lambda: self.store.readers_stopped,
+        )
 
     async def event_tail(self) -> str:
         return await self._call(self.store.event_tail)
@@ -157,6 +160,9 @@ class AsyncEventRecordBackend(AsyncRecordBackend):
 
     async def post(self, mailbox: str, message: str) -> None:
         await self._call(self.store.post, mailbox, message)
+
+    async def stop_readers(self) -> None:
+        await self._call(self.store.stop_readers)
 
     async def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         return await self._call(self.store.barrier_arrive, name, parties, waiter)

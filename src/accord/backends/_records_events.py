@@ -37,6 +37,8 @@ def event_id(value: str | None) -> int:
 class EventRecords(abc.ABC):
     """Event log, consumer groups, mailbox posts and barriers over record storage."""
 
+    readers_stopped = False  # set by stop_readers: reads no longer wait
+
     @abc.abstractmethod
     def _transaction(self, write: bool = True) -> AbstractContextManager[None]: ...
 
@@ -104,7 +106,10 @@ class EventRecords(abc.ABC):
             with self._transaction(write=False):
                 return self._events_after(start, limit)
 
-        return read_or_wait(read, self.open_bell, timeout)
+        return read_or_wait(read, self.open_bell, timeout, self._stopped)
+
+    def _stopped(self) -> bool:
+        return self.readers_stopped
 
     def event_tail(self) -> str:
         with self._transaction(write=False):
@@ -134,7 +139,7 @@ class EventRecords(abc.ABC):
                 self._save_group(group, rec)
             return found
 
-        return read_or_wait(claim, self.open_bell, timeout)
+        return read_or_wait(claim, self.open_bell, timeout, self._stopped)
 
     def group_ack(self, group: str, ids: list[str]) -> None:
         with self._transaction():
@@ -147,6 +152,10 @@ class EventRecords(abc.ABC):
 
     def post(self, mailbox: str, message: str) -> None:
         self._post([(mailbox, message)])
+
+    def stop_readers(self) -> None:
+        self.readers_stopped = True
+        self._ring()
 
     def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         with self._transaction():

@@ -13,16 +13,18 @@ async def read_or_wait(
     read: Callable[[], Awaitable[list[EventRecord]]],
     open_bell: Callable[[], Awaitable[AsyncMailbox]],
     timeout: float,
+    stopped: Callable[[], bool],
 ) -> list[EventRecord]:
     """``read()``; when it finds nothing, open a bell and read again (so an append in
-    between is not missed), then sleep up to ``timeout`` seconds and read once more."""
+    between is not missed), then sleep up to ``timeout`` seconds and read once more.
+    Never sleeps once ``stopped()``: stop_readers sets that, then rings the bells."""
     found = await read()
-    if found or timeout <= 0:
+    if found or timeout <= 0 or stopped():
         return found
     bell = await open_bell()
     try:
         found = await read()
-        if not found:
+        if not found and not stopped():
             await bell.wait(timeout)
             found = await read()
         return found

@@ -160,6 +160,12 @@ class Backend(Protocol):
         """Deliver a short message to a mailbox (dropped if it is gone)."""
         ...
 
+    def stop_readers(self) -> None:
+        """From now on event_read and group_read of this backend do not wait, and
+        those waiting wake: a closing coordinator's readers stop at once instead of at
+        their timeout. (Readers of other backends on the namespace may wake once.)"""
+        ...
+
     def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         """Join the current round of a barrier; return the arrival index. The last of
         ``parties`` arrivals posts ``go`` to every waiter's mailbox."""

@@ -14,16 +14,18 @@ def read_or_wait(
     read: Callable[[], list[EventRecord]],
     open_bell: Callable[[], Mailbox],
     timeout: float,
+    stopped: Callable[[], bool],
 ) -> list[EventRecord]:
     """``read()``; when it finds nothing, open a bell and read again (so an append in
-    between is not missed), then sleep up to ``timeout`` seconds and read once more."""
+    between is not missed), then sleep up to ``timeout`` seconds and read once more.
+    Never sleeps once ``stopped()``: stop_readers sets that, then rings the bells."""
     found = read()
-    if found or timeout <= 0:
+    if found or timeout <= 0 or stopped():
         return found
     bell = open_bell()
     try:
         found = read()
-        if not found:
+        if not found and not stopped():
             bell.wait(timeout)
             found = read()
         return found
