@@ -52,7 +52,12 @@ def tls_files(workdir: Path) -> TlsFiles:
 
 class RedisServer:
     def __init__(
-        self, workdir: Path, *, password: str | None = None, tls: TlsFiles | None = None
+        self,
+        workdir: Path,
+        *,
+        password: str | None = None,
+        tls: TlsFiles | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
@@ -62,6 +67,7 @@ class RedisServer:
         self.port = free_port()
         self.password = password
         self.tls = tls
+        self.args = list(args)  # more redis-server options
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -85,6 +91,7 @@ class RedisServer:
                      "--tls-ca-cert-file", str(self.tls.ca)]  # fmt: skip
         if self.password:
             args += ["--requirepass", self.password]
+        args += self.args
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -243,6 +243,103 @@ def test_tls_mismatches_are_backend_unavailable_naming_the_problem(
             coord.close()
 
 
+# --- Redis Cluster -------------------------------------------------------------------
+
+CLUSTER_SLOTS = (0, 5461, 10923, 16384)  # three masters, a third of the slots each
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[list[RedisServer]]:
+    """Three cluster-enabled servers joined into one Cluster with CLUSTER commands."""
+    nodes = [
+        RedisServer(tmp_path_factory.mktemp(f"node{i}"),
+                    args=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"))
+        for i in range(3)
+    ]  # fmt: skip
+    clients = []
+    try:
+        for i, node in enumerate(nodes):
+            node.start()
+            clients.append(redis.Redis(port=node.port))
+            first, end = CLUSTER_SLOTS[i], CLUSTER_SLOTS[i + 1]
+            clients[-1].execute_command("CLUSTER", "ADDSLOTSRANGE", first, end - 1)
+        for node in nodes[1:]:
+            clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", node.port)
+        deadline = time.monotonic() + 30
+        while not all(b"cluster_state:ok" in c.execute_command("CLUSTER", "INFO") for c in clients):
+            assert time.monotonic() < deadline, "the test Cluster did not form"
+            time.sleep(0.05)
+        yield nodes
+    finally:
+        for client in clients:
+            client.close()
+        for node in nodes:
+            node.stop()
+
+
+def _served_by(node: int) -> str:
+    """A fresh namespace whose hash slot the ``node``-th Cluster node serves."""
+    while True:
+        namespace = f"cl-{uuid.uuid4().hex[:8]}"
+        slot = key_slot(f"accord:{{{namespace}}}:x".encode())
+        if CLUSTER_SLOTS[node] <= slot < CLUSTER_SLOTS[node + 1]:
+            return namespace
+
+
+@pytest.mark.parametrize("node", [0, 1, 2])
+def test_a_namespace_works_through_any_node_of_a_cluster(
+    cluster: list[RedisServer], node: int
+) -> None:
+    # The URL names the first node; the namespace lives on node ``node``.
+    url, namespace = cluster[0].url, _served_by(node)
+    first = accord.connect(url, namespace=namespace, agent="first")
+    second = accord.connect(url, namespace=namespace, agent="second")
+    try:
+        held = first.lock("x").acquire()
+        got: list[int] = []
+        waiter = threading.Thread(target=lambda: got.append(second.lock("x").acquire(5).token))
+        waiter.start()
+        time.sleep(0.2)
+        held.release()  # hands over through the waiter's mailbox (a BLPOP on that node)
+        waiter.join(5)
+        assert got == [held.token + 1]
+        entry = first.state("m").set("k", 1)
+        assert second.state("m").set("k", 2, expected_version=entry.version).version == 2
+        assert second.rate_limit("api", rate=10, per=1.0).try_acquire()
+        handled: list[int] = []
+        second.when("job", group="pool")(lambda e: handled.append(e["n"]))
+        second.events.start()
+        first.emit("job", {"n": 7})
+        assert second.wait_idle(10) and handled == [7]
+        assert first._backend._leases.address == ("127.0.0.1", cluster[node].port)
+    finally:
+        first.close()
+        second.close()
+
+
+async def _cluster_round_trip(url: str, namespace: str) -> int:
+    async with accord.connect_async(url, namespace=namespace) as coord, coord.lock("y") as lease:
+        await coord.state("m").incr("n")
+        await coord.emit("done")
+        assert [e.name for e in await coord.events.history()] == ["done"]
+        return lease.token
+
+
+def test_the_asyncio_twin_follows_the_cluster_too(cluster: list[RedisServer]) -> None:
+    assert asyncio.run(_cluster_round_trip(cluster[0].url, _served_by(2))) == 1
+
+
+def test_a_database_but_0_on_a_cluster_is_a_config_error(cluster: list[RedisServer]) -> None:
+    coord = accord.connect(cluster[0].url.replace("/0", "/3"), namespace=_served_by(1))
+    try:
+        with pytest.raises(ConfigError, match="only database 0"):
+            coord.state("m").get("k")
+    finally:
+        coord.close()
+
+
 # --- keys --------------------------------------------------------------------------
 
 

@@ -44,6 +44,12 @@ once that the store is gone; state, listings and event reads use 5 s, and a bloc
 read (``XREAD BLOCK``) its wait plus 1 s, on a connection it holds for itself. Any
 failure to reach the server raises ``BackendUnavailable``; nothing is retried, so no
 write runs twice.
+
+Redis Cluster: every key of a namespace is in one hash slot, so one node serves all
+of it. The URL may name any node: a ``MOVED`` reply (the command did not run) sends
+both connection sets to the node it names, and the command is sent there. A slot
+being migrated (``ASK``, ``TRYAGAIN``) or a cluster that is down raises
+``BackendUnavailable``, as any other outage.
 """
 
 from __future__ import annotations
@@ -52,13 +58,16 @@ import json
 import os
 import weakref
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from redis import ConnectionPool
 from redis.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import (
+    AskError,
     ClusterDownError,
+    MasterDownError,
+    MovedError,
     NoPermissionError,
     NoScriptError,
     OutOfMemoryError,
@@ -101,7 +110,10 @@ _DOWN = (
     NoPermissionError,
     ClusterDownError,
     TryAgainError,
+    AskError,  # a Cluster slot being migrated (MovedError, its subclass, is followed)
+    MasterDownError,
 )
+MAX_MOVES = 2  # MOVED replies followed for one command
 _DOWN_CODES = ("BUSY ", "MISCONF ")  # a long script runs; the server cannot persist
 
 
@@ -245,31 +257,60 @@ class _Connections:
     """Connections of one pool, kept here between calls to skip the pool's bookkeeping."""
 
     def __init__(self, url: str, shown: str, timeout: float) -> None:
-        self.pool: Any = _open_pool(url, shown, timeout)
-        self.pool.connection_kwargs["decode_responses"] = False  # replies are parsed as bytes
+        self._shown, self._timeout = shown, timeout
         self.idle: list[Any] = []
+        self._open(url)
+
+    def _open(self, url: str) -> None:
+        self.url = url
+        self.pool: Any = _open_pool(url, self._shown, self._timeout)
+        self.pool.connection_kwargs["decode_responses"] = False  # replies are parsed as bytes
+        kwargs = self.pool.connection_kwargs
+        self.address = (kwargs.get("host"), kwargs.get("port"))
+
+    def move(self, host: str, port: int) -> None:
+        """Talk to the server at ``host:port`` from now on (a Cluster node); connections
+        to the old one are closed as they come back."""
+        if (host, port) != self.address:
+            self._open(_at(self.url, host, port))
+            stale, self.idle = self.idle, []  # one swap: other threads may check out now
+            for conn in stale:
+                conn.disconnect()
 
     def checkout(self) -> Any:
         """A live connection for one caller: an idle one, else a new one."""
-        if not self.idle:
-            return self.pool.get_connection()
-        conn = self.idle.pop()
-        try:
-            stale = conn.can_read()  # data or EOF while idle: the server went away
-        except RedisConnectionError:
-            stale = True
-        if stale:
-            conn.disconnect()
-            conn.connect()
-        return conn
+        while self.idle:
+            conn = self.idle.pop()
+            if (getattr(conn, "host", None), getattr(conn, "port", None)) != self.address:
+                conn.disconnect()  # to a server this was moved away from
+                continue
+            try:
+                stale = conn.can_read()  # data or EOF while idle: the server went away
+            except RedisConnectionError:
+                stale = True
+            if stale:
+                conn.disconnect()
+                conn.connect()
+            return conn
+        return self.pool.get_connection()
 
     def checkin(self, conn: Any) -> None:
         """Keep ``conn`` for the next call (redis-py disconnects it after any error)."""
         self.idle.append(conn)
 
     def close(self) -> None:
+        for conn in self.idle:
+            conn.disconnect()
         self.idle.clear()
         self.pool.close()
+
+
+def _at(url: str, host: str, port: int) -> str:
+    """``url`` with another host and port (its credentials, database and options kept)."""
+    parts = urlsplit(url)
+    auth, _, _ = parts.netloc.rpartition("@")
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return urlunsplit(parts._replace(netloc=f"{auth}@{where}" if auth else where))
 
 
 class RedisBackend(RedisEvents):
@@ -291,7 +332,9 @@ class RedisBackend(RedisEvents):
         return f"<RedisBackend {self._url} namespace={self.namespace!r}>"
 
     # one round trip ------------------------------------------------------------------
-    def _command(self, conns: _Connections, *args: Any, wait: float = 0.0) -> Any:
+    def _command(
+        self, conns: _Connections, *args: Any, wait: float = 0.0, moves: int = MAX_MOVES
+    ) -> Any:
         """``wait`` > 0: a command the server may hold up to ``wait`` seconds."""
         try:
             conn = conns.checkout()
@@ -302,9 +345,20 @@ class RedisBackend(RedisEvents):
                 return conn.read_response()
             finally:
                 conns.checkin(conn)
+        except MovedError as exc:  # a Cluster node that does not serve our slot: not run
+            if not moves:
+                raise self._unavailable(exc) from exc
+            self._leases.move(exc.host, exc.port)
+            self._data.move(exc.host, exc.port)
+            return self._command(conns, *args, wait=wait, moves=moves - 1)
         except RedisError as exc:
             if isinstance(exc, _DOWN) or str(exc).startswith(_DOWN_CODES):
                 raise self._unavailable(exc) from exc
+            if "not allowed in cluster mode" in str(exc):  # SELECT of a database but 0
+                raise ConfigError(
+                    f"{self._url} is a Redis Cluster node, and a Cluster has only database "
+                    "0: end the URL with /0"
+                ) from None
             raise
 
     def _eval(self, conns: _Connections, script: Script, keys: list[str], *args: Any) -> Any:
