@@ -186,6 +186,27 @@ def test_a_bad_url_is_a_config_error_without_the_password() -> None:
             AsyncRedisBackend(url, "ns")
 
 
+def _hand_off(first: accord.Coordinator, second: accord.Coordinator) -> None:
+    """``second`` blocks on a lock ``first`` holds and gets it from the release (the
+    wake-up is a blocking read on ``second``'s connection)."""
+    held = first.lock("x").acquire()
+    got: list[int] = []
+    waiter = threading.Thread(target=lambda: got.append(second.lock("x").acquire(5).token))
+    waiter.start()
+    time.sleep(0.2)
+    held.release()
+    waiter.join(5)
+    assert got == [held.token + 1]
+
+
+async def _async_round_trip(url: str, namespace: str) -> int:
+    async with accord.connect_async(url, namespace=namespace) as coord, coord.lock("y") as lease:
+        await coord.state("m").incr("n")
+        await coord.emit("done")
+        assert [e.name for e in await coord.events.history()] == ["done"]
+        return lease.token
+
+
 def test_rediss_speaks_tls_for_locks_state_and_events(tls: RedisServer, namespace: str) -> None:
     # Two coordinators on one TLS server: a blocked acquire is handed the lock by the
     # holder's release (the wake-up is a blocking read on the TLS connection).
@@ -194,26 +215,13 @@ def test_rediss_speaks_tls_for_locks_state_and_events(tls: RedisServer, namespac
     try:
         entry = first.state("m").set("k", {"n": 1})
         assert second.state("m").set("k", 2, expected_version=entry.version).version == 2
-        held = first.lock("x").acquire()
-        got: list[int] = []
-        waiter = threading.Thread(target=lambda: got.append(second.lock("x").acquire(5).token))
-        waiter.start()
-        time.sleep(0.2)
-        held.release()
-        waiter.join(5)
-        assert got == [held.token + 1]
+        _hand_off(first, second)
         first.emit("shipped", {"order": 7})
         assert [e.data for e in second.events.history("shipped")] == [{"order": 7}]
         assert "s3cret" not in repr(first) + repr(first._backend)
     finally:
         first.close()
         second.close()
-
-
-async def _async_round_trip(url: str, namespace: str) -> int:
-    async with accord.connect_async(url, namespace=namespace) as coord, coord.lock("y") as lease:
-        await coord.state("m").incr("n")
-        return lease.token
 
 
 def test_the_asyncio_twin_speaks_tls_too(tls: RedisServer, namespace: str) -> None:
@@ -297,14 +305,7 @@ def test_a_namespace_works_through_any_node_of_a_cluster(
     first = accord.connect(url, namespace=namespace, agent="first")
     second = accord.connect(url, namespace=namespace, agent="second")
     try:
-        held = first.lock("x").acquire()
-        got: list[int] = []
-        waiter = threading.Thread(target=lambda: got.append(second.lock("x").acquire(5).token))
-        waiter.start()
-        time.sleep(0.2)
-        held.release()  # hands over through the waiter's mailbox (a BLPOP on that node)
-        waiter.join(5)
-        assert got == [held.token + 1]
+        _hand_off(first, second)  # the waiter's mailbox is a BLPOP on that node
         entry = first.state("m").set("k", 1)
         assert second.state("m").set("k", 2, expected_version=entry.version).version == 2
         assert second.rate_limit("api", rate=10, per=1.0).try_acquire()
@@ -319,16 +320,8 @@ def test_a_namespace_works_through_any_node_of_a_cluster(
         second.close()
 
 
-async def _cluster_round_trip(url: str, namespace: str) -> int:
-    async with accord.connect_async(url, namespace=namespace) as coord, coord.lock("y") as lease:
-        await coord.state("m").incr("n")
-        await coord.emit("done")
-        assert [e.name for e in await coord.events.history()] == ["done"]
-        return lease.token
-
-
 def test_the_asyncio_twin_follows_the_cluster_too(cluster: list[RedisServer]) -> None:
-    assert asyncio.run(_cluster_round_trip(cluster[0].url, _served_by(2))) == 1
+    assert asyncio.run(_async_round_trip(cluster[0].url, _served_by(2))) == 1
 
 
 def test_a_database_but_0_on_a_cluster_is_a_config_error(cluster: list[RedisServer]) -> None:
