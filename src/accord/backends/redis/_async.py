@@ -53,7 +53,6 @@ being migrated (``ASK``, ``TRYAGAIN``) or a cluster that is down raises
 
 from __future__ import annotations
 
-import json
 import os
 import weakref
 from typing import Any
@@ -77,6 +76,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from accord import _json
 from accord._models import (
     AcquireResult,
     Deadlocked,
@@ -437,14 +437,14 @@ class AsyncRedisBackend(AsyncRedisEvents):
             _SET, map_name, key, value, agent, expected, fence_name, fence_token
         )
         if reply[0] == 0:
-            return Entry(json.loads(value), reply[1], agent, float(reply[2]))
+            return Entry(_json.loads(value), reply[1], agent, float(reply[2]))
         raise _refused(reply, map_name, key, expected_version, fence)
 
     async def state_incr(self, map_name: str, key: str, delta: int | float, agent: str) -> Entry:
         number = repr(int(delta)) if isinstance(delta, int) else repr(float(delta))
         reply = await self._state_eval(_INCR, map_name, key, number, agent)
         if reply[0] == 0:
-            return Entry(json.loads(reply[3]), reply[1], agent, float(reply[2]))
+            return Entry(_json.loads(reply[3].decode()), reply[1], agent, float(reply[2]))
         if reply[0] == 3:
             raise _refused(reply, map_name, key, None, None)
         return await self._incr_exactly(map_name, key, delta, agent)
