@@ -603,6 +603,24 @@ def test_the_file_takes_only_the_next_version_of_a_key(tmp_path: Path) -> None:
     backend.close()
 
 
+def test_interrupt_reads_ends_the_reads_in_progress_and_no_later_one(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    try:
+        tail = backend.event_tail()
+        done: list[list[Any]] = []
+        reader = threading.Thread(target=lambda: done.append(backend.event_read(tail, 10, 10)))
+        reader.start()
+        time.sleep(0.3)  # asleep on its bell by now
+        backend.interrupt_reads()
+        reader.join(2.0)
+        assert done == [[]]
+        began = time.monotonic()
+        assert backend.event_read(tail, 10, 0.3) == []
+        assert time.monotonic() - began >= 0.25  # a read begun later waits as before
+    finally:
+        backend.close()
+
+
 def test_namespaces_share_nothing_in_one_file(tmp_path: Path) -> None:
     one, two = SqliteBackend(tmp_path / "a.db", "one"), SqliteBackend(tmp_path / "a.db", "two")
     one.state_set("m", "k", "1", "agent", None, None)

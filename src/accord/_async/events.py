@@ -361,7 +361,7 @@ class AsyncEvents:
             await acks.flush()
         readers = [self._readers.broadcast, *self._readers.groups.values()]
         if any(readers):  # a sleeping reader sees _closing on waking, not at its timeout
-            await self._backend.stop_readers()
+            await self._backend.interrupt_reads()
         for reader in readers:
             if reader is not None:
                 await _rt.stop(reader, 0.0)

@@ -362,7 +362,7 @@ class Events:
             acks.flush()
         readers = [self._readers.broadcast, *self._readers.groups.values()]
         if any(readers):  # a sleeping reader sees _closing on waking, not at its timeout
-            self._backend.stop_readers()
+            self._backend.interrupt_reads()
         for reader in readers:
             if reader is not None:
                 _rt.stop(reader, 0.0)

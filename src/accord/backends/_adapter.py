@@ -134,7 +134,7 @@ class AsyncEventRecordBackend(AsyncRecordBackend):
     ) -> list[EventRecord]:
         return await read_or_wait(
             lambda: self._call(read, *args, 0.0), self._bell, timeout,
-            lambda: self.store.readers_stopped,
+            self.store._interrupted_since(),
         )
 
     async def event_tail(self) -> str:
@@ -161,8 +161,8 @@ class AsyncEventRecordBackend(AsyncRecordBackend):
     async def post(self, mailbox: str, message: str) -> None:
         await self._call(self.store.post, mailbox, message)
 
-    async def stop_readers(self) -> None:
-        await self._call(self.store.stop_readers)
+    async def interrupt_reads(self) -> None:
+        await self._call(self.store.interrupt_reads)
 
     async def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         return await self._call(self.store.barrier_arrive, name, parties, waiter)

@@ -9,6 +9,7 @@ once more so that no append is missed, and then sleeps on it.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from accord._event import EventRecord
@@ -37,7 +38,7 @@ def event_id(value: str | None) -> int:
 class EventRecords(abc.ABC):
     """Event log, consumer groups, mailbox posts and barriers over record storage."""
 
-    readers_stopped = False  # set by stop_readers: reads no longer wait
+    interrupts = 0  # interrupt_reads calls so far: a read that sees it change ends
 
     @abc.abstractmethod
     def _transaction(self, write: bool = True) -> AbstractContextManager[None]: ...
@@ -106,10 +107,12 @@ class EventRecords(abc.ABC):
             with self._transaction(write=False):
                 return self._events_after(start, limit)
 
-        return read_or_wait(read, self.open_bell, timeout, self._stopped)
+        return read_or_wait(read, self.open_bell, timeout, self._interrupted_since())
 
-    def _stopped(self) -> bool:
-        return self.readers_stopped
+    def _interrupted_since(self) -> Callable[[], bool]:
+        """True once interrupt_reads is called after now."""
+        since = self.interrupts
+        return lambda: self.interrupts != since
 
     def event_tail(self) -> str:
         with self._transaction(write=False):
@@ -139,7 +142,7 @@ class EventRecords(abc.ABC):
                 self._save_group(group, rec)
             return found
 
-        return read_or_wait(claim, self.open_bell, timeout, self._stopped)
+        return read_or_wait(claim, self.open_bell, timeout, self._interrupted_since())
 
     def group_ack(self, group: str, ids: list[str]) -> None:
         with self._transaction():
@@ -153,8 +156,8 @@ class EventRecords(abc.ABC):
     def post(self, mailbox: str, message: str) -> None:
         self._post([(mailbox, message)])
 
-    def stop_readers(self) -> None:
-        self.readers_stopped = True
+    def interrupt_reads(self) -> None:
+        self.interrupts += 1
         self._ring()
 
     def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:

@@ -159,10 +159,12 @@ class AsyncBackend(Protocol):
         """Deliver a short message to a mailbox (dropped if it is gone)."""
         ...
 
-    async def stop_readers(self) -> None:
-        """From now on event_read and group_read of this backend do not wait, and
-        those waiting wake: a closing coordinator's readers stop at once instead of at
-        their timeout. (Readers of other backends on the namespace may wake once.)"""
+    async def interrupt_reads(self) -> None:
+        """End the event_read and group_read calls in progress on this backend without
+        waiting out their timeout (they return what they find, maybe nothing); later
+        reads wait as usual. close() uses it to stop a coordinator's readers at once.
+        Readers elsewhere on the namespace may wake once. (Redis: a read blocked in the
+        server ends when close() disconnects the pool.)"""
         ...
 
     async def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:

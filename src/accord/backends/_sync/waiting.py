@@ -14,18 +14,19 @@ def read_or_wait(
     read: Callable[[], list[EventRecord]],
     open_bell: Callable[[], Mailbox],
     timeout: float,
-    stopped: Callable[[], bool],
+    interrupted: Callable[[], bool],
 ) -> list[EventRecord]:
     """``read()``; when it finds nothing, open a bell and read again (so an append in
     between is not missed), then sleep up to ``timeout`` seconds and read once more.
-    Never sleeps once ``stopped()``: stop_readers sets that, then rings the bells."""
+    Does not sleep once ``interrupted()``: interrupt_reads makes that true, then rings
+    the bells (so one rung before this bell was open is not missed either)."""
     found = read()
-    if found or timeout <= 0 or stopped():
+    if found or timeout <= 0 or interrupted():
         return found
     bell = open_bell()
     try:
         found = read()
-        if not found and not stopped():
+        if not found and not interrupted():
             bell.wait(timeout)
             found = read()
         return found

@@ -103,7 +103,6 @@ class AsyncRedisEvents:
     _data: _Connections
     _leases: _Connections
     _reclaims: dict[str, tuple[str, float]]  # group -> next XAUTOCLAIM start, when due
-    _readers_stopped = False  # set by stop_readers: reads no longer block
 
     if TYPE_CHECKING:
 
@@ -143,7 +142,6 @@ class AsyncRedisEvents:
         return EventRecord(event_id, name, data, source, _time(event_id))
 
     async def event_read(self, after: str | None, limit: int, timeout: float) -> list[EventRecord]:
-        timeout = 0.0 if self._readers_stopped else timeout
         args = ("COUNT", limit, *_block(timeout), "STREAMS", self._keys.events, _event_id(after))
         return _entries(await self._stream(self._data, "XREAD", *args, wait=max(timeout, 0.0)))
 
@@ -190,7 +188,7 @@ class AsyncRedisEvents:
         try:
             found = await self._reclaim(group, consumer, visibility, limit)
             if len(found) < limit:
-                wait = 0.0 if found or self._readers_stopped else timeout
+                wait = 0.0 if found else timeout
                 found += await self._read_new(group, consumer, limit - len(found), wait)
             return found
         except _GroupLost:  # from what the log holds now: everything since it was lost
@@ -241,9 +239,9 @@ class AsyncRedisEvents:
             raise ValueError("a posted message must not be empty (an empty one is a nudge)")
         await self._script(_POST, [f"{self._keys.prefix}mb:{mailbox}"], message)
 
-    async def stop_readers(self) -> None:
-        # a read blocked in the server now ends when close() disconnects the pool
-        self._readers_stopped = True
+    async def interrupt_reads(self) -> None:
+        """Nothing to do here: a read blocked in the server ends when close()
+        disconnects the pool."""
 
     async def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         keys = self._keys

@@ -104,7 +104,6 @@ class RedisEvents:
     _data: _Connections
     _leases: _Connections
     _reclaims: dict[str, tuple[str, float]]  # group -> next XAUTOCLAIM start, when due
-    _readers_stopped = False  # set by stop_readers: reads no longer block
 
     if TYPE_CHECKING:
 
@@ -144,7 +143,6 @@ class RedisEvents:
         return EventRecord(event_id, name, data, source, _time(event_id))
 
     def event_read(self, after: str | None, limit: int, timeout: float) -> list[EventRecord]:
-        timeout = 0.0 if self._readers_stopped else timeout
         args = ("COUNT", limit, *_block(timeout), "STREAMS", self._keys.events, _event_id(after))
         return _entries(self._stream(self._data, "XREAD", *args, wait=max(timeout, 0.0)))
 
@@ -191,7 +189,7 @@ class RedisEvents:
         try:
             found = self._reclaim(group, consumer, visibility, limit)
             if len(found) < limit:
-                wait = 0.0 if found or self._readers_stopped else timeout
+                wait = 0.0 if found else timeout
                 found += self._read_new(group, consumer, limit - len(found), wait)
             return found
         except _GroupLost:  # from what the log holds now: everything since it was lost
@@ -242,9 +240,9 @@ class RedisEvents:
             raise ValueError("a posted message must not be empty (an empty one is a nudge)")
         self._script(_POST, [f"{self._keys.prefix}mb:{mailbox}"], message)
 
-    def stop_readers(self) -> None:
-        # a read blocked in the server now ends when close() disconnects the pool
-        self._readers_stopped = True
+    def interrupt_reads(self) -> None:
+        """Nothing to do here: a read blocked in the server ends when close()
+        disconnects the pool."""
 
     def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         keys = self._keys
