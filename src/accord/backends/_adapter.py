@@ -134,7 +134,7 @@ class AsyncEventRecordBackend(AsyncRecordBackend):
     ) -> list[EventRecord]:
         return await read_or_wait(
             lambda: self._call(read, *args, 0.0), self._bell, timeout,
-            self.store._interrupted_since(),
+            self.store.interrupted_since(),
         )
 
     async def event_tail(self) -> str:

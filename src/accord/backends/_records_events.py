@@ -107,9 +107,9 @@ class EventRecords(abc.ABC):
             with self._transaction(write=False):
                 return self._events_after(start, limit)
 
-        return read_or_wait(read, self.open_bell, timeout, self._interrupted_since())
+        return read_or_wait(read, self.open_bell, timeout, self.interrupted_since())
 
-    def _interrupted_since(self) -> Callable[[], bool]:
+    def interrupted_since(self) -> Callable[[], bool]:
         """True once interrupt_reads is called after now."""
         since = self.interrupts
         return lambda: self.interrupts != since
@@ -142,7 +142,7 @@ class EventRecords(abc.ABC):
                 self._save_group(group, rec)
             return found
 
-        return read_or_wait(claim, self.open_bell, timeout, self._interrupted_since())
+        return read_or_wait(claim, self.open_bell, timeout, self.interrupted_since())
 
     def group_ack(self, group: str, ids: list[str]) -> None:
         with self._transaction():

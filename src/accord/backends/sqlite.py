@@ -261,11 +261,13 @@ class SqliteBackend(SqliteFile, RecordStore):
         return [Stored(*row) for row in self._local.cur.execute(LOAD_HISTORY, where).fetchall()]
 
     def _append_version(self, map_name: str, key: str, version: Stored) -> None:
-        v = version
-        where = (self.namespace, map_name, key)
-        row = (v.value, v.version, v.updated_by, v.updated_at, v.fence_name or "", v.fence_token)
-        self._local.cur.execute(SAVE_VERSION, (*where, *row))
-        self._newest.seen(map_name, key, v)
+        self._local.cur.execute(SAVE_VERSION, self._version_row(map_name, key, version))
+        self._newest.seen(map_name, key, version)
+
+    def _version_row(self, map_name: str, key: str, v: Stored) -> tuple[Any, ...]:
+        """SAVE_VERSION's bind values for ``v``."""
+        return (self.namespace, map_name, key, v.value, v.version, v.updated_by,
+                v.updated_at, v.fence_name or "", v.fence_token)
 
     # state writes in one statement -----------------------------------------------------
     # A write is decided by _core.write from the newest version this process saw of the
@@ -294,9 +296,7 @@ class SqliteBackend(SqliteFile, RecordStore):
             except Refused:
                 pass
             else:
-                params = (self.namespace, map_name, key, new.value, new.version, agent,
-                          new.updated_at, new.fence_name or "", new.fence_token)
-                if self._write_one(SAVE_VERSION, params):
+                if self._write_one(SAVE_VERSION, self._version_row(map_name, key, new)):
                     self._newest.seen(map_name, key, new)
                     return new
         # the transaction reads the newest version, and remembers it in _newest
