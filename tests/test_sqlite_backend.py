@@ -686,8 +686,9 @@ def test_close_waits_for_running_transactions_of_other_threads(tmp_path: Path) -
 def test_a_closed_store_does_not_make_its_deleted_file_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A reader thread asleep on its bell when the coordinator closes wakes up later;
-    # by then the caller may have deleted the directory, which must stay deleted.
+    # A reader thread asleep on its bell when the coordinator closes is woken and
+    # waited for by close(); the caller may then delete the directory, which must stay
+    # deleted (a read still running after close would open the file again).
     from accord._sync import events
 
     monkeypatch.setattr(events, "READ_WAIT", 0.2)
@@ -697,6 +698,7 @@ def test_a_closed_store_does_not_make_its_deleted_file_again(
     coord.emit("x")
     assert coord.wait_idle(5)
     coord.close()
+    assert not [t for t in threading.enumerate() if t.name == "accord-events"]
     shutil.rmtree(where)
     time.sleep(0.6)  # the reader has woken and stopped
     assert not where.exists()

@@ -80,6 +80,13 @@ async def stop(worker: asyncio.Task[None], timeout: float) -> None:
     await asyncio.wait([worker], timeout=timeout)
 
 
+async def finish(worker: asyncio.Task[None], timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for a worker to end on its own, then cancel it (a
+    read it runs in a thread ends before the store closes under it)."""
+    await asyncio.wait([worker], timeout=timeout)
+    worker.cancel()
+
+
 async def call(fn: Callable[..., Any], *args: Any) -> Any:
     """Call user code: await a coroutine function, run a plain one in a thread."""
     if inspect.iscoroutinefunction(fn):

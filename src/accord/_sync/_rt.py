@@ -80,6 +80,13 @@ def stop(worker: threading.Thread, timeout: float) -> None:
         worker.join(timeout)
 
 
+def finish(worker: threading.Thread, timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for a worker to end on its own (threads can't be
+    killed)."""
+    if worker is not threading.current_thread():
+        worker.join(timeout)
+
+
 def call(fn: Callable[..., Any], *args: Any) -> Any:
     """Call user code: run a coroutine function to completion, call a plain one."""
     if inspect.iscoroutinefunction(fn):

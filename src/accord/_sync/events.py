@@ -39,6 +39,7 @@ log = logging.getLogger("accord")
 READ_WAIT = 5.0
 BATCH = 256
 GROUP_AHEAD = 32
+READER_STOP = 2.0  # close() waits this long for an interrupted reader to end
 IDLE_RECHECK = 0.1  # who waits for handlers re-checks at least this often, ticked or not
 
 
@@ -360,9 +361,10 @@ class Events:
                 _rt.stop(handler.worker, timeout)
         for acks in self._acks.values():
             acks.flush()
-        readers = [self._readers.broadcast, *self._readers.groups.values()]
-        if any(readers):  # a sleeping reader sees _closing on waking, not at its timeout
-            self._backend.interrupt_reads()
+        readers = [r for r in (self._readers.broadcast, *self._readers.groups.values()) if r]
+        # A sleeping reader sees _closing on waking, not at its timeout. Where it wakes
+        # now, it is waited for: a read still running when the store closes would open
+        # the store again (and a deleted SQLite file with it).
+        prompt = bool(readers) and self._backend.interrupt_reads()
         for reader in readers:
-            if reader is not None:
-                _rt.stop(reader, 0.0)
+            _rt.finish(reader, READER_STOP if prompt else 0.0)

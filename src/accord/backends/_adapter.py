@@ -161,8 +161,8 @@ class AsyncEventRecordBackend(AsyncRecordBackend):
     async def post(self, mailbox: str, message: str) -> None:
         await self._call(self.store.post, mailbox, message)
 
-    async def interrupt_reads(self) -> None:
-        await self._call(self.store.interrupt_reads)
+    async def interrupt_reads(self) -> bool:
+        return await self._call(self.store.interrupt_reads)
 
     async def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         return await self._call(self.store.barrier_arrive, name, parties, waiter)

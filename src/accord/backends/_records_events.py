@@ -156,9 +156,10 @@ class EventRecords(abc.ABC):
     def post(self, mailbox: str, message: str) -> None:
         self._post([(mailbox, message)])
 
-    def interrupt_reads(self) -> None:
+    def interrupt_reads(self) -> bool:
         self.interrupts += 1
         self._ring()
+        return True
 
     def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         with self._transaction():

@@ -159,12 +159,14 @@ class AsyncBackend(Protocol):
         """Deliver a short message to a mailbox (dropped if it is gone)."""
         ...
 
-    async def interrupt_reads(self) -> None:
+    async def interrupt_reads(self) -> bool:
         """End the event_read and group_read calls in progress on this backend without
         waiting out their timeout (they return what they find, maybe nothing); later
         reads wait as usual. close() uses it to stop a coordinator's readers at once.
-        Readers elsewhere on the namespace may wake once. (Redis: a read blocked in the
-        server ends when close() disconnects the pool.)"""
+        Readers elsewhere on the namespace may wake once. True when the reads end now,
+        so that close() waits for them before closing the store; False when they end
+        only at close() (Redis: a read blocked in the server ends when close()
+        disconnects the pool)."""
         ...
 
     async def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:

@@ -239,9 +239,10 @@ class AsyncRedisEvents:
             raise ValueError("a posted message must not be empty (an empty one is a nudge)")
         await self._script(_POST, [f"{self._keys.prefix}mb:{mailbox}"], message)
 
-    async def interrupt_reads(self) -> None:
+    async def interrupt_reads(self) -> bool:
         """Nothing to do here: a read blocked in the server ends when close()
         disconnects the pool."""
+        return False
 
     async def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         keys = self._keys

@@ -240,9 +240,10 @@ class RedisEvents:
             raise ValueError("a posted message must not be empty (an empty one is a nudge)")
         self._script(_POST, [f"{self._keys.prefix}mb:{mailbox}"], message)
 
-    def interrupt_reads(self) -> None:
+    def interrupt_reads(self) -> bool:
         """Nothing to do here: a read blocked in the server ends when close()
         disconnects the pool."""
+        return False
 
     def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         keys = self._keys
