@@ -546,6 +546,32 @@ def test_history_keeps_the_newest_versions_only(tmp_path: Path) -> None:
     conn.close()
 
 
+def test_a_lease_changed_elsewhere_is_read_from_the_file_not_from_memory(
+    tmp_path: Path,
+) -> None:
+    # Each connection keeps the lease records it saved decoded; a record another
+    # connection (another process) changed since must be decoded afresh.
+    a, b = SqliteBackend(tmp_path / "a.db", "ns"), SqliteBackend(tmp_path / "a.db", "ns")
+    try:
+        first = a.acquire(_req("h1"), detect_deadlock=False)
+        assert isinstance(first, Granted) and a.release("lock/x", "h1", first.token)
+        second = b.acquire(_req("h2"), detect_deadlock=False)  # a's copy is out of date now
+        assert isinstance(second, Granted) and second.token == first.token + 1
+        held = a.acquire(_req("h1"), detect_deadlock=False)
+        assert isinstance(held, Waiting) and held.holder == "agent-h2"
+        assert not a.release("lock/x", "h1", first.token)  # a's old lease is gone
+        assert b.release("lock/x", "h2", second.token)
+        third = a.acquire(_req("h1"), detect_deadlock=False)
+        assert isinstance(third, Granted) and third.token == second.token + 1
+        assert not a.extend("lock/x", "h1", first.token, 60.0)
+        assert a.extend("lock/x", "h1", third.token, 60.0)
+        assert not b.release("lock/x", "h2", second.token)
+        assert a.release("lock/x", "h1", third.token)
+    finally:
+        a.close()
+        b.close()
+
+
 def test_a_write_decided_on_an_outdated_version_is_redone_from_the_file(tmp_path: Path) -> None:
     # Two processes' views of one file: each decides a write from the newest version it
     # saw, and the INSERT of the next version must fail when that is no longer so.
