@@ -10,7 +10,6 @@ or every ``ttl / 2`` to keep its place in the queue alive.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -120,7 +119,8 @@ class Lease:
         self.ttl = granted.ttl
         self._deadline = time.monotonic() + granted.ttl
         self._renewer: _rt.Renewer | None = None
-        self._on_release: Callable[[], None] | None = None
+        # the coordinator's held locks by (key, owner), when this lease is listed there
+        self._held: dict[tuple[str, str], Lease] | None = None
         self.released = False
 
     @property
@@ -154,8 +154,8 @@ class Lease:
         if self.released:
             return
         self.released = True
-        if self._on_release is not None:
-            self._on_release()
+        if self._held is not None:
+            self._held.pop((self._key, self._holder), None)
         if self._renewer is not None:
             self._renewer.stop()
         if not self._backend.release(self._key, self._holder, self.token):
@@ -198,7 +198,7 @@ class NestedLease(Lease):
         self.__dict__.update(outer.__dict__)
         self._outer = outer
         self._renewer = None
-        self._on_release = None
+        self._held = None
         self.released = False
 
     @property

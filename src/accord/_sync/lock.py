@@ -70,13 +70,8 @@ class Lock:
             self._coord._backend, req, timeout, kind="lock", name=self.name
         )
         lease = Lease(self._coord._backend, self._key, owner, self._coord.agent, granted)
-        held_key = (self._key, owner)
-        self._coord._held[held_key] = lease
-
-        def forget() -> None:
-            self._coord._held.pop(held_key, None)
-
-        lease._on_release = forget
+        self._coord._held[self._key, owner] = lease
+        lease._held = self._coord._held  # the release takes it out (the lock frees)
         if self.auto_renew:
             lease.renew_in_background()
         return lease
