@@ -80,11 +80,7 @@ def stop(worker: threading.Thread, timeout: float) -> None:
         worker.join(timeout)
 
 
-def finish(worker: threading.Thread, timeout: float) -> None:
-    """Wait up to ``timeout`` seconds for a worker to end on its own (threads can't be
-    killed)."""
-    if worker is not threading.current_thread():
-        worker.join(timeout)
+finish = stop  # the async twin waits, then cancels; a thread can only be waited for
 
 
 def call(fn: Callable[..., Any], *args: Any) -> Any:

