@@ -45,7 +45,7 @@ from _local_events import (
     measure,
 )
 from _remote_events import Crew, Feed, Send, accord_emitter, idle_commands, stream_emitter
-from _server import PrivateRedis
+from _server import private_redis
 from run import RESULTS, Samples, _clean, _median
 
 
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/events.py" + (" --quick" if args.quick else "")
     began = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="accord-bench-events-"))
-    server = contextlib.nullcontext(args.redis_url) if args.redis_url else PrivateRedis()
+    server = contextlib.nullcontext(args.redis_url) if args.redis_url else private_redis()
     try:
         with server as redis_url:
             report = run(plan, redis_url, tmp, command)

@@ -36,7 +36,7 @@ from _contend import Contention, ProcessCrew, contend_threads
 from _floors import RawSqlite, critical_section_rate
 from _measure import cycle_rate, operations, ping_rate, rate
 from _report import render
-from _server import PrivateRedis
+from _server import private_redis
 from _subjects import Subject
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = Plan(args.rounds, plan.cycle_s, plan.contend_s)
     began = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="accord-bench-"))
-    server = nullcontext(args.redis_url) if args.redis_url else PrivateRedis()
+    server = nullcontext(args.redis_url) if args.redis_url else private_redis()
     try:
         with server as redis_url:
             report = run(plan, redis_url, tmp, args.quick)

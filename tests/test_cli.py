@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import accord
 from accord.cli import main
-from tests._redis_server import free_port
+from accord.testing.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

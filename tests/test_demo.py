@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from accord import demo
 from accord.cli import main
-from tests._redis_server import RedisServer, free_port
+from accord.testing.redis_server import RedisServer, free_port
 
 SMALL = ["--agents", "4", "--ops", "8", "--think", "0.004"]
 

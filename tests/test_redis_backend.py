@@ -26,8 +26,8 @@ import accord
 from accord._models import Entry, Granted, LeaseRequest, LeaseStatistics, Waiting
 from accord.backends.memory import MemoryBackend, shared_store
 from accord.backends.redis import AsyncRedisBackend, RedisBackend
-from accord.errors import BackendUnavailable, ConfigError, LockTimeout
-from tests._redis_server import RedisServer, free_port, tls_files
+from accord.errors import AccordError, BackendUnavailable, ConfigError, LockTimeout
+from accord.testing.redis_server import RedisServer, free_port, tls_files
 
 pytestmark = pytest.mark.redis
 
@@ -175,6 +175,32 @@ def test_the_password_works_and_never_shows(secured: int, namespace: str) -> Non
             _shows_no_secret(down.value, bad._backend, down.value.__cause__)
         finally:
             bad.close()
+
+
+async def test_a_redis_password_never_shows(mode: str, redis_server: Any) -> None:
+    # A password the session's server does not need: the URL parses, the connection
+    # is made lazily, and neither repr nor errors may show the password.
+    url = f"redis://:s3cret@127.0.0.1:{redis_server.port}/0"
+    closed = "redis://:s3cret@127.0.0.1:1/0"  # nothing listens on port 1
+    make = accord.connect_async if mode == "async" else accord.connect
+    for u in (url, closed):
+        coord = make(u, namespace="pw")
+        try:
+            assert "s3cret" not in repr(coord)
+            assert "s3cret" not in str(coord.url)
+            if u == closed:
+                with pytest.raises(BackendUnavailable) as down:
+                    result = coord.state("m").get("k")
+                    if mode == "async":
+                        await result
+                assert "s3cret" not in str(down.value)
+                assert "s3cret" not in repr(down.value)
+                assert isinstance(down.value, AccordError)
+        finally:
+            if mode == "async":
+                await coord.aclose()
+            else:
+                coord.close()
 
 
 def test_a_bad_url_is_a_config_error_without_the_password() -> None:

@@ -6,26 +6,63 @@
 ``sqlite:////abs/path`` the same with an absolute path
 ``redis://...``        many machines (``rediss://`` for TLS), as redis-py reads it
 =====================  ====================================================
+
+A store of your own joins them with :func:`register`: it implements the seam, the
+protocols :class:`Backend` and :class:`AsyncBackend` (with :class:`Mailbox` and
+:class:`AsyncMailbox`), and ``accord.testing`` runs the conformance suite on it. A
+package that names the registering module as an ``accord.backends`` entry point under
+its scheme (``mystore = "mystore.register"``) is imported the first time a URL of
+that scheme is opened, so the CLI opens it too.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from accord.backends._async.protocol import AsyncBackend, AsyncMailbox
+from accord.backends._sync.protocol import Backend, Mailbox
 from accord.errors import ConfigError
 
-if TYPE_CHECKING:
-    from accord.backends._async.protocol import AsyncBackend
-    from accord.backends._sync.protocol import Backend
+__all__ = [
+    "AsyncBackend", "AsyncMailbox", "Backend", "Mailbox", "open_async_backend", "open_backend",
+    "redact", "register", "resolve_url",
+]  # fmt: skip
 
 DEFAULT_URL = "sqlite:///.accord/accord.db"
 ACCEPTED = (
     "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db, "
     "redis://[:password@]host[:port][/db] or rediss://..."
 )
+_BUILT_IN = ("memory", "sqlite", "redis", "rediss")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*\Z")
+# Openers take (url, namespace) and return a backend bound to that namespace.
+_Openers = tuple[Callable[[str, str], Backend], Callable[[str, str], AsyncBackend]]
+_REGISTERED: dict[str, _Openers] = {}
+
+
+def register(
+    scheme: str,
+    open_sync: Callable[[str, str], Backend],
+    open_async: Callable[[str, str], AsyncBackend],
+) -> None:
+    """Let ``connect()`` and ``connect_async()`` open ``<scheme>://`` URLs with a store
+    of your own: ``open_sync(url, namespace)`` returns a ``Backend``,
+    ``open_async(url, namespace)`` an ``AsyncBackend``. Registering a scheme again
+    replaces its openers; a built-in scheme or a malformed one raises ConfigError."""
+    if not isinstance(scheme, str) or not _SCHEME.match(scheme):
+        raise ConfigError(
+            f"bad scheme {scheme!r}: use a lowercase letter, then letters, digits, '+', '-' or '.'"
+        )
+    if scheme in _BUILT_IN:
+        raise ConfigError(f"scheme {scheme!r} is built in; register your store under another name")
+    if not callable(open_sync) or not callable(open_async):
+        raise ConfigError("register() takes two openers: open_sync(url, namespace) and "
+                          "open_async(url, namespace)")
+    _REGISTERED[scheme] = (open_sync, open_async)
 
 
 _SECRET = re.compile(r":[^:@/?#]*@")
@@ -50,10 +87,28 @@ def resolve_url(url: str | None) -> str:
     return url.strip()
 
 
+def _discover(scheme: str) -> None:
+    """Import the module an installed package names for ``scheme`` in its
+    ``accord.backends`` entry points (importing it registers the scheme)."""
+    for point in entry_points(group="accord.backends"):
+        if point.name == scheme:
+            try:
+                point.load()
+            except Exception as exc:  # whatever its import raised: the store is not there
+                raise ConfigError(
+                    f"the store for {scheme}:// ({point.value}, an accord.backends entry "
+                    f"point) failed to import: {type(exc).__name__}: {exc}"
+                ) from exc
+            return
+
+
 def _scheme(url: str) -> str:
     scheme, sep, _ = url.partition("://")
-    if not sep or scheme not in ("memory", "sqlite", "redis", "rediss"):
-        raise ConfigError(f"unsupported store URL {redact(url)!r}; accepted: {ACCEPTED}")
+    if sep and scheme not in _BUILT_IN and scheme not in _REGISTERED:
+        _discover(scheme)
+    if not sep or (scheme not in _BUILT_IN and scheme not in _REGISTERED):
+        accepted = ", ".join([ACCEPTED, *(f"{s}://..." for s in sorted(_REGISTERED))])
+        raise ConfigError(f"unsupported store URL {redact(url)!r}; accepted: {accepted}")
     return scheme
 
 
@@ -73,6 +128,8 @@ def memory_name(url: str) -> str:
 def open_backend(url: str, namespace: str) -> Backend:
     """A sync backend for ``url`` bound to ``namespace``."""
     scheme = _scheme(url)
+    if scheme in _REGISTERED:
+        return _REGISTERED[scheme][0](url, namespace)
     if scheme == "memory":
         from accord.backends.memory import MemoryBackend, shared_store
 
@@ -89,6 +146,8 @@ def open_backend(url: str, namespace: str) -> Backend:
 def open_async_backend(url: str, namespace: str) -> AsyncBackend:
     """An async backend for ``url`` bound to ``namespace``."""
     scheme = _scheme(url)
+    if scheme in _REGISTERED:
+        return _REGISTERED[scheme][1](url, namespace)
     if scheme == "memory":
         from accord.backends.memory import async_memory_backend
 

@@ -1,10 +1,11 @@
-"""Locks across real processes (SQLite and Redis): exclusion, crash recovery,
-deadlock detection and FIFO, with children on the sync API or on the asyncio API.
+"""Locks across real processes (on stores processes share: SQLite, Redis): exclusion,
+crash recovery, deadlock detection and FIFO, with children on the sync API or on the
+asyncio API.
 
 Children are started with "spawn" (fresh interpreters, as separate agents are);
-their bodies are in ``tests/_procs.py``. ``time.monotonic()`` is CLOCK_MONOTONIC on
-Linux, one clock for every process, so intervals recorded in different processes
-can be compared.
+their bodies are in ``_procs.py`` beside this file. ``time.monotonic()`` is
+CLOCK_MONOTONIC on Linux, one clock for every process, so intervals recorded in
+different processes can be compared.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from typing import Any
 
 import pytest
 
-from tests import _procs
-from tests._twins import eventually
+from accord.testing.conformance import _procs
+from accord.testing.harness import eventually
 
 pytestmark = [
-    pytest.mark.parametrize("backend_name", ["sqlite", "redis"], indirect=True),
+    pytest.mark.accord_processes,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux clocks"),
 ]
 
@@ -131,7 +132,7 @@ async def test_a_killed_holder_blocks_others_at_most_its_ttl(
     waiter = spawn(wait_for_it)
 
     async def queued() -> bool:
-        return (await lock.statistics()).waiters == ("tester",)
+        return bool((await lock.statistics()).waiters == ("tester",))
 
     await eventually(queued, what="the waiter queued")
     killed_at = time.monotonic()
@@ -188,7 +189,7 @@ async def test_processes_are_served_in_the_order_they_queued(
         expected = tuple(agents[: i + 1])
 
         async def queued(expected: tuple[str, ...] = expected) -> bool:
-            return (await lock.statistics()).waiters == expected
+            return bool((await lock.statistics()).waiters == expected)
 
         await eventually(queued, timeout=30, what=f"{agent} queued")
 
@@ -216,7 +217,7 @@ async def test_a_killed_waiter_does_not_block_the_queue(
     doomed = _start(children, _procs.queue_until_killed, url, namespace, "doomed", mode, ttl)
 
     async def waiters_are(*agents: str) -> bool:
-        return (await lock.statistics()).waiters == agents
+        return bool((await lock.statistics()).waiters == agents)
 
     await eventually(lambda: waiters_are("doomed"), timeout=30, what="doomed queued")
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from accord.errors import DeadlockError, LockTimeout
-from tests._twins import eventually
+from accord.testing.harness import eventually
 
 
 async def _queue_waiters(
@@ -35,7 +35,7 @@ async def _queue_waiters(
         expected = tuple(agents[: len(workers)])
 
         async def queued(expected: tuple[str, ...] = expected) -> bool:
-            return (await lock.statistics()).waiters == expected
+            return bool((await lock.statistics()).waiters == expected)
 
         await eventually(queued, what=f"{agent} queued behind {expected[:-1]}")
     return workers
@@ -136,13 +136,13 @@ async def test_a_chain_of_waiters_without_a_cycle_is_no_deadlock(
     worker_b = spawn(b_waits)
 
     async def b_queued() -> bool:
-        return (await coord.lock("z").statistics()).waiters == ("agent-b",)
+        return bool((await coord.lock("z").statistics()).waiters == ("agent-b",))
 
     await eventually(b_queued, what="agent-b queued on z")
     worker_a = spawn(a_waits)
 
     async def a_queued() -> bool:
-        return (await coord.lock("y").statistics()).waiters == ("agent-a",)
+        return bool((await coord.lock("y").statistics()).waiters == ("agent-a",))
 
     await eventually(a_queued, what="agent-a queued on y")
     assert not worker_a.done() and not worker_b.done()
@@ -176,7 +176,7 @@ async def test_a_cancelled_waiter_leaves_the_queue(coord: Any, connect: Any, spa
     cancelled = asyncio.ensure_future(gone.lock("fifo").acquire())
 
     async def waiters_are(*agents: str) -> bool:
-        return (await lock.statistics()).waiters == agents
+        return bool((await lock.statistics()).waiters == agents)
 
     await eventually(lambda: waiters_are("gone"), what="gone queued")
     served = spawn(lambda: _hold(stays, "fifo"))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from accord.errors import LeaseLost, LockTimeout
-from tests._twins import eventually
+from accord.testing.harness import eventually
 
 
 async def test_never_more_than_limit_holders(coord: Any, run_workers: Any) -> None:
@@ -93,7 +93,7 @@ async def test_statistics(coord: Any, connect: Any, spawn: Any) -> None:
     worker = spawn(wait_for_permit)
 
     async def has_waiter() -> bool:
-        return (await sem.statistics()).waiters == ("queued",)
+        return bool((await sem.statistics()).waiters == ("queued",))
 
     await eventually(has_waiter, what="a queued waiter")
     stats = await sem.statistics()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from accord.errors import LeaseLost, LockTimeout
-from tests._twins import eventually
+from accord.testing.harness import eventually
 
 
 async def test_try_acquire_returns_none_while_held(coord: Any, connect: Any) -> None:
@@ -251,7 +251,7 @@ async def test_statistics_show_holder_token_ttl_and_waiters(
     assert stats.waiters == ("w1", "w2", "w3")
     assert [h.agent for h in stats.holders] == ["tester"]
     with pytest.raises(AttributeError):
-        stats.name = "changed"  # type: ignore[misc]  # a frozen snapshot
+        stats.name = "changed"  # a frozen snapshot
 
     await lease.release()
     for w in waiters:
@@ -328,7 +328,7 @@ async def test_locks_are_taken_in_sorted_order_and_all_released(
     worker = spawn(take_both)
 
     async def queued_on_y() -> bool:
-        return (await coord.lock("y").statistics()).waiters == ("multi",)
+        return bool((await coord.lock("y").statistics()).waiters == ("multi",))
 
     await eventually(queued_on_y, what="multi-lock queued on y")
     assert (await coord.lock("x").statistics()).holder == "multi"

@@ -1,4 +1,4 @@
-"""Bodies of the child processes of ``tests/conformance/test_processes.py``.
+"""Bodies of the child processes of ``test_processes.py``.
 
 They live in an importable module because children are started with the "spawn"
 method (a fresh interpreter, as separate agents are). Each uses the sync API or,

@@ -40,10 +40,11 @@ def _async_twin(cls: type) -> type | None:
     """The async class generated alongside ``cls`` (``_sync.x.Foo`` -> ``_async.x.AsyncFoo``)."""
     for klass in cls.__mro__:
         module = sys.modules.get(klass.__module__.replace("accord._sync", "accord._async", 1))
-        twin = getattr(module, "Async" + klass.__name__, None)
+        twin: type | None = getattr(module, "Async" + klass.__name__, None)
         if twin is not None:
             return twin
-    return getattr(accord, "Async" + cls.__name__, None)
+    found: type | None = getattr(accord, "Async" + cls.__name__, None)
+    return found
 
 
 class _AsyncIter:

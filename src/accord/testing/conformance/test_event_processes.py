@@ -13,9 +13,9 @@ import pytest
 
 import accord
 from accord.errors import RemoteError, RequestTimeout
-from tests.conformance import _event_children as children
+from accord.testing.conformance import _event_children as children
 
-pytestmark = pytest.mark.parametrize("backend_name", ["sqlite", "redis"], indirect=True)
+pytestmark = pytest.mark.accord_processes
 
 ctx = multiprocessing.get_context("spawn")
 

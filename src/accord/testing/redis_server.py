@@ -1,9 +1,9 @@
-"""A real redis-server for the test session, on a free loopback port, no persistence.
+"""A private redis-server on a free loopback port, without persistence, for tests
+and benchmarks: ``with RedisServer() as server: accord.connect(server.url)``.
 
 Fault tests use ``kill()``, ``pause()`` / ``resume()`` (SIGSTOP/SIGCONT) and
-``restart()``. A missing binary fails the session under CI and skips locally. A
-server may also require a password, or speak only TLS (with certificates from a
-test CA, see :func:`tls_files`).
+``restart()``. A server may also require a password, or speak only TLS (with
+certificates from a test CA, see :func:`tls_files`, which needs ``trustme``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ import redis
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (just now)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -51,9 +53,13 @@ def tls_files(workdir: Path) -> TlsFiles:
 
 
 class RedisServer:
+    """One redis-server process; ``workdir`` (default: a temporary directory, removed
+    by ``stop()``) holds its log. Raises FileNotFoundError when redis-server is not
+    on PATH."""
+
     def __init__(
         self,
-        workdir: Path,
+        workdir: Path | None = None,
         *,
         password: str | None = None,
         tls: TlsFiles | None = None,
@@ -63,7 +69,8 @@ class RedisServer:
         if binary is None:
             raise FileNotFoundError("redis-server is not on PATH (apt-get install redis-server)")
         self.binary = binary
-        self.workdir = workdir
+        self._own_dir = workdir is None
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="accord-redis-"))
         self.port = free_port()
         self.password = password
         self.tls = tls
@@ -92,7 +99,10 @@ class RedisServer:
         if self.password:
             args += ["--requirepass", self.password]
         args += self.args
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        # its own session: a Ctrl-C in the terminal stops the tests or the benchmark,
+        # which then stop the server after their clients, not the server under them
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2, socket_timeout=1)
@@ -103,6 +113,7 @@ class RedisServer:
                 time.sleep(0.02)
             finally:
                 client.close()
+        self.stop()
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
     def kill(self) -> None:
@@ -124,8 +135,22 @@ class RedisServer:
         self.start()
 
     def stop(self) -> None:
+        """Stop the server (killing it after 5 s) and remove a directory made for it."""
         if self.proc is not None:
             self.resume()
             self.proc.terminate()
-            self.proc.wait(5)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
             self.proc = None
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from accord.errors import ConfigError, LockTimeout
-from tests._twins import unwrap
+from accord.testing.harness import unwrap
 
 
 async def test_never_more_than_rate_plus_burst(coord: Any, connect: Any, run_workers: Any) -> None:

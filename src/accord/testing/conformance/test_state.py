@@ -79,12 +79,15 @@ async def test_compare_and_set(coord: Any) -> None:
     err = conflict.value
     assert err.expected_version == 0
     assert err.key == "k"
+    assert err.current is not None
     assert (err.current.value, err.current.version) == ("a", 1)
 
     assert (await m.set("k", "b", expected_version=1)).version == 2
     with pytest.raises(VersionConflict) as conflict:
         await m.set("k", "c", expected_version=1)
-    assert (conflict.value.current.value, conflict.value.current.version) == ("b", 2)
+    current = conflict.value.current
+    assert current is not None
+    assert (current.value, current.version) == ("b", 2)
     got = await m.get("k")
     assert (got.value, got.version) == ("b", 2)
 

@@ -21,10 +21,6 @@ from accord.errors import (
     SchemaError,
 )
 
-pytestmark = pytest.mark.parametrize(
-    "backend_name", ["memory", "sqlite", "redis"], indirect=True
-)
-
 
 def agent_fn(mode: str, fn: Any) -> Any:
     """The plain function in sync mode, an ``async def`` around it in async mode."""
@@ -48,9 +44,11 @@ async def test_three_stage_chain_runs_from_one_call(coord: Any, mode: str) -> No
     analyze = coord.coordinate("analyzer", lock_name="openai_api")(
         agent_fn(mode, lambda facts: {"analysis": f"{len(facts)} facts"})
     )
-    summarize = coord.coordinate("summarizer")(
-        agent_fn(mode, lambda analysis: summaries.append(analysis) or "done")
-    )
+    def summary(analysis: str) -> str:
+        summaries.append(analysis)
+        return "done"
+
+    summarize = coord.coordinate("summarizer")(agent_fn(mode, summary))
 
     if mode == "sync":
         coord.when("researcher_complete")(lambda e: analyze(e["result"]["facts"]))

@@ -1,11 +1,10 @@
+"""One lock and one state key under eight workers: the suite's quickest whole check."""
+
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 
-
-@pytest.mark.parametrize("backend_name", ["memory"], indirect=True)
 async def test_lock_and_state(coord: Any, run_workers: Any) -> None:
     inv = coord.state("inv")
     async with coord.lock("x", ttl=5) as lease:

@@ -1,0 +1,143 @@
+"""A store of someone else's joins accord by ``register()`` and proves itself with the
+shipped conformance suite (``accord.testing``), run the way its README says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import accord
+from accord import backends
+from accord.backends.memory import MemoryBackend, async_memory_backend, shared_store
+from accord.errors import ConfigError
+
+# accord's memory store under a scheme of its own, as a third party would register it
+TOY = '''
+from accord import backends
+from accord.backends.memory import MemoryBackend, async_memory_backend, shared_store
+
+backends.register(
+    "toy",
+    lambda url, namespace: MemoryBackend(shared_store(url), namespace),
+    lambda url, namespace: async_memory_backend(url, namespace),
+)
+'''
+
+
+@pytest.fixture
+def toy() -> Any:
+    backends.register(
+        "toy-test",
+        lambda url, namespace: MemoryBackend(shared_store(url), namespace),
+        lambda url, namespace: async_memory_backend(url, namespace),
+    )
+    yield
+    backends._REGISTERED.pop("toy-test")
+
+
+def test_a_registered_scheme_opens_in_both_apis(toy: Any) -> None:
+    with accord.connect("toy-test://a", namespace="n") as coord:
+        assert coord.state("m").set("k", 1).version == 1
+        assert coord.state("m").get("k").value == 1  # type: ignore[union-attr]
+
+
+async def test_a_registered_scheme_opens_async(toy: Any) -> None:
+    async with accord.connect_async("toy-test://b", namespace="n") as coord:
+        assert (await coord.state("m").incr("k")).value == 1
+
+
+def test_an_unknown_scheme_names_the_registered_ones(toy: Any) -> None:
+    with pytest.raises(ConfigError, match=r"toy-test://"):
+        accord.connect("nope://x")
+
+
+@pytest.mark.parametrize("scheme", ["", "Toy", "1toy", "to y", "toy://", None])
+def test_a_malformed_scheme_is_refused(scheme: Any) -> None:
+    with pytest.raises(ConfigError, match="bad scheme"):
+        backends.register(scheme, MemoryBackend, async_memory_backend)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("scheme", ["memory", "sqlite", "redis", "rediss"])
+def test_a_built_in_scheme_cannot_be_replaced(scheme: str) -> None:
+    with pytest.raises(ConfigError, match="built in"):
+        backends.register(scheme, MemoryBackend, async_memory_backend)  # type: ignore[arg-type]
+
+
+def test_openers_must_be_callable() -> None:
+    with pytest.raises(ConfigError, match="two openers"):
+        backends.register("toy-x", "memory://", async_memory_backend)  # type: ignore[arg-type]
+    assert "toy-x" not in backends._REGISTERED
+
+
+def _installed_toy(tmp_path: Path, module: str = TOY) -> dict[str, str]:
+    """An environment in which a package "toy-store" is installed: its module registers
+    ``toy://`` and its metadata names that module as the ``accord.backends`` entry point."""
+    (tmp_path / "toy_store.py").write_text(module)
+    info = tmp_path / "toy_store-1.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-store\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[accord.backends]\ntoy = toy_store\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env.pop("PYTEST_ADDOPTS", None)  # CI's --junitxml belongs to the outer run
+    return env
+
+
+def test_an_installed_store_opens_from_its_entry_point(tmp_path: Path) -> None:
+    env = _installed_toy(tmp_path)
+    cli = Path(sys.executable).with_name("accord")
+    run = subprocess.run([str(cli), "status", "--url", "toy://cli"], env=env,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "toy://cli" in run.stdout
+
+
+def test_a_store_that_fails_to_import_is_a_config_error(tmp_path: Path) -> None:
+    env = _installed_toy(tmp_path, "raise RuntimeError('no driver')\n")
+    code = "import accord; accord.connect('toy://x')"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 1
+    assert "accord.errors.ConfigError: the store for toy:// (toy_store" in run.stderr
+    assert "RuntimeError: no driver" in run.stderr
+
+
+def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = _installed_toy(tmp_path)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "accord.testing.plugin", "-p", "toy_store",
+         "-p", "no:cacheprovider", "--strict-markers", "-q", *args],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_suite_runs_on_a_registered_store(tmp_path: Path) -> None:
+    modules = [f"accord.testing.conformance.{m}" for m in ("test_smoke", "test_state")]
+    run = _pytest(tmp_path, "--pyargs", *modules, "--accord-url", "toy://suite")
+    assert run.returncode == 0, run.stdout + run.stderr
+    summary = run.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "skipped" not in summary
+    collected = _pytest(tmp_path, "--pyargs", *modules, "--accord-url", "toy://s", "--co")
+    assert "[sync-custom]" in collected.stdout and "[async-custom]" in collected.stdout
+    assert "-memory]" not in collected.stdout and "-redis]" not in collected.stdout
+
+
+def test_process_tests_run_only_on_a_store_processes_share(tmp_path: Path) -> None:
+    module = "accord.testing.conformance.test_processes"
+    alone = _pytest(tmp_path, "--pyargs", module, "--accord-url", "toy://p", "--co")
+    assert "custom]" not in alone.stdout
+    shared = _pytest(tmp_path, "--pyargs", module, "--accord-url", "toy://p", "--co",
+                     "--accord-processes")  # fmt: skip
+    assert "[sync-custom]" in shared.stdout and "[async-custom]" in shared.stdout
+
+
+def test_an_unknown_built_in_store_is_a_usage_error(tmp_path: Path) -> None:
+    run = _pytest(tmp_path, "--pyargs", "accord.testing.conformance.test_smoke",
+                  "--accord-backends", "memory,mongo")  # fmt: skip
+    assert run.returncode != 0
+    assert "unknown store mongo" in run.stderr + run.stdout
