@@ -15,6 +15,7 @@ import accord
 from accord import backends
 from accord.backends.memory import MemoryBackend, async_memory_backend, shared_store
 from accord.errors import ConfigError
+from accord.testing import RedisServer
 
 # accord's memory store under a scheme of its own, as a third party would register it
 TOY = '''
@@ -72,6 +73,21 @@ def test_openers_must_be_callable() -> None:
     with pytest.raises(ConfigError, match="two openers"):
         backends.register("toy-x", "memory://", async_memory_backend)  # type: ignore[arg-type]
     assert "toy-x" not in backends._REGISTERED
+
+
+@pytest.mark.redis
+def test_a_private_redis_server_restarts_and_cleans_up(redis_server: RedisServer) -> None:
+    # redis_server: the session's, asked for so a missing binary skips (fails in CI)
+    with RedisServer() as server:
+        with accord.connect(server.url, namespace="n") as coord:
+            assert coord.state("m").incr("k").value == 1
+        server.stop()
+        server.start()  # no persistence: a fresh, empty server on the same port
+        with accord.connect(server.url, namespace="n") as coord:
+            assert coord.state("m").incr("k").value == 1
+        workdir = server.workdir
+        assert (workdir / "redis.log").exists()
+    assert not workdir.exists()
 
 
 def _installed_toy(tmp_path: Path, module: str = TOY) -> dict[str, str]:

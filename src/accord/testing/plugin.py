@@ -90,7 +90,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend_name" not in metafunc.fixturenames:
         return
     for marker in metafunc.definition.iter_markers("parametrize"):
-        if "backend_name" in str(marker.args[0]).replace(" ", "").split(","):
+        names = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",")]
+        if "backend_name" in names:
             return  # a test of one backend names it itself
     targets = _targets(metafunc.config)
     if metafunc.definition.get_closest_marker("accord_processes"):

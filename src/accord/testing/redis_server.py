@@ -54,8 +54,8 @@ def tls_files(workdir: Path) -> TlsFiles:
 
 class RedisServer:
     """One redis-server process; ``workdir`` (default: a temporary directory, removed
-    by ``stop()``) holds its log. Raises FileNotFoundError when redis-server is not
-    on PATH."""
+    when a ``with`` block ends) holds its log. Raises FileNotFoundError when
+    redis-server is not on PATH."""
 
     def __init__(
         self,
@@ -113,8 +113,10 @@ class RedisServer:
                 time.sleep(0.02)
             finally:
                 client.close()
-        self.stop()
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
+        self.kill()
+        raise RuntimeError(
+            f"redis-server did not start on port {self.port}; see {self.workdir / 'redis.log'}"
+        )
 
     def kill(self) -> None:
         if self.proc is not None:
@@ -135,7 +137,7 @@ class RedisServer:
         self.start()
 
     def stop(self) -> None:
-        """Stop the server (killing it after 5 s) and remove a directory made for it."""
+        """Stop the server (killing it after 5 s); ``start()`` may start it again."""
         if self.proc is not None:
             self.resume()
             self.proc.terminate()
@@ -145,8 +147,6 @@ class RedisServer:
                 self.proc.kill()
                 self.proc.wait()
             self.proc = None
-        if self._own_dir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> RedisServer:
         self.start()
@@ -154,3 +154,5 @@ class RedisServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
