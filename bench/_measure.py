@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,6 +55,36 @@ def cycle_rate(subject: Subject, seconds: float) -> float:
         return rate(cycle, seconds)
     finally:
         locks.close()
+
+
+def async_cycle_rate(url: str, namespace: str, seconds: float) -> float:
+    """The same cycles from one asyncio task, on ``connect_async``."""
+
+    async def main() -> float:
+        coord = accord.connect_async(url, namespace=namespace, agent="bench-asyncio")
+        lock = coord.lock("uncontended-asyncio", ttl=30, timeout=60)
+
+        async def cycle() -> None:
+            await (await lock.acquire()).release()
+
+        try:
+            return await _async_rate(cycle, seconds)
+        finally:
+            await coord.aclose()
+
+    return asyncio.run(main())
+
+
+async def _async_rate(op: Callable[[], Awaitable[object]], seconds: float) -> float:
+    """:func:`rate` for a coroutine function, awaited on one loop."""
+    for _ in range(WARM_UP):
+        await op()
+    calls, start = 0, time.perf_counter()
+    while not calls or time.perf_counter() < start + seconds:
+        for _ in range(BATCH):
+            await op()
+        calls += BATCH
+    return calls / (time.perf_counter() - start)
 
 
 OPERATIONS = ("state.update", "incr", "compare-and-set", "rate-limit check")

@@ -218,8 +218,9 @@ _RAW = ("The same writes done the plain way, by sqlite3 alone (one cursor; a fre
         "accord row above it; *x raw sqlite3* in the target column is accord's rate over it "
         "within a round (accord does the uncontended cases in one statement each, with its "
         "rules in Python around them and, for state, in the file's triggers).")
-_ORDER = ["accord redis", "redis-py Lock", "python-redis-lock", "accord sqlite", CYCLE_FLOOR,
-          "filelock", "accord memory", "threading.Lock"]
+_ORDER = ["accord redis", "accord redis (asyncio)", "redis-py Lock", "python-redis-lock",
+          "accord sqlite", CYCLE_FLOOR, "accord sqlite (asyncio)", "filelock", "accord memory",
+          "accord memory (asyncio)", "threading.Lock"]
 _RANK = {label: i for i, label in enumerate(_ORDER)}
 
 

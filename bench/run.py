@@ -34,7 +34,7 @@ from typing import Any
 import redis
 from _contend import Contention, ProcessCrew, contend_threads
 from _floors import RawSqlite, critical_section_rate
-from _measure import cycle_rate, operations, ping_rate, rate
+from _measure import async_cycle_rate, cycle_rate, operations, ping_rate, rate
 from _report import render
 from _server import private_redis
 from _subjects import Subject
@@ -121,6 +121,10 @@ def one_round(plan: Plan, redis_url: str, every: dict[str, Subject], crew: Proce
             samples.values[f"cycle-xping/{label}"].append(got / ping)
         if label == "accord sqlite":
             beside_floor(samples, f"cycle/{label}", got, lambda: rate(raw.cycle, plan.cycle_s))
+    for backend in ("redis", "sqlite", "memory"):
+        subject = every[f"accord {backend}"]
+        samples.take(f"cycle/accord {backend} (asyncio)", lambda s=subject: async_cycle_rate(
+            s.url, s.namespace, plan.cycle_s))
     ping = samples.take("ping/ops", lambda: ping_rate(redis_url, plan.cycle_s))
     for backend in ("redis", "sqlite", "memory"):
         operations_round(plan, every[f"accord {backend}"], backend, ping, raw, samples)

@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import accord
 from accord._models import Granted, LeaseRequest, Waiting
 from accord.backends._core import HISTORY_KEEP, TRIM_SLACK
 from accord.backends._pipes import FifoMailbox, post
+from accord.backends._sqlite_file import CHECKPOINT_EVERY, PAGE_SIZE, _file_mutex
 from accord.backends.sqlite import SqliteBackend, async_sqlite_backend
 from accord.errors import BackendUnavailable, ConfigError
 
@@ -745,3 +747,83 @@ def test_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
     child.join()
     assert backend.state_incr("m", "n", 1, "parent").value == 3
     backend.close()
+
+
+# asyncio: operations on the loop unless they would wait --------------------------------
+
+
+class _CountingExecutor(ThreadPoolExecutor):
+    """The loop's default executor, counting what is sent to a worker thread."""
+
+    submitted = 0
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        self.submitted += 1
+        return super().submit(*args, **kwargs)
+
+
+async def test_async_operations_on_a_free_file_take_no_thread_hop(tmp_path: Path) -> None:
+    executor = _CountingExecutor(2)
+    asyncio.get_running_loop().set_default_executor(executor)
+    coord = accord.connect_async(_url(tmp_path / "a.db"), namespace="ns")
+    for n in range(20):
+        async with coord.lock("x") as lease:
+            await coord.state("m").set("k", n, fence=lease)
+    assert (await coord.state("m").get("k")).value == 19  # type: ignore[union-attr]
+    assert await coord.rate_limit("r", rate=100).try_acquire()
+    assert executor.submitted == 0
+    await coord.aclose()
+
+
+@pytest.mark.timeout(60)
+async def test_an_async_write_waits_for_another_process_off_the_loop(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    coord = accord.connect_async(_url(db), namespace="ns")
+    inv = coord.state("inv")
+    await inv.set("k", 1)
+    other = sqlite3.connect(db, isolation_level=None)  # another writer holds the file
+    other.execute("BEGIN IMMEDIATE")
+    ticks = _Ticks()
+    write = asyncio.create_task(inv.update("k", lambda n: n + 1))
+    await asyncio.sleep(0.3)
+    assert not write.done()  # it waits for the file ...
+    assert ticks.count >= 10  # ... in a thread: the loop kept running
+    other.execute("COMMIT")
+    entry = await asyncio.wait_for(write, 10)
+    assert (entry.value, entry.version) == (2, 2)  # done once, not once per attempt
+    assert [e.version for e in await inv.history("k")] == [2, 1]
+    ticks.stop()
+    other.close()
+    await coord.aclose()
+
+
+@pytest.mark.timeout(60)
+async def test_an_async_lock_waits_for_this_process_writer_off_the_loop(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    coord = accord.connect_async(_url(db), namespace="ns")
+    await coord.state("m").set("k", 0)  # the file exists and the loop has its connection
+    writer = _file_mutex(db)  # the mutex a writing thread of this process holds
+    writer.acquire()
+    ticks = _Ticks()
+    take = asyncio.create_task(coord.lock("x").acquire())
+    await asyncio.sleep(0.3)
+    assert not take.done() and ticks.count >= 10
+    writer.release()
+    lease = await asyncio.wait_for(take, 10)
+    assert (await coord.lock("x").statistics()).token == lease.token
+    await lease.release()
+    ticks.stop()
+    await coord.aclose()
+
+
+async def test_checkpoints_keep_the_wal_short_under_async_writes(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    coord = accord.connect_async(_url(db), namespace="ns")
+    m = coord.state("m")
+    for n in range(3 * CHECKPOINT_EVERY):
+        await m.set("k", n)
+    wal = db.with_name(db.name + "-wal").stat().st_size
+    # without checkpoints the WAL would hold every write: ~3 * 500 pages of 2 KiB
+    assert wal < 1.5 * CHECKPOINT_EVERY * PAGE_SIZE
+    assert (await m.get("k")).value == 3 * CHECKPOINT_EVERY - 1  # type: ignore[union-attr]
+    await coord.aclose()

@@ -1,8 +1,10 @@
 """The async twin of a :class:`RecordBackend`, written once for memory and SQLite.
 
-Memory operations are short critical sections and run on the loop; SQLite ones may
-wait for another process's transaction, so they run in a worker thread. Waiting for a
-hand-off never blocks the loop: the mailbox factory gives an awaitable mailbox.
+A :data:`Runner` says where each operation runs: memory's are short critical
+sections and run on the loop (:func:`inline`); SQLite's run on the loop too unless
+they would have to wait for another writer, and then in a worker thread (see
+``sqlite.loop_first``). Waiting for a hand-off never blocks the loop: the mailbox
+factory gives an awaitable mailbox.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from accord._event import EventRecord
 from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
@@ -22,30 +24,38 @@ from accord.backends._records_events import RecordStore
 T = TypeVar("T")
 
 
-class AsyncRecordBackend:
-    """Runs each operation of ``sync`` inline or in a thread (``offload``).
+class Runner(Protocol):
+    """Runs one blocking operation ``fn(*args, **kwargs)`` for the event loop."""
 
-    ``mailbox`` makes awaitable mailboxes.
-    """
+    async def __call__(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
+
+
+async def inline(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """On the loop: for operations that never wait."""
+    return fn(*args, **kwargs)
+
+
+async def in_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """In a worker thread of the loop's default executor."""
+    call = functools.partial(fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(None, call)
+
+
+class AsyncRecordBackend:
+    """Runs each operation of ``sync`` with ``run``; ``mailbox`` makes awaitable
+    mailboxes."""
 
     def __init__(
         self,
         sync: RecordBackend,
         mailbox: Callable[[], Awaitable[AsyncMailbox]],
-        offload: bool,
+        run: Runner,
     ) -> None:
         self.sync = sync
         self.name = sync.name
         self.namespace = sync.namespace
         self._mailbox = mailbox
-        self._offload = offload
-
-    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        if self._offload:
-            return await asyncio.get_running_loop().run_in_executor(
-                None, functools.partial(fn, *args, **kwargs)
-            )
-        return fn(*args, **kwargs)
+        self._call = run
 
     async def open_mailbox(self) -> AsyncMailbox:
         return await self._mailbox()
@@ -104,7 +114,8 @@ class AsyncRecordBackend:
         return await self._call(self.sync.rate_acquire, key, interval, burst, cost, consume)
 
     async def aclose(self) -> None:
-        await self._call(self.sync.close)
+        # in a thread: close() waits for the transactions running in other threads
+        await in_thread(self.sync.close)
 
 
 class AsyncEventRecordBackend(AsyncRecordBackend):
@@ -114,10 +125,10 @@ class AsyncEventRecordBackend(AsyncRecordBackend):
         self,
         sync: RecordStore,
         mailbox: Callable[[], Awaitable[AsyncMailbox]],
-        offload: bool,
+        run: Runner,
         bell: Callable[[], Awaitable[AsyncMailbox]],
     ) -> None:
-        super().__init__(sync, mailbox, offload)
+        super().__init__(sync, mailbox, run)
         self.store = sync
         self._bell = bell
 

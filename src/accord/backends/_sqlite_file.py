@@ -7,12 +7,18 @@ after the threads of this process queued on a mutex, so only another process can
 the file busy, and that wait is retried here with short sleeps. A read is ``BEGIN``
 and a snapshot, without the mutex: in WAL mode the one writer and any number of
 readers never wait for each other.
+
+:meth:`SqliteFile.without_waiting` runs an operation that must not wait (on an event
+loop): where it would wait for the mutex or the file, it raises :class:`WouldBlock`
+before it changed anything, and the caller runs it again in a thread. Connections
+made that way leave checkpoints (which sync the file to disk) to :meth:`checkpoint`.
 """
 
 from __future__ import annotations
 
 import abc
 import functools
+import logging
 import os
 import sqlite3
 import threading
@@ -28,6 +34,7 @@ from accord.backends._core import HISTORY_KEEP, TRIM_SLACK
 from accord.errors import BackendUnavailable, ConfigError
 
 T = TypeVar("T")
+log = logging.getLogger("accord")
 
 BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
 NO_BOOT_ID = "no-boot-id"
@@ -40,6 +47,9 @@ PAGE_SIZE = 2048
 changed into the WAL, and most commits here change one small record: 2 KiB pages make
 a lock cycle ~12 % faster than the default 4 KiB; values near 1 MiB write ~25 % slower.
 A file keeps the page size it was created with."""
+CHECKPOINT_EVERY = 500
+"""Operations without waiting between two checkpoints (SQLite's own default is one
+every 1,000 pages written; each write here writes at least one)."""
 SNAPSHOT = "SELECT 1 FROM meta LIMIT 0"  # a read transaction takes its snapshot here
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
@@ -80,6 +90,11 @@ def _is_store_error(exc: BaseException) -> bool:
     )
 
 
+class WouldBlock(Exception):
+    """An operation run by :meth:`SqliteFile.without_waiting` would have had to wait;
+    it changed nothing."""
+
+
 class Connection(sqlite3.Connection):
     """A connection that can be tracked weakly (the base class cannot), with a guard
     held by its thread for each transaction, so that :meth:`SqliteFile.close` from
@@ -100,6 +115,7 @@ class _Local(threading.local):
     saved: Any = None  # what the last write saved, for the wake-ups after it
     step: Any  # the rule a one-statement operation applies (sqlite.py, _lease_step)
     outcome: Any  # and what it returned
+    nowait: bool = False  # in without_waiting(): raise WouldBlock instead of waiting
 
 
 _mutexes: dict[str, threading.Lock] = {}
@@ -163,6 +179,7 @@ class SqliteFile(abc.ABC):
         self._setup_lock = threading.Lock()
         self._ready = False
         self._closed = False
+        self._unsynced = 0  # operations run without waiting since the last checkpoint()
         self._txn = _Txn(self, _file_mutex(self.path))
         self._read = _Txn(self, None)
         _files.add(self)
@@ -191,10 +208,13 @@ class SqliteFile(abc.ABC):
         for up to LOCKED_FOR (an untimed try first: a timed acquire costs three times as
         much when the mutex is free). The first connection writes the schema before."""
         conn = self._enter()
-        if mutex is None or mutex.acquire(False) or mutex.acquire(timeout=LOCKED_FOR):
+        if mutex is None or mutex.acquire(False):
+            return conn
+        nowait = self._local.nowait
+        if not nowait and mutex.acquire(timeout=LOCKED_FOR):
             return conn
         conn.guard.release()
-        raise self._locked()
+        raise WouldBlock() if nowait else self._locked()
 
     @staticmethod
     def _unhold(conn: Connection, mutex: threading.Lock | None) -> None:
@@ -235,6 +255,8 @@ class SqliteFile(abc.ABC):
     def _configure(self, conn: Connection) -> None:
         try:
             conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # no-op unless the file is new
+            if self._local.nowait:  # its commits must not sync the disk: checkpoint() does
+                conn.execute("PRAGMA wal_autocheckpoint=0")
             mode = self._retry_busy(conn.execute, "PRAGMA journal_mode=WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
@@ -339,10 +361,43 @@ class SqliteFile(abc.ABC):
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise self._unavailable(exc) from exc
+                if self._local.nowait:
+                    raise WouldBlock() from exc
                 if time.monotonic() > deadline:
                     raise self._locked() from exc
             time.sleep(delay)
             delay = min(delay * 2, 1e-3)
+
+    # running on an event loop ------------------------------------------------------
+    def without_waiting(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)``, raising WouldBlock (having changed nothing) where it
+        would wait for another thread's or process's write. Each operation of the seam
+        is one transaction once it gets past its waits, so it can be run again whole."""
+        local = self._local
+        local.nowait = True
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            local.nowait = False
+            self._unsynced += 1
+
+    def checkpoint_due(self) -> bool:
+        """True every CHECKPOINT_EVERY operations run without waiting (then resets)."""
+        if self._unsynced < CHECKPOINT_EVERY:
+            return False
+        self._unsynced = 0
+        return True
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file without waiting for anyone (PASSIVE),
+        so that it stays short; a failure is left to the next operation to report."""
+        conn = self._hold(None)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            log.debug("accord: checkpoint of %s skipped: %s", self.path, exc)
+        finally:
+            self._unhold(conn, None)
 
     def _end(self, failed: BaseException | None) -> None:
         conn = self._local.conn

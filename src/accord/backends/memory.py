@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from accord._event import EventRecord
-from accord.backends._adapter import AsyncEventRecordBackend
+from accord.backends._adapter import AsyncEventRecordBackend, inline
 from accord.backends._core import HISTORY_KEEP, LeaseRecord, Signal, Stored
 from accord.backends._core_events import BarrierRecord, GroupRecord
 from accord.backends._records_events import RecordStore
@@ -272,4 +272,4 @@ def async_memory_backend(name: str, namespace: str) -> AsyncEventRecordBackend:
     async def bell() -> TaskMailbox:
         return TaskMailbox(store, sync._space.bells)
 
-    return AsyncEventRecordBackend(sync, mailbox, offload=False, bell=bell)
+    return AsyncEventRecordBackend(sync, mailbox, inline, bell=bell)

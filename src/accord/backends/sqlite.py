@@ -32,13 +32,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from accord import _json
 from accord._event import EventRecord
 from accord._models import AcquireResult, LeaseRequest
 from accord.backends import _core
-from accord.backends._adapter import AsyncEventRecordBackend
+from accord.backends._adapter import AsyncEventRecordBackend, Runner, in_thread
 from accord.backends._core import HISTORY_KEEP, LeaseRecord, Refused, Signal, Stored
 from accord.backends._core_events import BarrierRecord, GroupRecord
 from accord.backends._pipes import (
@@ -50,10 +50,11 @@ from accord.backends._pipes import (
     sweep,
 )
 from accord.backends._records_events import RecordStore, event_id
-from accord.backends._sqlite_file import Connection, SqliteFile
+from accord.backends._sqlite_file import Connection, SqliteFile, WouldBlock
 
 _FULL = object()  # a lease step that needs the full transaction
 _PARSED_LIMIT = 64  # lease records a connection keeps decoded (see _apply_step)
+T = TypeVar("T")
 LeaseStep = Callable[[LeaseRecord, float], tuple[Any, "list[Signal] | None"]]
 _BLOB_MAX = b"\xff"  # every TEXT value sorts below any BLOB: "no upper bound"
 
@@ -454,8 +455,27 @@ def _nudge(rec: LeaseRecord | None) -> Signal | None:
     return (head.waiter, "") if soonest < head.expires_at - head.ttl / 2 else None
 
 
+def loop_first(db: SqliteFile) -> Runner:
+    """Run each operation on the event loop, where it takes tens of microseconds when
+    the file is free (a thread hop costs more); one that would wait for another
+    writer runs again in a worker thread. Every CHECKPOINT_EVERY operations a
+    checkpoint runs in a thread too, as the loop's connection leaves them out."""
+
+    async def run(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        try:
+            result = db.without_waiting(fn, *args, **kwargs)
+        except WouldBlock:
+            return await in_thread(fn, *args, **kwargs)
+        if db.checkpoint_due():
+            await in_thread(db.checkpoint)
+        return result
+
+    return run
+
+
 def async_sqlite_backend(path: Path, namespace: str) -> AsyncEventRecordBackend:
-    """The asyncio twin: operations run in worker threads, waits on the event loop."""
+    """The asyncio twin: operations on the event loop unless they would wait (then in
+    a worker thread, see :func:`loop_first`), waits for hand-offs on the loop."""
     sync = SqliteBackend(path, namespace)
 
     async def mailbox() -> AsyncFifoMailbox:
@@ -464,4 +484,4 @@ def async_sqlite_backend(path: Path, namespace: str) -> AsyncEventRecordBackend:
     async def bell() -> AsyncFifoMailbox:
         return AsyncFifoMailbox(sync.wake_dir, sync._bells)
 
-    return AsyncEventRecordBackend(sync, mailbox, offload=True, bell=bell)
+    return AsyncEventRecordBackend(sync, mailbox, loop_first(sync), bell=bell)
