@@ -371,8 +371,10 @@ class SqliteFile(abc.ABC):
     # running on an event loop ------------------------------------------------------
     def without_waiting(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)``, raising WouldBlock (having changed nothing) where it
-        would wait for another thread's or process's write. Each operation of the seam
-        is one transaction once it gets past its waits, so it can be run again whole."""
+        would wait for another thread's or process's write. An operation of the seam
+        waits only before the one change it commits (a one-statement try that hands
+        over to a transaction writes the record back unchanged), so it can be run
+        again whole."""
         local = self._local
         local.nowait = True
         try:
@@ -391,7 +393,11 @@ class SqliteFile(abc.ABC):
     def checkpoint(self) -> None:
         """Copy the WAL into the database file without waiting for anyone (PASSIVE),
         so that it stays short; a failure is left to the next operation to report."""
-        conn = self._hold(None)
+        try:
+            conn = self._hold(None)
+        except BackendUnavailable as exc:  # closed meanwhile, or the file is gone
+            log.debug("accord: checkpoint of %s skipped: %s", self.path, exc)
+            return
         try:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:
