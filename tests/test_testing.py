@@ -41,7 +41,7 @@ def toy() -> Any:
     backends._REGISTERED.pop("toy-test")
 
 
-def test_a_registered_scheme_opens_in_both_apis(toy: Any) -> None:
+def test_a_registered_scheme_opens(toy: Any) -> None:
     with accord.connect("toy-test://a", namespace="n") as coord:
         assert coord.state("m").set("k", 1).version == 1
         assert coord.state("m").get("k").value == 1  # type: ignore[union-attr]
@@ -50,6 +50,18 @@ def test_a_registered_scheme_opens_in_both_apis(toy: Any) -> None:
 async def test_a_registered_scheme_opens_async(toy: Any) -> None:
     async with accord.connect_async("toy-test://b", namespace="n") as coord:
         assert (await coord.state("m").incr("k")).value == 1
+
+
+def test_registering_again_replaces_the_openers(toy: Any) -> None:
+    opened: list[str] = []
+
+    def open_sync(url: str, namespace: str) -> MemoryBackend:
+        opened.append(url)
+        return MemoryBackend(shared_store(url), namespace)
+
+    backends.register("toy-test", open_sync, async_memory_backend)
+    accord.connect("toy-test://c").close()
+    assert opened == ["toy-test://c"]
 
 
 def test_an_unknown_scheme_names_the_registered_ones(toy: Any) -> None:
