@@ -91,6 +91,16 @@ def sweep(wake_dir: Path) -> None:
                         os.unlink(entry.path)
 
 
+def _mkfifo(wake_dir: Path, path: str) -> None:
+    """Make the pipe at ``path``, and ``wake_dir`` first only when it is missing (it is
+    there but for the first wait of a file: checking each time costs two system calls)."""
+    try:
+        os.mkfifo(path, 0o666)  # the umask applies, as for the database
+    except FileNotFoundError:
+        wake_dir.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path, 0o666)
+
+
 class _Pipe:
     """A named pipe one waiter reads: the part both mailboxes share.
 
@@ -105,8 +115,7 @@ class _Pipe:
         self._path = os.path.join(wake_dir, "." + self.id)
         self._buffer = b""
         try:
-            wake_dir.mkdir(parents=True, exist_ok=True)
-            os.mkfifo(self._path, 0o666)  # the umask applies, as for the database
+            _mkfifo(wake_dir, self._path)
         except OSError as exc:
             raise BackendUnavailable("sqlite", f"cannot make a wake-up pipe: {exc}") from exc
         self._fd = self._keep = -1
