@@ -87,9 +87,10 @@ def resolve_url(url: str | None) -> str:
     return url.strip()
 
 
-def _discover(scheme: str) -> None:
+def _discover(scheme: str) -> bool:
     """Import the module an installed package names for ``scheme`` in its
-    ``accord.backends`` entry points (importing it registers the scheme)."""
+    ``accord.backends`` entry points (importing it registers the scheme); True if
+    the scheme is registered then."""
     for point in entry_points(group="accord.backends"):
         if point.name == scheme:
             try:
@@ -99,14 +100,14 @@ def _discover(scheme: str) -> None:
                     f"the store for {scheme}:// ({point.value}, an accord.backends entry "
                     f"point) failed to import: {type(exc).__name__}: {exc}"
                 ) from exc
-            return
+            break
+    return scheme in _REGISTERED
 
 
 def _scheme(url: str) -> str:
     scheme, sep, _ = url.partition("://")
-    if sep and scheme not in _BUILT_IN and scheme not in _REGISTERED:
-        _discover(scheme)
-    if not sep or (scheme not in _BUILT_IN and scheme not in _REGISTERED):
+    known = bool(sep) and (scheme in _BUILT_IN or scheme in _REGISTERED or _discover(scheme))
+    if not known:
         accepted = ", ".join([ACCEPTED, *(f"{s}://..." for s in sorted(_REGISTERED))])
         raise ConfigError(f"unsupported store URL {redact(url)!r}; accepted: {accepted}")
     return scheme

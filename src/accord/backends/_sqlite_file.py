@@ -48,8 +48,8 @@ changed into the WAL, and most commits here change one small record: 2 KiB pages
 a lock cycle ~12 % faster than the default 4 KiB; values near 1 MiB write ~25 % slower.
 A file keeps the page size it was created with."""
 CHECKPOINT_EVERY = 500
-"""Operations without waiting between two checkpoints (SQLite's own default is one
-every 1,000 pages written; each write here writes at least one)."""
+"""Operations run on an event loop between two checkpoints in a thread (SQLite's
+own default is one every 1,000 pages written; each write here writes at least one)."""
 SNAPSHOT = "SELECT 1 FROM meta LIMIT 0"  # a read transaction takes its snapshot here
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
@@ -179,7 +179,6 @@ class SqliteFile(abc.ABC):
         self._setup_lock = threading.Lock()
         self._ready = False
         self._closed = False
-        self._unsynced = 0  # operations run without waiting since the last checkpoint()
         self._txn = _Txn(self, _file_mutex(self.path))
         self._read = _Txn(self, None)
         _files.add(self)
@@ -381,14 +380,6 @@ class SqliteFile(abc.ABC):
             return fn(*args, **kwargs)
         finally:
             local.nowait = False
-            self._unsynced += 1
-
-    def checkpoint_due(self) -> bool:
-        """True every CHECKPOINT_EVERY operations run without waiting (then resets)."""
-        if self._unsynced < CHECKPOINT_EVERY:
-            return False
-        self._unsynced = 0
-        return True
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database file without waiting for anyone (PASSIVE),

@@ -50,7 +50,7 @@ from accord.backends._pipes import (
     sweep,
 )
 from accord.backends._records_events import RecordStore, event_id
-from accord.backends._sqlite_file import Connection, SqliteFile, WouldBlock
+from accord.backends._sqlite_file import CHECKPOINT_EVERY, Connection, SqliteFile, WouldBlock
 
 _FULL = object()  # a lease step that needs the full transaction
 _PARSED_LIMIT = 64  # lease records a connection keeps decoded (see _apply_step)
@@ -461,12 +461,17 @@ def loop_first(db: SqliteFile) -> Runner:
     writer runs again in a worker thread. Every CHECKPOINT_EVERY operations a
     checkpoint runs in a thread too, as the loop's connection leaves them out."""
 
+    since_checkpoint = 0
+
     async def run(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        nonlocal since_checkpoint
         try:
             result = db.without_waiting(fn, *args, **kwargs)
         except WouldBlock:
             return await in_thread(fn, *args, **kwargs)
-        if db.checkpoint_due():
+        since_checkpoint += 1
+        if since_checkpoint >= CHECKPOINT_EVERY:
+            since_checkpoint = 0
             await in_thread(db.checkpoint)
         return result
 

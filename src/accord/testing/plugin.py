@@ -55,6 +55,9 @@ class Target:
     processes: bool
 
 
+_TARGETS = pytest.StashKey[list[Target]]()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("accord", "accord conformance suite")
     group.addoption("--accord-backends", default=",".join(BUILT_IN),
@@ -71,6 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line("markers", "redis: needs the session's redis-server")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.stash[_TARGETS] = _targets(config)  # a bad option stops the run here, once
 
 
 def _targets(config: pytest.Config) -> list[Target]:
@@ -95,7 +99,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             names = [n.strip() for n in names.split(",")]
         if "backend_name" in names:
             return  # a test of one backend names it itself
-    targets = _targets(metafunc.config)
+    targets = metafunc.config.stash[_TARGETS]
     if metafunc.definition.get_closest_marker("accord_processes"):
         targets = [t for t in targets if t.processes]
     metafunc.parametrize(
