@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from accord import _lifecycle, _validate
 from accord._async import _rt, agents
-from accord._async._lease import AsyncLease
+from accord._async._lease import AsyncLease, ContendedKeys
 from accord._async.barrier import AsyncBarrier
 from accord._async.events import AsyncEvents
 from accord._async.lock import AsyncLock, AsyncMultiLock
@@ -51,6 +51,7 @@ class AsyncCoordinator:
         self._id = uuid.uuid4().hex[:10]
         self._owner_prefix = f"{agent}#{self._id}:"
         self._held: dict[tuple[str, str], AsyncLease] = {}
+        self._contended = ContendedKeys()
         self._twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self.events = AsyncEvents(self)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""

@@ -50,7 +50,8 @@ class AsyncSemaphore:
         agent = self._coord.agent
         req = LeaseRequest(self._key, holder, agent, "", self.ttl, self.limit, False)
         granted = await wait_for_grant(
-            self._coord._backend, req, timeout, kind="semaphore", name=self.name
+            self._coord._backend, req, timeout, kind="semaphore", name=self.name,
+            contended=self._coord._contended,
         )
         return AsyncLease(self._coord._backend, self._key, holder, agent, granted)
 

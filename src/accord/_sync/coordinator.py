@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from accord import _lifecycle, _validate
 from accord._sync import _rt, agents
-from accord._sync._lease import Lease
+from accord._sync._lease import Lease, ContendedKeys
 from accord._sync.barrier import Barrier
 from accord._sync.events import Events
 from accord._sync.lock import Lock, MultiLock
@@ -52,6 +52,7 @@ class Coordinator:
         self._id = uuid.uuid4().hex[:10]
         self._owner_prefix = f"{agent}#{self._id}:"
         self._held: dict[tuple[str, str], Lease] = {}
+        self._contended = ContendedKeys()
         self._twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self.events = Events(self)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""

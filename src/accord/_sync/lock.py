@@ -67,7 +67,8 @@ class Lock:
             return NestedLease(held)
         req = LeaseRequest(self._key, owner, self._coord.agent, "", self.ttl, 1, False)
         granted = wait_for_grant(
-            self._coord._backend, req, timeout, kind="lock", name=self.name
+            self._coord._backend, req, timeout, kind="lock", name=self.name,
+            contended=self._coord._contended,
         )
         lease = Lease(self._coord._backend, self._key, owner, self._coord.agent, granted)
         self._coord._held[self._key, owner] = lease

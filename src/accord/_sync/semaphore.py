@@ -51,7 +51,8 @@ class Semaphore:
         agent = self._coord.agent
         req = LeaseRequest(self._key, holder, agent, "", self.ttl, self.limit, False)
         granted = wait_for_grant(
-            self._coord._backend, req, timeout, kind="semaphore", name=self.name
+            self._coord._backend, req, timeout, kind="semaphore", name=self.name,
+            contended=self._coord._contended,
         )
         return Lease(self._coord._backend, self._key, holder, agent, granted)
 
