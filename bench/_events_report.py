@@ -33,10 +33,10 @@ def render(env: dict[str, str], samples: Any, plan: Any) -> str:
     parts = [
         f"# accord events benchmark, {env['date']}",
         "",
-        f"`{env['command']}` on {env['machine']}, Python {env['python']}, {env['redis']}, "
-        f"{env['agentdiff']}. {env['plan']}. In every round accord and the baselines are "
-        "measured one after the other on the same machine (and Redis server); ratios are "
-        "taken within a round, then the median over rounds is shown.",
+        f"`{env['command']}` at {env['code']} on {env['machine']}, Python {env['python']}, "
+        f"{env['redis']}, {env['agentdiff']}. {env['plan']}. In every round accord and the "
+        "baselines are measured one after the other on the same machine (and Redis server); "
+        "ratios are taken within a round, then the median over rounds is shown.",
         "",
         "Latency: one event at a time (the next is emitted once the handler has seen the "
         "last), from `time.monotonic()` stamped into the payload just before `emit` (or "

@@ -110,9 +110,10 @@ def render(env: dict[str, str], samples: Any, plan: Any) -> str:
     parts = [
         f"# accord benchmark, {env['date']}",
         "",
-        f"`{env['command']}` on {env['machine']}, Python {env['python']}, {env['redis']}. "
-        f"{env['plan']}. In every round accord and the baselines are measured one after "
-        "the other on the same machine and Redis server; ratios are taken within a round.",
+        f"`{env['command']}` at {env['code']} on {env['machine']}, Python {env['python']}, "
+        f"{env['redis']}. {env['plan']}. In every round accord and the baselines are "
+        "measured one after the other on the same machine and Redis server; ratios are "
+        "taken within a round.",
         "",
         _cycles(samples, verdicts),
         _contended(samples, verdicts, plan),

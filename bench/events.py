@@ -20,8 +20,6 @@ import dataclasses
 import datetime
 import functools
 import importlib.metadata
-import os
-import platform
 import shutil
 import signal
 import sys
@@ -34,6 +32,7 @@ from typing import Any
 
 import redis
 from _delivery import Delivery, Tally
+from _environment import describe
 from _events_report import FULL_LOG_ROW, LOCAL, REDIS, WAIT_IDLE, XREAD, XREADGROUP, render
 from _local_events import (
     FULL_LOG,
@@ -190,24 +189,13 @@ def run(plan: Plan, redis_url: str, tmp: Path, command: str) -> str:
 
 
 def environment(redis_url: str, plan: Plan, command: str) -> dict[str, str]:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        server = str(client.info("server").get("redis_version", "?"))
-    except redis.RedisError:
-        server = "? (unreachable at the end)"
-    finally:
-        client.close()
     try:
         agentdiff = "agentdiff-coordination " + importlib.metadata.version(
             "agentdiff-coordination")
     except importlib.metadata.PackageNotFoundError:
         agentdiff = "agentdiff-coordination not installed"
     return {
-        "date": datetime.date.today().isoformat(),
-        "command": command,
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-        "python": platform.python_version(),
-        "redis": f"redis-server {server}, redis-py {redis.__version__}",
+        **describe(redis_url, command),
         "agentdiff": agentdiff,
         "plan": f"{plan.rounds} rounds; per subject and round {plan.pings:,} events one at a "
                 f"time, then {plan.local_events:,} (in one process) or {plan.remote_events:,} "

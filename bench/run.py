@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import math
-import os
-import platform
 import shutil
 import statistics
 import sys
@@ -33,6 +31,7 @@ from typing import Any
 
 import redis
 from _contend import Contention, ProcessCrew, contend_threads
+from _environment import describe
 from _floors import RawSqlite, critical_section_rate
 from _measure import async_cycle_rate, cycle_rate, operations, ping_rate, rate
 from _report import render
@@ -180,17 +179,9 @@ def beside_floor(samples: Samples, key: str, got: float | None,
 
 
 def environment(redis_url: str, plan: Plan, quick: bool) -> dict[str, str]:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        server = str(client.info("server").get("redis_version", "?"))
-    finally:
-        client.close()
+    command = "python bench/run.py" + (" --quick" if quick else "")
     return {
-        "date": datetime.date.today().isoformat(),
-        "command": "python bench/run.py" + (" --quick" if quick else ""),
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-        "python": platform.python_version(),
-        "redis": f"redis-server {server}, redis-py {redis.__version__}",
+        **describe(redis_url, command),
         "plan": f"{plan.rounds} rounds; {plan.cycle_s:g} s per one-thread figure, "
                 f"{plan.contend_s:g} s per contended figure; medians of the rounds",
     }

@@ -1,0 +1,52 @@
+"""What a results table was measured on: the date, the machine, the software and the
+accord commit, so a table can be matched to the code it measured."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def describe(redis_url: str, command: str) -> dict[str, str]:
+    """The header fields every benchmark report starts with."""
+    return {
+        "date": datetime.date.today().isoformat(),
+        "command": command,
+        "code": checkout(),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        "python": platform.python_version(),
+        "redis": f"redis-server {_server_version(redis_url)}, redis-py {redis.__version__}",
+    }
+
+
+def checkout() -> str:
+    """``accord <short commit>``, with ``+ uncommitted changes`` when the tree is
+    dirty; ``accord (not a git checkout)`` outside one."""
+    try:
+        head = _git("rev-parse", "--short=7", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no", "--", "src", "bench")
+    except (OSError, subprocess.CalledProcessError):
+        return "accord (not a git checkout)"
+    return f"accord {head}" + (" + uncommitted changes" if dirty else "")
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def _server_version(redis_url: str) -> str:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return str(client.info("server").get("redis_version", "?"))
+    except redis.RedisError:
+        return "? (unreachable at the end)"
+    finally:
+        client.close()
