@@ -111,3 +111,17 @@ async def test_the_async_twin_queues_in_its_first_call_too() -> None:
         assert spy.waits == [True]  # granted at once: the hint is dropped
         await (await lock.acquire()).release()
         assert spy.waits == [True, False]
+
+
+def test_an_acquisition_that_timed_out_counts_as_having_waited() -> None:
+    url = "memory://timed-out"
+    with accord.connect(url) as coord, accord.connect(url) as holder:
+        spy = _Spy(coord._backend)
+        coord._backend = spy
+        held = holder.lock("busy").acquire()
+        with pytest.raises(accord.errors.LockTimeout):
+            coord.lock("busy").acquire(timeout=0.05)
+        held.release()
+        spy.waits.clear()
+        coord.lock("busy").acquire().release()
+        assert spy.waits == [True]

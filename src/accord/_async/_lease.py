@@ -64,6 +64,7 @@ class ContendedKeys:
         return key in self._keys
 
     def note(self, key: str, waited: bool) -> None:
+        """Remember how the last acquisition of ``key`` went."""
         if not waited:
             self._keys.discard(key)
         elif key not in self._keys:
@@ -106,6 +107,7 @@ async def wait_for_grant(
             elapsed = time.monotonic() - start
             remaining = float("inf") if timeout is None else timeout - elapsed
             if remaining <= 0:
+                contended.note(req.key, True)
                 raise _timed_out(result, kind, name, elapsed)
             pause = min(remaining, result.retry_in + MIN_PAUSE, req.ttl / 2)
             message = await mailbox.wait(max(pause, MIN_PAUSE))
