@@ -10,13 +10,14 @@ from typing import Any, TypeVar
 
 from accord import _lifecycle, _validate
 from accord._async import _rt, agents
-from accord._async._lease import AsyncLease, ContendedKeys
+from accord._async._lease import AsyncLease
 from accord._async.barrier import AsyncBarrier
 from accord._async.events import AsyncEvents
 from accord._async.lock import AsyncLock, AsyncMultiLock
 from accord._async.ratelimit import AsyncRateLimit
 from accord._async.semaphore import AsyncSemaphore
 from accord._async.state import AsyncStateMap
+from accord._contended import ContendedKeys
 from accord._event import Event
 from accord._models import LeaseStatistics
 from accord.backends import redact

@@ -11,13 +11,14 @@ from typing import Any, TypeVar
 
 from accord import _lifecycle, _validate
 from accord._sync import _rt, agents
-from accord._sync._lease import Lease, ContendedKeys
+from accord._sync._lease import Lease
 from accord._sync.barrier import Barrier
 from accord._sync.events import Events
 from accord._sync.lock import Lock, MultiLock
 from accord._sync.ratelimit import RateLimit
 from accord._sync.semaphore import Semaphore
 from accord._sync.state import StateMap
+from accord._contended import ContendedKeys
 from accord._event import Event
 from accord._models import LeaseStatistics
 from accord.backends import redact
