@@ -55,10 +55,14 @@ def coordinate(
     timeout: float | None = None,
     semaphore: Any = None,
     rate_limit: Any = None,
+    auto_renew: bool = False,
 ) -> Callable[[F], F]:
     """:meth:`Coordinator.coordinate` on the default coordinator, resolved at call time."""
-    _lifecycle.make_spec(agent, lock_name, ttl, timeout, semaphore, rate_limit)
-    options = dict(ttl=ttl, timeout=timeout, semaphore=semaphore, rate_limit=rate_limit)
+    _lifecycle.make_spec(agent, lock_name, ttl, timeout, semaphore, rate_limit, auto_renew)
+    options = dict(
+        ttl=ttl, timeout=timeout, semaphore=semaphore, rate_limit=rate_limit,
+        auto_renew=auto_renew,
+    )
 
     def decorate(fn: F) -> F:
         def bound() -> Callable[..., Any]:

@@ -22,6 +22,7 @@ class Spec:
     timeout: float | None
     semaphore: tuple[str, int, float, float | None] | None
     rate_limit: tuple[str, float, float, int] | None
+    auto_renew: bool = False
 
 
 def make_spec(
@@ -31,6 +32,7 @@ def make_spec(
     timeout: float | None,
     semaphore: Any,
     rate_limit: Any,
+    auto_renew: bool = False,
 ) -> Spec:
     """Check the options; ``semaphore`` and ``rate_limit`` are objects from a coordinator."""
     event_name(agent)
@@ -52,6 +54,7 @@ def make_spec(
         timeout=_validate.timeout(timeout),
         semaphore=sem,
         rate_limit=rate,
+        auto_renew=bool(auto_renew),
     )
 
 

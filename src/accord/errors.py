@@ -134,13 +134,18 @@ class DeadlockError(AccordError):
 class LeaseLost(AccordError):
     """The lease expired or was never held, so exclusivity is not guaranteed."""
 
-    def __init__(self, name: str, token: int, holder: str | None = None) -> None:
+    def __init__(
+        self, name: str, token: int, holder: str | None = None, *, nested: bool = False
+    ) -> None:
         self.name = name
         self.token = token
         self.holder = holder
         now = f"; it is now held by {holder}" if holder else ""
+        what = f"lease {token} on {name!r}"
+        if nested:
+            what = f"nested acquisition of lock {name!r} refused: the outer {what}"
         super().__init__(
-            f"lease {token} on {name!r} was lost (expired or released){now}. Work done "
+            f"{what} was lost (expired or released){now}. Work done "
             "since may have overlapped another holder; use a longer ttl, extend() or "
             "auto_renew=True"
         )

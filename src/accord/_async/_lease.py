@@ -164,12 +164,23 @@ class AsyncLease:
         if self.released:
             return
         self.released = True
-        if self._held is not None:
-            self._held.pop((self._key, self._holder), None)
+        held = self._held
+        if held is not None and held.get((self._key, self._holder)) is self:
+            del held[self._key, self._holder]
         if self._renewer is not None:
             await self._renewer.stop()
         if not await self._backend.release(self._key, self._holder, self.token):
             raise LeaseLost(self.name, self.token)
+
+    async def _confirm(self, ttl: float) -> bool:
+        """Whether the store still has this lease; if so it now lasts ``ttl`` seconds
+        (its own ``ttl``, what ``extend()`` uses by default, is left as it is)."""
+        if self.released or not await self._backend.extend(
+            self._key, self._holder, self.token, ttl
+        ):
+            return False
+        self._deadline = time.monotonic() + ttl
+        return True
 
     def renew_in_background(self) -> None:
         """Extend every ttl/3 until released (``auto_renew=True``)."""
@@ -201,7 +212,8 @@ class AsyncLease:
 class AsyncNestedLease(AsyncLease):
     """A re-entrant acquisition by the owner that already holds the lock.
 
-    It shares the outer lease's token; releasing it only undoes this nesting level.
+    Granted only after the store confirmed the outer lease (see ``AsyncLock``); it
+    shares the outer lease's token, and releasing it only undoes this nesting level.
     """
 
     def __init__(self, outer: AsyncLease) -> None:

@@ -3,8 +3,8 @@ request-reply between agents in any process.
 
 A run of a coordinated function::
 
-    [lock, semaphore, rate limit]  ->  <agent>_started  ->  fn(...)  ->  <agent>_complete
-                                                                    \\->  <agent>_failed (re-raised)
+    [lock, semaphore, rate limit] -> <agent>_started -> fn(...) -> release -> <agent>_complete
+                                           fn raised, or release raised LeaseLost -> <agent>_failed
 """
 
 from __future__ import annotations
@@ -34,19 +34,14 @@ async def run_coordinated(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
-    """One run of a ``@coordinate`` function: guards, lifecycle events, its result."""
+    """One run of a ``@coordinate`` function: guards, lifecycle events, its result.
+
+    The guards are released before ``_complete`` is emitted: a lock lost during the
+    run (it outlasted its ttl without ``auto_renew``) makes the run ``_failed`` with
+    LeaseLost, never ``_complete`` and then an error."""
     run_id = uuid.uuid4().hex[:16]
     async with AsyncExitStack() as guards:
-        if spec.lock_name is not None:
-            lock = coord.lock(spec.lock_name, ttl=spec.ttl, timeout=spec.timeout)
-            await guards.enter_async_context(lock)
-        if spec.semaphore is not None:
-            name, limit, ttl, timeout = spec.semaphore
-            semaphore = coord.semaphore(name, limit=limit, ttl=ttl, timeout=timeout)
-            await guards.enter_async_context(semaphore)
-        if spec.rate_limit is not None:
-            name, rate, per, burst = spec.rate_limit
-            await coord.rate_limit(name, rate=rate, per=per, burst=burst).acquire()
+        await _enter_guards(coord, spec, guards)
         await coord.emit(f"{spec.agent}_started", _lifecycle.started(spec.agent, run_id))
         start = time.monotonic()
         try:
@@ -56,9 +51,33 @@ async def run_coordinated(
             await coord.emit(f"{spec.agent}_failed", payload)
             raise
         duration = time.monotonic() - start
-        payload = _lifecycle.complete(spec.agent, run_id, result, duration, coord.max_payload)
-        await coord.emit(f"{spec.agent}_complete", payload)
-        return result
+        try:
+            await guards.aclose()  # release now: LeaseLost if the lock was lost meanwhile
+        except Exception as exc:
+            payload = _lifecycle.failed(spec.agent, run_id, exc, duration)
+            await coord.emit(f"{spec.agent}_failed", payload)
+            raise
+    payload = _lifecycle.complete(spec.agent, run_id, result, duration, coord.max_payload)
+    await coord.emit(f"{spec.agent}_complete", payload)
+    return result
+
+
+async def _enter_guards(
+    coord: AsyncCoordinator, spec: _lifecycle.Spec, guards: AsyncExitStack
+) -> None:
+    """Take the lock, semaphore and rate-limit slot of ``spec``, in that order."""
+    if spec.lock_name is not None:
+        lock = coord.lock(
+            spec.lock_name, ttl=spec.ttl, timeout=spec.timeout, auto_renew=spec.auto_renew
+        )
+        await guards.enter_async_context(lock)
+    if spec.semaphore is not None:
+        name, limit, ttl, timeout = spec.semaphore
+        semaphore = coord.semaphore(name, limit=limit, ttl=ttl, timeout=timeout)
+        await guards.enter_async_context(semaphore)
+    if spec.rate_limit is not None:
+        name, rate, per, burst = spec.rate_limit
+        await coord.rate_limit(name, rate=rate, per=per, burst=burst).acquire()
 
 
 def request_event(agent: str) -> str:

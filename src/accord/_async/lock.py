@@ -1,8 +1,10 @@
 """Locks as leases: expiry, fencing tokens, FIFO hand-off, re-entrance, deadlocks.
 
-A lock is held by an *owner*: the coordinator's agent plus the current thread (sync)
-or asyncio task (async). The same owner may acquire again (a nested lease; the lock
-frees when the outermost is released); another thread or task waits its turn.
+A lock is held by an *owner*: the coordinator's agent plus the current thread (sync;
+plus the asyncio task when the sync API is called inside a running event loop) or
+asyncio task (async). The same owner may acquire again: a nested lease, granted only
+once the store confirms the outer lease is still held (else LeaseLost); the lock frees
+when the outermost is released. Another thread or task waits its turn.
 
 Race the lease closes::
 
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 from accord import _validate
 from accord._async._lease import AsyncLease, AsyncNestedLease, OwnerStacks, wait_for_grant
 from accord._models import LeaseRequest, LeaseStatistics
+from accord.errors import LeaseLost
 
 if TYPE_CHECKING:
     from accord._async.coordinator import AsyncCoordinator
@@ -63,7 +66,7 @@ class AsyncLock:
         owner = self._coord._owner()
         held = self._coord._held.get((self._key, owner))
         if held is not None and not held.released:
-            return AsyncNestedLease(held)
+            return await self._nest(held)
         req = LeaseRequest(self._key, owner, self._coord.agent, "", self.ttl, 1, False)
         granted = await wait_for_grant(
             self._coord._backend, req, timeout, kind="lock", name=self.name,
@@ -75,6 +78,19 @@ class AsyncLock:
         if self.auto_renew:
             lease.renew_in_background()
         return lease
+
+    async def _nest(self, outer: AsyncLease) -> AsyncNestedLease:
+        """A nested lease, once the store confirms the outer one: it must still hold
+        the outer token (else LeaseLost, and the outer lease is forgotten here so that
+        the next acquisition is a fresh one), and it then lasts at least this lock's
+        ttl (never less than it had left)."""
+        if not await outer._confirm(max(outer.expires_in, self.ttl)):
+            held = self._coord._held
+            if held.get((self._key, outer._holder)) is outer:
+                del held[self._key, outer._holder]
+            stats = await self.statistics()
+            raise LeaseLost(self.name, outer.token, stats.holder, nested=True)
+        return AsyncNestedLease(outer)
 
     async def statistics(self) -> LeaseStatistics:
         """Holder, token, seconds left and waiters in order, read from the store."""

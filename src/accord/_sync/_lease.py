@@ -165,12 +165,23 @@ class Lease:
         if self.released:
             return
         self.released = True
-        if self._held is not None:
-            self._held.pop((self._key, self._holder), None)
+        held = self._held
+        if held is not None and held.get((self._key, self._holder)) is self:
+            del held[self._key, self._holder]
         if self._renewer is not None:
             self._renewer.stop()
         if not self._backend.release(self._key, self._holder, self.token):
             raise LeaseLost(self.name, self.token)
+
+    def _confirm(self, ttl: float) -> bool:
+        """Whether the store still has this lease; if so it now lasts ``ttl`` seconds
+        (its own ``ttl``, what ``extend()`` uses by default, is left as it is)."""
+        if self.released or not self._backend.extend(
+            self._key, self._holder, self.token, ttl
+        ):
+            return False
+        self._deadline = time.monotonic() + ttl
+        return True
 
     def renew_in_background(self) -> None:
         """Extend every ttl/3 until released (``auto_renew=True``)."""
@@ -202,7 +213,8 @@ class Lease:
 class NestedLease(Lease):
     """A re-entrant acquisition by the owner that already holds the lock.
 
-    It shares the outer lease's token; releasing it only undoes this nesting level.
+    Granted only after the store confirmed the outer lease (see ``Lock``); it
+    shares the outer lease's token, and releasing it only undoes this nesting level.
     """
 
     def __init__(self, outer: Lease) -> None:

@@ -4,8 +4,8 @@ request-reply between agents in any process.
 
 A run of a coordinated function::
 
-    [lock, semaphore, rate limit]  ->  <agent>_started  ->  fn(...)  ->  <agent>_complete
-                                                                    \\->  <agent>_failed (re-raised)
+    [lock, semaphore, rate limit] -> <agent>_started -> fn(...) -> release -> <agent>_complete
+                                           fn raised, or release raised LeaseLost -> <agent>_failed
 """
 
 from __future__ import annotations
@@ -35,19 +35,14 @@ def run_coordinated(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
-    """One run of a ``@coordinate`` function: guards, lifecycle events, its result."""
+    """One run of a ``@coordinate`` function: guards, lifecycle events, its result.
+
+    The guards are released before ``_complete`` is emitted: a lock lost during the
+    run (it outlasted its ttl without ``auto_renew``) makes the run ``_failed`` with
+    LeaseLost, never ``_complete`` and then an error."""
     run_id = uuid.uuid4().hex[:16]
     with ExitStack() as guards:
-        if spec.lock_name is not None:
-            lock = coord.lock(spec.lock_name, ttl=spec.ttl, timeout=spec.timeout)
-            guards.enter_context(lock)
-        if spec.semaphore is not None:
-            name, limit, ttl, timeout = spec.semaphore
-            semaphore = coord.semaphore(name, limit=limit, ttl=ttl, timeout=timeout)
-            guards.enter_context(semaphore)
-        if spec.rate_limit is not None:
-            name, rate, per, burst = spec.rate_limit
-            coord.rate_limit(name, rate=rate, per=per, burst=burst).acquire()
+        _enter_guards(coord, spec, guards)
         coord.emit(f"{spec.agent}_started", _lifecycle.started(spec.agent, run_id))
         start = time.monotonic()
         try:
@@ -57,9 +52,33 @@ def run_coordinated(
             coord.emit(f"{spec.agent}_failed", payload)
             raise
         duration = time.monotonic() - start
-        payload = _lifecycle.complete(spec.agent, run_id, result, duration, coord.max_payload)
-        coord.emit(f"{spec.agent}_complete", payload)
-        return result
+        try:
+            guards.close()  # release now: LeaseLost if the lock was lost meanwhile
+        except Exception as exc:
+            payload = _lifecycle.failed(spec.agent, run_id, exc, duration)
+            coord.emit(f"{spec.agent}_failed", payload)
+            raise
+    payload = _lifecycle.complete(spec.agent, run_id, result, duration, coord.max_payload)
+    coord.emit(f"{spec.agent}_complete", payload)
+    return result
+
+
+def _enter_guards(
+    coord: Coordinator, spec: _lifecycle.Spec, guards: ExitStack
+) -> None:
+    """Take the lock, semaphore and rate-limit slot of ``spec``, in that order."""
+    if spec.lock_name is not None:
+        lock = coord.lock(
+            spec.lock_name, ttl=spec.ttl, timeout=spec.timeout, auto_renew=spec.auto_renew
+        )
+        guards.enter_context(lock)
+    if spec.semaphore is not None:
+        name, limit, ttl, timeout = spec.semaphore
+        semaphore = coord.semaphore(name, limit=limit, ttl=ttl, timeout=timeout)
+        guards.enter_context(semaphore)
+    if spec.rate_limit is not None:
+        name, rate, per, burst = spec.rate_limit
+        coord.rate_limit(name, rate=rate, per=per, burst=burst).acquire()
 
 
 def request_event(agent: str) -> str:

@@ -138,11 +138,18 @@ class Coordinator:
         timeout: float | None = None,
         semaphore: Semaphore | None = None,
         rate_limit: RateLimit | None = None,
+        auto_renew: bool = False,
     ) -> Callable[[F], F]:
         """Run the decorated function as agent ``agent``: under ``lock_name`` (and the
         semaphore and rate limit, if given), emitting ``<agent>_started``,
-        ``<agent>_complete`` (with its result) or ``<agent>_failed`` (and re-raising)."""
-        spec = _lifecycle.make_spec(agent, lock_name, ttl, timeout, semaphore, rate_limit)
+        ``<agent>_complete`` (with its result) or ``<agent>_failed`` (and re-raising).
+
+        ``auto_renew=True`` extends the lock every ttl/3 while the function runs; without
+        it a run longer than ``ttl`` loses the lock and ends in ``_failed`` with
+        LeaseLost (its result is not reported as complete)."""
+        spec = _lifecycle.make_spec(
+            agent, lock_name, ttl, timeout, semaphore, rate_limit, auto_renew
+        )
 
         def decorate(fn: F) -> F:
             wrapped: F = _rt.coordinated(self, spec, fn)  # type: ignore[assignment]

@@ -1,9 +1,11 @@
 # Generated from src/accord/_async/lock.py by scripts/unasync.py: do not edit.
 """Locks as leases: expiry, fencing tokens, FIFO hand-off, re-entrance, deadlocks.
 
-A lock is held by an *owner*: the coordinator's agent plus the current thread (sync)
-or asyncio task (async). The same owner may acquire again (a nested lease; the lock
-frees when the outermost is released); another thread or task waits its turn.
+A lock is held by an *owner*: the coordinator's agent plus the current thread (sync;
+plus the asyncio task when the sync API is called inside a running event loop) or
+asyncio task (async). The same owner may acquire again: a nested lease, granted only
+once the store confirms the outer lease is still held (else LeaseLost); the lock frees
+when the outermost is released. Another thread or task waits its turn.
 
 Race the lease closes::
 
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 from accord import _validate
 from accord._sync._lease import Lease, NestedLease, OwnerStacks, wait_for_grant
 from accord._models import LeaseRequest, LeaseStatistics
+from accord.errors import LeaseLost
 
 if TYPE_CHECKING:
     from accord._sync.coordinator import Coordinator
@@ -64,7 +67,7 @@ class Lock:
         owner = self._coord._owner()
         held = self._coord._held.get((self._key, owner))
         if held is not None and not held.released:
-            return NestedLease(held)
+            return self._nest(held)
         req = LeaseRequest(self._key, owner, self._coord.agent, "", self.ttl, 1, False)
         granted = wait_for_grant(
             self._coord._backend, req, timeout, kind="lock", name=self.name,
@@ -76,6 +79,19 @@ class Lock:
         if self.auto_renew:
             lease.renew_in_background()
         return lease
+
+    def _nest(self, outer: Lease) -> NestedLease:
+        """A nested lease, once the store confirms the outer one: it must still hold
+        the outer token (else LeaseLost, and the outer lease is forgotten here so that
+        the next acquisition is a fresh one), and it then lasts at least this lock's
+        ttl (never less than it had left)."""
+        if not outer._confirm(max(outer.expires_in, self.ttl)):
+            held = self._coord._held
+            if held.get((self._key, outer._holder)) is outer:
+                del held[self._key, outer._holder]
+            stats = self.statistics()
+            raise LeaseLost(self.name, outer.token, stats.holder, nested=True)
+        return NestedLease(outer)
 
     def statistics(self) -> LeaseStatistics:
         """Holder, token, seconds left and waiters in order, read from the store."""

@@ -10,7 +10,8 @@ Leases (locks are leases with ``limit=1``, semaphores with ``limit=n``):
 * an expired holder or waiter is dropped by the first operation that sees it;
 * free slots go to the queue in FIFO order (``promote``), so a releaser that comes
   straight back queues behind the waiters instead of barging in;
-* a promoted waiter is told through its mailbox (``Signal``), so hand-off is pushed.
+* a promoted waiter is told through its mailbox (``Signal``), so hand-off is pushed;
+* a holder that asks again gets a fresh grant (new token, the ttl asked for).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from accord._models import (
 )
 
 HISTORY_KEEP = 100
+MAX_FENCES = 16  # locks whose highest token a state key remembers (see fences())
 TRIM_SLACK = 16  # versions beyond HISTORY_KEEP before a trim; reads never show them
 MAX_CYCLE = 64
 
@@ -139,9 +141,12 @@ def acquire(
     rec.limit = req.limit
     signals = settle(rec, now)
     mine = rec.holders.get(req.holder)
-    if mine is not None:  # granted by a hand-off the caller has not heard of yet
-        return Granted(mine.token, mine.expires_at - now), signals
-    if len(rec.holders) < rec.limit and not rec.queue:
+    if mine is not None and any(m == str(mine.token) for _, m in signals):
+        return Granted(mine.token, mine.ttl), signals  # promoted by this very call
+    if mine is not None or (len(rec.holders) < rec.limit and not rec.queue):
+        # A holder asking again lost track of its lease (a hand-off it has not heard of
+        # yet, a release that failed on the way): it gets a fresh grant, with a new token
+        # and the ttl it asks for now, never the rest of the old lease.
         return Granted(_grant(rec, req.holder, req.agent, req.ttl, now), req.ttl), signals
     if req.wait:
         for w in rec.queue:
@@ -229,7 +234,12 @@ def find_cycle(
 
 @dataclass(slots=True)
 class Stored:
-    """One stored version: ``value`` is JSON text, or None for a delete (a tombstone)."""
+    """One stored version: ``value`` is JSON text, or None for a delete (a tombstone).
+
+    ``fence_name``/``fence_token`` record the fences of the key (see :func:`fences`):
+    the lock that fenced the newest fenced write and its token, followed in
+    ``fence_name`` by a tab and ``<token> <lock key>`` for each other lock remembered.
+    """
 
     value: str | None
     version: int
@@ -257,9 +267,34 @@ class Refused(Exception):
         self.detail = detail
 
 
+def fences(name: str | None, token: int) -> dict[str, int]:
+    """The highest token of each lock that fenced a write of a key, the most recently
+    fenced lock first, from a version's ``fence_name`` and ``fence_token``.
+
+    A key remembers :data:`MAX_FENCES` locks: a write fenced by yet another lock
+    forgets the one that fenced least recently (a stale write of that lock is then
+    accepted)."""
+    if not name:
+        return {}
+    first, *others = name.split("\t")
+    found = {first: token}
+    for other in others:
+        tok, _, lock = other.partition(" ")
+        found.setdefault(lock, int(tok))
+    return found
+
+
+def fences_text(found: dict[str, int]) -> tuple[str | None, int]:
+    """(fence_name, fence_token) of a version that remembers ``found`` (see :func:`fences`)."""
+    if not found:
+        return None, 0
+    (first, token), *others = list(found.items())[:MAX_FENCES]
+    return first + "".join(f"\t{tok} {lock}" for lock, tok in others), token
+
+
 def check(cur: Stored | None, expected_version: int | None, fence: tuple[str, int] | None) -> None:
     """Refused('version') unless the live version is ``expected_version`` (0: absent or
-    deleted); Refused('fence') if a newer token of the fence's lock wrote ``cur``."""
+    deleted); Refused('fence') if a newer token of the fence's lock wrote the key."""
     if cur is None:
         if expected_version:
             raise Refused("version")
@@ -268,8 +303,13 @@ def check(cur: Stored | None, expected_version: int | None, fence: tuple[str, in
         0 if cur.value is None else cur.version
     ):
         raise Refused("version")
-    if fence is not None and cur.fence_name == fence[0] and fence[1] < cur.fence_token:
-        raise Refused("fence", cur.fence_token)
+    if fence is not None and cur.fence_name:
+        if cur.fence_name == fence[0]:  # the common case: one lock fences this key
+            newest = cur.fence_token
+        else:
+            newest = fences(cur.fence_name, cur.fence_token).get(fence[0], 0)
+        if fence[1] < newest:
+            raise Refused("fence", newest)
 
 
 def write(
@@ -281,11 +321,17 @@ def write(
     fence: tuple[str, int] | None = None,
 ) -> Stored:
     """The next version of a key after a set (``value``) or a delete (None); it keeps
-    the fence of ``cur`` unless written with one."""
+    the fences of ``cur``, and records ``fence`` as its lock's highest token."""
     check(cur, expected_version, fence)
     if cur is None:
         return Stored(value, 1, agent, now, *(fence or (None, 0)))
-    name, token = fence or (cur.fence_name, cur.fence_token)
+    name, token = cur.fence_name, cur.fence_token
+    if fence is not None and fence[0] != name:
+        found = {fence[0]: fence[1]}
+        found.update((k, v) for k, v in fences(name, token).items() if k != fence[0])
+        name, token = fences_text(found)
+    elif fence is not None:
+        token = fence[1]
     return Stored(value, cur.version + 1, agent, now, name, token)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 
-from accord.backends._core import HISTORY_KEEP, MAX_CYCLE, TRIM_SLACK
+from accord.backends._core import HISTORY_KEEP, MAX_CYCLE, MAX_FENCES, TRIM_SLACK
 
 MAILBOX_TTL_MS = 60_000
 
@@ -16,8 +16,8 @@ class Script:
     before that line does not pay for defining them."""
 
     HEADER = (
-        f"local HISTORY_KEEP, TRIM_SLACK, MAX_CYCLE, MAILBOX_TTL_MS = "
-        f"{HISTORY_KEEP}, {TRIM_SLACK}, {MAX_CYCLE}, {MAILBOX_TTL_MS}\n"
+        f"local HISTORY_KEEP, TRIM_SLACK, MAX_CYCLE, MAILBOX_TTL_MS, MAX_FENCES = "
+        f"{HISTORY_KEEP}, {TRIM_SLACK}, {MAX_CYCLE}, {MAILBOX_TTL_MS}, {MAX_FENCES}\n"
     )
 
     def __init__(self, name: str, prelude: str = "") -> None:

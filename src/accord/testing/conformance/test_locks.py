@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from accord.errors import LeaseLost, LockTimeout
-from accord.testing.harness import eventually
+from accord.testing.harness import eventually, unwrap
 
 
 async def test_try_acquire_returns_none_while_held(coord: Any, connect: Any) -> None:
@@ -115,6 +115,132 @@ async def test_reentrant_for_the_same_owner(coord: Any, connect: Any) -> None:
             assert nested.token == first.token
         assert (await lock.statistics()).token == first.token
     assert not await lock.locked()
+
+
+async def test_nested_acquire_after_the_outer_lease_expired_raises_lease_lost(
+    coord: Any, connect: Any
+) -> None:
+    outer = await coord.lock("res", ttl=0.3).acquire()
+    other = connect("other")
+    theirs = await other.lock("res", ttl=10).acquire(timeout=5)  # after outer expired
+    with pytest.raises(LeaseLost) as lost:
+        await coord.lock("res", timeout=0.5).acquire()
+    assert lost.value.name == "res"
+    assert lost.value.token == outer.token
+    assert lost.value.holder == "other"
+    assert "nested" in str(lost.value) and "'res'" in str(lost.value)
+    stats = await other.lock("res").statistics()
+    assert (stats.holder, stats.token) == ("other", theirs.token)  # untouched
+
+    with pytest.raises(LeaseLost):
+        await outer.release()
+    # The lost outer lease is forgotten: the next acquisition is a fresh one, and waits.
+    with pytest.raises(LockTimeout):
+        await coord.lock("res").acquire(timeout=0.1)
+    await theirs.release()
+    async with coord.lock("res") as fresh:
+        assert fresh.token > theirs.token
+
+
+async def test_nested_with_blocks_refuse_when_the_outer_lease_expired(
+    coord: Any, connect: Any
+) -> None:
+    other = connect("other")
+    with pytest.raises(LeaseLost):
+        async with coord.lock("doc", ttl=0.3):
+            theirs = await other.lock("doc", ttl=10).acquire(timeout=5)
+            async with coord.lock("doc"):
+                raise AssertionError("granted while another owner holds the lock")
+    assert (await other.lock("doc").statistics()).token == theirs.token
+    await theirs.release()
+
+
+async def test_nested_acquire_confirms_and_keeps_the_outer_lease(coord: Any, connect: Any) -> None:
+    outer = await coord.lock("job", ttl=0.4).acquire()
+    inner = await coord.lock("job", ttl=5).acquire()  # lasts at least the nested ttl
+    assert inner.token == outer.token
+    assert 4.0 < outer.expires_in <= 5.0
+    assert outer.ttl == 0.4  # extend() still defaults to the outer lease's own ttl
+    await asyncio.sleep(0.5)
+    assert await connect("other").lock("job").try_acquire() is None
+    again = await coord.lock("job", ttl=0.1).acquire()  # never shortens what is left
+    assert (await coord.lock("job").statistics()).expires_in > 3.0
+    for lease in (again, inner, outer):
+        await lease.release()
+    assert not await coord.lock("job").locked()
+
+
+def _forget(lease: Any) -> None:
+    """What a release that failed on the way to the store leaves: the lease is gone
+    from this process's bookkeeping, and still held in the store."""
+    obj = unwrap(lease)
+    obj.released = True
+    obj._held.pop((obj._key, obj._holder), None)
+
+
+async def test_acquiring_again_after_losing_track_gets_a_fresh_grant(
+    coord: Any, connect: Any
+) -> None:
+    first = await coord.lock("job", ttl=0.5).acquire()
+    _forget(first)
+    second = await coord.lock("job", ttl=30).acquire(timeout=1)
+    assert second.token > first.token  # a new lease, not the rest of the old one
+    stats = await coord.lock("job").statistics()
+    assert (stats.token, stats.holder) == (second.token, "tester")
+    assert stats.expires_in > 20
+    await asyncio.sleep(0.6)  # past the first lease's ttl: the second still holds
+    assert await connect("other").lock("job").try_acquire() is None
+    await second.release()
+    assert not await coord.lock("job").locked()
+
+    permit = await coord.semaphore("s", limit=1, ttl=0.5).acquire()
+    await permit.release()
+
+
+async def test_coordinate_auto_renew_keeps_the_lock_past_its_ttl(
+    coord: Any, connect: Any, mode: str
+) -> None:
+    ttl = 0.3
+    other = unwrap(connect("other"))
+    seen: list[object] = []
+
+    def check() -> str:
+        time.sleep(ttl * 2.5)
+        if mode == "sync":  # the plain coordinator, called from a plain function
+            seen.append(other.lock("job").try_acquire())
+        return "done"
+
+    async def check_async() -> str:
+        await asyncio.sleep(ttl * 2.5)
+        seen.append(await other.lock("job").try_acquire())
+        return "done"
+
+    def slow() -> str:
+        time.sleep(ttl * 2.5)
+        return "done"
+
+    async def slow_async() -> str:
+        await asyncio.sleep(ttl * 2.5)
+        return "done"
+
+    fns = (check, slow) if mode == "sync" else (check_async, slow_async)
+    renewed = coord.coordinate("r", "job", ttl=ttl, auto_renew=True)(fns[0])
+    short = coord.coordinate("s", "job", ttl=ttl)(fns[1])
+    if mode == "sync":
+        assert renewed() == "done"
+        with pytest.raises(LeaseLost):
+            short()
+    else:
+        assert await renewed() == "done"
+        with pytest.raises(LeaseLost):
+            await short()
+    assert seen[0] is None  # nobody else got the renewed lock while it ran
+    names = [e.name for e in await coord.events.history(limit=10)]
+    assert "r_complete" in names and "r_failed" not in names
+    assert "s_failed" in names and "s_complete" not in names  # never both
+    failed = (await coord.events.history(name="s_failed"))[0]
+    assert failed["error_type"] == "LeaseLost"
+    assert not await coord.lock("job").locked()
 
 
 async def test_not_reentrant_across_threads_or_tasks(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import accord
+from accord.backends._core import MAX_FENCES
 from accord.errors import StaleFence, VersionConflict
 
 JSON_VALUES = [
@@ -290,3 +291,43 @@ async def test_fenced_write_from_an_expired_lease_is_refused(coord: Any, connect
     # The current holder may write again with the same token.
     assert (await other.state("orders").set("order-9", "shipped", fence=new)).version == 3
     await new.release()
+
+
+async def test_a_key_remembers_the_highest_token_of_each_lock(coord: Any, connect: Any) -> None:
+    m = coord.state("m")
+    other = connect("other")
+    old = await coord.lock("a", ttl=0.3).acquire()
+    new = await other.lock("a", ttl=10).acquire(timeout=5)  # old expired
+    await other.state("m").set("k", 1, fence=new)  # lock a's newer token writes k
+    b = await coord.lock("b").acquire()
+    await m.set("k", 2, fence=b)  # a holder of lock b writes k
+    await m.set("k", 3)  # and an unfenced write
+    await m.delete("k")  # and a delete: fences are kept through all of them
+    with pytest.raises(StaleFence) as stale:
+        await m.set("k", 4, fence=old)  # lock a's stale token
+    assert (stale.value.token, stale.value.newest) == (old.token, new.token)
+    assert await m.get("k") is None
+    assert (await m.set("k", 5, fence=new)).version == 5
+    assert (await m.set("k", 6, fence=b)).version == 6
+    for lease in (new, b):
+        await lease.release()
+
+
+async def test_a_key_remembers_a_bounded_number_of_locks(coord: Any, backend_name: str) -> None:
+    m = coord.state("m")
+    first = await coord.lock("l0").acquire()
+    await m.set("k", 0, fence=first)
+    await first.release()
+    newer = await coord.lock("l0").acquire()  # token 2 of l0
+    await m.set("k", 0, fence=newer)
+    await newer.release()
+    for i in range(1, MAX_FENCES):  # MAX_FENCES locks in all: l0 is still remembered
+        async with coord.lock(f"l{i}") as lease:
+            await m.set("k", i, fence=lease)
+    with pytest.raises(StaleFence):
+        await m.set("k", -1, fence=first)
+    if backend_name == "custom":  # another store may remember more
+        return
+    async with coord.lock("one-more") as lease:  # l0 fenced least recently: forgotten
+        await m.set("k", 99, fence=lease)
+    assert (await m.set("k", -1, fence=first)).value == -1

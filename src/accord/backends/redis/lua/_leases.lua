@@ -30,7 +30,7 @@ end
 -- purge=true deletes expired holders (only in scripts that write).
 local function load_lease(lk, now, purge)
   local flat = redis.call('HGETALL', lk)
-  local rec = {token = 0, limit = 1, n = 0, holders = {}, exists = #flat > 0}
+  local rec = {token = 0, limit = 1, n = 0, holders = {}, promoted = {}, exists = #flat > 0}
   local dead = {}
   for i = 1, #flat, 2 do
     local f, v = flat[i], flat[i + 1]
@@ -107,6 +107,7 @@ local function promote(lk, qk, wk, rec, key, now)
       local exp, ttl, holder, agent = parse_waiter(data)
       if exp > now then
         local tok = grant(lk, rec, key, holder, agent, ttl, now)
+        rec.promoted[holder] = true
         local mb = P .. 'mb:' .. w
         redis.call('RPUSH', mb, tok)
         redis.call('PEXPIRE', mb, MAILBOX_TTL_MS)

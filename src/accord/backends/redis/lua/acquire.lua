@@ -1,7 +1,7 @@
 -- Grant, queue or refuse one lease request: _core.acquire + _records.acquire.
 -- KEYS: lease hash (the queue, waiters and waits keys follow from the prefix)
 -- ARGV: prefix, key, holder, agent, waiter, ttl_us, limit, wait (0/1), detect (0/1)
--- Reply: token (granted now) | {1, token, us left} (granted earlier by a hand-off)
+-- Reply: token (granted now) | {1, token, us left} (handed over by this call's promote)
 --        | {2, first holder's agent or '', us until the first lease expires}
 --        | {3, agent, key, agent, key, ...} (waiting would close this cycle)
 local key, holder, agent, waiter = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -17,13 +17,15 @@ end
 promote(lk, qk, wk, rec, key, now)
 -- only a waiting request has an entry in the wait-for graph ('waits')
 local mine = rec.holders[holder]
-if mine then
+if mine and rec.promoted[holder] then -- handed over by this very call
   if wait then
     redis.call('HDEL', waits, holder)
   end
   return {1, mine[2], mine[1] - now}
 end
-if rec.n < rec.limit then -- a free slot and, after promote, an empty queue
+-- A holder asking again lost track of its lease (a hand-off it has not heard of, a
+-- release that failed on the way): a fresh grant, new token and the ttl asked for.
+if mine or rec.n < rec.limit then -- or a free slot and, after promote, an empty queue
   local tok = grant(lk, rec, key, holder, agent, ttl, now)
   if wait then
     redis.call('HDEL', waits, holder)

@@ -16,10 +16,36 @@ if expected ~= '' and tonumber(expected) ~= (live and ver or 0) then
 end
 if fname ~= '' then
   local ftok = tonumber(ARGV[7])
-  if cur and cfname == fname and ftok < cftok then
-    return {2, cftok}
+  if cfname == fname or cfname == '' then -- the common case: one lock (or none) fenced it
+    if cfname == fname and ftok < cftok then
+      return {2, cftok}
+    end
+    cfname, cftok = fname, ftok
+  else -- _core.fences: keep the highest token of each of MAX_FENCES locks, newest first
+    local locks, toks = {}, {}
+    local first = true
+    for part in string.gmatch(cfname, '[^\t]+') do
+      if first then
+        locks[1], toks[1], first = part, cftok, false
+      else
+        local t, l = string.match(part, '^(%d+) (.*)$')
+        locks[#locks + 1], toks[#toks + 1] = l, tonumber(t)
+      end
+    end
+    local text = fname
+    local kept = 1
+    for i = 1, #locks do
+      if locks[i] == fname then
+        if ftok < toks[i] then
+          return {2, toks[i]}
+        end
+      elseif kept < MAX_FENCES then
+        text = text .. '\t' .. string.format('%d', toks[i]) .. ' ' .. locks[i]
+        kept = kept + 1
+      end
+    end
+    cfname, cftok = text, ftok
   end
-  cfname, cftok = fname, ftok
 end
 local at = push_version(hk, ver + 1, cftok, cfname, ARGV[4], ARGV[3])
 if not live then
