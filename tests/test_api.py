@@ -71,6 +71,7 @@ ERRORS = {
     "RemoteError",
     "BarrierTimeout",
     "BarrierBroken",
+    "WouldBlockLoop",
 }
 
 PUBLIC = _NAMES | ERRORS

@@ -43,6 +43,7 @@ from accord.errors import (
     SchemaError,
     StaleFence,
     VersionConflict,
+    WouldBlockLoop,
 )
 
 __version__ = "0.1.0"
@@ -87,6 +88,7 @@ __all__ = [
     "StaleFence",
     "StateMap",
     "VersionConflict",
+    "WouldBlockLoop",
     "__version__",
     "configure",
     "connect",

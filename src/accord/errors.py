@@ -9,6 +9,7 @@ AccordError
 ├── LockTimeout            a lock, semaphore or rate limit was not granted in time
 ├── DeadlockError          waiting would close a cycle of owners waiting on each other
 ├── LeaseLost              a lease expired and may have been taken by someone else
+├── WouldBlockLoop         a sync call would wait inside a running asyncio event loop
 ├── VersionConflict        compare-and-set saw another version
 ├── StaleFence             a newer fencing token already wrote this key
 ├── SchemaError            an event payload failed the schema of its name
@@ -46,6 +47,7 @@ __all__ = [
     "SchemaError",
     "StaleFence",
     "VersionConflict",
+    "WouldBlockLoop",
 ]
 
 
@@ -148,6 +150,23 @@ class LeaseLost(AccordError):
             f"{what} was lost (expired or released){now}. Work done "
             "since may have overlapped another holder; use a longer ttl, extend() or "
             "auto_renew=True"
+        )
+
+
+class WouldBlockLoop(AccordError):
+    """A sync call would have to wait while this thread runs an asyncio event loop.
+
+    Waiting would block the loop, and with it the task that holds what is waited for
+    (a deadlock), so the call is refused instead (nothing is held or consumed)."""
+
+    def __init__(self, what: str, twin: str) -> None:
+        self.what = what
+        self.twin = twin
+        super().__init__(
+            f"{what} would have to wait, and this thread runs an asyncio event loop: "
+            "waiting would block the loop and every task on it. In async code use the "
+            f"async API (`await acoord.{twin}(...)`, AsyncCoordinator.{twin} from "
+            "accord.connect_async), or run the sync call in a thread (asyncio.to_thread)"
         )
 
 

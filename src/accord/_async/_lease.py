@@ -59,13 +59,14 @@ async def wait_for_grant(
     """Acquire ``req`` (made with ``wait=False``) within ``timeout`` seconds
     (None: for ever, 0: no waiting)."""
     start = time.monotonic()
-    queue_at_once = timeout != 0 and req.key in contended
+    queue_at_once = timeout != 0 and req.key in contended and not _rt.blocking_forbidden()
     if not queue_at_once:
         first = await backend.acquire(req, detect_deadlock=False)
         if isinstance(first, Granted):
             return first
         if timeout == 0:
             raise _timed_out(first, kind, name, 0.0)
+    _rt.check_may_block(f"{kind} {name!r}", kind)
     mailbox = await backend.open_mailbox()
     req = LeaseRequest(req.key, req.holder, req.agent, mailbox.id, req.ttl, req.limit, True)
     waited = not queue_at_once  # the first try was refused

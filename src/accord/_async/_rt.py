@@ -39,6 +39,15 @@ def current_owner_key() -> str:
     return f"task-{key}"
 
 
+def blocking_forbidden() -> bool:
+    """Never: the async API awaits, and so never blocks the loop (see ``_sync/_rt.py``)."""
+    return False
+
+
+def check_may_block(what: str, twin: str) -> None:
+    """A no-op: the async API awaits instead of blocking (see ``_sync/_rt.py``)."""
+
+
 class Renewer:
     """Calls ``step`` every ``interval`` seconds until it returns False or is stopped."""
 

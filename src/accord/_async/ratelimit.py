@@ -64,6 +64,7 @@ class AsyncRateLimit:
                 return waited
             if timeout is not None and waited + wait > timeout:
                 raise LockTimeout(self.name, waited, kind="rate limit")
+            _rt.check_may_block(f"rate limit {self.name!r}", "rate_limit")
             await _rt.sleep(wait)
 
     async def try_acquire(self, cost: int = 1) -> bool:

@@ -5,6 +5,7 @@ renewal and who "the current owner" is. Hand-written; its twin is ``_async/_rt.p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import itertools
@@ -12,8 +13,11 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
+
+from accord.errors import WouldBlockLoop
 
 if TYPE_CHECKING:
     from accord._async.coordinator import AsyncCoordinator
@@ -24,6 +28,8 @@ log = logging.getLogger("accord")
 
 _ids = itertools.count(1)
 _local = threading.local()
+_task_ids: weakref.WeakKeyDictionary[asyncio.Task[Any], int] = weakref.WeakKeyDictionary()
+_running_loop = asyncio.events._get_running_loop
 
 
 def sleep(seconds: float) -> None:
@@ -31,11 +37,48 @@ def sleep(seconds: float) -> None:
 
 
 def current_owner_key() -> str:
-    """A key unique to the running thread (never reused, unlike thread idents)."""
+    """A key unique to the running thread (never reused, unlike thread idents), and to
+    the running asyncio task when the sync API is called inside an event loop: tasks
+    share their thread, and each must be an owner of its own."""
     key: str | None = getattr(_local, "key", None)
     if key is None:
         key = _local.key = f"thread-{next(_ids)}"
-    return key
+    loop = _running_loop()
+    task = None if loop is None else asyncio.current_task(loop)
+    if task is None:
+        return key
+    task_key = _task_ids.get(task)
+    if task_key is None:
+        task_key = _task_ids[task] = next(_ids)
+    return f"{key}/task-{task_key}"
+
+
+def blocking_forbidden() -> bool:
+    """True when a wait here would block a running asyncio event loop."""
+    return _running_loop() is not None and not getattr(_local, "may_block", False)
+
+
+def check_may_block(what: str, twin: str) -> None:
+    """Call before a sync call waits: raise WouldBlockLoop when this thread runs an
+    asyncio event loop, since waiting would block the loop and so every task on it,
+    the holder of what is waited for too (a deadlock). ``what`` says what would be
+    waited for (``"lock 'inv'"``), ``twin`` the AsyncCoordinator method to use instead
+    (``"lock"``, ``"events.subscribe"``). A no-op in the async twin of this module."""
+    if blocking_forbidden():
+        raise WouldBlockLoop(what, twin)
+
+
+@contextlib.contextmanager
+def blocking_allowed() -> Iterator[None]:
+    """Let this thread's sync calls wait although it runs an event loop. Private: for
+    the conformance harness, which runs sync test bodies on a loop of their own per
+    thread, where nothing else runs on that loop."""
+    before = getattr(_local, "may_block", False)
+    _local.may_block = True
+    try:
+        yield
+    finally:
+        _local.may_block = before
 
 
 class Renewer:

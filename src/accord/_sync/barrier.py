@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from accord import _validate
+from accord._sync import _rt
 from accord.errors import BarrierBroken, BarrierTimeout
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class Barrier:
     def wait(self, timeout: float | None = _validate.DEFAULT) -> int:
         """Arrive and wait for the others; return this arrival's index (0 = first)."""
         timeout = _validate.timeout_or(timeout, self.timeout)
+        if self.parties > 1:  # it waits unless it is the last arrival: refuse before arriving
+            _rt.check_may_block(f"barrier {self.name!r}", "barrier")
         backend = self._coord._backend
         mailbox = backend.open_mailbox()
         try:

@@ -65,6 +65,7 @@ class RateLimit:
                 return waited
             if timeout is not None and waited + wait > timeout:
                 raise LockTimeout(self.name, waited, kind="rate limit")
+            _rt.check_may_block(f"rate limit {self.name!r}", "rate_limit")
             _rt.sleep(wait)
 
     def try_acquire(self, cost: int = 1) -> bool:

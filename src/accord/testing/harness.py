@@ -9,7 +9,9 @@ such body on its own, :class:`Barrier` lines workers up, :func:`eventually` poll
 a condition from the test body (sleeping, so threads and tasks both progress).
 
 Inside a worker body ``await asyncio.sleep(x)`` pauses that worker in both modes
-(in sync mode each body runs on its own event loop in its own thread).
+(in sync mode each body runs on its own event loop in its own thread). The sync API
+refuses to wait inside a running event loop (``WouldBlockLoop``); these loops run
+nothing but their one body, so the harness lets it wait there (``blocking_allowed``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 import accord
+from accord._sync._rt import blocking_allowed
 
 
 class _Done:
@@ -126,7 +129,8 @@ async def workers(mode: str, n: int, body: Callable[[int], Awaitable[Any]]) -> l
 
     def run(i: int) -> None:
         try:
-            results[i] = asyncio.run(body(i))  # type: ignore[arg-type]
+            with blocking_allowed():  # the loop is this body's own: nothing else runs on it
+                results[i] = asyncio.run(body(i))  # type: ignore[arg-type]
         except BaseException as exc:
             errors.append(exc)
 
@@ -161,7 +165,8 @@ class Worker:
 
     def _run(self, body: Callable[[], Awaitable[Any]]) -> None:
         try:
-            self._result = asyncio.run(_as_coroutine(body))
+            with blocking_allowed():  # the loop is this body's own: nothing else runs on it
+                self._result = asyncio.run(_as_coroutine(body))
         except BaseException as exc:
             self._error = exc
 

@@ -41,6 +41,7 @@ from typing import Any
 import pytest
 
 import accord
+from accord._sync._rt import blocking_allowed
 from accord.testing.harness import Barrier, Twin, Worker, workers, yield_now
 from accord.testing.redis_server import RedisServer
 
@@ -218,7 +219,11 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
             if isinstance(connector, Connector):
                 await connector.aclose()
 
-    asyncio.run(main())
+    if pyfuncitem.funcargs.get("mode") == "sync":
+        with blocking_allowed():  # a sync body on a loop of its own (see harness.py)
+            asyncio.run(main())
+    else:
+        asyncio.run(main())
     return True
 
 
