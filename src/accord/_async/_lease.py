@@ -229,6 +229,8 @@ class AsyncNestedLease(AsyncLease):
         return 0.0 if self.released else self._outer.expires_in
 
     async def extend(self, ttl: float | None = None) -> None:
+        if self.released:  # this level was given back, even if the outer one still holds
+            raise LeaseLost(self.name, self.token)
         await self._outer.extend(ttl)
 
     async def release(self) -> None:

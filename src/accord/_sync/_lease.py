@@ -230,6 +230,8 @@ class NestedLease(Lease):
         return 0.0 if self.released else self._outer.expires_in
 
     def extend(self, ttl: float | None = None) -> None:
+        if self.released:  # this level was given back, even if the outer one still holds
+            raise LeaseLost(self.name, self.token)
         self._outer.extend(ttl)
 
     def release(self) -> None:

@@ -104,6 +104,7 @@ def _purge(rec: LeaseRecord, now: float) -> None:
 
 def _grant(rec: LeaseRecord, holder: str, agent: str, ttl: float, now: float) -> int:
     rec.token += 1
+    rec.holders.pop(holder, None)  # a fresh grant goes last: holders stay in token order
     rec.holders[holder] = Holder(agent, rec.token, ttl, now + ttl)
     return rec.token
 
