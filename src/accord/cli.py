@@ -55,13 +55,14 @@ def main() -> None:
 
 
 def url_option(fn: F) -> F:
-    """``--url``: the store; default ``$ACCORD_URL``, else ``sqlite:///.accord/accord.db``."""
+    """``--url``: the store; default ``$ACCORD_URL``, else the default SQLite store."""
     return click.option(
         "--url",
         metavar="URL",
         default=None,
         help="Store URL (memory://, sqlite:///path.db, redis://host:port/0). "
-        "Default: $ACCORD_URL, else sqlite:///.accord/accord.db under the current directory.",
+        "Default: $ACCORD_URL, else .accord/accord.db in the nearest directory upward "
+        "that has .accord/, else at the top of the git repository, else here.",
     )(fn)
 
 
