@@ -152,6 +152,8 @@ def status(url: str | None, namespace: str) -> None:
     held = [s for s in found if s.holders]
     semaphores = sum(1 for s in held if s.kind != "lock")
     grid = Table.grid(padding=(0, 2))
+    grid.add_column()
+    grid.add_column(overflow="fold")  # a long path wraps; it is never cut short
     grid.add_row("store", store)
     grid.add_row("namespace", namespace)
     grid.add_row("held locks", f"{len(held)} ({len(held) - semaphores} locks, "
