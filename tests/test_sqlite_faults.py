@@ -362,6 +362,19 @@ def test_a_read_only_file_keeps_every_acknowledged_write_and_grants_nothing(
             assert lease.token == token + 1
 
 
+def test_a_waiter_that_cannot_make_its_wake_up_pipe_says_why(tmp_path: Path) -> None:
+    where = tmp_path / "store"
+    where.mkdir()
+    holder = accord.connect(_url(where / "a.db"), namespace="ns", agent="holder")
+    # the file is open, so its -wal and -shm stay: only the pipe's directory is missing
+    with holder.lock("L", ttl=30), read_only(where):
+        waiter = accord.connect(_url(where / "a.db"), namespace="ns", agent="waiter")
+        with pytest.raises(BackendUnavailable, match=r"wake-up pipe in .*\.wake.*writable"):
+            waiter.lock("L").acquire(timeout=5)
+        waiter.close()
+    holder.close()
+
+
 # --- a full disk --------------------------------------------------------------------------
 
 DISK = 1 << 20
