@@ -123,6 +123,7 @@ class _Run:
             self.history.errors.append((type(exc).__name__, str(exc), time.monotonic() - started))
             self.history.log.append((index, str(exc)))
             self._guard.notify_all()
+        self._stop.wait(0.005)  # an agent backs off a little before it tries again
 
     def when(self, test: Callable[[History], bool], timeout: float = 20.0) -> None:
         with self._guard:
