@@ -57,6 +57,7 @@ def run(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 def test_module_level_chain_on_the_default_sqlite_store(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # the top of a repository: no .accord/ above is looked for
     env = {k: v for k, v in os.environ.items() if k != "ACCORD_URL"}
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=tmp_path, env=env,
@@ -65,7 +66,7 @@ def test_module_level_chain_on_the_default_sqlite_store(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.split("\n")
     assert lines[0] == "['2 facts', '7']"
-    assert lines[1] == "sqlite:///.accord/accord.db"
+    assert lines[1] == f"sqlite:///{tmp_path / '.accord' / 'accord.db'}"
     assert (tmp_path / ".accord" / "accord.db").exists()
 
 

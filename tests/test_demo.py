@@ -87,9 +87,10 @@ def test_demo_on_memory_shows_the_table() -> None:
 
 
 def test_demo_defaults_to_sqlite_under_the_cwd(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # the top of a repository: no .accord/ above is looked for
     done = run_cli("demo", *SMALL, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "sqlite:///.accord/accord.db" in " ".join(done.stdout.split())
+    assert f"sqlite:///{tmp_path}/.accord/accord.db" in "".join(done.stdout.split())
     assert (tmp_path / ".accord" / "accord.db").exists()
     check_table(done.stdout, writes=32)
 

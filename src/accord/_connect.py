@@ -35,7 +35,11 @@ def connect(
     max_payload: int = _validate.DEFAULT_MAX_PAYLOAD,
     max_events: int = DEFAULT_MAX_EVENTS,
 ) -> Coordinator:
-    """A coordinator on ``url``, else ``ACCORD_URL``, else ``sqlite:///.accord/accord.db``.
+    """A coordinator on ``url``, else ``ACCORD_URL``, else the default SQLite store:
+    ``.accord/accord.db`` in the nearest directory upward from the working directory
+    that has ``.accord/``, else at the top of the git repository, else in the working
+    directory. A relative SQLite path is made absolute here, once (``coord.url``
+    shows it).
 
     ``namespace`` isolates everything; ``agent`` is the name people see (default
     ``<hostname>:<pid>``); ``max_payload`` caps a stored value or event payload in

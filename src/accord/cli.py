@@ -55,13 +55,14 @@ def main() -> None:
 
 
 def url_option(fn: F) -> F:
-    """``--url``: the store; default ``$ACCORD_URL``, else ``sqlite:///.accord/accord.db``."""
+    """``--url``: the store; default ``$ACCORD_URL``, else the default SQLite store."""
     return click.option(
         "--url",
         metavar="URL",
         default=None,
         help="Store URL (memory://, sqlite:///path.db, redis://host:port/0). "
-        "Default: $ACCORD_URL, else sqlite:///.accord/accord.db under the current directory.",
+        "Default: $ACCORD_URL, else .accord/accord.db in the nearest directory upward "
+        "that has .accord/, else at the top of the git repository, else here.",
     )(fn)
 
 
@@ -151,6 +152,8 @@ def status(url: str | None, namespace: str) -> None:
     held = [s for s in found if s.holders]
     semaphores = sum(1 for s in held if s.kind != "lock")
     grid = Table.grid(padding=(0, 2))
+    grid.add_column()
+    grid.add_column(overflow="fold")  # a long path wraps; it is never cut short
     grid.add_row("store", store)
     grid.add_row("namespace", namespace)
     grid.add_row("held locks", f"{len(held)} ({len(held) - semaphores} locks, "

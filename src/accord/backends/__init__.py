@@ -24,6 +24,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from accord.backends._async.protocol import AsyncBackend, AsyncMailbox
+from accord.backends._sqlite_path import absolute_url, default_url
 from accord.backends._sync.protocol import Backend, Mailbox
 from accord.errors import ConfigError
 
@@ -32,7 +33,6 @@ __all__ = [
     "redact", "register", "resolve_url",
 ]  # fmt: skip
 
-DEFAULT_URL = "sqlite:///.accord/accord.db"
 ACCEPTED = (
     "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db, "
     "redis://[:password@]host[:port][/db] or rediss://..."
@@ -79,12 +79,13 @@ def redact(url: str) -> str:
 
 
 def resolve_url(url: str | None) -> str:
-    """The argument, else ``ACCORD_URL``, else the SQLite default under the cwd."""
+    """The argument, else ``ACCORD_URL``, else the default SQLite store (the nearest
+    ``.accord/`` upward, see ``_sqlite_path``); a relative SQLite path made absolute."""
     if url is None:
-        url = os.environ.get("ACCORD_URL") or DEFAULT_URL
+        url = os.environ.get("ACCORD_URL") or default_url()
     if not isinstance(url, str) or not url.strip():
         raise ConfigError(f"the store URL must be a non-empty string; accepted: {ACCEPTED}")
-    return url.strip()
+    return absolute_url(url.strip())
 
 
 def _discover(scheme: str) -> bool:

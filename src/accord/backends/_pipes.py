@@ -117,7 +117,11 @@ class _Pipe:
         try:
             _mkfifo(wake_dir, self._path)
         except OSError as exc:
-            raise BackendUnavailable("sqlite", f"cannot make a wake-up pipe: {exc}") from exc
+            raise BackendUnavailable(
+                "sqlite",
+                f"cannot make a wake-up pipe in {wake_dir}: {exc.strerror or exc}; check that "
+                "the directory of the database is writable by this user",
+            ) from exc
         self._fd = self._keep = -1
         try:
             self._fd = os.open(self._path, os.O_RDONLY | os.O_NONBLOCK)
