@@ -27,6 +27,7 @@ from accord._models import Entry, Granted, LeaseRequest, LeaseStatistics, Waitin
 from accord.backends.memory import MemoryBackend, shared_store
 from accord.backends.redis import AsyncRedisBackend, RedisBackend
 from accord.errors import AccordError, BackendUnavailable, ConfigError, LockTimeout
+from accord.backends.redis._sync_io import HEARTBEAT
 from accord.testing.redis_server import RedisServer, free_port, tls_files
 
 pytestmark = pytest.mark.redis
@@ -99,10 +100,16 @@ def test_a_restart_and_a_script_flush_reload_the_scripts(
             inv.incr("k")
     finally:
         redis_server.start()
-    assert inv.incr("n", 3).value == 3
-    with coord.lock("job", ttl=5) as lease:
-        assert lease.token == 1  # no persistence: a fresh store
-    assert coord.rate_limit("r", rate=10).try_acquire()
+    with pytest.raises(BackendUnavailable, match="lost the data"):
+        inv.incr("n", 3)  # no persistence: what this coordinator saw is gone
+    fresh = accord.connect(redis_server.url, namespace=coord.namespace)
+    try:
+        assert fresh.state("inv").incr("n", 3).value == 3
+        with fresh.lock("job", ttl=5) as lease:
+            assert lease.token == 1  # a fresh store
+        assert fresh.rate_limit("r", rate=10).try_acquire()
+    finally:
+        fresh.close()
 
 
 async def test_async_calls_fail_fast_on_a_paused_server(
@@ -444,7 +451,12 @@ def _commands(raw: redis.Redis) -> int:
     return sum(v["calls"] for k, v in stats.items() if k not in ("cmdstat_info",))
 
 
-def test_an_idle_waiter_issues_no_commands_while_it_waits(
+def _calls(raw: redis.Redis) -> dict[str, int]:
+    stats = raw.info("commandstats")
+    return {k: v["calls"] for k, v in stats.items() if k not in ("cmdstat_info",)}
+
+
+def test_an_idle_waiter_issues_only_a_blpop_per_heartbeat(
     coord: accord.Coordinator, raw: redis.Redis
 ) -> None:
     holder = coord.lock("busy", ttl=30).acquire()
@@ -452,9 +464,13 @@ def test_an_idle_waiter_issues_no_commands_while_it_waits(
     waiter = threading.Thread(target=lambda: got.append(coord.lock("busy").acquire(6).token))
     waiter.start()
     time.sleep(0.3)
-    before = _commands(raw)
+    before = _calls(raw)
     time.sleep(1.0)
-    assert _commands(raw) == before, "the waiter polled the server"
+    after = _calls(raw)
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert changed <= {"cmdstat_blpop"}, "the waiter polled the server"
+    # a BLPOP every HEARTBEAT seconds proves the server alive
+    assert after.get("cmdstat_blpop", 0) - before.get("cmdstat_blpop", 0) <= 1.0 / HEARTBEAT + 1
     blocked = [c for c in raw.client_list() if c["cmd"] == "blpop"]
     assert len(blocked) == 1
     holder.release()
@@ -671,13 +687,22 @@ def test_events_and_groups_survive_a_server_restart(
             coord.emit("tick", {"n": 2})
     finally:
         redis_server.start()
-    coord.emit("tick", {"n": 3})  # the readers reconnect; the group is created again
-    deadline = time.monotonic() + 20
-    while len(seen) < 4 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert sorted(seen) == [("broadcast", 1), ("broadcast", 3), ("group", 1), ("group", 3)]
-    assert [e["n"] for e in coord.events.history(name="tick")] == [3]
-    assert coord.barrier("solo", 1, timeout=5).wait() == 0  # scripts load again
+    with pytest.raises(BackendUnavailable, match="lost the data"):
+        coord.emit("tick", {"n": 3})
+    coord.close()  # its readers stop; a new coordinator starts on the empty store
+    fresh = accord.connect(redis_server.url, namespace=coord.namespace)
+    try:
+        fresh.when("tick")(lambda e: seen.append(("broadcast", e["n"])))
+        fresh.when("tick", group="pool", visibility=2.0)(lambda e: seen.append(("group", e["n"])))
+        fresh.emit("tick", {"n": 3})  # the group is created again
+        deadline = time.monotonic() + 20
+        while len(seen) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sorted(seen) == [("broadcast", 1), ("broadcast", 3), ("group", 1), ("group", 3)]
+        assert [e["n"] for e in fresh.events.history(name="tick")] == [3]
+        assert fresh.barrier("solo", 1, timeout=5).wait() == 0  # scripts load again
+    finally:
+        fresh.close()
 
 
 def test_retention_is_exact_and_drops_trimmed_claims(
