@@ -26,8 +26,8 @@ import accord
 from accord._models import Entry, Granted, LeaseRequest, LeaseStatistics, Waiting
 from accord.backends.memory import MemoryBackend, shared_store
 from accord.backends.redis import AsyncRedisBackend, RedisBackend
-from accord.errors import AccordError, BackendUnavailable, ConfigError, LockTimeout
 from accord.backends.redis._sync_io import HEARTBEAT
+from accord.errors import AccordError, BackendUnavailable, ConfigError, LockTimeout
 from accord.testing.redis_server import RedisServer, free_port, tls_files
 
 pytestmark = pytest.mark.redis
@@ -217,6 +217,73 @@ def test_a_bad_url_is_a_config_error_without_the_password() -> None:
         _shows_no_secret(bad.value)
         with pytest.raises(ConfigError):
             AsyncRedisBackend(url, "ns")
+
+
+@pytest.fixture(scope="module")
+def odd_password(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[int]:
+    # '@' and ':' are accepted by Redis and parse in a URL as written
+    server = RedisServer(tmp_path_factory.mktemp("odd"), password="ss@s3cret:HEAD")
+    server.start()
+    yield server.port
+    server.stop()
+
+
+def test_a_password_holding_at_and_colon_works_and_never_shows(
+    odd_password: int, namespace: str
+) -> None:
+    for port in (odd_password, free_port()):  # served, then nothing listens
+        coord = accord.connect(f"redis://:ss@s3cret:HEAD@127.0.0.1:{port}/0", namespace=namespace)
+        try:
+            shown = [str(coord.url), repr(coord), repr(coord._backend)]
+            if port == odd_password:
+                assert coord.state("m").set("k", 1).version == 1
+            else:
+                with pytest.raises(BackendUnavailable) as down:
+                    coord.lock("x").try_acquire()
+                shown += [str(down.value), repr(down.value.__cause__)]
+            for text in shown:
+                assert "s3cret" not in text and "HEAD" not in text and "ss@" not in text, text
+        finally:
+            coord.close()
+
+
+@pytest.mark.parametrize("char", ["/", "#", "?"])
+def test_a_password_with_url_delimiters_is_refused_without_showing_it(char: str) -> None:
+    url = f"redis://user:ab{char}s3cret{char}cd@127.0.0.1:6379/0"
+    for make in (accord.connect, accord.connect_async):
+        with pytest.raises(ConfigError, match="percent-encode") as bad:
+            make(url)
+        assert "s3cret" not in str(bad.value) and "ab" + char not in str(bad.value)
+
+
+@pytest.mark.parametrize(
+    ("tail", "reason"),
+    [(":0/0", "port 0"), ("/0?foo=bar", "unknown option 'foo'"),
+     ("/0?socket_timeout=1", "accord sets socket_timeout"), ("/x", "must be a number")],
+)  # fmt: skip
+def test_a_bad_url_is_refused_at_connect(tail: str, reason: str) -> None:
+    for make in (accord.connect, accord.connect_async):
+        with pytest.raises(ConfigError, match=reason):
+            make(f"redis://127.0.0.1{tail}")
+
+
+def test_an_unexpected_error_reply_is_backend_unavailable_naming_the_script(
+    coord: accord.Coordinator, raw: redis.Redis
+) -> None:
+    prefix = f"accord:{{{coord.namespace}}}:"
+    raw.set(f"{prefix}lease:lock/bad", "not a hash")  # another client wrote our key
+    raw.set(f"{prefix}state:1:m:k", "not a list")
+    with pytest.raises(BackendUnavailable, match="script 'acquire' failed"):
+        coord.lock("bad").try_acquire()
+    with pytest.raises(BackendUnavailable, match="script 'leases' failed"):
+        coord.lock("bad").statistics()
+    with pytest.raises(BackendUnavailable, match="command LINDEX failed"):
+        coord.state("m").get("k")
+    with pytest.raises(BackendUnavailable, match="script 'state_set' failed"):
+        coord.state("m").set("k", 1)
+    assert coord.lock("good").try_acquire() is not None  # the rest of the store works
 
 
 def _hand_off(first: accord.Coordinator, second: accord.Coordinator) -> None:
@@ -689,7 +756,7 @@ def test_events_and_groups_survive_a_server_restart(
         redis_server.start()
     with pytest.raises(BackendUnavailable, match="lost the data"):
         coord.emit("tick", {"n": 3})
-    coord.close()  # its readers stop; a new coordinator starts on the empty store
+    coord.close()  # its readers stop, though the store is gone
     fresh = accord.connect(redis_server.url, namespace=coord.namespace)
     try:
         fresh.when("tick")(lambda e: seen.append(("broadcast", e["n"])))
