@@ -335,14 +335,15 @@ async def test_the_longest_ttl_works_on_every_store(coord: Any) -> None:
 
 async def test_rates_and_counts_out_of_bounds_raise_config_error(coord: Any) -> None:
     before = await _snapshot(coord)
-    for kwargs in [
+    bad: list[dict[str, Any]] = [
         {"rate": 1e-300},
         {"rate": 1e300},
         {"rate": 1, "per": 1e300},
         {"rate": 10, "burst": MAX_COUNT + 1},
         {"rate": 1, "per": MAX_DURATION, "burst": 2},  # two years to refill
         {"rate": math.inf},
-    ]:
+    ]
+    for kwargs in bad:
         with pytest.raises(ConfigError):
             coord.rate_limit("r", **kwargs)
     with pytest.raises(ConfigError):
