@@ -54,6 +54,7 @@ being migrated (``ASK``, ``TRYAGAIN``) or a cluster that is down raises
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import weakref
@@ -109,6 +110,7 @@ SOCKET_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 2.0
 LEASE_TIMEOUT = 1.0  # replies to lease, rate-limit, mailbox and event-append commands
 BLOCK_MARGIN = 1.0  # a blocking read's reply is late this long after the server's wait
+CLEANUP_WAIT = 0.25  # the reply to cleanup after a failure or timeout (abandon, mailbox)
 # the server cannot serve us now (down, loading, read-only, full, busy, refusing us)
 _DOWN = (
     RedisConnectionError,  # also refused connections, AUTH failures, LOADING
@@ -445,9 +447,15 @@ class RedisBackend(RedisEvents):
 
     # one round trip ------------------------------------------------------------------
     def _command(
-        self, conns: _Connections, *args: Any, wait: float = 0.0, moves: int = MAX_MOVES
+        self,
+        conns: _Connections,
+        *args: Any,
+        wait: float = 0.0,
+        within: float | None = None,
+        moves: int = MAX_MOVES,
     ) -> Any:
-        """``wait`` > 0: a command the server may hold up to ``wait`` seconds."""
+        """``wait`` > 0: a command the server may hold up to ``wait`` seconds;
+        ``within``: the reply is awaited that long, not the connection's timeout."""
         if self._lost:
             raise self._data_lost()
         try:
@@ -456,6 +464,8 @@ class RedisBackend(RedisEvents):
                 conn.send_command(*args)
                 if wait > 0:
                     reply = read_blocking(conn, wait + BLOCK_MARGIN)
+                elif within is not None:
+                    reply = read_blocking(conn, within)
                 else:
                     reply = conn.read_response()
                 self._silent = False
@@ -468,7 +478,7 @@ class RedisBackend(RedisEvents):
             self._target = _at(self._target, exc.host, exc.port)
             self._leases.move(exc.host, exc.port)
             self._data.move(exc.host, exc.port)
-            return self._command(conns, *args, wait=wait, moves=moves - 1)
+            return self._command(conns, *args, wait=wait, within=within, moves=moves - 1)
         except RedisError as exc:
             if isinstance(exc, _DOWN) or str(exc).startswith(_DOWN_CODES):
                 raise self._unavailable(exc) from exc
@@ -479,12 +489,24 @@ class RedisBackend(RedisEvents):
                 ) from None
             raise
 
-    def _eval(self, conns: _Connections, script: Script, keys: list[str], *args: Any) -> Any:
+    def _eval(
+        self,
+        conns: _Connections,
+        script: Script,
+        keys: list[str],
+        *args: Any,
+        within: float | None = None,
+    ) -> Any:
+        n = len(keys)
         try:
             try:
-                return self._command(conns, "EVALSHA", script.sha, len(keys), *keys, *args)
+                return self._command(
+                    conns, "EVALSHA", script.sha, n, *keys, *args, within=within
+                )
             except NoScriptError:  # a restarted or flushed server: EVAL runs and caches it
-                return self._command(conns, "EVAL", script.source, len(keys), *keys, *args)
+                return self._command(
+                    conns, "EVAL", script.source, n, *keys, *args, within=within
+                )
         except ResponseError as exc:  # never a raw redis-py error from a public call
             raise self._failed(f"script {script.name!r}", exc) from exc
 
@@ -505,10 +527,13 @@ class RedisBackend(RedisEvents):
             "and report this if they were",
         )
 
-    def _lease_eval(self, script: Script, key: str, *args: Any) -> Any:
+    def _lease_eval(
+        self, script: Script, key: str, *args: Any, within: float | None = None
+    ) -> Any:
         """A lease script: KEYS the lease hash; ARGV prefix, key, *args."""
         keys = self._keys
-        return self._eval(self._leases, script, [keys.lease(key)], keys.prefix, key, *args)
+        lease = [keys.lease(key)]
+        return self._eval(self._leases, script, lease, keys.prefix, key, *args, within=within)
 
     def _state_eval(self, script: Script, map_name: str, key: str, *args: Any) -> Any:
         """A state script: KEYS the versions list; ARGV the live-keys set, key, *args."""
@@ -543,9 +568,14 @@ class RedisBackend(RedisEvents):
         return bool(self._lease_eval(_EXTEND, key, holder, token, _us(ttl)))
 
     def abandon(self, key: str, waiter: str, holder: str) -> None:
-        if self._silent:  # cleanup after a failure: the entry expires within its ttl
+        """Best effort, within ``CLEANUP_WAIT`` seconds: this cleans up after a failure
+        or a timeout, which it must neither replace nor prolong. When it cannot run,
+        the waiter's entry expires within its ttl (and a slot handed to it meanwhile
+        with it)."""
+        if self._silent:  # the server did not answer the last command: do not wait again
             return
-        self._lease_eval(_ABANDON, key, waiter, holder)
+        with contextlib.suppress(BackendUnavailable):
+            self._lease_eval(_ABANDON, key, waiter, holder, within=CLEANUP_WAIT)
 
     def lease_statistics(self, key: str) -> LeaseStatistics:
         keys = self._keys

@@ -16,6 +16,7 @@ BLOCK``): the client only guards it, a margin later, against a server that is go
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -23,10 +24,13 @@ from typing import TYPE_CHECKING, Any
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from accord.errors import BackendUnavailable
+
 if TYPE_CHECKING:
     from accord.backends.redis._sync import RedisBackend
 
 MIN_WAIT = 0.001
+CLEANUP_WAIT = 0.25  # the reply to the DEL of a mailbox (see _async.CLEANUP_WAIT)
 HEARTBEAT = 0.5  # a BLPOP waits at most this long, so a wait sees a silent server soon
 SILENCE = 1.0  # a reply this late means the server is gone (the lease reply timeout)
 
@@ -111,4 +115,7 @@ class RedisMailbox:
             self._backend._leases.checkin(conn)
         self._pending = False
         if not self._received and not self._backend._silent:  # else it expires by itself
-            self._backend._command(self._backend._leases, "DEL", self._key)
+            with contextlib.suppress(BackendUnavailable):  # tidying only: never raises
+                self._backend._command(
+                    self._backend._leases, "DEL", self._key, within=CLEANUP_WAIT
+                )
