@@ -23,6 +23,7 @@ are %-escaped so the tag stays whole.
 ``rate:<key>``              the GCRA theoretical arrival time
 ``events``                  stream: the event log, its consumer groups
 ``barrier:<name>``          list: the mailbox ids waiting in the current round
+``epoch``                   string: made once, by the first client (see below)
 ==========================  ===================================================
 
 Each lease, state, rate-limit, post and barrier operation is one Lua script in ``lua/``
@@ -36,13 +37,21 @@ hash tag, so they are in the same slot. The event log needs no script: each of i
 operations is one stream command (``XADD``, ``XREAD``...), and a group read two
 (``XAUTOCLAIM``, then ``XREADGROUP``); see ``_async_events.py``.
 
-Connections come from two redis-py pools and are kept by the backend between calls
-(checked for a dead peer before reuse). Lease, rate-limit, mailbox, barrier and
+Connections come from two redis-py pools per event loop (asyncio connections serve
+only their loop; those of a closed loop are dropped) and are kept by the backend
+between calls (checked for a dead peer before reuse). Lease, rate-limit, mailbox, barrier and
 event-append commands are O(1) and use a 1 s reply timeout, so a waiter learns at
 once that the store is gone; state, listings and event reads use 5 s, and a blocking
 read (``XREAD BLOCK``) its wait plus 1 s, on a connection it holds for itself. Any
 failure to reach the server raises ``BackendUnavailable``; nothing is retried, so no
-write runs twice.
+write runs twice. Cleanup after a failure or a timeout (``abandon``, a mailbox's
+``DEL``) waits 0.25 s at most, and not at all after the server went silent.
+
+Data loss: each new connection first runs ``SET epoch <random> NX`` + ``GET epoch``.
+A restart breaks every connection, so after one that lost the data (no persistence)
+the next connection finds another epoch than the one this backend first saw: from
+then on every call raises ``BackendUnavailable`` ("lost the data"), for the leases,
+tokens and versions it saw are void. A new backend adopts the new epoch.
 
 Redis Cluster: every key of a namespace is in one hash slot, so one node serves all
 of it. The URL may name any node: a ``MOVED`` reply (the command did not run) sends
