@@ -12,7 +12,6 @@ back. Each test stops a server and always brings it back.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -137,10 +136,15 @@ class History:
 
     def check(self) -> None:
         spans = sorted(self.held)
-        for (_, end, token, who), (start, _, token2, who2) in itertools.pairwise(spans):
-            assert end <= start, f"{who} (token {token}) and {who2} (token {token2}) overlapped"
-            # equal: a holder whose release failed asks again and is told it holds it
-            assert token < token2 or (token, who) == (token2, who2), "tokens went backwards"
+        newest, newest_who = 0, ""
+        for i, (_, end, token, who) in enumerate(spans):
+            for start2, _, token2, who2 in spans[i + 1 :]:
+                if start2 >= end:
+                    break
+                # a holder whose release failed may ask again and be told it holds it
+                assert who2 == who, f"{who} (token {token}) and {who2} (token {token2}) overlapped"
+            assert token > newest or (token, who) == (newest, newest_who), "tokens went backwards"
+            newest, newest_who = max((newest, newest_who), (token, who))
         for error, took, limit in self.failures:
             assert error in ("BackendUnavailable", "LockTimeout", "LeaseLost"), error
             assert took <= limit + SLACK, f"{error} after {took:.2f} s, limit {limit:.2f} s"
@@ -153,6 +157,8 @@ def _contend(url: str, namespace: str, who: str, history: History, stop: threadi
     """Take the lock, write a counter of one's own with its fence, let go; again."""
     coord = accord.connect(url, namespace=namespace, agent=who)
     m, n = coord.state("m"), 0
+    first_asked: dict[int, float] = {}  # token -> when it was first asked for
+    mine: list[tuple[float, float, int]] = []  # (got, until, token), in order
     try:
         while not stop.is_set():
             asked = time.monotonic()
@@ -162,9 +168,12 @@ def _contend(url: str, namespace: str, who: str, history: History, stop: threadi
                 with history.lock:
                     history.failures.append((type(exc).__name__, time.monotonic() - asked, TIMEOUT))
                 continue
-            # The store granted the lease after ``asked`` (directly, or at a release for a
-            # hand-off) for TTL seconds: it is ours at least until ``asked + TTL``.
-            got, until = time.monotonic(), asked + TTL
+            # The store granted the lease after it was first asked for (directly, or at a
+            # release for a hand-off) for TTL seconds, and asking again (a release that
+            # failed) does not extend it: it is ours at least until then, or until we
+            # let it go.
+            got = time.monotonic()
+            until = first_asked.setdefault(lease.token, asked) + TTL
             try:
                 n += 1
                 m.set(who, n, fence=lease)
@@ -175,11 +184,15 @@ def _contend(url: str, namespace: str, who: str, history: History, stop: threadi
             except AccordError as exc:
                 with history.lock:
                     history.failures.append((type(exc).__name__, 0.0, TIMEOUT))
-            if until > got:  # told in time: the store kept it for us from ``got`` on
-                with history.lock:
-                    history.held.append((got, until, lease.token, who))
+            mine.append((got, until, lease.token))
     finally:
         coord.close()
+        # the next acquisition by the same holder ends (or continues) the one before
+        nexts = [got for got, _, _ in mine[1:]] + [float("inf")]
+        with history.lock:
+            for (got, until, token), after in zip(mine, nexts, strict=True):
+                if min(until, after) > got:  # told in time: the store kept it for us
+                    history.held.append((got, min(until, after), token, who))
 
 
 def _run_contenders(url: str, namespace: str, fault: Any) -> History:
