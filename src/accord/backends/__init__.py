@@ -76,6 +76,8 @@ def redact(url: str) -> str:
     parameter. Works on URLs that do not parse too: without ``//``, everything before
     the last ``@`` is hidden.
     """
+    if url.startswith(("sqlite:", "memory:")):  # no credentials; a path may hold '@'
+        return url
     head, sep, rest = url.partition("//")
     if not sep:
         head, rest = "", url
