@@ -26,6 +26,7 @@ import accord
 from accord._models import Entry, Granted, LeaseRequest, LeaseStatistics, Waiting
 from accord.backends.memory import MemoryBackend, shared_store
 from accord.backends.redis import AsyncRedisBackend, RedisBackend
+from accord.backends.redis._sync_io import HEARTBEAT
 from accord.errors import AccordError, BackendUnavailable, ConfigError, LockTimeout
 from accord.testing.redis_server import RedisServer, free_port, tls_files
 
@@ -99,10 +100,16 @@ def test_a_restart_and_a_script_flush_reload_the_scripts(
             inv.incr("k")
     finally:
         redis_server.start()
-    assert inv.incr("n", 3).value == 3
-    with coord.lock("job", ttl=5) as lease:
-        assert lease.token == 1  # no persistence: a fresh store
-    assert coord.rate_limit("r", rate=10).try_acquire()
+    with pytest.raises(BackendUnavailable, match="lost the data"):
+        inv.incr("n", 3)  # no persistence: what this coordinator saw is gone
+    fresh = accord.connect(redis_server.url, namespace=coord.namespace)
+    try:
+        assert fresh.state("inv").incr("n", 3).value == 3
+        with fresh.lock("job", ttl=5) as lease:
+            assert lease.token == 1  # a fresh store
+        assert fresh.rate_limit("r", rate=10).try_acquire()
+    finally:
+        fresh.close()
 
 
 async def test_async_calls_fail_fast_on_a_paused_server(
@@ -210,6 +217,73 @@ def test_a_bad_url_is_a_config_error_without_the_password() -> None:
         _shows_no_secret(bad.value)
         with pytest.raises(ConfigError):
             AsyncRedisBackend(url, "ns")
+
+
+@pytest.fixture(scope="module")
+def odd_password(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[int]:
+    # '@' and ':' are accepted by Redis and parse in a URL as written
+    server = RedisServer(tmp_path_factory.mktemp("odd"), password="ss@s3cret:HEAD")
+    server.start()
+    yield server.port
+    server.stop()
+
+
+def test_a_password_holding_at_and_colon_works_and_never_shows(
+    odd_password: int, namespace: str
+) -> None:
+    for port in (odd_password, free_port()):  # served, then nothing listens
+        coord = accord.connect(f"redis://:ss@s3cret:HEAD@127.0.0.1:{port}/0", namespace=namespace)
+        try:
+            shown = [str(coord.url), repr(coord), repr(coord._backend)]
+            if port == odd_password:
+                assert coord.state("m").set("k", 1).version == 1
+            else:
+                with pytest.raises(BackendUnavailable) as down:
+                    coord.lock("x").try_acquire()
+                shown += [str(down.value), repr(down.value.__cause__)]
+            for text in shown:
+                assert "s3cret" not in text and "HEAD" not in text and "ss@" not in text, text
+        finally:
+            coord.close()
+
+
+@pytest.mark.parametrize("char", ["/", "#", "?"])
+def test_a_password_with_url_delimiters_is_refused_without_showing_it(char: str) -> None:
+    url = f"redis://user:ab{char}s3cret{char}cd@127.0.0.1:6379/0"
+    for make in (accord.connect, accord.connect_async):
+        with pytest.raises(ConfigError, match="percent-encode") as bad:
+            make(url)
+        assert "s3cret" not in str(bad.value) and "ab" + char not in str(bad.value)
+
+
+@pytest.mark.parametrize(
+    ("tail", "reason"),
+    [(":0/0", "port 0"), ("/0?foo=bar", "unknown option 'foo'"),
+     ("/0?socket_timeout=1", "accord sets socket_timeout"), ("/x", "must be a number")],
+)  # fmt: skip
+def test_a_bad_url_is_refused_at_connect(tail: str, reason: str) -> None:
+    for make in (accord.connect, accord.connect_async):
+        with pytest.raises(ConfigError, match=reason):
+            make(f"redis://127.0.0.1{tail}")
+
+
+def test_an_unexpected_error_reply_is_backend_unavailable_naming_the_script(
+    coord: accord.Coordinator, raw: redis.Redis
+) -> None:
+    prefix = f"accord:{{{coord.namespace}}}:"
+    raw.set(f"{prefix}lease:lock/bad", "not a hash")  # another client wrote our key
+    raw.set(f"{prefix}state:1:m:k", "not a list")
+    with pytest.raises(BackendUnavailable, match="script 'acquire' failed"):
+        coord.lock("bad").try_acquire()
+    with pytest.raises(BackendUnavailable, match="script 'leases' failed"):
+        coord.lock("bad").statistics()
+    with pytest.raises(BackendUnavailable, match="command LINDEX failed"):
+        coord.state("m").get("k")
+    with pytest.raises(BackendUnavailable, match="script 'state_set' failed"):
+        coord.state("m").set("k", 1)
+    assert coord.lock("good").try_acquire() is not None  # the rest of the store works
 
 
 def _hand_off(first: accord.Coordinator, second: accord.Coordinator) -> None:
@@ -444,7 +518,12 @@ def _commands(raw: redis.Redis) -> int:
     return sum(v["calls"] for k, v in stats.items() if k not in ("cmdstat_info",))
 
 
-def test_an_idle_waiter_issues_no_commands_while_it_waits(
+def _calls(raw: redis.Redis) -> dict[str, int]:
+    stats = raw.info("commandstats")
+    return {k: v["calls"] for k, v in stats.items() if k not in ("cmdstat_info",)}
+
+
+def test_an_idle_waiter_issues_only_a_blpop_per_heartbeat(
     coord: accord.Coordinator, raw: redis.Redis
 ) -> None:
     holder = coord.lock("busy", ttl=30).acquire()
@@ -452,9 +531,13 @@ def test_an_idle_waiter_issues_no_commands_while_it_waits(
     waiter = threading.Thread(target=lambda: got.append(coord.lock("busy").acquire(6).token))
     waiter.start()
     time.sleep(0.3)
-    before = _commands(raw)
+    before = _calls(raw)
     time.sleep(1.0)
-    assert _commands(raw) == before, "the waiter polled the server"
+    after = _calls(raw)
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert changed <= {"cmdstat_blpop"}, "the waiter polled the server"
+    # a BLPOP every HEARTBEAT seconds proves the server alive
+    assert after.get("cmdstat_blpop", 0) - before.get("cmdstat_blpop", 0) <= 1.0 / HEARTBEAT + 1
     blocked = [c for c in raw.client_list() if c["cmd"] == "blpop"]
     assert len(blocked) == 1
     holder.release()
@@ -671,13 +754,22 @@ def test_events_and_groups_survive_a_server_restart(
             coord.emit("tick", {"n": 2})
     finally:
         redis_server.start()
-    coord.emit("tick", {"n": 3})  # the readers reconnect; the group is created again
-    deadline = time.monotonic() + 20
-    while len(seen) < 4 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert sorted(seen) == [("broadcast", 1), ("broadcast", 3), ("group", 1), ("group", 3)]
-    assert [e["n"] for e in coord.events.history(name="tick")] == [3]
-    assert coord.barrier("solo", 1, timeout=5).wait() == 0  # scripts load again
+    with pytest.raises(BackendUnavailable, match="lost the data"):
+        coord.emit("tick", {"n": 3})
+    coord.close()  # its readers stop, though the store is gone
+    fresh = accord.connect(redis_server.url, namespace=coord.namespace)
+    try:
+        fresh.when("tick")(lambda e: seen.append(("broadcast", e["n"])))
+        fresh.when("tick", group="pool", visibility=2.0)(lambda e: seen.append(("group", e["n"])))
+        fresh.emit("tick", {"n": 3})  # the group is created again
+        deadline = time.monotonic() + 20
+        while len(seen) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sorted(seen) == [("broadcast", 1), ("broadcast", 3), ("group", 1), ("group", 3)]
+        assert [e["n"] for e in fresh.events.history(name="tick")] == [3]
+        assert fresh.barrier("solo", 1, timeout=5).wait() == 0  # scripts load again
+    finally:
+        fresh.close()
 
 
 def test_retention_is_exact_and_drops_trimmed_claims(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from typing import Any
 
 from accord import _json
@@ -27,6 +28,14 @@ DEFAULT: Any = _Sentinel("DEFAULT")
 MAX_NAME = 512
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 DEFAULT_MAX_PAYLOAD = 1024 * 1024
+MAX_DURATION = 365 * 24 * 3600.0
+"""The longest ttl, visibility or rate-limit period: one year, in seconds."""
+MAX_TIMEOUT = threading.TIMEOUT_MAX
+"""The longest timeout (about 292 years on Linux); None waits for ever."""
+MIN_INTERVAL = 1e-9
+"""The shortest interval between two calls of a rate limit (``per / rate``)."""
+MAX_COUNT = 2**31 - 1
+"""The largest count: a semaphore limit, burst, cost, barrier parties or read limit."""
 
 
 def name(value: object, what: str = "name") -> str:
@@ -91,13 +100,45 @@ def decode(text: str) -> Any:
     return _json.loads(text)
 
 
-def positive(value: float, what: str) -> float:
-    """Return ``value`` as a float if it is a finite number above zero."""
+def positive(value: float, what: str, maximum: float = MAX_DURATION) -> float:
+    """Return ``value`` as a float if it is a finite number above zero and at most
+    ``maximum`` (by default :data:`MAX_DURATION`, one year of seconds)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{what} must be a number of seconds, not {type(value).__name__}")
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{what} must be a finite number above 0, got {value!r}")
+    if value > maximum:
+        raise ConfigError(
+            f"{what} must be at most {maximum:g}{_unit(maximum)}, got {value!r}; "
+            "use a shorter one (renew a long lease with extend() or auto_renew=True)"
+        )
     return float(value)
+
+
+def _unit(maximum: float) -> str:
+    return " seconds (one year)" if maximum == MAX_DURATION else ""
+
+
+def rate_interval(rate: float, per: float, burst: int) -> float:
+    """The seconds between two calls of a limit of ``rate`` calls every ``per`` seconds
+    (and ``burst`` at once, which must refill within one year)."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+        raise ConfigError(f"rate must be a number of calls, not {type(rate).__name__}")
+    if not math.isfinite(rate) or rate <= 0:
+        raise ConfigError(f"rate must be a finite number above 0, got {rate!r}")
+    per = positive(per, "per")
+    interval = per / rate
+    if not MIN_INTERVAL <= interval <= MAX_DURATION:
+        raise ConfigError(
+            f"rate={rate!r} per={per!r} allows one call every {interval:g} s; it must be "
+            f"between {MIN_INTERVAL:g} s and {MAX_DURATION:g} s (one year)"
+        )
+    if burst * interval > MAX_DURATION:
+        raise ConfigError(
+            f"burst={burst} at one call every {interval:g} s takes {burst * interval:g} s "
+            f"to refill, over one year ({MAX_DURATION:g} s); lower burst or raise rate"
+        )
+    return interval
 
 
 def timeout_or(value: float | None, fallback: float | None) -> float | None:
@@ -113,11 +154,18 @@ def timeout(value: float | None, what: str = "timeout") -> float | None:
         raise ConfigError(f"{what} must be None or seconds, not {type(value).__name__}")
     if math.isnan(value) or value < 0:
         raise ConfigError(f"{what} must be None or >= 0 seconds, got {value!r}")
+    if value > MAX_TIMEOUT:
+        raise ConfigError(
+            f"{what} must be at most {MAX_TIMEOUT:g} seconds, got {value!r}; "
+            "pass None to wait for ever"
+        )
     return float(value)
 
 
-def count(value: int, what: str) -> int:
-    """A whole number >= 1."""
+def count(value: int, what: str, maximum: int = MAX_COUNT) -> int:
+    """A whole number from 1 to ``maximum`` (by default :data:`MAX_COUNT`)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{what} must be a whole number >= 1, got {value!r}")
+    if value > maximum:
+        raise ConfigError(f"{what} must be at most {maximum}, got {value!r}")
     return value

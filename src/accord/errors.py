@@ -85,13 +85,14 @@ class PayloadTooLarge(AccordError, ValueError):
 class BackendUnavailable(AccordError):
     """The store did not answer; accord never falls back to another store."""
 
-    def __init__(self, backend: str, detail: str) -> None:
+    RETRY = (
+        "the call may or may not have taken effect: retry once the store is back (a "
+        "write with expected_version is safe to retry)"
+    )
+
+    def __init__(self, backend: str, detail: str, remedy: str = RETRY) -> None:
         self.backend = backend
-        super().__init__(
-            f"{backend} store is unavailable ({detail}); the call may or may not have "
-            "taken effect: retry once the store is back (a write with expected_version "
-            "is safe to retry)"
-        )
+        super().__init__(f"{backend} store is unavailable ({detail}); {remedy}")
 
 
 class LockTimeout(AccordError, TimeoutError):

@@ -190,8 +190,10 @@ class AsyncCoordinator:
         """Let running handlers finish, then close the store connection.
 
         Held leases are not released (they expire)."""
-        await self.events.aclose()
-        await self._backend.aclose()
+        try:
+            await self.events.aclose()
+        finally:
+            await self._backend.aclose()
 
     async def __aenter__(self) -> AsyncCoordinator:
         return self

@@ -17,6 +17,7 @@ another machine, with Redis) see the same events in the same order.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from accord import _validate
 from accord._async import _rt
 from accord._event import Event, EventRecord, event_name, event_pattern, matches
-from accord.errors import SchemaError
+from accord.errors import BackendUnavailable, SchemaError
 
 if TYPE_CHECKING:
     from accord._async.coordinator import AsyncCoordinator
@@ -352,7 +353,9 @@ class AsyncEvents:
         if self._closing:
             return
         if self._handlers:
-            await self.wait_idle(timeout)
+            # a store that is gone: stop the workers anyway
+            with contextlib.suppress(BackendUnavailable):
+                await self.wait_idle(timeout)
         self._closing = True
         for handler in self._handlers:
             if handler.worker is not None:

@@ -31,10 +31,9 @@ class AsyncRateLimit:
         self, coord: AsyncCoordinator, name: str, rate: float, per: float, burst: int | None
     ) -> None:
         self.name = _validate.name(name, "rate limit name")
-        self.rate = _validate.positive(rate, "rate")
-        self.per = _validate.positive(per, "per")
         self.burst = _validate.count(1 if burst is None else burst, "burst")
-        self._interval = self.per / self.rate
+        self._interval = _validate.rate_interval(rate, per, self.burst)
+        self.rate, self.per = float(rate), float(per)
         self._coord = coord
         self._key = f"rate/{name}"
 

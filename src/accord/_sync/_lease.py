@@ -90,6 +90,11 @@ def wait_for_grant(
             if message is not None:
                 contended.note(req.key, True)
                 return Granted(int(message), req.ttl)
+            if timeout is not None and time.monotonic() - start >= timeout:
+                # no last ask past the deadline: on a store that stopped answering it
+                # would wait for its reply, and the timeout bounds the whole call
+                contended.note(req.key, True)
+                raise _timed_out(result, kind, name, time.monotonic() - start)
     except BaseException:
         backend.abandon(req.key, req.waiter, req.holder)
         raise

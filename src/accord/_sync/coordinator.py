@@ -191,8 +191,10 @@ class Coordinator:
         """Let running handlers finish, then close the store connection.
 
         Held leases are not released (they expire)."""
-        self.events.close()
-        self._backend.close()
+        try:
+            self.events.close()
+        finally:
+            self._backend.close()
 
     def __enter__(self) -> Coordinator:
         return self

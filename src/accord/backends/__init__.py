@@ -65,17 +65,25 @@ def register(
     _REGISTERED[scheme] = (open_sync, open_async)
 
 
-_SECRET = re.compile(r":[^:@/?#]*@")
 _QUERY_SECRET = re.compile(r"(?i)([?&](?:password|pass|pwd)=)[^&#]*")
 
 
 def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***``, safe for messages and logs.
+    """``url`` with its credentials replaced by ``***``, safe for messages and logs.
 
-    Works on malformed URLs too (``redis//:pw@host``): whatever sits between a colon
-    and an ``@`` is hidden, and so is a ``?password=`` query parameter.
+    Everything between ``//`` and the last ``@`` is hidden (user and password, even
+    one holding ``@``, ``:``, ``/``, ``#`` or ``?``), and so is a ``?password=`` query
+    parameter. Works on URLs that do not parse too: without ``//``, everything before
+    the last ``@`` is hidden.
     """
-    return _QUERY_SECRET.sub(r"\1***", _SECRET.sub(":***@", url))
+    if url.startswith(("sqlite:", "memory:")):  # no credentials; a path may hold '@'
+        return url
+    head, sep, rest = url.partition("//")
+    if not sep:
+        head, rest = "", url
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    return _QUERY_SECRET.sub(r"\1***", head + sep + rest)
 
 
 def resolve_url(url: str | None) -> str:

@@ -355,7 +355,9 @@ def gcra(tat: float, now: float, interval: float, burst: int, cost: int) -> tupl
     """
     start = max(tat, now)
     new_tat = start + cost * interval
-    wait = new_tat - burst * interval - now
+    # small terms first: ``new_tat - burst * interval - now`` rounds at the clock's
+    # magnitude, and refused a full burst of long intervals
+    wait = (start - now) + (cost - burst) * interval
     if wait > 1e-9:
         return tat, wait
     return new_tat, 0.0

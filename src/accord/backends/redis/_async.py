@@ -23,6 +23,7 @@ are %-escaped so the tag stays whole.
 ``rate:<key>``              the GCRA theoretical arrival time
 ``events``                  stream: the event log, its consumer groups
 ``barrier:<name>``          list: the mailbox ids waiting in the current round
+``epoch``                   string: made once, by the first client (see below)
 ==========================  ===================================================
 
 Each lease, state, rate-limit, post and barrier operation is one Lua script in ``lua/``
@@ -36,13 +37,21 @@ hash tag, so they are in the same slot. The event log needs no script: each of i
 operations is one stream command (``XADD``, ``XREAD``...), and a group read two
 (``XAUTOCLAIM``, then ``XREADGROUP``); see ``_async_events.py``.
 
-Connections come from two redis-py pools and are kept by the backend between calls
-(checked for a dead peer before reuse). Lease, rate-limit, mailbox, barrier and
+Connections come from two redis-py pools per event loop (asyncio connections serve
+only their loop; those of a closed loop are dropped) and are kept by the backend
+between calls (checked for a dead peer before reuse). Lease, rate-limit, mailbox, barrier and
 event-append commands are O(1) and use a 1 s reply timeout, so a waiter learns at
 once that the store is gone; state, listings and event reads use 5 s, and a blocking
 read (``XREAD BLOCK``) its wait plus 1 s, on a connection it holds for itself. Any
 failure to reach the server raises ``BackendUnavailable``; nothing is retried, so no
-write runs twice.
+write runs twice. Cleanup after a failure or a timeout (``abandon``, a mailbox's
+``DEL``) waits 0.25 s at most, and not at all after the server went silent.
+
+Data loss: each new connection first runs ``SET epoch <random> NX`` + ``GET epoch``.
+A restart breaks every connection, so after one that lost the data (no persistence)
+the next connection finds another epoch than the one this backend first saw: from
+then on every call raises ``BackendUnavailable`` ("lost the data"), for the leases,
+tokens and versions it saw are void. A new backend adopts the new epoch.
 
 Redis Cluster: every key of a namespace is in one hash slot, so one node serves all
 of it. The URL may name any node: a ``MOVED`` reply (the command did not run) sends
@@ -53,7 +62,9 @@ being migrated (``ASK``, ``TRYAGAIN``) or a cluster that is down raises
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import weakref
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
@@ -71,6 +82,7 @@ from redis.exceptions import (
     OutOfMemoryError,
     ReadOnlyError,
     RedisError,
+    ResponseError,
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -92,7 +104,13 @@ from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._core import HISTORY_KEEP, Refused, Stored, incremented
 from accord.backends._records import RecordBackend
 from accord.backends.redis._async_events import AsyncRedisEvents
-from accord.backends.redis._async_io import AsyncRedisMailbox, read_blocking
+from accord.backends.redis._async_io import (
+    AsyncRedisMailbox,
+    current_loop,
+    forget_connection,
+    loop_closed,
+    read_blocking,
+)
 from accord.backends.redis._lua import Script
 from accord.errors import BackendUnavailable, ConfigError, VersionConflict
 
@@ -100,6 +118,7 @@ SOCKET_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 2.0
 LEASE_TIMEOUT = 1.0  # replies to lease, rate-limit, mailbox and event-append commands
 BLOCK_MARGIN = 1.0  # a blocking read's reply is late this long after the server's wait
+CLEANUP_WAIT = 0.25  # the reply to cleanup after a failure or timeout (abandon, mailbox)
 # the server cannot serve us now (down, loading, read-only, full, busy, refusing us)
 _DOWN = (
     RedisConnectionError,  # also refused connections, AUTH failures, LOADING
@@ -124,6 +143,8 @@ _SET, _INCR, _DELETE, _ITEMS = (
     Script(name, "_state") for name in ["state_set", "state_incr", "state_delete", "state_items"]
 )
 _RATE = Script("rate")
+# the namespace's epoch: made once by the first client, so a new one means lost data
+_EPOCH_LUA = "redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])"
 
 
 class _Keys:
@@ -134,6 +155,7 @@ class _Keys:
         self.prefix = p = f"accord:{{{tag}}}:"
         self.leases = f"{p}leases"
         self.events = f"{p}events"
+        self.epoch = f"{p}epoch"
 
     def lease(self, key: str) -> str:
         return f"{self.prefix}lease:{key}"
@@ -151,11 +173,42 @@ class _Keys:
         return f"{self.prefix}barrier:{name}"
 
 
+# what a URL's query may set: the connection's identity and, for rediss://, its TLS
+_OPTIONS = frozenset({"db", "username", "password", "client_name", "socket_keepalive"})
+_TLS_OPTIONS = frozenset({
+    "ssl_ca_certs", "ssl_ca_path", "ssl_ca_data", "ssl_cert_reqs", "ssl_certfile",
+    "ssl_keyfile", "ssl_password", "ssl_check_hostname", "ssl_ciphers", "ssl_min_version",
+    "ssl_include_verify_flags", "ssl_exclude_verify_flags",
+})  # fmt: skip
+_OWN_OPTIONS = frozenset(
+    {"socket_timeout", "socket_connect_timeout", "timeout", "retry_on_timeout"}
+)
+
+
+def _check_url(url: str) -> None:
+    """Refuse, as ValueError, what redis-py would take silently or fail on later."""
+    userinfo = url.partition("//")[2].rpartition("@")[0]
+    if any(c in userinfo for c in "/?#"):
+        raise ValueError("the user or password holds '/', '?' or '#': percent-encode it, "
+                         "e.g. urllib.parse.quote(password, safe='')")
+    parts = urlsplit(url)
+    if parts.port == 0:
+        raise ValueError("port 0 is no port: name the server's port, or none for 6379")
+    db = parts.path.strip("/")
+    if db and not db.isdigit():
+        raise ValueError(f"the database must be a number, not {db!r}")
+    allowed = _OPTIONS | (_TLS_OPTIONS if parts.scheme == "rediss" else frozenset())
+    for option, _ in parse_qsl(parts.query, keep_blank_values=True):
+        if option in _OWN_OPTIONS:
+            raise ValueError(f"accord sets {option} itself; remove it from the URL")
+        if option not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise ValueError(f"unknown option {option!r}; the URL may set {known}")
+
+
 def _open_pool(url: str, shown: str, timeout: float) -> ConnectionPool:
     try:
-        db = urlsplit(url).path.strip("/")
-        if db and not db.isdigit():
-            raise ValueError(f"the database must be a number, not {db!r}")
+        _check_url(url)
         return ConnectionPool.from_url(
             url,
             socket_timeout=timeout,
@@ -181,9 +234,11 @@ def _secrets(url: str) -> list[str]:
     return [s for s in {*found, *map(unquote, found)} if s]
 
 
-def _tls_hint(error: str, url: str) -> str:
+def _tls_hint(error: str, url: str, first_reply: bool) -> str:
     """What to change when ``error`` looks like TLS on one side only, or an untrusted
-    certificate (the usual first-day mistakes with ``rediss://``)."""
+    certificate (the usual first-day mistakes with ``rediss://``). A plain connection
+    closed by the server hints at TLS only on its ``first_reply`` (a TLS-only server
+    drops it there); later, it is a server that went away."""
     if "CERTIFICATE_VERIFY_FAILED" in error:
         return (
             "; the server's certificate is not trusted here: name its CA in the URL "
@@ -192,7 +247,7 @@ def _tls_hint(error: str, url: str) -> str:
     tls = url.startswith("rediss:")
     if tls and ("Timeout connecting" in error or "WRONG_VERSION_NUMBER" in error):
         return "; if the server does not speak TLS, use redis:// instead of rediss://"
-    if not tls and ("reset by peer" in error or "closed by server" in error):
+    if not tls and first_reply and ("reset by peer" in error or "closed by server" in error):
         return "; if the server speaks only TLS, use rediss:// instead of redis://"
     return ""
 
@@ -255,8 +310,8 @@ def _refused(
 class _Connections:
     """Connections of one pool, kept here between calls to skip the pool's bookkeeping."""
 
-    def __init__(self, url: str, shown: str, timeout: float) -> None:
-        self._shown, self._timeout = shown, timeout
+    def __init__(self, url: str, shown: str, timeout: float, on_connect: Any) -> None:
+        self._shown, self._timeout, self._on_connect = shown, timeout, on_connect
         self.idle: list[Any] = []
         self._open(url)
 
@@ -264,6 +319,7 @@ class _Connections:
         self.url = url
         self.pool: Any = _open_pool(url, self._shown, self._timeout)
         self.pool.connection_kwargs["decode_responses"] = False  # replies are parsed as bytes
+        self.pool.connection_kwargs["redis_connect_func"] = self._on_connect
         kwargs = self.pool.connection_kwargs
         self.address = (kwargs.get("host"), kwargs.get("port"))
 
@@ -303,6 +359,13 @@ class _Connections:
         self.idle.clear()
         await self.pool.aclose()
 
+    def forget(self) -> None:
+        """Drop the connections of an event loop that is closed (nothing can be awaited
+        on it any more): their sockets are closed here, without it."""
+        for conn in self.idle:
+            forget_connection(conn)
+        self.idle.clear()
+
 
 def _at(url: str, host: str, port: int) -> str:
     """``url`` with another host and port (its credentials, database and options kept)."""
@@ -320,36 +383,110 @@ class AsyncRedisBackend(AsyncRedisEvents):
     def __init__(self, url: str, namespace: str) -> None:
         self.namespace = namespace
         self._url = _scrub(redact(url), url)
-        self._raw_url = url
-        self._leases = _Connections(url, self._url, LEASE_TIMEOUT)
-        self._data = _Connections(url, self._url, SOCKET_TIMEOUT)
+        self._raw_url = self._target = url
+        _open_pool(url, self._url, LEASE_TIMEOUT)  # a bad URL fails now, in connect()
+        # (lease, data) connections by event loop: asyncio connections serve only the
+        # loop that opened them (the sync twin has one pair, under None)
+        self._pools: dict[Any, tuple[_Connections, _Connections]] = {}
         self._keys = _Keys(namespace)
         self._reclaims: dict[str, tuple[str, float]] = {}
+        self._epoch: bytes | None = None  # the namespace's epoch, as first seen
+        self._lost = False
+        # the last command found the server silent or gone: cleanup is skipped then
+        # (a waiter's entry and mailbox expire by themselves), so that a timeout
+        # bounds the whole call
+        self._silent = False
         _live.add(self)
 
-    def __repr__(self) -> str:
-        return f"<AsyncRedisBackend {self._url} namespace={self.namespace!r}>"
+    def _here(self) -> tuple[_Connections, _Connections]:
+        """The lease and data connections of the running event loop."""
+        loop = current_loop()
+        pair = self._pools.get(loop)
+        if pair is None:
+            for gone in [key for key in self._pools if loop_closed(key)]:
+                for conns in self._pools.pop(gone):
+                    conns.forget()
+            pair = (
+                _Connections(self._target, self._url, LEASE_TIMEOUT, self._on_connect),
+                _Connections(self._target, self._url, SOCKET_TIMEOUT, self._on_connect),
+            )
+            self._pools[loop] = pair
+        return pair
+
+    @property
+    def _leases(self) -> _Connections:
+        return self._here()[0]
+
+    @property
+    def _data(self) -> _Connections:
+        return self._here()[1]
+
+    # the epoch: a store that lost its data -------------------------------------------
+    async def _on_connect(self, conn: Any) -> None:
+        """Run on every new connection, before its first command: a restart (the only
+        way most data losses happen) breaks every connection, so each new one checks
+        that the namespace's epoch is the one this backend first saw."""
+        offer = secrets.token_hex(8)  # the epoch to start if there is none: always new
+        try:
+            await conn.on_connect()
+            await conn.send_command("EVAL", _EPOCH_LUA, 1, self._keys.epoch, offer)
+            epoch = await conn.read_response()
+        except RedisConnectionError as exc:  # closed at once: maybe TLS on one side only
+            exc.accord_first_reply = True  # type: ignore[attr-defined]
+            raise
+        if self._epoch is None:
+            self._epoch = epoch
+        elif epoch != self._epoch:
+            self._lost = True
+        if self._lost:
+            await conn.disconnect()
+            raise self._data_lost()
+
+    def _data_lost(self) -> BackendUnavailable:
+        return BackendUnavailable(
+            "redis",
+            f"{self._url} lost the data of namespace {self.namespace!r}: it restarted "
+            "without persistence, was flushed, or failed over to a replica without it",
+            "the leases, fencing tokens and versions this coordinator saw are void and "
+            "it stays unusable: open a new coordinator (tokens start again at 1). Run "
+            "Redis with appendonly yes and appendfsync always to keep data and tokens "
+            "across restarts",
+        )
 
     # one round trip ------------------------------------------------------------------
     async def _command(
-        self, conns: _Connections, *args: Any, wait: float = 0.0, moves: int = MAX_MOVES
+        self,
+        conns: _Connections,
+        *args: Any,
+        wait: float = 0.0,
+        within: float | None = None,
+        moves: int = MAX_MOVES,
     ) -> Any:
-        """``wait`` > 0: a command the server may hold up to ``wait`` seconds."""
+        """``wait`` > 0: a command the server may hold up to ``wait`` seconds;
+        ``within``: the reply is awaited that long, not the connection's timeout."""
+        if self._lost:
+            raise self._data_lost()
         try:
             conn = await conns.checkout()
             try:
                 await conn.send_command(*args)
                 if wait > 0:
-                    return await read_blocking(conn, wait + BLOCK_MARGIN)
-                return await conn.read_response()
+                    reply = await read_blocking(conn, wait + BLOCK_MARGIN)
+                elif within is not None:
+                    reply = await read_blocking(conn, within)
+                else:
+                    reply = await conn.read_response()
+                self._silent = False
+                return reply
             finally:
                 conns.checkin(conn)
         except MovedError as exc:  # a Cluster node that does not serve our slot: not run
             if not moves:
                 raise self._unavailable(exc) from exc
+            self._target = _at(self._target, exc.host, exc.port)
             await self._leases.move(exc.host, exc.port)
             await self._data.move(exc.host, exc.port)
-            return await self._command(conns, *args, wait=wait, moves=moves - 1)
+            return await self._command(conns, *args, wait=wait, within=within, moves=moves - 1)
         except RedisError as exc:
             if isinstance(exc, _DOWN) or str(exc).startswith(_DOWN_CODES):
                 raise self._unavailable(exc) from exc
@@ -360,16 +497,51 @@ class AsyncRedisBackend(AsyncRedisEvents):
                 ) from None
             raise
 
-    async def _eval(self, conns: _Connections, script: Script, keys: list[str], *args: Any) -> Any:
+    async def _eval(
+        self,
+        conns: _Connections,
+        script: Script,
+        keys: list[str],
+        *args: Any,
+        within: float | None = None,
+    ) -> Any:
+        n = len(keys)
         try:
-            return await self._command(conns, "EVALSHA", script.sha, len(keys), *keys, *args)
-        except NoScriptError:  # a restarted or flushed server: EVAL runs and caches it
-            return await self._command(conns, "EVAL", script.source, len(keys), *keys, *args)
+            try:
+                return await self._command(
+                    conns, "EVALSHA", script.sha, n, *keys, *args, within=within
+                )
+            except NoScriptError:  # a restarted or flushed server: EVAL runs and caches it
+                return await self._command(
+                    conns, "EVAL", script.source, n, *keys, *args, within=within
+                )
+        except ResponseError as exc:  # never a raw redis-py error from a public call
+            raise self._failed(f"script {script.name!r}", exc) from exc
 
-    async def _lease_eval(self, script: Script, key: str, *args: Any) -> Any:
+    async def _plain(self, conns: _Connections, *args: Any) -> Any:
+        """One command that is not a script, an error reply raised as accord's."""
+        try:
+            return await self._command(conns, *args)
+        except ResponseError as exc:
+            raise self._failed(f"command {args[0]}", exc) from exc
+
+    def _failed(self, what: str, exc: ResponseError) -> BackendUnavailable:
+        """An error reply nothing expects (keys of ours changed by another client, a
+        server that is not Redis-compatible enough, or a bug of ours)."""
+        detail = _scrub(f"{self._url}: {what} failed: {exc}", self._raw_url)
+        return BackendUnavailable(
+            "redis",
+            detail + "; leave accord:{...}: keys to accord (no other client, no eviction), "
+            "and report this if they were",
+        )
+
+    async def _lease_eval(
+        self, script: Script, key: str, *args: Any, within: float | None = None
+    ) -> Any:
         """A lease script: KEYS the lease hash; ARGV prefix, key, *args."""
         keys = self._keys
-        return await self._eval(self._leases, script, [keys.lease(key)], keys.prefix, key, *args)
+        lease = [keys.lease(key)]
+        return await self._eval(self._leases, script, lease, keys.prefix, key, *args, within=within)
 
     async def _state_eval(self, script: Script, map_name: str, key: str, *args: Any) -> Any:
         """A state script: KEYS the versions list; ARGV the live-keys set, key, *args."""
@@ -378,8 +550,11 @@ class AsyncRedisBackend(AsyncRedisEvents):
         return await self._eval(self._data, script, [versions], live, key, *args)
 
     def _unavailable(self, exc: RedisError) -> BackendUnavailable:
+        if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+            self._silent = True
         detail = _scrub(f"{self._url}: {type(exc).__name__}: {exc}", self._raw_url)
-        return BackendUnavailable("redis", detail + _tls_hint(str(exc), self._raw_url))
+        first = getattr(exc, "accord_first_reply", False)
+        return BackendUnavailable("redis", detail + _tls_hint(str(exc), self._raw_url, first))
 
     async def open_mailbox(self) -> AsyncMailbox:
         return AsyncRedisMailbox(self, self._keys.prefix)
@@ -401,7 +576,14 @@ class AsyncRedisBackend(AsyncRedisEvents):
         return bool(await self._lease_eval(_EXTEND, key, holder, token, _us(ttl)))
 
     async def abandon(self, key: str, waiter: str, holder: str) -> None:
-        await self._lease_eval(_ABANDON, key, waiter, holder)
+        """Best effort, within ``CLEANUP_WAIT`` seconds: this cleans up after a failure
+        or a timeout, which it must neither replace nor prolong. When it cannot run,
+        the waiter's entry expires within its ttl (and a slot handed to it meanwhile
+        with it)."""
+        if self._silent:  # the server did not answer the last command: do not wait again
+            return
+        with contextlib.suppress(BackendUnavailable):
+            await self._lease_eval(_ABANDON, key, waiter, holder, within=CLEANUP_WAIT)
 
     async def lease_statistics(self, key: str) -> LeaseStatistics:
         keys = self._keys
@@ -415,7 +597,7 @@ class AsyncRedisBackend(AsyncRedisEvents):
 
     # versioned state -------------------------------------------------------------------
     async def _current(self, map_name: str, key: str) -> Stored | None:
-        raw = await self._command(self._data, "LINDEX", self._keys.state(map_name, key), 0)
+        raw = await self._plain(self._data, "LINDEX", self._keys.state(map_name, key), 0)
         return None if raw is None else _stored(raw)
 
     async def state_get(self, map_name: str, key: str) -> Entry | None:
@@ -486,7 +668,7 @@ class AsyncRedisBackend(AsyncRedisEvents):
             return []
         versions = self._keys.state(map_name, key)
         last = min(limit, HISTORY_KEEP) - 1
-        raw = await self._command(self._data, "LRANGE", versions, 0, last)
+        raw = await self._plain(self._data, "LRANGE", versions, 0, last)
         return [_stored(r).version_entry() for r in raw]
 
     # rate limits -----------------------------------------------------------------------
@@ -500,9 +682,16 @@ class AsyncRedisBackend(AsyncRedisEvents):
 
     # lifecycle -------------------------------------------------------------------------
     async def aclose(self) -> None:
-        """Close every connection. Idempotent."""
-        await self._leases.aclose()
-        await self._data.aclose()
+        """Close every connection of this event loop (and forget those of closed
+        loops). Idempotent."""
+        here = current_loop()
+        for loop in list(self._pools):
+            if loop is here:
+                for conns in self._pools.pop(loop):
+                    await conns.aclose()
+            elif loop_closed(loop):
+                for conns in self._pools.pop(loop):
+                    conns.forget()
 
 
 _live: weakref.WeakSet[AsyncRedisBackend] = weakref.WeakSet()
@@ -511,8 +700,9 @@ _live: weakref.WeakSet[AsyncRedisBackend] = weakref.WeakSet()
 def _forget_parent_connections() -> None:
     """In a forked child, the inherited sockets belong to the parent."""
     for backend in list(_live):
-        backend._leases.idle.clear()
-        backend._data.idle.clear()
+        for pair in backend._pools.values():
+            for conns in pair:
+                conns.idle.clear()
 
 
 if hasattr(os, "register_at_fork"):

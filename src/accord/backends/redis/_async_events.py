@@ -100,11 +100,15 @@ class AsyncRedisEvents:
     """The event operations of the seam, for ``AsyncRedisBackend``."""
 
     _keys: _Keys
-    _data: _Connections
-    _leases: _Connections
     _reclaims: dict[str, tuple[str, float]]  # group -> next XAUTOCLAIM start, when due
 
     if TYPE_CHECKING:
+
+        @property
+        def _data(self) -> _Connections: ...
+
+        @property
+        def _leases(self) -> _Connections: ...
 
         async def _command(self, conns: _Connections, *args: Any, wait: float = 0.0) -> Any: ...
 

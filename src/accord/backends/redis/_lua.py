@@ -21,6 +21,7 @@ class Script:
     )
 
     def __init__(self, name: str, prelude: str = "") -> None:
+        self.name = name
         lua = resources.files("accord.backends.redis") / "lua"
         body = (lua / f"{name}.lua").read_text()
         helpers = (lua / f"{prelude}.lua").read_text() if prelude else ""

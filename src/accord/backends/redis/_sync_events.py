@@ -101,11 +101,15 @@ class RedisEvents:
     """The event operations of the seam, for ``RedisBackend``."""
 
     _keys: _Keys
-    _data: _Connections
-    _leases: _Connections
     _reclaims: dict[str, tuple[str, float]]  # group -> next XAUTOCLAIM start, when due
 
     if TYPE_CHECKING:
+
+        @property
+        def _data(self) -> _Connections: ...
+
+        @property
+        def _leases(self) -> _Connections: ...
 
         def _command(self, conns: _Connections, *args: Any, wait: float = 0.0) -> Any: ...
 

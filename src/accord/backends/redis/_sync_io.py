@@ -4,9 +4,11 @@ Hand-written twin of ``_async_io.py``. A mailbox is a list ``mb:<id>`` that the
 hand-off script pushes the new token to; ``wait`` is a BLPOP on it. Redis times a
 BLPOP out only at its ``hz`` tick (every 100 ms by default), so the wait is timed
 here, precisely: when it ends first, the BLPOP stays pending on the mailbox's own
-connection and the next ``wait`` reads its reply. An empty message is a nudge: ``wait``
-returns None early so the waiter asks the store again. An idle waiter costs the
-server one blocked client and nothing else.
+connection and the next ``wait`` reads its reply. A BLPOP waits at most ``HEARTBEAT``
+seconds on the server, so even a long wait learns within ``HEARTBEAT + SILENCE``
+seconds that the server stopped answering (its nil reply did not come). An empty
+message is a nudge: ``wait`` returns None early so the waiter asks the store again.
+An idle waiter costs the server one blocked client and a BLPOP every ``HEARTBEAT``.
 
 ``read_blocking`` reads the reply to a command the server times itself (``XREAD
 BLOCK``): the client only guards it, a margin later, against a server that is gone.
@@ -14,16 +16,36 @@ BLOCK``): the client only guards it, a margin later, against a server that is go
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from accord.errors import BackendUnavailable
 
 if TYPE_CHECKING:
     from accord.backends.redis._sync import RedisBackend
 
 MIN_WAIT = 0.001
+CLEANUP_WAIT = 0.25  # the reply to the DEL of a mailbox (see _async.CLEANUP_WAIT)
+HEARTBEAT = 0.5  # a BLPOP waits at most this long, so a wait sees a silent server soon
+SILENCE = 1.0  # a reply this late means the server is gone (the lease reply timeout)
+
+
+def current_loop() -> object:
+    """Threads share one set of connections (the asyncio twin keeps one per loop)."""
+    return None
+
+
+def loop_closed(loop: object) -> bool:
+    return False
+
+
+def forget_connection(conn: Any) -> None:
+    conn.disconnect()
 
 
 def read_blocking(conn: Any, seconds: float) -> Any:
@@ -41,20 +63,26 @@ class RedisMailbox:
         self._backend = backend
         self._conn: Any = None
         self._pending = False
+        self._due = 0.0
         self._received = False
 
     def wait(self, timeout: float) -> str | None:
-        """The token posted to this mailbox, or None after ``timeout`` seconds."""
+        """The token posted to this mailbox, or None after ``timeout`` seconds.
+        BackendUnavailable when a BLPOP's reply is ``SILENCE`` seconds late."""
         deadline = time.monotonic() + max(timeout, MIN_WAIT)
         try:
             while True:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
                 if not self._pending:
-                    self._blpop(remaining)
+                    if remaining <= 0:
+                        return None
+                    self._blpop(min(remaining, HEARTBEAT))
+                give_up = self._due + SILENCE
+                left = min(deadline, give_up) - time.monotonic()
                 # poll without consuming: a late reply stays for the next wait()
-                if not self._conn.can_read(timeout=remaining):
+                if not self._conn.can_read(timeout=max(left, 0.0)):
+                    if time.monotonic() >= give_up:
+                        raise RedisTimeoutError(f"no reply to BLPOP {SILENCE:.1f} s after due")
                     return None
                 self._pending = False
                 reply = self._conn.read_response()
@@ -73,7 +101,9 @@ class RedisMailbox:
     def _blpop(self, seconds: float) -> None:
         if self._conn is None:
             self._conn = self._backend._leases.checkout()
-        self._conn.send_command("BLPOP", self._key, f"{max(seconds, MIN_WAIT):.3f}")
+        seconds = max(seconds, MIN_WAIT)
+        self._conn.send_command("BLPOP", self._key, f"{seconds:.3f}")
+        self._due = time.monotonic() + seconds  # the server answers by then, if only nil
         self._pending = True
 
     def close(self) -> None:
@@ -84,5 +114,8 @@ class RedisMailbox:
                 conn.disconnect()
             self._backend._leases.checkin(conn)
         self._pending = False
-        if not self._received:
-            self._backend._command(self._backend._leases, "DEL", self._key)
+        if not self._received and not self._backend._silent:  # else it expires by itself
+            with contextlib.suppress(BackendUnavailable):  # tidying only: never raises
+                self._backend._command(
+                    self._backend._leases, "DEL", self._key, within=CLEANUP_WAIT
+                )

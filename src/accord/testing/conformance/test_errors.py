@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import accord
+from accord._validate import MAX_COUNT, MAX_DURATION, MAX_TIMEOUT
 from accord.errors import (
     ConfigError,
     InvalidName,
@@ -21,14 +22,18 @@ from accord.errors import (
 )
 
 
-async def _snapshot(coord: Any) -> tuple[Any, ...]:
-    """What a user can see of the test's store: entries, history and locks."""
+async def _snapshot(coord: Any, timeless: bool = False) -> tuple[Any, ...]:
+    """What a user can see of the test's store: entries, history and locks (without
+    the seconds left of each holder if ``timeless``)."""
     m = coord.state("m")
     items = await m.items()
+    locks = await coord.list_locks()
+    if timeless:
+        locks = [(s.name, s.last_token, [h.token for h in s.holders]) for s in locks]
     return (
         {k: (e.value, e.version) for k, e in items.items()},
         [(e.value, e.version) for e in await m.history("k")],
-        await coord.list_locks(),
+        locks,
     )
 
 
@@ -278,3 +283,82 @@ async def test_expected_version_must_be_a_whole_number(coord: Any) -> None:
 async def test_locks_takes_a_list_not_a_string(coord: Any) -> None:
     with pytest.raises(TypeError):
         coord.locks("xy")
+
+
+HUGE_SECONDS = [MAX_DURATION * 1.001, 1e13, 2.0**53, 1e300]
+
+
+async def test_durations_over_a_year_raise_config_error_before_any_effect(coord: Any) -> None:
+    lease = await coord.lock("held", ttl=10).acquire()
+    before = await _snapshot(coord, timeless=True)
+    for ttl in HUGE_SECONDS:
+        with pytest.raises(ConfigError, match="at most"):
+            coord.lock("x", ttl=ttl)
+        with pytest.raises(ConfigError, match="at most"):
+            coord.semaphore("s", limit=2, ttl=ttl)
+        with pytest.raises(ConfigError, match="at most"):
+            coord.locks(["x", "y"], ttl=ttl)
+        with pytest.raises(ConfigError, match="at most"):
+            await lease.extend(ttl)
+        with pytest.raises(ConfigError, match="at most"):
+            coord.rate_limit("r", rate=1, per=ttl)
+        with pytest.raises(ConfigError, match="at most"):
+            coord.when("e", group="g", visibility=ttl)(lambda event: None)
+        with pytest.raises(ConfigError, match="at most"):
+            await coord.request("nobody", timeout=ttl)
+    for timeout in [MAX_TIMEOUT * 2, 1e300, math.inf]:
+        with pytest.raises(ConfigError, match="at most"):
+            coord.lock("x", timeout=timeout)
+        with pytest.raises(ConfigError, match="at most"):
+            await coord.lock("x").acquire(timeout=timeout)
+        with pytest.raises(ConfigError, match="at most"):
+            await coord.rate_limit("r", rate=1).acquire(timeout=timeout)
+        with pytest.raises(ConfigError, match="at most"):
+            coord.barrier("b", 2, timeout=timeout)
+    assert await _snapshot(coord, timeless=True) == before
+    stats = await coord.lock("held").statistics()
+    assert stats.token == lease.token and 5 < stats.expires_in <= 10
+    await lease.release()
+
+
+async def test_the_longest_ttl_works_on_every_store(coord: Any) -> None:
+    lock = coord.lock("year", ttl=MAX_DURATION)
+    async with lock as lease:
+        stats = await lock.statistics()
+        assert stats.holders and stats.expires_in > MAX_DURATION - 60
+        await lease.extend(MAX_DURATION)
+        assert [s.name for s in await coord.list_locks()] == ["year"]
+    async with coord.semaphore("sem", limit=MAX_COUNT, ttl=MAX_DURATION) as permit:
+        assert permit.token >= 1
+    assert await coord.lock("year").try_acquire() is not None
+
+
+async def test_rates_and_counts_out_of_bounds_raise_config_error(coord: Any) -> None:
+    before = await _snapshot(coord)
+    bad: list[dict[str, Any]] = [
+        {"rate": 1e-300},
+        {"rate": 1e300},
+        {"rate": 1, "per": 1e300},
+        {"rate": 10, "burst": MAX_COUNT + 1},
+        {"rate": 1, "per": MAX_DURATION, "burst": 2},  # two years to refill
+        {"rate": math.inf},
+    ]
+    for kwargs in bad:
+        with pytest.raises(ConfigError):
+            coord.rate_limit("r", **kwargs)
+    with pytest.raises(ConfigError):
+        coord.semaphore("s", limit=2**63)
+    with pytest.raises(ConfigError):
+        coord.barrier("b", 2**63)
+    with pytest.raises(ConfigError):
+        await coord.state("m").history("k", limit=2**63)
+    limit = coord.rate_limit("r", rate=1, burst=2)
+    with pytest.raises(ConfigError):
+        await limit.try_acquire(cost=2**63)
+    assert await _snapshot(coord) == before
+    # the extremes that are allowed work: a burst that refills in a year, 1e9 calls a second
+    slow = coord.rate_limit("slow", rate=1000, per=MAX_DURATION, burst=1000)
+    assert await slow.try_acquire(cost=1000)
+    assert not await slow.try_acquire()
+    fast = coord.rate_limit("fast", rate=1e9, per=1.0)
+    assert await fast.try_acquire()
