@@ -336,7 +336,7 @@ class Events:
             ]  # fmt: skip
             seen = self._progress.count
             room = GROUP_AHEAD - sum(h.pushed - h.done for h in handlers)
-            if room <= 0:
+            if room <= 0 or not handlers:
                 self._progress.wait(seen, IDLE_RECHECK)
                 continue
             visibility = min(h.visibility for h in handlers)
