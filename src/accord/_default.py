@@ -1,6 +1,12 @@
 """The default coordinator behind the module-level ``coordinate``, ``when``, ``emit``
 and ``wait_idle``: built on first use from :func:`configure`'s arguments, else from
-``ACCORD_URL``, else the SQLite default under the current directory."""
+``ACCORD_URL``, else the SQLite default under the current directory.
+
+Declaring is not using: ``@when`` and ``accord.events.schema`` only record what they
+declare (importing user code opens no store and creates no file). Every default
+coordinator gets all of it when it is built, the one :func:`configure` builds
+included, so handlers declared before ``configure()`` run on the store it names.
+"""
 
 from __future__ import annotations
 
@@ -13,23 +19,37 @@ from typing import Any, TypeVar
 from accord import _lifecycle
 from accord._connect import connect
 from accord._sync.coordinator import Coordinator
+from accord._sync.events import check_schema, handler_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _options: dict[str, Any] = {}
 _coord: Coordinator | None = None
+_handlers: list[tuple[Callable[..., Any], str, str | None, float]] = []  # declared, in order
+_schemas: dict[str, Any] = {}
+
+
+def _bind(coord: Coordinator) -> Coordinator:
+    """Give a new default coordinator every schema and handler declared so far."""
+    for name, model in _schemas.items():
+        coord.events.schema(name, model)
+    for fn, pattern, group, visibility in _handlers:
+        coord.when(pattern, group=group, visibility=visibility)(fn)
+    return coord
 
 
 def configure(url: str | None = None, **options: Any) -> Coordinator:
     """Set up the default coordinator (same arguments as :func:`accord.connect`).
 
-    A default coordinator built before is closed first (its handlers drained).
+    Handlers declared with the module-level ``when`` (before or after) run on it. A
+    default coordinator built before is closed (its handlers drained) after the new
+    one has taken them over.
     """
     global _coord
     coord = connect(url, **options)
     with _lock:
-        old, _coord = _coord, coord
+        old, _coord = _coord, _bind(coord)
         _options.clear()
         _options.update(options, url=url)
     if old is not None:
@@ -43,8 +63,16 @@ def default() -> Coordinator:
     with _lock:
         if _coord is None:
             options = dict(_options)
-            _coord = connect(options.pop("url", None), **options)
+            _coord = _bind(connect(options.pop("url", None), **options))
         return _coord
+
+
+def schema(name: str, model: Any) -> None:
+    """Validate payloads of event ``name`` on every default coordinator (now or later)."""
+    with _lock:
+        _schemas[check_schema(name, model)] = model
+        if _coord is not None:
+            _coord.events.schema(name, model)
 
 
 def coordinate(
@@ -86,8 +114,20 @@ def coordinate(
 
 
 def when(pattern: str, *, group: str | None = None, visibility: float = 30.0) -> Callable[[F], F]:
-    """:meth:`Coordinator.when` on the default coordinator."""
-    return default().when(pattern, group=group, visibility=visibility)
+    """:meth:`Coordinator.when` on the default coordinator, now and after any
+    ``configure()``. Declaring opens no store: the handler starts with the default
+    coordinator (at ``configure()``, or the first ``emit``, ``wait_idle`` or
+    coordinated call)."""
+    options = handler_options(pattern, group, visibility)  # bad arguments raise here
+
+    def decorate(fn: F) -> F:
+        with _lock:
+            _handlers.append((fn, *options))
+            if _coord is not None:
+                _coord.when(options[0], group=options[1], visibility=options[2])(fn)
+        return fn
+
+    return decorate
 
 
 def emit(name: str, data: Any = None) -> str:

@@ -169,3 +169,41 @@ def count(value: int, what: str, maximum: int = MAX_COUNT) -> int:
     if value > maximum:
         raise ConfigError(f"{what} must be at most {maximum}, got {value!r}")
     return value
+
+
+MAX_LIMIT = 1_000_000_000
+"""The most items one call may ask for (history, reads): far above any log kept."""
+
+
+def limit(value: int, what: str = "limit") -> int:
+    """A whole number from 1 to :data:`MAX_LIMIT`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        raise ConfigError(f"{what} must be a whole number from 1 to {MAX_LIMIT:,}, got {value!r}")
+    return value
+
+
+def bounded(value: float | None, what: str = "timeout") -> float | None:
+    """``value`` (already checked as seconds) if it is at most ``threading.TIMEOUT_MAX``:
+    longer waits overflow the clocks of threads and event loops."""
+    if value is not None and value > threading.TIMEOUT_MAX:
+        raise ConfigError(
+            f"{what} must be at most {threading.TIMEOUT_MAX:.0f} seconds, got {value!r}; "
+            "use None to wait for ever"
+        )
+    return value
+
+
+_EVENT_ID = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")
+_ID_FORM = (
+    "an event id is the .id of an Event: digits ('17' on memory and SQLite) or "
+    "<digits>-<digits> ('1700000000000-3' on Redis), each part below 2**64"
+)
+
+
+def event_id(value: object, what: str = "event id") -> str:
+    """Return ``value`` if it has the form of an event id of some store, else ConfigError."""
+    if isinstance(value, str):
+        found = _EVENT_ID.fullmatch(value)
+        if found is not None and all(int(p) < 2**64 for p in found.groups() if p is not None):
+            return value
+    raise ConfigError(f"{what} {value!r} is malformed: {_ID_FORM}")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord._default import default
+from accord import _default
 from accord._event import Event
 
 __all__ = ["Event", "schema"]
 
 
 def schema(name: str, model: Any) -> None:
-    """Validate every payload of event ``name`` emitted through the default coordinator."""
-    default().events.schema(name, model)
+    """Validate every payload of event ``name`` emitted through the default coordinator
+    (declaring it opens no store)."""
+    _default.schema(name, model)

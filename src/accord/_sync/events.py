@@ -10,6 +10,10 @@ another machine, with Redis) see the same events in the same order.
 * Group handlers (``@when(pattern, group="g")``): the members of a group share its
   events, each handled by one member and acknowledged when the handler returns; an
   event claimed by a member that died is re-delivered after ``visibility`` seconds.
+  The store's group is keyed by the group *and* the pattern (:func:`group_key`): a
+  member reads, and acknowledges, every event after its group's cursor, so members
+  with different patterns in one store group would take (and lose) each other's
+  events. Members with one pattern share the work; each pattern gets every event.
 * Each handler runs its events one at a time, in emit order, on its own worker
   (a thread for the sync coordinator, a task for the async one); handlers of one
   event are started in registration order. A handler that raises is logged and
@@ -47,6 +51,33 @@ IDLE_RECHECK = 0.1  # who waits for handlers re-checks at least this often, tick
 def id_key(event_id: str) -> tuple[int, ...]:
     """Sort key of an event id (``"17"`` on memory/SQLite, ``"1700000000000-3"`` on Redis)."""
     return tuple(int(part) for part in event_id.split("-"))
+
+
+def group_key(group: str, pattern: str) -> str:
+    """The store's consumer group of the members of ``group`` handling ``pattern``.
+
+    One to one: a pattern has no ``[`` or ``]``, so the last `` [`` splits the two."""
+    return f"{group} [{pattern}]"
+
+
+def check_schema(name: str, model: Any) -> str:
+    """``name`` if ``model`` can validate payloads of event ``name``, else an error."""
+    if not hasattr(model, "model_validate") and not callable(model):
+        raise TypeError("schema() takes a pydantic model class or a validating callable")
+    return event_name(name)
+
+
+def handler_options(
+    pattern: str, group: str | None, visibility: float
+) -> tuple[str, str | None, float]:
+    """``@when``'s arguments checked (InvalidName, ConfigError), before anything is registered."""
+    seconds = _validate.positive(visibility, "visibility")
+    _validate.bounded(seconds, "visibility")
+    return (
+        event_pattern(pattern),
+        None if group is None else _validate.name(group, "group"),
+        seconds,
+    )
 
 
 class _Acks:
@@ -102,10 +133,23 @@ class _Handler:
 
 
 @dataclass
+class _GroupReader:
+    """The reader of one store group (one group and pattern) in this coordinator."""
+
+    key: str
+    group: str
+    pattern: str
+    task: Any = None
+    # Every event up to this id was handed out to some member, and what this reader
+    # got of them is pushed to its handlers: what wait_idle compares with the tail.
+    drained: str | None = None
+
+
+@dataclass
 class _Readers:
     broadcast: Any = None
     cursor: str = "0"
-    groups: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, _GroupReader] = field(default_factory=dict)
 
 
 class Events:
@@ -118,7 +162,8 @@ class Events:
         self._handlers: list[_Handler] = []
         self._readers = _Readers()
         self._closing = False
-        self._dirty = False
+        self._registered = 0  # handlers registered so far
+        self._started = 0  # how many of them start() has started, readers included
         self._acks: dict[str, _Acks] = {}
         self._lock = threading.Lock()
         self._progress = _rt.Progress()
@@ -128,9 +173,7 @@ class Events:
     def schema(self, name: str, model: Any) -> None:
         """Validate every payload of event ``name`` with ``model`` (a pydantic model,
         or any callable that raises ValueError/TypeError on a bad payload)."""
-        if not hasattr(model, "model_validate") and not callable(model):
-            raise TypeError("schema() takes a pydantic model class or a validating callable")
-        self._schemas[event_name(name)] = model
+        self._schemas[check_schema(name, model)] = model
 
     def _check(self, name: str, payload: Any) -> str:
         model = self._schemas.get(name)
@@ -163,77 +206,101 @@ class Events:
             event_name(name)
         if source is not None:
             _validate.name(source, "source")
-        records = self._backend.event_history(name, source, _validate.count(limit, "limit"))
+        records = self._backend.event_history(name, source, _validate.limit(limit))
         return [Event(r) for r in records]
 
     def read(self, after: str | None = None, limit: int = 100) -> list[Event]:
         """Up to ``limit`` events after id ``after`` (None: from the oldest kept), oldest first."""
-        records = self._backend.event_read(after, _validate.count(limit, "limit"), 0.0)
+        if after is not None:
+            _validate.event_id(after)
+        records = self._backend.event_read(after, _validate.limit(limit), 0.0)
         return [Event(r) for r in records]
 
     def subscribe(
         self, pattern: str = "*", *, timeout: float | None = None, after: str | None = None
     ) -> Iterator[Event]:
         """Events matching ``pattern`` as they come, from now (or after id ``after``,
-        ``"0"`` for the whole log); ends when ``timeout`` seconds pass with nothing new."""
+        ``"0"`` for the whole log); ends once ``timeout`` seconds pass without a
+        matching event (events of other names do not extend it). Bad arguments raise
+        here, at the call."""
         event_pattern(pattern)
-        timeout = _validate.timeout(timeout)
+        timeout = _validate.bounded(_validate.timeout(timeout))
+        if after is not None:
+            _validate.event_id(after, "after")
+        return self._subscribe(pattern, timeout, after)
+
+    def _subscribe(
+        self, pattern: str, timeout: float | None, after: str | None
+    ) -> Iterator[Event]:
         cursor = self._backend.event_tail() if after is None else after
-        quiet_since = time.monotonic()
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             wait = READ_WAIT
-            if timeout is not None:
-                wait = timeout - (time.monotonic() - quiet_since)
+            if deadline is not None:
+                wait = deadline - time.monotonic()
                 if wait <= 0:
                     return
             records = self._backend.event_read(cursor, BATCH, min(wait, READ_WAIT))
             for record in records:
                 cursor = record.id
-                quiet_since = time.monotonic()
                 if matches(pattern, record.name):
                     yield Event(record)
+                    # the wait for the next one starts when the caller asks for it
+                    deadline = None if timeout is None else time.monotonic() + timeout
 
     # --- handlers ----------------------------------------------------------------
     def register(
         self, fn: Callable[[Event], Any], pattern: str, group: str | None, visibility: float
     ) -> None:
         """Add a handler; it starts now (sync) or at the next of the coordinator."""
+        pattern, group, visibility = handler_options(pattern, group, visibility)
         handler = _Handler(
             fn=fn,
-            pattern=event_pattern(pattern),
-            group=None if group is None else _validate.name(group, "group"),
-            visibility=_validate.positive(visibility, "visibility"),
+            pattern=pattern,
+            group=group,
+            visibility=visibility,
             name=getattr(fn, "__qualname__", repr(fn)),
         )
         with self._lock:
             self._handlers.append(handler)
-            self._dirty = True
+            self._registered += 1
         _rt.start_soon(self.start)
 
     def start(self) -> None:
-        """Start the workers and readers of newly registered handlers (idempotent)."""
-        if not self._dirty or self._closing:
+        """Start the workers and readers of newly registered handlers (idempotent).
+
+        Returns once they are started, also when another caller is starting them: an
+        event emitted right after ``@when`` must find the handler's group created."""
+        if self._started == self._registered or self._closing:
             return
         with self._start_lock:
-            self._dirty = False
-            for handler in list(self._handlers):
+            with self._lock:
+                target, handlers = self._registered, list(self._handlers)
+            if self._started >= target:
+                return
+            for handler in handlers:
                 if handler.worker is None:
                     handler.queue = _rt.Queue()
                     handler.worker = _rt.spawn(
                         functools.partial(self._work, handler), f"accord-handler-{handler.name}"
                     )
-            self._start_readers()
+            self._start_readers(handlers)
+            self._started = target
 
-    def _start_readers(self) -> None:
+    def _start_readers(self, handlers: list[_Handler]) -> None:
         readers = self._readers
-        if readers.broadcast is None and any(h.group is None for h in self._handlers):
+        if readers.broadcast is None and any(h.group is None for h in handlers):
             readers.cursor = self._backend.event_tail()
             readers.broadcast = _rt.spawn(self._read_broadcast, "accord-events")
-        for group in {h.group for h in self._handlers if h.group is not None}:
-            if group not in readers.groups:
-                self._backend.group_create(group)
-                readers.groups[group] = _rt.spawn(
-                    functools.partial(self._read_group, group), f"accord-group-{group}"
+        for handler in handlers:
+            if handler.group is None:
+                continue
+            key = group_key(handler.group, handler.pattern)
+            if key not in readers.groups:
+                self._backend.group_create(key)
+                reader = readers.groups[key] = _GroupReader(key, handler.group, handler.pattern)
+                reader.task = _rt.spawn(
+                    functools.partial(self._read_group, reader), f"accord-group-{handler.group}"
                 )
 
     def _read_broadcast(self) -> None:
@@ -241,50 +308,85 @@ class Events:
             records = self._guarded_read(
                 self._backend.event_read, self._readers.cursor, BATCH, READ_WAIT
             )
+            if not records:
+                continue
             for handler in self._handlers:
                 if handler.group is None and handler.worker is not None:
                     mine = [r for r in records if matches(handler.pattern, r.name)]
                     if mine:
                         handler.push(mine, None)
-            if records:
-                self._readers.cursor = records[-1].id
-                self._progress.tick()
+            self._readers.cursor = records[-1].id
+            self._progress.tick()
 
-    def _read_group(self, group: str) -> None:
-        handlers = [h for h in self._handlers if h.group == group]
-        visibility = min(h.visibility for h in handlers)
-        acks = self._acks[group] = _Acks(self._backend, group)
+    def _read_group(self, reader: _GroupReader) -> None:
+        """Claim events of one store group for its local members, one batch at a time.
+
+        Each round fetches the tail, then claims without waiting: a claim that comes
+        back short of what was asked for has taken everything up to that tail that
+        was still to be handed out, so once it is pushed the reader is *drained* to
+        the tail (what ``wait_idle`` needs). Only a claim that found nothing is
+        followed by a wait for new events.
+        """
+        acks = self._acks[reader.key] = _Acks(self._backend, reader.key)
         while not self._closing:
             # claim only what the handlers can start soon: a claim left waiting in a
             # local queue past its visibility would be delivered to another member too
+            handlers = [
+                h for h in self._handlers
+                if h.group == reader.group and h.pattern == reader.pattern and h.worker
+            ]  # fmt: skip
             seen = self._progress.count
             room = GROUP_AHEAD - sum(h.pushed - h.done for h in handlers)
-            if room <= 0:
+            if room <= 0 or not handlers:
                 self._progress.wait(seen, IDLE_RECHECK)
                 continue
-            records = self._guarded_read(
-                self._backend.group_read, group, self._coord._id, visibility, room,
-                min(READ_WAIT, visibility / 2),
-            )
-            for record in records:
-                chosen = [h for h in handlers if matches(h.pattern, record.name)]
-                if not chosen:
-                    self._backend.group_ack(group, [record.id])
-                    continue
-                acks.expect(record.id, len(chosen))
-                for handler in chosen:
-                    handler.push([record], acks)
+            visibility = min(h.visibility for h in handlers)
+            tail = self._guarded_read(self._backend.event_tail)
+            read = functools.partial(
+                self._guarded_read, self._backend.group_read, reader.key, self._coord._id,
+                visibility,
+            )  # fmt: skip
+            records = None if tail is None else read(room, 0.0)
+            if records is None:
+                continue
+            self._deliver(reader, handlers, records, acks)
+            if len(records) < room:
+                reader.drained = tail
+                self._progress.tick()
+            if not records:  # (after events, claim again first: the tail moved on)
+                more = read(room, min(READ_WAIT, visibility / 2))
+                self._deliver(reader, handlers, more or [], acks)
 
-    def _guarded_read(self, read: Callable[..., Any], *args: Any) -> list[EventRecord]:
-        """A reader's read; a store outage is logged and retried, never hidden as 'no events'."""
+    def _deliver(
+        self, reader: _GroupReader, handlers: list[_Handler], records: list[EventRecord],
+        acks: _Acks,
+    ) -> None:  # fmt: skip
+        """Push claimed events to the handlers they match; acknowledge the others."""
+        stray = []
+        for record in records:
+            chosen = [h for h in handlers if matches(h.pattern, record.name)]
+            if not chosen:  # no member of this group and pattern handles it
+                stray.append(record.id)
+                continue
+            acks.expect(record.id, len(chosen))
+            for handler in chosen:
+                handler.push([record], acks)
+        if stray:
+            try:
+                self._backend.group_ack(reader.key, stray)
+            except Exception:  # unacknowledged, they come back after visibility
+                log.warning("accord: acknowledging events failed", exc_info=True)
+
+    def _guarded_read(self, read: Callable[..., Any], *args: Any) -> Any:
+        """A reader's read; a store outage is logged and retried, never hidden as 'no
+        events': it returns None."""
         try:
-            found: list[EventRecord] = read(*args)
-            return found
+            return read(*args)
         except Exception:
             if not self._closing:
                 log.warning("accord: reading events failed, retrying in 1 s", exc_info=True)
                 _rt.sleep(1.0)
-            return []
+            return None
 
     def _work(self, handler: _Handler) -> None:
         while True:
@@ -322,17 +424,27 @@ class Events:
 
     # --- idleness and shutdown -----------------------------------------------------
     def _idle(self, tail: str) -> bool:
-        caught_up = self._readers.broadcast is None or id_key(self._readers.cursor) >= id_key(tail)
-        return caught_up and all(h.pushed == h.done for h in self._handlers)
+        """Every reader read past ``tail`` and every handler finished what it got.
+
+        The readers are looked at before the handlers: a reader pushes an event to
+        its handlers before it moves its cursor or drained mark past it."""
+        end = id_key(tail)
+        readers = self._readers
+        if readers.broadcast is not None and id_key(readers.cursor) < end:
+            return False
+        for reader in list(readers.groups.values()):
+            if reader.drained is None or id_key(reader.drained) < end:
+                return False
+        return all(h.pushed == h.done for h in self._handlers)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every event emitted so far was read here and every handler it
         triggered (including events those handlers emitted) has finished.
 
         Returns False if ``timeout`` seconds passed first. Group events count once
-        this process claimed them.
+        some member claimed them: the ones this coordinator claimed must be handled.
         """
-        timeout = _validate.timeout(timeout)
+        timeout = _validate.bounded(_validate.timeout(timeout))
         self.start()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -340,9 +452,8 @@ class Events:
             tail = self._backend.event_tail()
             # A handler emits before it counts as done, so an event emitted by one the
             # idle check saw finish is in the log by the second look at the tail.
-            if self._idle(tail) and (
-                self._readers.broadcast is None or self._backend.event_tail() == tail
-            ):
+            reading = self._readers.broadcast is not None or self._readers.groups
+            if self._idle(tail) and (not reading or self._backend.event_tail() == tail):
                 return True
             left = IDLE_RECHECK if deadline is None else deadline - time.monotonic()
             if left <= 0:
@@ -364,7 +475,8 @@ class Events:
                 _rt.stop(handler.worker, timeout)
         for acks in self._acks.values():
             acks.flush()
-        readers = [r for r in (self._readers.broadcast, *self._readers.groups.values()) if r]
+        groups = [g.task for g in self._readers.groups.values()]
+        readers = [r for r in (self._readers.broadcast, *groups) if r]
         # A sleeping reader sees _closing on waking, not at its timeout. Where it wakes
         # now, it is waited for: a read still running when the store closes would open
         # the store again (and a deleted SQLite file with it).

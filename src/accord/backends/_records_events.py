@@ -21,18 +21,21 @@ from accord.backends._sync.protocol import Mailbox
 from accord.backends._sync.waiting import read_or_wait
 from accord.errors import ConfigError
 
+LAST_ID = 2**63 - 1  # SQLite's largest integer: no event of a record store is above it
+
 
 def event_id(value: str | None) -> int:
-    """The integer behind an event id of a record store (None: before the first)."""
+    """The integer behind an event id of a record store (None: before the first).
+
+    An id past any possible event reads as the last one (nothing comes after it)."""
     if value is None:
         return 0
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{value!r} is not an event id here; use an Event's .id") from None
-    if number < 0:
-        raise ConfigError(f"event id {value!r} is negative")
-    return number
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+        raise ConfigError(
+            f"event id {value!r} is not an event id of this store: here an id is the "
+            "digits of an Event's .id ('17')"
+        )
+    return min(int(value), LAST_ID)
 
 
 class EventRecords(abc.ABC):

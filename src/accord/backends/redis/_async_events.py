@@ -50,7 +50,7 @@ HISTORY_CHUNK = 1000  # entries per XREVRANGE while history filters
 RECLAIM_GAP, MAX_RECLAIM_GAP = 0.1, 1.0  # of visibility, seconds: see _reclaim
 _GROUP_READS = ("XAUTOCLAIM", "XREADGROUP")
 _LOST = ("NOGROUP", "UNBLOCKED")  # the group or the whole log is gone (or we were unblocked)
-_ID = re.compile(r"\d{1,19}(-\d{1,19})?")  # below 2**64 on both sides
+_ID = re.compile(r"[0-9]{1,19}(-[0-9]{1,19})?")  # below 2**64 on both sides
 _POST, _PRUNE = Script("post"), Script("group_prune")
 FORGET_CONSUMERS_AFTER = 3600.0
 """Seconds idle (in the server's XINFO sense) after which a group member holding no
@@ -87,7 +87,10 @@ def _event_id(after: str | None) -> str:
     if after is None:
         return "0-0"
     if not isinstance(after, str) or not _ID.fullmatch(after):
-        raise ConfigError(f"{after!r} is not an event id here; use an Event's .id")
+        raise ConfigError(
+            f"event id {after!r} is not an event id of this store: on Redis an id is an "
+            "Event's .id, <digits>-<digits> ('1700000000000-3'), each part below 2**64"
+        )
     return after
 
 

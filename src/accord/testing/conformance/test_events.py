@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import accord
 from accord.errors import (
+    AccordError,
+    BarrierBroken,
     BarrierTimeout,
+    ConfigError,
     InvalidName,
     PayloadTooLarge,
     RemoteError,
@@ -270,10 +277,13 @@ async def test_barrier_timeout_breaks_it_for_everyone(coord: Any, spawn: Any) ->
 
     other = spawn(wait_long)
     await asyncio.sleep(0.3)
-    with pytest.raises(BarrierTimeout):
+    started = time.monotonic()
+    with pytest.raises(BarrierTimeout) as timed_out:
         await barrier.wait(timeout=0.3)
-    with pytest.raises(BarrierTimeout):  # BarrierBroken is a BarrierTimeout
-        await other.join()
+    assert not isinstance(timed_out.value, BarrierBroken)
+    with pytest.raises(BarrierBroken):  # at once, not when its own 20 s run out
+        await other.join(timeout=10)
+    assert time.monotonic() - started < 10
 
 
 async def test_bad_event_input_raises_at_the_call_and_emits_nothing(connect: Any) -> None:
@@ -299,3 +309,169 @@ async def test_bad_event_input_raises_at_the_call_and_emits_nothing(connect: Any
     assert await coord.events.history() == []
     await coord.emit("order.placed", {"qty": 3})
     assert len(await coord.events.history()) == 1
+
+
+async def test_group_members_with_different_patterns_lose_nothing(connect: Any) -> None:
+    # A group is keyed by (group, pattern): a member never takes, and acknowledges,
+    # an event only a member with another pattern would handle.
+    c1, c2 = connect("member-1"), connect("member-2")
+    got: dict[str, list[int]] = {"a": [], "b": []}
+    c1.when("a.*", group="g", visibility=5)(lambda e: got["a"].append(e["n"]))
+    c2.when("b.*", group="g", visibility=5)(lambda e: got["b"].append(e["n"]))
+    await c1.events.start()
+    await c2.events.start()
+    for n in range(10):
+        await c1.emit("a.x", {"n": n})
+        await c1.emit("b.y", {"n": n})
+    assert await c1.wait_idle(20) and await c2.wait_idle(20)
+    assert got == {"a": list(range(10)), "b": list(range(10))}
+
+
+async def test_wait_idle_waits_for_group_handlers_on_a_busy_machine(connect: Any) -> None:
+    # Two CPU-bound threads beside the readers: a group reader that has not claimed
+    # the event yet must still keep wait_idle from returning.
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            sum(range(2000))
+
+    spinners = [threading.Thread(target=spin, daemon=True) for _ in range(2)]
+    for thread in spinners:
+        thread.start()
+    try:
+        coord = connect("tester")
+        for round_ in range(6):
+            got: list[str] = []
+            expected = ["group"]
+            if round_ % 2:  # with a broadcast handler beside it, and alone
+                coord.when(f"ping{round_}")(lambda e, got=got: got.append("broadcast"))
+                expected.insert(0, "broadcast")
+            coord.when(f"ping{round_}", group=f"pool{round_}")(
+                lambda e, got=got: got.append("group")
+            )
+            assert await coord.wait_idle(20)
+            await coord.emit(f"ping{round_}")
+            assert await coord.wait_idle(20)
+            assert sorted(got) == expected, round_
+    finally:
+        stop.set()
+        for thread in spinners:
+            thread.join()
+
+
+async def test_subscribe_timeout_is_not_extended_by_other_events(
+    coord: Any, spawn: Any
+) -> None:
+    stop = threading.Event()
+
+    async def chatter() -> None:
+        while not stop.is_set():
+            await coord.emit("unrelated", {})
+            await asyncio.sleep(0.05)
+
+    talker = spawn(chatter)
+    try:
+        started = time.monotonic()
+        got = [e async for e in coord.subscribe("wanted", timeout=0.5)]
+        assert got == [] and time.monotonic() - started < 5
+    finally:
+        stop.set()
+        await talker.join()
+
+
+async def test_out_of_range_event_arguments_raise_accord_errors(coord: Any, mode: str) -> None:
+    await coord.emit("x", {})
+    huge = [2**63, 2**64, 10**30]
+    for limit in (*huge, 0, -1, 1.5, True):
+        with pytest.raises(ConfigError, match="limit"):
+            await coord.events.history(limit=limit)
+        with pytest.raises(ConfigError, match="limit"):
+            await coord.events.read(limit=limit)
+        with pytest.raises(ConfigError, match="limit"):
+            await coord.state("m").history("k", limit=limit)
+    for bad_id in ("9" * 30, "1-2-3", "", "x", "-1", "1.5", " 1", 7, "18446744073709551616"):
+        with pytest.raises(ConfigError, match="event id"):
+            await coord.events.read(after=bad_id)
+        with pytest.raises(ConfigError, match="event id"):
+            async for _ in coord.subscribe(after=bad_id, timeout=0):
+                pass
+    for seconds in (1e300, float("inf"), float("nan"), -1):
+        with pytest.raises(ConfigError, match="timeout"):
+            async for _ in coord.subscribe(timeout=seconds):
+                pass
+        with pytest.raises(ConfigError, match="timeout"):
+            await coord.wait_idle(seconds)
+        with pytest.raises(ConfigError, match="timeout"):
+            await coord.request("nobody", {}, timeout=seconds)
+        with pytest.raises(ConfigError, match="visibility"):
+            coord.when("x", group="g", visibility=seconds)(lambda e: None)
+    assert [e.name for e in await coord.events.history()] == ["x"]  # no request went out
+
+
+async def test_a_huge_but_well_formed_event_id_reads_nothing_or_raises(coord: Any) -> None:
+    await coord.emit("x", {})
+    try:
+        found = await coord.events.read(after="9" * 19)
+    except AccordError as exc:
+        assert "event id" in str(exc)
+    else:
+        assert found == []
+
+
+_DECLARED_FIRST = """
+import os, sys
+import accord
+
+url, namespace = sys.argv[1], sys.argv[2]
+seen = []
+
+class Model:
+    @staticmethod
+    def model_validate(value):
+        if not isinstance(value.get("n"), int):
+            raise ValueError("n must be an int")
+
+accord.events.schema("tick", Model)
+
+@accord.when("tick")
+def on_tick(event):
+    seen.append(("broadcast", event["n"]))
+
+@accord.when("tick", group="pool")
+def on_tick_in_group(event):
+    seen.append(("group", event["n"]))
+
+assert not os.path.exists(".accord"), "declaring handlers opened the default store"
+accord.configure(url, namespace=namespace)
+accord.emit("tick", {"n": 1})
+assert accord.wait_idle(20)
+try:
+    accord.emit("tick", {"n": "one"})
+except accord.SchemaError:
+    pass
+else:
+    raise AssertionError("the schema declared before configure() was dropped")
+accord.configure(url, namespace=namespace + "-2")  # a second configure keeps them too
+accord.emit("tick", {"n": 2})
+assert accord.wait_idle(20)
+print(sorted(seen))
+print(os.path.exists(".accord"))
+"""
+
+
+def test_handlers_declared_before_configure_run_after_it(
+    url: str, namespace: str, tmp_path: Path
+) -> None:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "ACCORD_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", _DECLARED_FIRST, url, namespace],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == [
+        "[('broadcast', 1), ('broadcast', 2), ('group', 1), ('group', 2)]",
+        "False",
+    ]
