@@ -99,5 +99,13 @@ def test_every_sync_wait_refuses_inside_a_loop(sync_coord: accord.Coordinator) -
             sync_coord.barrier("b", 2).wait(timeout=5)
         assert sync_coord.barrier("alone", 1).wait() == 0  # never waits
 
+        with pytest.raises(WouldBlockLoop, match="subscribe"):
+            sync_coord.subscribe("e.*", timeout=5)
+        with pytest.raises(WouldBlockLoop, match="request"):
+            sync_coord.request("nobody", {}, timeout=5)
+        with pytest.raises(WouldBlockLoop, match="wait_idle"):
+            sync_coord.wait_idle(5)
+        assert sync_coord.events.history(limit=5) == []  # the request was never sent
+
     asyncio.run(main())
     assert sync_coord.list_locks() == []

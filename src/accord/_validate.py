@@ -48,6 +48,13 @@ def name(value: object, what: str = "name") -> str:
         raise InvalidName(value, f"{what} has {len(value)} characters, over {MAX_NAME}")
     if _CONTROL.search(value):
         raise InvalidName(value, f"{what} contains a control character")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidName(
+                repr(value), f"{what} holds a lone surrogate, which is not text; decode it first"
+            ) from None
     return value
 
 
@@ -100,13 +107,18 @@ def decode(text: str) -> Any:
     return _json.loads(text)
 
 
-def positive(value: float, what: str, maximum: float = MAX_DURATION) -> float:
-    """Return ``value`` as a float if it is a finite number above zero and at most
-    ``maximum`` (by default :data:`MAX_DURATION`, one year of seconds)."""
+def positive(
+    value: float, what: str, maximum: float = MAX_DURATION, *, minimum: float = 0.0
+) -> float:
+    """Return ``value`` as a float if it is a finite number above zero (and at least
+    ``minimum``) and at most ``maximum`` (by default :data:`MAX_DURATION`, one year of
+    seconds)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{what} must be a number of seconds, not {type(value).__name__}")
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{what} must be a finite number above 0, got {value!r}")
+    if value < minimum:
+        raise ConfigError(f"{what} must be at least {minimum:g} seconds, got {value!r}")
     if value > maximum:
         raise ConfigError(
             f"{what} must be at most {maximum:g}{_unit(maximum)}, got {value!r}; "
@@ -168,28 +180,6 @@ def count(value: int, what: str, maximum: int = MAX_COUNT) -> int:
         raise ConfigError(f"{what} must be a whole number >= 1, got {value!r}")
     if value > maximum:
         raise ConfigError(f"{what} must be at most {maximum}, got {value!r}")
-    return value
-
-
-MAX_LIMIT = 1_000_000_000
-"""The most items one call may ask for (history, reads): far above any log kept."""
-
-
-def limit(value: int, what: str = "limit") -> int:
-    """A whole number from 1 to :data:`MAX_LIMIT`."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
-        raise ConfigError(f"{what} must be a whole number from 1 to {MAX_LIMIT:,}, got {value!r}")
-    return value
-
-
-def bounded(value: float | None, what: str = "timeout") -> float | None:
-    """``value`` (already checked as seconds) if it is at most ``threading.TIMEOUT_MAX``:
-    longer waits overflow the clocks of threads and event loops."""
-    if value is not None and value > threading.TIMEOUT_MAX:
-        raise ConfigError(
-            f"{what} must be at most {threading.TIMEOUT_MAX:.0f} seconds, got {value!r}; "
-            "use None to wait for ever"
-        )
     return value
 
 

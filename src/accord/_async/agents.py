@@ -16,7 +16,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
-from accord import _lifecycle, _validate
+from accord import _lifecycle
 from accord._async import _rt
 from accord._event import Event, event_name
 from accord.errors import RemoteError, RequestTimeout
@@ -87,7 +87,7 @@ def request_event(agent: str) -> str:
 async def request(coord: AsyncCoordinator, agent: str, payload: Any, timeout: float) -> Any:
     """Send ``payload`` to the responder of ``agent`` and wait for its reply."""
     name = request_event(agent)
-    _validate.bounded(timeout)  # before the request goes out
+    _rt.check_may_block(f"a reply from {agent!r}", "request")
     mailbox = await coord._backend.open_mailbox()
     try:
         await coord.emit(name, {"payload": payload, "reply_to": mailbox.id})

@@ -158,6 +158,7 @@ class AsyncCoordinator:
 
     async def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every handler triggered so far (and what it triggered) finished."""
+        _rt.check_may_block("this coordinator's handlers", "wait_idle")
         return await self.events.wait_idle(timeout)
 
     def subscribe(

@@ -112,7 +112,7 @@ class AsyncStateMap:
     async def history(self, key: str, limit: int = 20) -> list[Entry]:
         """The last ``limit`` versions, newest first, with who wrote them and when."""
         key = _validate.name(key, "key")
-        return await self._backend.state_history(self.name, key, _validate.limit(limit))
+        return await self._backend.state_history(self.name, key, _validate.count(limit, "limit"))
 
     def __repr__(self) -> str:
         return f"<StateMap {self.name!r}>"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
-from accord import _lifecycle, _validate
+from accord import _lifecycle
 from accord._sync import _rt
 from accord._event import Event, event_name
 from accord.errors import RemoteError, RequestTimeout
@@ -88,7 +88,7 @@ def request_event(agent: str) -> str:
 def request(coord: Coordinator, agent: str, payload: Any, timeout: float) -> Any:
     """Send ``payload`` to the responder of ``agent`` and wait for its reply."""
     name = request_event(agent)
-    _validate.bounded(timeout)  # before the request goes out
+    _rt.check_may_block(f"a reply from {agent!r}", "request")
     mailbox = coord._backend.open_mailbox()
     try:
         coord.emit(name, {"payload": payload, "reply_to": mailbox.id})

@@ -159,6 +159,7 @@ class Coordinator:
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every handler triggered so far (and what it triggered) finished."""
+        _rt.check_may_block("this coordinator's handlers", "wait_idle")
         return self.events.wait_idle(timeout)
 
     def subscribe(

@@ -45,6 +45,7 @@ READ_WAIT = 5.0
 BATCH = 256
 GROUP_AHEAD = 32
 READER_STOP = 2.0  # close() waits this long for an interrupted reader to end
+MIN_VISIBILITY = 0.05  # seconds; @when(visibility=) below it is refused
 IDLE_RECHECK = 0.1  # who waits for handlers re-checks at least this often, ticked or not
 
 
@@ -71,8 +72,8 @@ def handler_options(
     pattern: str, group: str | None, visibility: float
 ) -> tuple[str, str | None, float]:
     """``@when``'s arguments checked (InvalidName, ConfigError), before anything is registered."""
-    seconds = _validate.positive(visibility, "visibility")
-    _validate.bounded(seconds, "visibility")
+    # a group reader waits visibility / 2 per read: a tinier one would spin
+    seconds = _validate.positive(visibility, "visibility", minimum=MIN_VISIBILITY)
     return (
         event_pattern(pattern),
         None if group is None else _validate.name(group, "group"),
@@ -206,14 +207,14 @@ class Events:
             event_name(name)
         if source is not None:
             _validate.name(source, "source")
-        records = self._backend.event_history(name, source, _validate.limit(limit))
+        records = self._backend.event_history(name, source, _validate.count(limit, "limit"))
         return [Event(r) for r in records]
 
     def read(self, after: str | None = None, limit: int = 100) -> list[Event]:
         """Up to ``limit`` events after id ``after`` (None: from the oldest kept), oldest first."""
         if after is not None:
             _validate.event_id(after)
-        records = self._backend.event_read(after, _validate.limit(limit), 0.0)
+        records = self._backend.event_read(after, _validate.count(limit, "limit"), 0.0)
         return [Event(r) for r in records]
 
     def subscribe(
@@ -224,9 +225,10 @@ class Events:
         matching event (events of other names do not extend it). Bad arguments raise
         here, at the call."""
         event_pattern(pattern)
-        timeout = _validate.bounded(_validate.timeout(timeout))
+        timeout = _validate.timeout(timeout)
         if after is not None:
             _validate.event_id(after, "after")
+        _rt.check_may_block(f"events matching {pattern!r}", "subscribe")
         return self._subscribe(pattern, timeout, after)
 
     def _subscribe(
@@ -444,7 +446,7 @@ class Events:
         Returns False if ``timeout`` seconds passed first. Group events count once
         some member claimed them: the ones this coordinator claimed must be handled.
         """
-        timeout = _validate.bounded(_validate.timeout(timeout))
+        timeout = _validate.timeout(timeout)
         self.start()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:

@@ -74,10 +74,11 @@ def redact(url: str) -> str:
     Everything between ``//`` and the last ``@`` is hidden (user and password, even
     one holding ``@``, ``:``, ``/``, ``#`` or ``?``), and so is a ``?password=`` query
     parameter. Works on URLs that do not parse too: without ``//``, everything before
-    the last ``@`` is hidden.
+    the last ``@`` is hidden. A ``sqlite:///`` path and a ``memory://`` name are
+    shown as they are.
     """
-    if url.startswith(("sqlite:", "memory:")):  # no credentials; a path may hold '@'
-        return url
+    if url.startswith(("sqlite:///", "memory:")) and "://" in url:
+        return url  # a path or a name, no credentials; it may hold '@'
     head, sep, rest = url.partition("//")
     if not sep:
         head, rest = "", url
@@ -126,7 +127,7 @@ def sqlite_path(url: str) -> Path:
     """The database file of a ``sqlite:///`` URL."""
     rest = url[len("sqlite://") :]
     if not rest.startswith("/") or rest == "/" or "?" in rest:
-        raise ConfigError(f"bad SQLite URL {url!r}; use sqlite:///relative/path.db or "
+        raise ConfigError(f"bad SQLite URL {redact(url)!r}; use sqlite:///relative/path.db or "
                           "sqlite:////absolute/path.db")
     return Path(rest[1:])
 
