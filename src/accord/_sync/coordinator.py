@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-import weakref
 from collections.abc import Iterator, Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -54,7 +53,6 @@ class Coordinator:
         self._owner_prefix = f"{agent}#{self._id}:"
         self._held: dict[tuple[str, str], Lease] = {}
         self._contended = ContendedKeys()
-        self._twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self.events = Events(self)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
 
