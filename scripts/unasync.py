@@ -97,6 +97,7 @@ TEXT = [
     ("``AsyncLock``", "``Lock``"),
     ("``AsyncRedisBackend``", "``RedisBackend``"),
     ("<AsyncCoordinator ", "<Coordinator "),  # the repr
+    (":func:`accord.connect_async`", ":func:`accord.connect`"),
 ]
 
 ASYNCISH = re.compile(

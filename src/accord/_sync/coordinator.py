@@ -29,7 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Coordinator:
     """Locks, semaphores, rate limits and state on one store and namespace.
 
-    Build it with :func:`accord.connect_async`. Every name is scoped to
+    Build it with :func:`accord.connect`. Every name is scoped to
     ``namespace``; ``agent`` is the name people see (CLI, ``updated_by``, holders).
     """
 
