@@ -33,15 +33,19 @@ async def run_coordinated(
     fn: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
+    proceed: Callable[[], None] | None = None,
 ) -> Any:
     """One run of a ``@coordinate`` function: guards, lifecycle events, its result.
 
     The guards are released before ``_complete`` is emitted: a lock lost during the
     run (it outlasted its ttl without ``auto_renew``) makes the run ``_failed`` with
-    LeaseLost, never ``_complete`` and then an error."""
+    LeaseLost, never ``_complete`` and then an error. ``proceed`` is called once the
+    guards are held: what it raises (a caller gone meanwhile) ends the run unstarted."""
     run_id = uuid.uuid4().hex[:16]
     async with AsyncExitStack() as guards:
         await _enter_guards(coord, spec, guards)
+        if proceed is not None:
+            proceed()
         await coord.emit(f"{spec.agent}_started", _lifecycle.started(spec.agent, run_id))
         start = time.monotonic()
         try:

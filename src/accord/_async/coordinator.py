@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -53,7 +52,6 @@ class AsyncCoordinator:
         self._owner_prefix = f"{agent}#{self._id}:"
         self._held: dict[tuple[str, str], AsyncLease] = {}
         self._contended = ContendedKeys()
-        self._twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self.events = AsyncEvents(self)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
 

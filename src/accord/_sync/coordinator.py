@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-import weakref
 from collections.abc import Iterator, Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -30,7 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Coordinator:
     """Locks, semaphores, rate limits and state on one store and namespace.
 
-    Build it with :func:`accord.connect_async`. Every name is scoped to
+    Build it with :func:`accord.connect`. Every name is scoped to
     ``namespace``; ``agent`` is the name people see (CLI, ``updated_by``, holders).
     """
 
@@ -54,7 +53,6 @@ class Coordinator:
         self._owner_prefix = f"{agent}#{self._id}:"
         self._held: dict[tuple[str, str], Lease] = {}
         self._contended = ContendedKeys()
-        self._twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self.events = Events(self)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
 

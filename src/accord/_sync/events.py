@@ -254,7 +254,7 @@ class Events:
     def register(
         self, fn: Callable[[Event], Any], pattern: str, group: str | None, visibility: float
     ) -> None:
-        """Add a handler; it starts now (sync) or at the next of the coordinator."""
+        """Add a handler; it starts now (sync) or at the next await of the coordinator."""
         pattern, group, visibility = handler_options(pattern, group, visibility)
         handler = _Handler(
             fn=fn,

@@ -6,7 +6,7 @@ critical section in memory. A backend instance is bound to one namespace, and ke
 never cross namespaces. Retry loops, waiting, re-entrance, renewal and validation
 live above this seam, once, in the primitives.
 
-``Backend`` is the source; ``Backend`` in ``backends/_sync/protocol.py`` is
+``AsyncBackend`` is the source; ``Backend`` in ``backends/_sync/protocol.py`` is
 generated from it by ``scripts/unasync.py`` with the same names, minus ``await``.
 
 Leases are identified by a ``key`` the primitives choose (``lock/<name>``,
