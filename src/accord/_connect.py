@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 
@@ -50,9 +51,15 @@ def connect(
     _validate.count(max_events, "max_events")
     url = resolve_url(url)
     backend = open_backend(url, namespace)
-    return Coordinator(
+    coord = Coordinator(
         backend, agent=agent, url=url, max_payload=max_payload, max_events=max_events
     )
+    # what runs an ``async def`` under the sync coordinator's @coordinate
+    coord._ctx.async_twin = functools.partial(
+        connect_async, url, namespace=namespace, agent=agent, max_payload=max_payload,
+        max_events=max_events,
+    )
+    return coord
 
 
 def connect_async(

@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 from accord.errors import WouldBlockLoop
 
 if TYPE_CHECKING:
-    from accord._async.coordinator import AsyncCoordinator
+    from accord._context import Context
     from accord._lifecycle import Spec
-    from accord._sync.coordinator import Coordinator
 
 log = logging.getLogger("accord")
 
@@ -133,22 +132,22 @@ def call(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
-def coordinated(coord: Coordinator, spec: Spec, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap ``fn`` for ``@coordinate``: plain functions here, async ones on an async twin."""
+def coordinated(
+    ctx: Context[Any], spec: Spec, fn: Callable[..., Any], run: Callable[..., Any]
+) -> Callable[..., Any]:
+    """Wrap ``fn`` for ``@coordinate``: ``run(args, kwargs)`` runs a plain function
+    here; an async one runs on this coordinator's async twin (:func:`async_twin`)."""
     if inspect.iscoroutinefunction(fn):
-        from accord._async.agents import run_coordinated as run_async
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return await run_async(async_twin(coord), spec, fn, args, kwargs)
+            return await async_twin(ctx)._run_coordinated(spec, fn, args, kwargs)
 
         return async_wrapper
 
-    from accord._sync.agents import run_coordinated
-
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return run_coordinated(coord, spec, fn, args, kwargs)
+        return run(args, kwargs)
 
     return wrapper
 
@@ -180,18 +179,16 @@ def start_soon(fn: Callable[[], None]) -> None:
     fn()
 
 
-def async_twin(coord: Coordinator) -> AsyncCoordinator:
-    """An async coordinator on the same store, namespace and agent, one per event loop."""
-    from accord._connect import connect_async
-
-    loop = asyncio.get_running_loop()
-    twin: AsyncCoordinator | None = coord._twins.get(loop)
-    if twin is None:
-        twin = coord._twins[loop] = connect_async(
-            coord._url,
-            namespace=coord.namespace,
-            agent=coord.agent,
-            max_payload=coord.max_payload,
-            max_events=coord.max_events,
+def async_twin(ctx: Context[Any]) -> Any:
+    """An async coordinator on the same store, namespace and agent, one per event loop,
+    built by the factory ``accord.connect`` put in the context."""
+    if ctx.async_twin is None:
+        raise TypeError(
+            "this Coordinator cannot run an async def under @coordinate: it was not built "
+            "by accord.connect(); use accord.connect() or an AsyncCoordinator"
         )
+    loop = asyncio.get_running_loop()
+    twin = ctx.twins.get(loop)
+    if twin is None:
+        twin = ctx.twins[loop] = ctx.async_twin()
     return twin
