@@ -23,7 +23,6 @@ from accord.errors import WouldBlockLoop
 
 if TYPE_CHECKING:
     from accord._lifecycle import Spec
-    from accord._sync.coordinator import Coordinator
 
 log = logging.getLogger("accord")
 
@@ -134,28 +133,29 @@ def call(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
-def coordinated(coord: Coordinator, spec: Spec, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap ``fn`` for ``@coordinate``: a plain function runs in the caller's thread, an
-    ``async def`` on the caller's event loop (see :func:`run_on_loop`)."""
-    from accord._sync.agents import run_coordinated
-
+def coordinated(
+    spec: Spec, fn: Callable[..., Any], run: Callable[..., Any]
+) -> Callable[..., Any]:
+    """Wrap ``fn`` for ``@coordinate``: ``run(fn, args, kwargs, proceed=None)`` is one
+    coordinated run on the coordinator; a plain function runs in the caller's thread,
+    an ``async def`` on the caller's event loop (see :func:`run_on_loop`)."""
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return await run_on_loop(coord, spec, fn, args, kwargs)
+            return await run_on_loop(run, spec, fn, args, kwargs)
 
         return async_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return run_coordinated(coord, spec, fn, args, kwargs)
+        return run(fn, args, kwargs)
 
     return wrapper
 
 
 async def run_on_loop(
-    coord: Coordinator,
+    run_coordinated: Callable[..., Any],
     spec: Spec,
     fn: Callable[..., Coroutine[Any, Any, Any]],
     args: tuple[Any, ...],
@@ -163,19 +163,18 @@ async def run_on_loop(
 ) -> Any:
     """One ``@coordinate`` run of an ``async def`` on the sync coordinator.
 
-    The run's lifecycle (lock, semaphore, rate limit, events, release) is the sync one,
-    on this coordinator, in a thread of its own: waiting for the lock there blocks no
-    event loop, and the thread is the owner of the run's leases from acquisition to
-    release. ``fn`` itself runs on the caller's loop, as a task, while that thread
-    waits for it. No second coordinator and no second store connection exist.
+    The run's lifecycle (``run_coordinated``: lock, semaphore, rate limit, events,
+    release) is the sync one, on this coordinator, in a thread of its own: waiting for
+    the lock there blocks no event loop, and the thread is the owner of the run's leases
+    from acquisition to release. ``fn`` itself runs on the caller's loop, as a task,
+    while that thread waits for it. No second coordinator and no second store
+    connection exist.
 
     Cancelling the caller cancels ``fn``: its guards are released and neither
     ``_complete`` nor ``_failed`` is emitted (as on the async coordinator). A run
     cancelled while its thread still waits for the lock returns at once; the thread
     gives the lock back as soon as it gets it, without calling ``fn``.
     """
-    from accord._sync.agents import run_coordinated
-
     loop = asyncio.get_running_loop()
     body = _OnLoop(loop, fn)
     done: asyncio.Future[Any] = loop.create_future()
@@ -196,7 +195,7 @@ async def run_on_loop(
 
     def run() -> None:
         try:
-            result = run_coordinated(coord, spec, body, args, kwargs, body.proceed)
+            result = run_coordinated(body, args, kwargs, body.proceed)
         except BaseException as exc:  # re-raised in the awaiting task
             settle(None, exc)
         else:

@@ -3,25 +3,23 @@
 
 from __future__ import annotations
 
-import uuid
+import functools
 from collections.abc import Iterator, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
 from accord import _lifecycle, _validate
 from accord._sync import _rt, agents
-from accord._sync._lease import Lease
 from accord._sync.barrier import Barrier
 from accord._sync.events import Events
 from accord._sync.lock import Lock, MultiLock
 from accord._sync.ratelimit import RateLimit
 from accord._sync.semaphore import Semaphore
 from accord._sync.state import StateMap
-from accord._contended import ContendedKeys
+from accord._context import Context
 from accord._event import Event
 from accord._models import LeaseStatistics
-from accord.backends import redact
-from accord.backends._sync.protocol import Backend
+from accord.backends import Backend, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +29,8 @@ class Coordinator:
 
     Build it with :func:`accord.connect`. Every name is scoped to
     ``namespace``; ``agent`` is the name people see (CLI, ``updated_by``, holders).
+    A thin front: it builds the :class:`~accord._context.Context` its primitives share
+    and hands it to each of them.
     """
 
     def __init__(
@@ -42,23 +42,26 @@ class Coordinator:
         max_payload: int,
         max_events: int,
     ) -> None:
-        self._backend = backend
+        self._ctx: Context[Backend] = Context(
+            backend, agent, _rt.current_owner_key, max_payload, max_events
+        )
         self._url = url
         self.agent = agent
         self.url = redact(url)
         self.namespace = backend.namespace
         self.max_payload = max_payload
         self.max_events = max_events
-        self._id = uuid.uuid4().hex[:10]
-        self._owner_prefix = f"{agent}#{self._id}:"
-        self._held: dict[tuple[str, str], Lease] = {}
-        self._contended = ContendedKeys()
-        self.events = Events(self)
+        self.events = Events(self._ctx)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
 
-    def _owner(self) -> str:
-        """The lock owner right now: this agent in this thread or task."""
-        return self._owner_prefix + _rt.current_owner_key()
+    @property
+    def _backend(self) -> Backend:
+        """The store (tests swap it for a spy: primitives read it from the context)."""
+        return self._ctx.store
+
+    @_backend.setter
+    def _backend(self, store: Backend) -> None:
+        self._ctx.store = store
 
     def lock(
         self,
@@ -72,7 +75,7 @@ class Coordinator:
 
         ``auto_renew=True`` extends the lease every ttl/3 while it is held.
         """
-        return Lock(self, name, ttl, timeout, auto_renew)
+        return Lock(self._ctx, name, ttl, timeout, auto_renew)
 
     def locks(
         self, names: list[str], *, ttl: float = 30.0, timeout: float | None = None
@@ -87,26 +90,26 @@ class Coordinator:
         self, name: str, *, limit: int, ttl: float = 30.0, timeout: float | None = None
     ) -> Semaphore:
         """At most ``limit`` holders at once, anywhere; permits are leases of ``ttl``."""
-        return Semaphore(self, name, limit, ttl, timeout)
+        return Semaphore(self._ctx, name, limit, ttl, timeout)
 
     def rate_limit(
         self, name: str, *, rate: float, per: float = 1.0, burst: int | None = None
     ) -> RateLimit:
         """``rate`` calls per ``per`` seconds shared by every process; ``burst`` at once."""
-        return RateLimit(self, name, rate, per, burst)
+        return RateLimit(self._ctx, name, rate, per, burst)
 
     def state(self, name: str) -> StateMap:
         """A named map of versioned JSON entries."""
-        return StateMap(self, name)
+        return StateMap(self._ctx, name)
 
     def list_locks(self) -> list[LeaseStatistics]:
         """Every lock and semaphore of the namespace with holders or waiters."""
-        found = self._backend.list_leases("lock/")
-        return found + self._backend.list_leases("sem/")
+        found = self._ctx.store.list_leases("lock/")
+        return found + self._ctx.store.list_leases("sem/")
 
     def barrier(self, name: str, parties: int, *, timeout: float | None = None) -> Barrier:
         """A barrier that releases ``parties`` waiters at once, in any processes."""
-        return Barrier(self, name, parties, timeout)
+        return Barrier(self._ctx, name, parties, timeout)
 
     # --- events and agents ---------------------------------------------------------
     def emit(self, name: str, data: Any = None) -> str:
@@ -150,10 +153,24 @@ class Coordinator:
         )
 
         def decorate(fn: F) -> F:
-            wrapped: F = _rt.coordinated(self, spec, fn)  # type: ignore[assignment]
+            run = functools.partial(self._run_coordinated, spec)
+            wrapped: F = _rt.coordinated(spec, fn, run)  # type: ignore[assignment]
             return wrapped
 
         return decorate
+
+    def _run_coordinated(
+        self,
+        spec: _lifecycle.Spec,
+        fn: Callable[..., Any],
+        args: Any,
+        kwargs: Any,
+        proceed: Callable[[], None] | None = None,
+    ) -> Any:
+        """One run of a ``@coordinate`` function (see ``agents.run_coordinated``)."""
+        return agents.run_coordinated(
+            self._ctx, self.events, spec, fn, args, kwargs, proceed
+        )
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every handler triggered so far (and what it triggered) finished."""
@@ -172,7 +189,7 @@ class Coordinator:
         RequestTimeout if none answers in ``timeout`` seconds; RemoteError carries the
         responder's exception type and message."""
         timeout = _validate.positive(timeout, "timeout")
-        return agents.request(self, agent, payload, timeout)
+        return agents.request(self._ctx, self.events, agent, payload, timeout)
 
     def responder(self, agent: str) -> Callable[[F], F]:
         """Answer ``request(agent, payload)`` with the decorated ``fn(payload)``; with
@@ -180,7 +197,7 @@ class Coordinator:
         name = agents.request_event(agent)
 
         def register(fn: F) -> F:
-            handler = agents.responder_handler(self, fn)
+            handler = agents.responder_handler(self._ctx, fn)
             self.events.register(handler, name, f"accord.responders.{agent}", 30.0)
             return fn
 
@@ -193,7 +210,7 @@ class Coordinator:
         try:
             self.events.close()
         finally:
-            self._backend.close()
+            self._ctx.store.close()
 
     def __enter__(self) -> Coordinator:
         return self

@@ -149,6 +149,7 @@ def open_backend(url: str, namespace: str) -> Backend:
         from accord.backends.sqlite import SqliteBackend
 
         return SqliteBackend(sqlite_path(url), namespace)
+    _require_redis()
     from accord.backends.redis import RedisBackend
 
     return RedisBackend(url, namespace)
@@ -167,6 +168,19 @@ def open_async_backend(url: str, namespace: str) -> AsyncBackend:
         from accord.backends.sqlite import async_sqlite_backend
 
         return async_sqlite_backend(sqlite_path(url), namespace)
+    _require_redis()
     from accord.backends.redis import AsyncRedisBackend
 
     return AsyncRedisBackend(url, namespace)
+
+
+# --- Redis is an extra (accord[redis]): opening redis:// without it says so ---------------
+def _require_redis() -> None:
+    """ConfigError naming the extra to install when redis-py is missing."""
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "redis:// and rediss:// stores need redis-py, which is not installed; "
+            "install it with: pip install 'accord[redis]'"
+        ) from None
