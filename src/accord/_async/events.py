@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -231,7 +231,8 @@ class AsyncEvents:
         self._coord = coord
         self._backend = coord._backend
         self._schemas: dict[str, Any] = {}
-        self._handlers: list[_Handler] = []
+        self._handlers: list[_Handler] = []  # in registration order
+        self._fresh: list[_Handler] = []  # registered, not started yet
         self._reader = _Reader()
         self._pool = _Pool(self._handle)
         self._closing = False
@@ -339,6 +340,7 @@ class AsyncEvents:
         )
         with self._lock:
             self._handlers.append(handler)
+            self._fresh.append(handler)
             self._registered += 1
         _rt.start_soon(self.start)
 
@@ -351,20 +353,25 @@ class AsyncEvents:
             return
         async with self._start_lock:
             with self._lock:
-                target, handlers = self._registered, list(self._handlers)
+                target, fresh, self._fresh = self._registered, self._fresh, []
             if self._started >= target:
                 return
             reader = self._reader
             if reader.task is None:
                 reader.cursor = await self._backend.event_tail()
-            behind = await self._join(h for h in handlers if not h.started)
+            try:
+                behind = await self._join(fresh)
+            except BaseException:  # the store failed: the next start() tries the rest
+                with self._lock:
+                    self._fresh[:0] = [h for h in fresh if not h.started]
+                raise
             if reader.task is None:
                 reader.task = _rt.spawn(self._read, "accord-events")
             elif behind:  # a group with more to claim: the reader must not sleep on
                 await self._backend.interrupt_reads()
             self._started = target
 
-    async def _join(self, fresh: Iterable[_Handler]) -> bool:
+    async def _join(self, fresh: list[_Handler]) -> bool:
         """Start new handlers: a group handler joins its group (created in the store
         if new, with a first claim); broadcast ones get events read from now on.
         True if a new group is left with more to claim."""
@@ -372,23 +379,22 @@ class AsyncEvents:
         behind = False
         async with self._claim_lock:
             for handler in fresh:
-                handler.started = True
-                if handler.group is None:
-                    continue
-                key = group_key(handler.group, handler.pattern)
-                group = groups.get(key)
-                if group is not None:
+                if handler.group is not None:
+                    key = group_key(handler.group, handler.pattern)
+                    group = groups.get(key)
+                    if group is None:
+                        await self._backend.group_create(key)
+                        group = groups[key] = _Group(
+                            key, handler.group, handler.pattern, _Acks(self._backend, key)
+                        )
                     group.handlers.append(handler)
-                    continue
-                await self._backend.group_create(key)
-                group = _Group(key, handler.group, handler.pattern, _Acks(self._backend, key))
-                group.handlers.append(handler)
-                groups[key] = group
-                # claimed here: wait_idle right after @when must find the group drained
-                tail = await self._guarded_read(self._backend.event_tail)
-                if tail is not None:
-                    await self._claim(group, tail)
-                behind = behind or group.behind
+                    if not group.drained and not group.due:
+                        # claimed here: wait_idle right after @when must find it drained
+                        tail = await self._guarded_read(self._backend.event_tail)
+                        if tail is not None:
+                            await self._claim(group, tail)
+                    behind = behind or group.behind
+                handler.started = True
         return behind
 
     async def _read(self) -> None:
