@@ -474,8 +474,10 @@ class AsyncEvents:
         room = group.room()
         if room <= 0:
             return
+        skip = None if group.behind else group.drained
         records = await self._guarded_read(
-            self._backend.group_read, group.key, self._coord._id, group.visibility, room, 0.0
+            self._backend.group_read, group.key, self._coord._id, group.visibility, room, 0.0,
+            skip,
         )
         if records is None:
             return

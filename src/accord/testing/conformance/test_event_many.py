@@ -71,3 +71,20 @@ def _appender(mode: str, seen: list[str]) -> Any:
         append(event)
 
     return run
+
+
+async def test_a_narrow_group_gets_its_event_after_much_else(coord: Any) -> None:
+    # The reader claims for a group only when its pattern matches, and its claim
+    # moves past the events of other names without taking them one by one.
+    got: list[str] = []
+    coord.when("rare", group="narrow", visibility=30)(lambda e: got.append(e["n"]))
+    await coord.events.start()
+    for n in range(300):
+        await coord.emit("noise", {"n": n})
+    assert await coord.wait_idle(20)
+    await coord.emit("rare", {"n": "first"})
+    for n in range(5):
+        await coord.emit("noise", {"n": n})
+    await coord.emit("rare", {"n": "second"})
+    assert await coord.wait_idle(20)
+    assert got == ["first", "second"]
