@@ -44,8 +44,10 @@ log = logging.getLogger("accord")
 READ_WAIT = 5.0
 BATCH = 256
 GROUP_AHEAD = 32
+TURN = 64  # events a worker runs of one handler before it takes the next handler
 READER_STOP = 2.0  # close() waits this long for an interrupted reader to end
 MIN_VISIBILITY = 0.05  # seconds; @when(visibility=) below it is refused
+FULL_READ = 0.01  # seconds between log reads while a group waits for its handlers
 IDLE_RECHECK = 0.1  # who waits for handlers re-checks at least this often, ticked or not
 
 
@@ -143,7 +145,8 @@ class _Group:
     # what this coordinator got of them is pushed to its handlers: what wait_idle
     # compares with the tail, and what the reader moves on past events of other names.
     drained: str | None = None
-    behind: bool = True  # the last claim came back full: more may wait in the store
+    behind: bool = True  # more may wait in the store: the last claim came back full,
+    # or a claim was due when the handlers had no room
     due: float = 0.0  # monotonic time of the next claim, to take over expired claims
 
     @property
@@ -153,7 +156,8 @@ class _Group:
     def room(self) -> int:
         """How many more events to claim: only what the handlers can start soon, as a
         claim left waiting locally past its visibility goes to another member too."""
-        return GROUP_AHEAD - sum(h.pushed - h.done for h in self.handlers)
+        room = GROUP_AHEAD - sum(h.pushed - h.done for h in self.handlers)
+        return room if room >= GROUP_AHEAD // 2 else 0  # a claim per few events, not each
 
     def needs_claim(self, now: float) -> bool:
         return self.behind or now >= self.due
@@ -201,15 +205,24 @@ class _Pool:
             with self._lock:
                 self._idle -= 1
                 self._queued -= 1
-                if handler is None:
+            if handler is None:
+                return
+            self._drain(handler)
+
+    def _drain(self, handler: _Handler) -> None:
+        """Run a handler's waiting events; after ``TURN`` of them, let others go first."""
+        for _ in range(TURN):
+            with self._lock:
+                if not handler.items:
+                    handler.scheduled = False
                     return
                 record, acks = handler.items.popleft()
             self._run(handler, record, acks)
-            with self._lock:
-                if handler.items:
-                    self._queue(handler)
-                else:
-                    handler.scheduled = False
+        with self._lock:
+            if handler.items:
+                self._queue(handler)
+            else:
+                handler.scheduled = False
 
     def stop_all(self) -> None:
         """Queue one stop for every worker (after the work queued before it)."""
@@ -406,15 +419,21 @@ class Events:
         or when a claim of some member may have expired (every ``visibility / 2``).
         Any other group is drained past the new events without a store call."""
         reader = self._reader
+        last = time.monotonic()  # of the last read of the log
         while not self._closing:
             seen = self._progress.count
             wait = self._read_wait()
-            if wait is None:  # a group is behind and its handlers are full: wait for them
-                self._progress.wait(seen, IDLE_RECHECK)
+            if wait is None:  # a group is behind and its handlers are full: wait for them,
+                # yet keep reading the log for everyone else
+                left = last + FULL_READ - time.monotonic()
+                if left > 0:
+                    self._progress.wait(seen, left)
+                    continue
                 wait = 0.0
             records = self._guarded_read(
                 self._backend.event_read, reader.cursor, BATCH, wait
             )
+            last = time.monotonic()
             if records is None or self._closing:
                 continue
             with self._claim_lock:
@@ -473,7 +492,8 @@ class Events:
         be handed out up to the store's tail, which is at or past ``end`` (the
         newest event read): once pushed, the group is drained to ``end``."""
         room = group.room()
-        if room <= 0:
+        if room <= 0:  # claimed later, once its handlers have room: not drained yet
+            group.behind = True
             return
         skip = None if group.behind else group.drained
         records = self._guarded_read(

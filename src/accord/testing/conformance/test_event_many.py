@@ -8,6 +8,7 @@ event exactly to the handlers it matches and closes at once.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -88,3 +89,33 @@ async def test_a_narrow_group_gets_its_event_after_much_else(coord: Any) -> None
     await coord.emit("rare", {"n": "second"})
     assert await coord.wait_idle(20)
     assert got == ["first", "second"]
+
+
+async def test_an_event_for_a_group_with_no_room_is_claimed_once_there_is(
+    connect: Any, mode: str
+) -> None:
+    # The reader reads an event for a group whose handlers are busy with all they may
+    # take ahead: it must claim it later, not count the group as drained past it (and
+    # then move the group's cursor past it) when events of other names come next.
+    coord = connect("busy")
+    gate, started = threading.Event(), threading.Event()
+    handled: list[int] = []
+
+    def handle(event: Any) -> None:
+        started.set()
+        gate.wait(20)
+        handled.append(event["n"])
+
+    coord.when("job", group="busy", visibility=30)(handle)
+    await coord.events.start()
+    for n in range(20):  # more than half of what a group may claim ahead
+        await coord.emit("job", {"n": n})
+    assert await asyncio.to_thread(started.wait, 20)
+    await coord.emit("job", {"n": 20})
+    for n in range(3):
+        await coord.emit("other", {"n": n})
+        await asyncio.sleep(0.05)  # separate batches for the reader, if it can
+    gate.set()
+    assert await coord.wait_idle(20)
+    assert handled == list(range(21))
+    await coord.aclose()
