@@ -4,8 +4,10 @@ Every event is appended to the namespace's log in the store; handlers never get 
 event any other way, so a handler in this process and one in another process (or on
 another machine, with Redis) see the same events in the same order.
 
-* Broadcast handlers (``@when(pattern)``): one reader per coordinator follows the log
-  from the moment the first handler was registered.
+* One reader per coordinator follows the log, from the moment the first handler was
+  registered, for all its handlers: broadcast handlers (``@when(pattern)``) get what
+  matches them; a group is claimed only when new events match its pattern (or to
+  take over expired claims), and moved past events of other names without a call.
 * Group handlers (``@when(pattern, group="g")``): the members of a group share its
   events, each handled by one member and acknowledged when the handler returns; an
   event claimed by a member that died is re-delivered after ``visibility`` seconds.
@@ -13,10 +15,10 @@ another machine, with Redis) see the same events in the same order.
   member reads, and acknowledges, every event after its group's cursor, so members
   with different patterns in one store group would take (and lose) each other's
   events. Members with one pattern share the work; each pattern gets every event.
-* Each handler runs its events one at a time, in emit order, on its own worker
-  (a thread for the sync coordinator, a task for the async one); handlers of one
-  event are started in registration order. A handler that raises is logged and
-  reported as a ``handler_failed`` event; the others go on.
+* Handlers run on a bounded pool of workers (threads for the sync coordinator, tasks
+  for the async one): each handler runs its events one at a time, in emit order, and
+  handlers of one event are queued, so started, in registration order. A handler
+  that raises is logged and reported as a ``handler_failed`` event; the others go on.
 """
 
 from __future__ import annotations
