@@ -721,20 +721,22 @@ def _blocked(raw: redis.Redis) -> dict[str, int]:
     return found
 
 
-def test_idle_subscribers_cost_one_blocking_read_each(
+def test_an_idle_coordinator_costs_one_blocking_read(
     coord: accord.Coordinator, raw: redis.Redis
 ) -> None:
+    # One reader serves the broadcast handler and the group: one blocked XREAD, no
+    # blocked XREADGROUP (a group is claimed, without waiting, when its events come).
     before = _blocked(raw)
     got: list[str] = []
     coord.when("ping")(lambda e: got.append("broadcast"))
     coord.when("ping", group="pool")(lambda e: got.append("group"))
-    time.sleep(0.5)  # both readers are blocked now, for 5 s (READ_WAIT)
+    time.sleep(0.5)  # the reader is blocked now, for 5 s (READ_WAIT)
     commands = _commands(raw)
     time.sleep(1.5)
     assert _commands(raw) == commands, "an idle reader polled the server"
     blocked = _blocked(raw)
     assert blocked.get("xread", 0) == before.get("xread", 0) + 1
-    assert blocked.get("xreadgroup", 0) == before.get("xreadgroup", 0) + 1
+    assert blocked.get("xreadgroup", 0) == before.get("xreadgroup", 0)
     coord.emit("ping")
     assert coord.wait_idle(10)
     assert sorted(got) == ["broadcast", "group"]
@@ -892,3 +894,26 @@ async def test_a_cancelled_async_read_does_not_spoil_its_connection(
         assert await backend.event_tail() == record.id
     finally:
         await backend.aclose()
+
+
+def test_a_group_read_skips_to_what_its_caller_read(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str
+) -> None:
+    # skip_to: entries up to it are for no member of the group (the reader read them):
+    # the cursor moves on to it in one script, nothing claimed, and never back.
+    backend = RedisBackend(redis_server.url, namespace)
+    events = f"accord:{{{namespace}}}:events"
+    try:
+        backend.group_create("narrow")
+        ids = [backend.event_append("noise", str(n), "me", 1000).id for n in range(300)]
+        wanted = backend.event_append("rare", "x", "me", 1000).id
+        got = backend.group_read("narrow", "a", 30.0, 2, 0.0, skip_to=ids[-1])
+        assert [r.id for r in got] == [wanted]
+        assert raw.xpending(events, "narrow")["pending"] == 1  # the skipped are not held
+        later = backend.event_append("rare", "y", "me", 1000).id
+        got = backend.group_read("narrow", "a", 30.0, 2, 0.0, skip_to=ids[0])  # behind
+        assert [r.id for r in got] == [later]
+        raw.delete(events)  # the log is gone: the group is made again, nothing raised
+        assert backend.group_read("narrow", "a", 30.0, 2, 0.0, skip_to=ids[0]) == []
+    finally:
+        backend.close()

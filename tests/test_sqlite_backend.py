@@ -827,3 +827,18 @@ async def test_checkpoints_keep_the_wal_short_under_async_writes(tmp_path: Path)
     assert wal < 1.5 * CHECKPOINT_EVERY * PAGE_SIZE
     assert (await m.get("k")).value == 3 * CHECKPOINT_EVERY - 1  # type: ignore[union-attr]
     await coord.aclose()
+
+
+def test_a_group_read_skips_to_what_its_caller_read(tmp_path: Path) -> None:
+    # skip_to: events up to it are for no member of the group (the reader read them):
+    # the cursor moves on to it without claiming them, and never back.
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    backend.group_create("narrow")
+    ids = [backend.event_append("noise", str(n), "agent", 1000).id for n in range(300)]
+    wanted = backend.event_append("rare", "x", "agent", 1000).id
+    got = backend.group_read("narrow", "a", 30.0, 2, 0.0, skip_to=ids[-1])
+    assert [e.id for e in got] == [wanted]
+    later = backend.event_append("rare", "y", "agent", 1000).id
+    got = backend.group_read("narrow", "a", 30.0, 2, 0.0, skip_to=ids[0])  # behind: no-op
+    assert [e.id for e in got] == [later]
+    backend.close()

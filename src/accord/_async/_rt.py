@@ -74,6 +74,7 @@ class Renewer:
 
 # --- events: workers, queues and calling user code -----------------------------
 
+WORKERS = 64  # handler workers (tasks) per coordinator at most
 Queue = asyncio.Queue
 
 

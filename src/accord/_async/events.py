@@ -4,8 +4,10 @@ Every event is appended to the namespace's log in the store; handlers never get 
 event any other way, so a handler in this process and one in another process (or on
 another machine, with Redis) see the same events in the same order.
 
-* Broadcast handlers (``@when(pattern)``): one reader per coordinator follows the log
-  from the moment the first handler was registered.
+* One reader per coordinator follows the log, from the moment the first handler was
+  registered, for all its handlers: broadcast handlers (``@when(pattern)``) get what
+  matches them; a group is claimed only when new events match its pattern (or to
+  take over expired claims), and moved past events of other names without a call.
 * Group handlers (``@when(pattern, group="g")``): the members of a group share its
   events, each handled by one member and acknowledged when the handler returns; an
   event claimed by a member that died is re-delivered after ``visibility`` seconds.
@@ -13,19 +15,19 @@ another machine, with Redis) see the same events in the same order.
   member reads, and acknowledges, every event after its group's cursor, so members
   with different patterns in one store group would take (and lose) each other's
   events. Members with one pattern share the work; each pattern gets every event.
-* Each handler runs its events one at a time, in emit order, on its own worker
-  (a thread for the sync coordinator, a task for the async one); handlers of one
-  event are started in registration order. A handler that raises is logged and
-  reported as a ``handler_failed`` event; the others go on.
+* Handlers run on a bounded pool of workers (threads for the sync coordinator, tasks
+  for the async one): each handler runs its events one at a time, in emit order, and
+  handlers of one event are queued, so started, in registration order. A handler
+  that raises is logged and reported as a ``handler_failed`` event; the others go on.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +44,10 @@ log = logging.getLogger("accord")
 READ_WAIT = 5.0
 BATCH = 256
 GROUP_AHEAD = 32
+TURN = 64  # events a worker runs of one handler before it takes the next handler
 READER_STOP = 2.0  # close() waits this long for an interrupted reader to end
 MIN_VISIBILITY = 0.05  # seconds; @when(visibility=) below it is refused
+FULL_READ = 0.01  # seconds between log reads while a group waits for its handlers
 IDLE_RECHECK = 0.1  # who waits for handlers re-checks at least this often, ticked or not
 
 
@@ -120,35 +124,118 @@ class _Handler:
     group: str | None
     visibility: float
     name: str
-    queue: Any = None
-    pushed: int = 0  # written only by the reader that feeds this handler
-    done: int = 0  # written only by this handler's worker
-    worker: Any = None
-
-    def push(self, records: list[EventRecord], acks: _Acks | None) -> None:
-        """Queue events for this handler's worker: one wake-up for a whole batch."""
-        self.pushed += len(records)
-        self.queue.put_nowait((records, acks))
+    # events waiting for a worker, with the acknowledgements they count in
+    items: deque[tuple[EventRecord, _Acks | None]] = field(default_factory=deque)
+    scheduled: bool = False  # on the pool's ready queue or running: one worker at a time
+    pushed: int = 0
+    done: int = 0
+    started: bool = False
 
 
 @dataclass
-class _GroupReader:
-    """The reader of one store group (one group and pattern) in this coordinator."""
+class _Group:
+    """One store group (one group and pattern) as this coordinator's reader claims it."""
 
     key: str
     group: str
     pattern: str
-    task: Any = None
-    # Every event up to this id was handed out to some member, and what this reader
-    # got of them is pushed to its handlers: what wait_idle compares with the tail.
+    acks: _Acks
+    handlers: list[_Handler] = field(default_factory=list)
+    # Every event of this pattern up to this id was handed out to some member, and
+    # what this coordinator got of them is pushed to its handlers: what wait_idle
+    # compares with the tail, and what the reader moves on past events of other names.
     drained: str | None = None
+    behind: bool = True  # more may wait in the store: the last claim came back full,
+    # or a claim was due when the handlers had no room
+    due: float = 0.0  # monotonic time of the next claim, to take over expired claims
+
+    @property
+    def visibility(self) -> float:
+        return min(h.visibility for h in self.handlers)
+
+    def room(self) -> int:
+        """How many more events to claim: only what the handlers can start soon, as a
+        claim left waiting locally past its visibility goes to another member too."""
+        room = GROUP_AHEAD - sum(h.pushed - h.done for h in self.handlers)
+        return room if room >= GROUP_AHEAD // 2 else 0  # a claim per few events, not each
+
+    def needs_claim(self, now: float) -> bool:
+        return self.behind or now >= self.due
+
+    def drain_to(self, event_id: str) -> None:
+        if self.drained is None or id_key(self.drained) < id_key(event_id):
+            self.drained = event_id
+
+
+class _Pool:
+    """The workers of a coordinator's handlers: started as work comes, at most
+    ``_rt.WORKERS`` of them. A handler is on the ready queue at most once, so a
+    worker runs its events one at a time, in emit order; handlers of one event are
+    queued, and so started, in registration order."""
+
+    def __init__(self, run: Callable[[_Handler, EventRecord, _Acks | None], Any]) -> None:
+        self._run = run
+        self._lock = threading.Lock()
+        self._ready: Any = None
+        self.workers: list[Any] = []
+        self._queued = 0  # handlers on the ready queue
+        self._idle = 0  # workers waiting for one
+
+    def push(self, handler: _Handler, records: list[EventRecord], acks: _Acks | None) -> None:
+        with self._lock:
+            handler.items.extend((r, acks) for r in records)
+            handler.pushed += len(records)
+            if not handler.scheduled:
+                handler.scheduled = True
+                self._queue(handler)
+
+    def _queue(self, handler: _Handler | None) -> None:  # with self._lock held
+        if self._ready is None:
+            self._ready = _rt.Queue()
+        self._queued += 1
+        self._ready.put_nowait(handler)
+        if handler is not None and self._queued > self._idle and len(self.workers) < _rt.WORKERS:
+            self.workers.append(_rt.spawn(self._work, "accord-handlers"))
+
+    async def _work(self) -> None:
+        while True:
+            with self._lock:
+                self._idle += 1
+            handler = await self._ready.get()
+            with self._lock:
+                self._idle -= 1
+                self._queued -= 1
+            if handler is None:
+                return
+            await self._drain(handler)
+
+    async def _drain(self, handler: _Handler) -> None:
+        """Run a handler's waiting events; after ``TURN`` of them, let others go first."""
+        for _ in range(TURN):
+            with self._lock:
+                if not handler.items:
+                    handler.scheduled = False
+                    return
+                record, acks = handler.items.popleft()
+            await self._run(handler, record, acks)
+        with self._lock:
+            if handler.items:
+                self._queue(handler)
+            else:
+                handler.scheduled = False
+
+    def stop_all(self) -> None:
+        """Queue one stop for every worker (after the work queued before it)."""
+        with self._lock:
+            for _ in self.workers:
+                self._queue(None)
 
 
 @dataclass
-class _Readers:
-    broadcast: Any = None
-    cursor: str = "0"
-    groups: dict[str, _GroupReader] = field(default_factory=dict)
+class _Reader:
+    task: Any = None
+    cursor: str = "0"  # every event up to here was read and pushed to the handlers
+    groups: dict[str, _Group] = field(default_factory=dict)
 
 
 class AsyncEvents:
@@ -158,15 +245,19 @@ class AsyncEvents:
         self._ctx = ctx
         self._backend = ctx.store
         self._schemas: dict[str, Any] = {}
-        self._handlers: list[_Handler] = []
-        self._readers = _Readers()
+        self._handlers: list[_Handler] = []  # in registration order
+        self._fresh: list[_Handler] = []  # registered, not started yet
+        self._reader = _Reader()
+        self._pool = _Pool(self._handle)
         self._closing = False
         self._registered = 0  # handlers registered so far
-        self._started = 0  # how many of them start() has started, readers included
-        self._acks: dict[str, _Acks] = {}
+        self._started = 0  # how many of them start() has started
         self._lock = threading.Lock()
         self._progress = _rt.Progress()
         self._start_lock = _rt.StartLock()
+        # held by the reader while it takes a batch and by start() while it adds groups:
+        # a group joins between two batches, never in the middle of one
+        self._claim_lock = _rt.StartLock()
 
     # --- emitting and reading ------------------------------------------------------
     def schema(self, name: str, model: Any) -> None:
@@ -263,11 +354,12 @@ class AsyncEvents:
         )
         with self._lock:
             self._handlers.append(handler)
+            self._fresh.append(handler)
             self._registered += 1
         _rt.start_soon(self.start)
 
     async def start(self) -> None:
-        """Start the workers and readers of newly registered handlers (idempotent).
+        """Start newly registered handlers, and the reader with the first (idempotent).
 
         Returns once they are started, also when another caller is starting them: an
         event emitted right after ``@when`` must find the handler's group created."""
@@ -275,105 +367,160 @@ class AsyncEvents:
             return
         async with self._start_lock:
             with self._lock:
-                target, handlers = self._registered, list(self._handlers)
+                target, fresh, self._fresh = self._registered, self._fresh, []
             if self._started >= target:
                 return
-            for handler in handlers:
-                if handler.worker is None:
-                    handler.queue = _rt.Queue()
-                    handler.worker = _rt.spawn(
-                        functools.partial(self._work, handler), f"accord-handler-{handler.name}"
-                    )
-            await self._start_readers(handlers)
+            reader = self._reader
+            if reader.task is None:
+                reader.cursor = await self._backend.event_tail()
+            try:
+                behind = await self._join(fresh)
+            except BaseException:  # the store failed: the next start() tries the rest
+                with self._lock:
+                    self._fresh[:0] = [h for h in fresh if not h.started]
+                raise
+            if reader.task is None:
+                reader.task = _rt.spawn(self._read, "accord-events")
+            elif behind:  # a group with more to claim: the reader must not sleep on
+                await self._backend.interrupt_reads()
             self._started = target
 
-    async def _start_readers(self, handlers: list[_Handler]) -> None:
-        readers = self._readers
-        if readers.broadcast is None and any(h.group is None for h in handlers):
-            readers.cursor = await self._backend.event_tail()
-            readers.broadcast = _rt.spawn(self._read_broadcast, "accord-events")
-        for handler in handlers:
-            if handler.group is None:
-                continue
-            key = group_key(handler.group, handler.pattern)
-            if key not in readers.groups:
-                await self._backend.group_create(key)
-                reader = readers.groups[key] = _GroupReader(key, handler.group, handler.pattern)
-                reader.task = _rt.spawn(
-                    functools.partial(self._read_group, reader), f"accord-group-{handler.group}"
-                )
+    async def _join(self, fresh: list[_Handler]) -> bool:
+        """Start new handlers: a group handler joins its group (created in the store
+        if new, with a first claim); broadcast ones get events read from now on.
+        True if a new group is left with more to claim."""
+        groups = self._reader.groups
+        behind = False
+        async with self._claim_lock:
+            for handler in fresh:
+                if handler.group is not None:
+                    key = group_key(handler.group, handler.pattern)
+                    group = groups.get(key)
+                    if group is None:
+                        await self._backend.group_create(key)
+                        group = groups[key] = _Group(
+                            key, handler.group, handler.pattern, _Acks(self._backend, key)
+                        )
+                    group.handlers.append(handler)
+                    if not group.drained and not group.due:
+                        # claimed here: wait_idle right after @when must find it drained
+                        tail = await self._guarded_read(self._backend.event_tail)
+                        if tail is not None:
+                            await self._claim(group, tail)
+                    behind = behind or group.behind
+                handler.started = True
+        return behind
 
-    async def _read_broadcast(self) -> None:
+    async def _read(self) -> None:
+        """The one reader of this coordinator: follows the log for every handler.
+
+        Broadcast handlers get what matches them; a group is claimed from the store
+        only when new events match its pattern, when its last claim came back full,
+        or when a claim of some member may have expired (every ``visibility / 2``).
+        Any other group is drained past the new events without a store call."""
+        reader = self._reader
+        last = time.monotonic()  # of the last read of the log
         while not self._closing:
-            records = await self._guarded_read(
-                self._backend.event_read, self._readers.cursor, BATCH, READ_WAIT
-            )
-            if not records:
-                continue
-            for handler in self._handlers:
-                if handler.group is None and handler.worker is not None:
-                    mine = [r for r in records if matches(handler.pattern, r.name)]
-                    if mine:
-                        handler.push(mine, None)
-            self._readers.cursor = records[-1].id
-            self._progress.tick()
-
-    async def _read_group(self, reader: _GroupReader) -> None:
-        """Claim events of one store group for its local members, one batch at a time.
-
-        Each round fetches the tail, then claims without waiting: a claim that comes
-        back short of what was asked for has taken everything up to that tail that
-        was still to be handed out, so once it is pushed the reader is *drained* to
-        the tail (what ``wait_idle`` needs). Only a claim that found nothing is
-        followed by a wait for new events.
-        """
-        acks = self._acks[reader.key] = _Acks(self._backend, reader.key)
-        while not self._closing:
-            # claim only what the handlers can start soon: a claim left waiting in a
-            # local queue past its visibility would be delivered to another member too
-            handlers = [
-                h for h in self._handlers
-                if h.group == reader.group and h.pattern == reader.pattern and h.worker
-            ]  # fmt: skip
             seen = self._progress.count
-            room = GROUP_AHEAD - sum(h.pushed - h.done for h in handlers)
-            if room <= 0 or not handlers:
-                await self._progress.wait(seen, IDLE_RECHECK)
+            wait = self._read_wait()
+            if wait is None:  # a group is behind and its handlers are full: wait for them,
+                # yet keep reading the log for everyone else
+                left = last + FULL_READ - time.monotonic()
+                if left > 0:
+                    await self._progress.wait(seen, left)
+                    continue
+                wait = 0.0
+            records = await self._guarded_read(
+                self._backend.event_read, reader.cursor, BATCH, wait
+            )
+            last = time.monotonic()
+            if records is None or self._closing:
                 continue
-            visibility = min(h.visibility for h in handlers)
-            tail = await self._guarded_read(self._backend.event_tail)
-            read = functools.partial(
-                self._guarded_read, self._backend.group_read, reader.key, self._ctx.id,
-                visibility,
-            )  # fmt: skip
-            records = None if tail is None else await read(room, 0.0)
-            if records is None:
-                continue
-            await self._deliver(reader, handlers, records, acks)
-            if len(records) < room:
-                reader.drained = tail
-                self._progress.tick()
-            if not records:  # (after events, claim again first: the tail moved on)
-                more = await read(room, min(READ_WAIT, visibility / 2))
-                await self._deliver(reader, handlers, more or [], acks)
+            async with self._claim_lock:
+                await self._take(records)
 
-    async def _deliver(
-        self, reader: _GroupReader, handlers: list[_Handler], records: list[EventRecord],
-        acks: _Acks,
-    ) -> None:  # fmt: skip
-        """Push claimed events to the handlers they match; acknowledge the others."""
+    def _read_wait(self) -> float | None:
+        """How long the next log read may wait: None while the only claims due wait
+        for handlers to finish (then local progress is waited for instead)."""
+        now = time.monotonic()
+        wait, full = READ_WAIT, False
+        for group in list(self._reader.groups.values()):
+            if group.needs_claim(now):
+                if group.room() > 0:
+                    return 0.0
+                full = True
+            else:
+                wait = min(wait, group.due - now)
+        return None if full else max(wait, 0.0)
+
+    async def _take(self, records: list[EventRecord]) -> None:
+        """Push a batch read from the log to the handlers; claim for the groups."""
+        reader = self._reader
+        end = records[-1].id if records else reader.cursor
+        if records:
+            self._broadcast(records)
+        names = {r.name for r in records}
+        hits: dict[str, bool] = {}
+        now = time.monotonic()
+        for group in list(reader.groups.values()):
+            hit = hits.get(group.pattern)
+            if hit is None:
+                hit = hits[group.pattern] = any(matches(group.pattern, n) for n in names)
+            if hit or group.needs_claim(now):
+                await self._claim(group, end)
+            elif group.drained is not None:
+                group.drain_to(end)
+        reader.cursor = end
+        self._progress.tick()
+
+    def _broadcast(self, records: list[EventRecord]) -> None:
+        mine: dict[str, list[EventRecord]] = {}
+        for handler in self._handlers:
+            if handler.group is None and handler.started:
+                found = mine.get(handler.pattern)
+                if found is None:
+                    found = mine[handler.pattern] = [
+                        r for r in records if matches(handler.pattern, r.name)
+                    ]
+                if found:
+                    self._pool.push(handler, found, None)
+
+    async def _claim(self, group: _Group, end: str) -> None:
+        """Claim what the group's handlers have room for, without waiting.
+
+        A claim that comes back short of what was asked for took everything still to
+        be handed out up to the store's tail, which is at or past ``end`` (the
+        newest event read): once pushed, the group is drained to ``end``."""
+        room = group.room()
+        if room <= 0:  # claimed later, once its handlers have room: not drained yet
+            group.behind = True
+            return
+        skip = None if group.behind else group.drained
+        records = await self._guarded_read(
+            self._backend.group_read, group.key, self._ctx.id, group.visibility, room, 0.0,
+            skip,
+        )
+        if records is None:
+            return
+        group.due = time.monotonic() + group.visibility / 2
+        await self._deliver(group, records)
+        group.behind = len(records) >= room
+        if not group.behind:
+            group.drain_to(end)
+
+    async def _deliver(self, group: _Group, records: list[EventRecord]) -> None:
+        """Push claimed events to the group's handlers; acknowledge the others."""
         stray = []
         for record in records:
-            chosen = [h for h in handlers if matches(h.pattern, record.name)]
-            if not chosen:  # no member of this group and pattern handles it
+            if not matches(group.pattern, record.name):  # claimed only to pass it
                 stray.append(record.id)
                 continue
-            acks.expect(record.id, len(chosen))
-            for handler in chosen:
-                handler.push([record], acks)
+            group.acks.expect(record.id, len(group.handlers))
+            for handler in group.handlers:
+                self._pool.push(handler, [record], group.acks)
         if stray:
             try:
-                await self._backend.group_ack(reader.key, stray)
+                await self._backend.group_ack(group.key, stray)
             except Exception:  # unacknowledged, they come back after visibility
                 log.warning("accord: acknowledging events failed", exc_info=True)
 
@@ -388,24 +535,17 @@ class AsyncEvents:
                 await _rt.sleep(1.0)
             return None
 
-    async def _work(self, handler: _Handler) -> None:
-        while True:
-            item = await handler.queue.get()
-            if item is None:
-                return
-            records, acks = item
-            for record in records:
-                try:
-                    await self._run(handler, record)
-                    if acks is not None and (
-                        acks.done(record.id) >= BATCH or handler.queue.empty()
-                    ):
-                        await acks.flush()
-                except Exception:
-                    log.exception("accord: acknowledging event %s failed", record.id)
-                finally:
-                    handler.done += 1
-                    self._progress.tick()
+    async def _handle(self, handler: _Handler, record: EventRecord, acks: _Acks | None) -> None:
+        """Run one event on a pool worker; acknowledge it once every handler did."""
+        try:
+            await self._run(handler, record)
+            if acks is not None and (acks.done(record.id) >= BATCH or not handler.items):
+                await acks.flush()
+        except Exception:
+            log.exception("accord: acknowledging event %s failed", record.id)
+        finally:
+            handler.done += 1
+            self._progress.tick()
 
     async def _run(self, handler: _Handler, record: EventRecord) -> None:
         try:
@@ -424,16 +564,17 @@ class AsyncEvents:
 
     # --- idleness and shutdown -----------------------------------------------------
     def _idle(self, tail: str) -> bool:
-        """Every reader read past ``tail`` and every handler finished what it got.
+        """The reader read past ``tail``, every group is drained past it and every
+        handler finished what it got.
 
-        The readers are looked at before the handlers: a reader pushes an event to
-        its handlers before it moves its cursor or drained mark past it."""
+        The reader is looked at before the handlers: it pushes an event to its
+        handlers before it moves its cursor or a group's drained mark past it."""
         end = id_key(tail)
-        readers = self._readers
-        if readers.broadcast is not None and id_key(readers.cursor) < end:
+        reader = self._reader
+        if reader.task is not None and id_key(reader.cursor) < end:
             return False
-        for reader in list(readers.groups.values()):
-            if reader.drained is None or id_key(reader.drained) < end:
+        for group in list(reader.groups.values()):
+            if group.drained is None or id_key(group.drained) < end:
                 return False
         return all(h.pushed == h.done for h in self._handlers)
 
@@ -452,7 +593,7 @@ class AsyncEvents:
             tail = await self._backend.event_tail()
             # A handler emits before it counts as done, so an event emitted by one the
             # idle check saw finish is in the log by the second look at the tail.
-            reading = self._readers.broadcast is not None or self._readers.groups
+            reading = self._reader.task is not None
             if self._idle(tail) and (not reading or await self._backend.event_tail() == tail):
                 return True
             left = IDLE_RECHECK if deadline is None else deadline - time.monotonic()
@@ -469,17 +610,16 @@ class AsyncEvents:
             with contextlib.suppress(BackendUnavailable):
                 await self.wait_idle(timeout)
         self._closing = True
-        for handler in self._handlers:
-            if handler.worker is not None:
-                handler.queue.put_nowait(None)
-                await _rt.stop(handler.worker, timeout)
-        for acks in self._acks.values():
-            await acks.flush()
-        groups = [g.task for g in self._readers.groups.values()]
-        readers = [r for r in (self._readers.broadcast, *groups) if r]
+        self._pool.stop_all()
+        for worker in list(self._pool.workers):
+            await _rt.stop(worker, timeout)
+        for group in self._reader.groups.values():
+            await group.acks.flush()
+        reader = self._reader.task
+        if reader is None:
+            return
         # A sleeping reader sees _closing on waking, not at its timeout. Where it wakes
         # now, it is waited for: a read still running when the store closes would open
         # the store again (and a deleted SQLite file with it).
-        prompt = bool(readers) and await self._backend.interrupt_reads()
-        for reader in readers:
-            await _rt.finish(reader, READER_STOP if prompt else 0.0)
+        prompt = await self._backend.interrupt_reads()
+        await _rt.finish(reader, READER_STOP if prompt else 0.0)

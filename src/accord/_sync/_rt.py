@@ -107,6 +107,7 @@ class Renewer:
 
 # --- events: workers, queues and calling user code -----------------------------
 
+WORKERS = 16  # handler workers (threads) per coordinator at most
 Queue = queue.SimpleQueue
 
 

@@ -160,11 +160,15 @@ class AsyncEventRecordBackend(AsyncRecordBackend):
         await self._call(self.store.group_create, group)
 
     async def group_read(
-        self, group: str, consumer: str, visibility: float, limit: int, timeout: float
+        self, group: str, consumer: str, visibility: float, limit: int, timeout: float,
+        skip_to: str | None = None,
     ) -> list[EventRecord]:
-        return await self._read_or_wait(
-            self.store.group_read, timeout, group, consumer, visibility, limit
-        )
+        if skip_to is None:
+            return await self._read_or_wait(
+                self.store.group_read, timeout, group, consumer, visibility, limit
+            )
+        read = functools.partial(self.store.group_read, skip_to=skip_to)
+        return await self._read_or_wait(read, timeout, group, consumer, visibility, limit)
 
     async def group_ack(self, group: str, ids: list[str]) -> None:
         await self._call(self.store.group_ack, group, ids)

@@ -39,8 +39,11 @@ def group_claim(
     limit: int,
     after: Callable[[int, int], list[EventRecord]],
     by_id: Callable[[int], EventRecord | None],
+    skip: int = 0,
 ) -> list[EventRecord]:
-    """Claim expired claims first (oldest first), then new events after the cursor."""
+    """Claim expired claims first (oldest first), then new events after the cursor,
+    which first moves on to ``skip`` if it is behind: the caller knows that no event
+    up to ``skip`` is for this group."""
     out: list[EventRecord] = []
     for eid in sorted(rec.pending):
         if len(out) >= limit:
@@ -54,6 +57,7 @@ def group_claim(
         rec.pending[eid] = (consumer, now + visibility)
         out.append(event)
     if len(out) < limit:
+        rec.cursor = max(rec.cursor, skip)
         for event in after(rec.cursor, limit - len(out)):
             rec.pending[int(event.id)] = (consumer, now + visibility)
             rec.cursor = int(event.id)

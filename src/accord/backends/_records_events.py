@@ -133,14 +133,17 @@ class EventRecords(abc.ABC):
                 self._save_group(group, GroupRecord(self._event_tail()))
 
     def group_read(
-        self, group: str, consumer: str, visibility: float, limit: int, timeout: float
+        self, group: str, consumer: str, visibility: float, limit: int, timeout: float,
+        skip_to: str | None = None,
     ) -> list[EventRecord]:
+        skip = event_id(skip_to)
+
         def claim() -> list[EventRecord]:
             with self._transaction():
                 rec = self._load_group(group) or GroupRecord(self._event_tail())
                 found = rules.group_claim(
                     rec, consumer, self._now(), visibility, limit, self._events_after,
-                    self._event_by_id,
+                    self._event_by_id, skip,
                 )
                 self._save_group(group, rec)
             return found

@@ -144,11 +144,17 @@ class AsyncBackend(Protocol):
         ...
 
     async def group_read(
-        self, group: str, consumer: str, visibility: float, limit: int, timeout: float
+        self, group: str, consumer: str, visibility: float, limit: int, timeout: float,
+        skip_to: str | None = None,
     ) -> list[EventRecord]:
         """Claim up to ``limit`` events for ``consumer`` for ``visibility`` seconds:
         claims that expired unacknowledged first, then new events; wait up to
-        ``timeout`` seconds when there are none."""
+        ``timeout`` seconds when there are none.
+
+        ``skip_to``, an event id: no event up to it is for this group (the caller read
+        them, and none matches its pattern), so the group's cursor may move on to it
+        first, if it is behind, without claiming them: a group with a narrow pattern
+        does not walk the events of everyone else."""
         ...
 
     async def group_ack(self, group: str, ids: list[str]) -> None:

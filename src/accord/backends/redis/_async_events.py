@@ -51,7 +51,7 @@ RECLAIM_GAP, MAX_RECLAIM_GAP = 0.1, 1.0  # of visibility, seconds: see _reclaim
 _GROUP_READS = ("XAUTOCLAIM", "XREADGROUP")
 _LOST = ("NOGROUP", "UNBLOCKED")  # the group or the whole log is gone (or we were unblocked)
 _ID = re.compile(r"[0-9]{1,19}(-[0-9]{1,19})?")  # below 2**64 on both sides
-_POST, _PRUNE = Script("post"), Script("group_prune")
+_POST, _PRUNE, _NEXT = Script("post"), Script("group_prune"), Script("group_next")
 FORGET_CONSUMERS_AFTER = 3600.0
 """Seconds idle (in the server's XINFO sense) after which a group member holding no
 claims is forgotten; one that is only quiet is made again by its next read."""
@@ -190,13 +190,17 @@ class AsyncRedisEvents:
                 raise self._unavailable(exc) from exc
 
     async def group_read(
-        self, group: str, consumer: str, visibility: float, limit: int, timeout: float
+        self, group: str, consumer: str, visibility: float, limit: int, timeout: float,
+        skip_to: str | None = None,
     ) -> list[EventRecord]:
         try:
             found = await self._reclaim(group, consumer, visibility, limit)
             if len(found) < limit:
                 wait = 0.0 if found else timeout
-                found += await self._read_new(group, consumer, limit - len(found), wait)
+                if skip_to is None or wait > 0:
+                    found += await self._read_new(group, consumer, limit - len(found), wait)
+                else:
+                    found += await self._skip_and_read(group, consumer, limit - len(found), skip_to)
             return found
         except _GroupLost:  # from what the log holds now: everything since it was lost
             await self._create_group(group, "0")
@@ -235,6 +239,19 @@ class AsyncRedisEvents:
             self._data, "XREADGROUP", *args, "STREAMS", self._keys.events, ">", wait=timeout
         )
         return _entries(reply)
+
+    async def _skip_and_read(
+        self, group: str, consumer: str, limit: int, skip_to: str
+    ) -> list[EventRecord]:
+        """``_read_new`` without waiting, past the entries up to ``skip_to`` (one
+        script, ``lua/group_next.lua``)."""
+        skip = _event_id(skip_to)
+        if "-" not in skip:
+            skip += "-0"
+        reply = await self._script(_NEXT, [self._keys.events], group, consumer, limit, skip)
+        if reply == -1:
+            raise _GroupLost()
+        return [_record(e) for e in reply]
 
     async def group_ack(self, group: str, ids: list[str]) -> None:
         if ids:
