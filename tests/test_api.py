@@ -72,6 +72,7 @@ ERRORS = {
     "BarrierTimeout",
     "BarrierBroken",
     "WouldBlockLoop",
+    "Unsupported",
 }
 
 PUBLIC = _NAMES | ERRORS

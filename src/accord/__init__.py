@@ -42,6 +42,7 @@ from accord.errors import (
     RequestTimeout,
     SchemaError,
     StaleFence,
+    Unsupported,
     VersionConflict,
     WouldBlockLoop,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "Semaphore",
     "StaleFence",
     "StateMap",
+    "Unsupported",
     "VersionConflict",
     "WouldBlockLoop",
     "__version__",

@@ -21,7 +21,7 @@ from accord._sync.state import StateMap
 from accord._contended import ContendedKeys
 from accord._event import Event
 from accord._models import LeaseStatistics
-from accord.backends import redact
+from accord.backends import EVENTS, LEASES, RATE_LIMITS, SIGNALS, STATE, redact, require
 from accord.backends._sync.protocol import Backend
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,6 +74,7 @@ class Coordinator:
 
         ``auto_renew=True`` extends the lease every ttl/3 while it is held.
         """
+        require(self._backend, LEASES)
         return Lock(self, name, ttl, timeout, auto_renew)
 
     def locks(
@@ -89,30 +90,36 @@ class Coordinator:
         self, name: str, *, limit: int, ttl: float = 30.0, timeout: float | None = None
     ) -> Semaphore:
         """At most ``limit`` holders at once, anywhere; permits are leases of ``ttl``."""
+        require(self._backend, LEASES)
         return Semaphore(self, name, limit, ttl, timeout)
 
     def rate_limit(
         self, name: str, *, rate: float, per: float = 1.0, burst: int | None = None
     ) -> RateLimit:
         """``rate`` calls per ``per`` seconds shared by every process; ``burst`` at once."""
+        require(self._backend, RATE_LIMITS)
         return RateLimit(self, name, rate, per, burst)
 
     def state(self, name: str) -> StateMap:
         """A named map of versioned JSON entries."""
+        require(self._backend, STATE)
         return StateMap(self, name)
 
     def list_locks(self) -> list[LeaseStatistics]:
         """Every lock and semaphore of the namespace with holders or waiters."""
+        require(self._backend, LEASES)
         found = self._backend.list_leases("lock/")
         return found + self._backend.list_leases("sem/")
 
     def barrier(self, name: str, parties: int, *, timeout: float | None = None) -> Barrier:
         """A barrier that releases ``parties`` waiters at once, in any processes."""
+        require(self._backend, LEASES)
         return Barrier(self, name, parties, timeout)
 
     # --- events and agents ---------------------------------------------------------
     def emit(self, name: str, data: Any = None) -> str:
         """Append an event (JSON payload, default ``{}``) and return its id."""
+        require(self._backend, EVENTS)
         return self.events.emit(name, data)
 
     def when(
@@ -122,6 +129,7 @@ class Coordinator:
         (a name or a glob like ``order.*``). With ``group``, each event goes to one
         member of the group (at least once; re-delivered after ``visibility`` seconds
         if that member dies before its handler returns)."""
+        require(self._backend, EVENTS)
 
         def register(fn: F) -> F:
             self.events.register(fn, pattern, group, visibility)
@@ -147,6 +155,7 @@ class Coordinator:
         ``auto_renew=True`` extends the lock every ttl/3 while the function runs; without
         it a run longer than ``ttl`` loses the lock and ends in ``_failed`` with
         LeaseLost (its result is not reported as complete)."""
+        require(self._backend, EVENTS)
         spec = _lifecycle.make_spec(
             agent, lock_name, ttl, timeout, semaphore, rate_limit, auto_renew
         )
@@ -166,6 +175,7 @@ class Coordinator:
         self, pattern: str = "*", *, timeout: float | None = None, after: str | None = None
     ) -> Iterator[Event]:
         """Iterate over events matching ``pattern``; see ``events.subscribe``."""
+        require(self._backend, EVENTS)
         return self.events.subscribe(pattern, timeout=timeout, after=after)
 
     def request(self, agent: str, payload: Any = None, timeout: float = 30.0) -> Any:
@@ -173,12 +183,14 @@ class Coordinator:
 
         RequestTimeout if none answers in ``timeout`` seconds; RemoteError carries the
         responder's exception type and message."""
+        require(self._backend, SIGNALS)
         timeout = _validate.positive(timeout, "timeout")
         return agents.request(self, agent, payload, timeout)
 
     def responder(self, agent: str) -> Callable[[F], F]:
         """Answer ``request(agent, payload)`` with the decorated ``fn(payload)``; with
         several responders for one agent, each request is answered by exactly one."""
+        require(self._backend, SIGNALS)
         name = agents.request_event(agent)
 
         def register(fn: F) -> F:

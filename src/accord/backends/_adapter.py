@@ -53,6 +53,7 @@ class AsyncRecordBackend:
     ) -> None:
         self.sync = sync
         self.name = sync.name
+        self.capabilities = sync.capabilities
         self.namespace = sync.namespace
         self._mailbox = mailbox
         self._call = run

@@ -30,6 +30,7 @@ class RecordBackend(abc.ABC):
 
     name: str
     namespace: str
+    capabilities: frozenset[str]
 
     # storage, always called inside _transaction() ---------------------------------
     @abc.abstractmethod

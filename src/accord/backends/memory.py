@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from accord._event import EventRecord
 from accord.backends._adapter import AsyncEventRecordBackend, inline
+from accord.backends._capabilities import CAPABILITIES
 from accord.backends._core import HISTORY_KEEP, LeaseRecord, Signal, Stored
 from accord.backends._core_events import BarrierRecord, GroupRecord
 from accord.backends._records_events import RecordStore
@@ -65,6 +66,8 @@ def shared_store(name: str) -> MemoryStore:
 
 class MemoryBackend(RecordStore):
     """The sync memory backend."""
+
+    capabilities = CAPABILITIES
 
     def __init__(self, store: MemoryStore, namespace: str) -> None:
         self.name = "memory"

@@ -39,6 +39,7 @@ from accord._event import EventRecord
 from accord._models import AcquireResult, LeaseRequest
 from accord.backends import _core
 from accord.backends._adapter import AsyncEventRecordBackend, Runner, in_thread
+from accord.backends._capabilities import CAPABILITIES
 from accord.backends._core import HISTORY_KEEP, LeaseRecord, Refused, Signal, Stored
 from accord.backends._core_events import BarrierRecord, GroupRecord
 from accord.backends._pipes import (
@@ -133,6 +134,7 @@ class SqliteBackend(SqliteFile, RecordStore):
     """The sync SQLite backend: records of one namespace in the file at ``path``."""
 
     name = "sqlite"
+    capabilities = CAPABILITIES
 
     def __init__(self, path: Path, namespace: str) -> None:
         super().__init__(path)

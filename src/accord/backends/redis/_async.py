@@ -101,6 +101,7 @@ from accord._models import (
 )
 from accord.backends import redact
 from accord.backends._async.protocol import AsyncMailbox
+from accord.backends._capabilities import CAPABILITIES
 from accord.backends._core import HISTORY_KEEP, Refused, Stored, incremented
 from accord.backends._records import RecordBackend
 from accord.backends.redis._async_events import AsyncRedisEvents
@@ -379,6 +380,7 @@ class AsyncRedisBackend(AsyncRedisEvents):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"
+    capabilities = CAPABILITIES
 
     def __init__(self, url: str, namespace: str) -> None:
         self.namespace = namespace

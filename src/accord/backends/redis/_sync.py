@@ -102,6 +102,7 @@ from accord._models import (
 )
 from accord.backends import redact
 from accord.backends._sync.protocol import Mailbox
+from accord.backends._capabilities import CAPABILITIES
 from accord.backends._core import HISTORY_KEEP, Refused, Stored, incremented
 from accord.backends._records import RecordBackend
 from accord.backends.redis._sync_events import RedisEvents
@@ -380,6 +381,7 @@ class RedisBackend(RedisEvents):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"
+    capabilities = CAPABILITIES
 
     def __init__(self, url: str, namespace: str) -> None:
         self.namespace = namespace
