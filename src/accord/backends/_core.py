@@ -76,10 +76,7 @@ class LeaseRecord:
         ]
 
     @classmethod
-    def from_json(cls, data: list[Any] | dict[str, Any]) -> LeaseRecord:
-        if isinstance(data, dict):  # the object form of earlier development builds
-            holders = [[k, *v] for k, v in data["holders"].items()]
-            data = [data["limit"], data["token"], holders, data["queue"]]
+    def from_json(cls, data: list[Any]) -> LeaseRecord:
         limit, token, holders, queue = data
         return cls(
             limit,

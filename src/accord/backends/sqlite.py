@@ -51,7 +51,13 @@ from accord.backends._pipes import (
     sweep,
 )
 from accord.backends._records_events import RecordStore, event_id
-from accord.backends._sqlite_file import CHECKPOINT_EVERY, Connection, SqliteFile, WouldBlock
+from accord.backends._sqlite_file import (
+    CHECKPOINT_EVERY,
+    SCHEMA_VERSION,
+    Connection,
+    SqliteFile,
+    WouldBlock,
+)
 
 _FULL = object()  # a lease step that needs the full transaction
 _PARSED_LIMIT = 64  # lease records a connection keeps decoded (see _apply_step)
@@ -128,6 +134,21 @@ def _prefix_range(prefix: str) -> tuple[str, str | bytes, int, str]:
     nxt = ord(stem[-1]) + 1
     nxt = 0xE000 if 0xD800 <= nxt <= 0xDFFF else nxt  # surrogates cannot be stored
     return prefix, stem[:-1] + chr(nxt), len(prefix), prefix
+
+
+def _lease_records_as_arrays(conn: Connection) -> None:
+    """Layout 0 to 1: a lease record in the object form of earlier builds becomes the
+    array of ``LeaseRecord.to_json``."""
+    rows = conn.execute("SELECT ns, key, record FROM leases WHERE record LIKE '{%'")
+    for ns, key, text in rows.fetchall():
+        old = json.loads(text)
+        holders = [[k, *v] for k, v in old["holders"].items()]
+        record = [old["limit"], old["token"], holders, old["queue"]]
+        conn.execute(SAVE_LEASE, (ns, key, _dumps(record)))
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _lease_records_as_arrays}
+"""Each step from a layout version to the next (``_sqlite_file.SCHEMA_VERSION``)."""
 
 
 class SqliteBackend(SqliteFile, RecordStore):
@@ -210,6 +231,10 @@ class SqliteBackend(SqliteFile, RecordStore):
         super()._configure(conn)
         parsed: dict[str, LeaseRecord] = {}  # this connection's own, as its thread is
         conn.create_function("accord_lease", 1, functools.partial(self._apply_step, parsed))
+
+    def _migrate(self, conn: Connection, found: int) -> None:
+        for version in range(found, SCHEMA_VERSION):
+            MIGRATIONS[version](conn)
 
     def _forget_boot(self, conn: Connection) -> None:
         """Monotonic times of another boot mean nothing now: drop holders, waiters and
