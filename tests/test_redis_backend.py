@@ -618,7 +618,7 @@ async def test_sync_and_async_clients_share_one_lock(
         await acoord.aclose()
 
 
-# --- the same rules as _core ---------------------------------------------------------
+# --- the same rules as memory --------------------------------------------------------
 
 
 def _normal(result: Any) -> Any:

@@ -23,10 +23,10 @@ import pytest
 
 import accord
 from accord._models import Granted, LeaseRequest, Waiting
-from accord.backends._core import HISTORY_KEEP, TRIM_SLACK
 from accord.backends._pipes import FifoMailbox, post
 from accord.backends._sqlite_file import CHECKPOINT_EVERY, PAGE_SIZE, SCHEMA_VERSION, _file_mutex
 from accord.backends.sqlite import SqliteBackend, async_sqlite_backend
+from accord.backends.state.rule import HISTORY_KEEP, TRIM_SLACK
 from accord.errors import BackendUnavailable, ConfigError
 
 spawn = multiprocessing.get_context("spawn")

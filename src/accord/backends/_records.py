@@ -1,8 +1,8 @@
 """The seam operations for stores that can load and save records in a transaction.
 
 Memory and SQLite differ only in where records live and how a transaction is made;
-every operation here runs :mod:`accord.backends._core` inside one ``_transaction``
-and posts the hand-off signals only after it committed.
+every operation here runs the rule of its feature (``leases/rule.py`` ...) inside one
+``_transaction`` and posts the hand-off signals only after it committed.
 """
 
 from __future__ import annotations
@@ -20,8 +20,12 @@ from accord._models import (
     LeaseStatistics,
     Waiting,
 )
-from accord.backends import _core
-from accord.backends._core import LeaseRecord, Refused, Signal, Stored
+from accord.backends.leases import rule as _lease
+from accord.backends.leases.rule import LeaseRecord
+from accord.backends.rates.rule import gcra
+from accord.backends.signals.rule import Signal
+from accord.backends.state import rule as _state
+from accord.backends.state.rule import Refused, Stored
 from accord.errors import StaleFence, VersionConflict
 
 
@@ -88,11 +92,11 @@ class RecordBackend(abc.ABC):
         with self._transaction():
             now = self._now()
             rec = self._load_lease(req.key) or LeaseRecord(limit=req.limit)
-            result, signals = _core.acquire(rec, req, now)
+            result, signals = _lease.acquire(rec, req, now)
             if isinstance(result, Waiting) and req.wait and detect_deadlock:
                 cycle = self._find_cycle(req, now)
                 if cycle is not None:
-                    signals += _core.abandon(rec, req.waiter, req.holder, now)
+                    signals += _lease.abandon(rec, req.waiter, req.holder, now)
                     result = cycle
             self._save_lease(req.key, rec)
             if req.wait:  # only a waiter has an entry in the wait-for graph
@@ -114,12 +118,12 @@ class RecordBackend(abc.ABC):
             found = self._waiting_on(holder)
             return found[0] if found and found[1] > now else None
 
-        return _core.find_cycle(req.key, req.holder, req.agent, holder_of, waiting_on)
+        return _lease.find_cycle(req.key, req.holder, req.agent, holder_of, waiting_on)
 
     def release(self, key: str, holder: str, token: int) -> bool:
         with self._transaction():
             rec = self._load_lease(key)
-            signals = None if rec is None else _core.release(rec, holder, token, self._now())
+            signals = None if rec is None else _lease.release(rec, holder, token, self._now())
             if rec is None or signals is None:
                 return False
             self._save_lease(key, rec)
@@ -137,7 +141,7 @@ class RecordBackend(abc.ABC):
     def extend(self, key: str, holder: str, token: int, ttl: float) -> bool:
         with self._transaction():
             rec = self._load_lease(key)
-            if rec is None or not _core.extend(rec, holder, token, ttl, self._now()):
+            if rec is None or not _lease.extend(rec, holder, token, ttl, self._now()):
                 return False
             self._save_lease(key, rec)
         return True
@@ -147,7 +151,7 @@ class RecordBackend(abc.ABC):
             rec = self._load_lease(key)
             if rec is None:
                 return
-            signals = _core.abandon(rec, waiter, holder, self._now())
+            signals = _lease.abandon(rec, waiter, holder, self._now())
             self._save_lease(key, rec)
             self._set_waiting(holder, None, 0.0)
             self._mark_granted(signals, rec)
@@ -186,8 +190,8 @@ class RecordBackend(abc.ABC):
             cur = self._load_current(map_name, key)
             try:
                 if delta is not None:
-                    value = _core.incremented(cur, delta)
-                new = _core.write(cur, value, agent, self._wall(), expected_version, fence)
+                    value = _state.incremented(cur, delta)
+                new = _state.write(cur, value, agent, self._wall(), expected_version, fence)
             except Refused as exc:
                 raise self._refusal(exc, map_name, key, cur, expected_version, fence) from None
             self._append_version(map_name, key, new)
@@ -236,7 +240,7 @@ class RecordBackend(abc.ABC):
                     raise VersionConflict(map_name, key, expected_version or 0, None)
                 return False
             try:
-                new = _core.write(cur, None, agent, self._wall(), expected_version)
+                new = _state.write(cur, None, agent, self._wall(), expected_version)
             except Refused as exc:
                 raise self._refusal(exc, map_name, key, cur, expected_version, None) from None
             self._append_version(map_name, key, new)
@@ -258,7 +262,7 @@ class RecordBackend(abc.ABC):
     ) -> float:
         with self._transaction():
             tat = self._load_tat(key)
-            new_tat, wait = _core.gcra(tat, self._now(), interval, burst, cost)
+            new_tat, wait = gcra(tat, self._now(), interval, burst, cost)
             if consume and wait == 0.0:
                 self._save_tat(key, new_tat)
         return wait
@@ -270,4 +274,4 @@ class RecordBackend(abc.ABC):
 
 def _statistics(key: str, rec: LeaseRecord, now: float) -> LeaseStatistics:
     kind, _, name = key.partition("/")
-    return _core.statistics(rec, name, kind, now)
+    return _lease.statistics(rec, name, kind, now)

@@ -1,7 +1,7 @@
 """The event-log operations of the seam for record stores (memory, SQLite).
 
 Like :mod:`accord.backends._records`, each operation is one transaction around a
-rule of :mod:`accord.backends._core_events`; wake-ups go out after the commit. A
+rule of ``events/rule.py`` or ``leases/barrier.py``; wake-ups go out after the commit. A
 reader with nothing to read opens a *bell* (a mailbox rung by every append), reads
 once more so that no append is missed, and then sleeps on it.
 """
@@ -13,12 +13,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from accord._event import EventRecord
-from accord.backends import _core_events as rules
-from accord.backends._core import Signal
-from accord.backends._core_events import BarrierRecord, GroupRecord
 from accord.backends._records import RecordBackend
 from accord.backends._sync.protocol import Mailbox
 from accord.backends._sync.waiting import read_or_wait
+from accord.backends.events import rule as rules
+from accord.backends.events.rule import GroupRecord
+from accord.backends.leases import barrier
+from accord.backends.leases.barrier import BarrierRecord
+from accord.backends.signals.rule import Signal
 from accord.errors import ConfigError
 
 LAST_ID = 2**63 - 1  # SQLite's largest integer: no event of a record store is above it
@@ -167,7 +169,7 @@ class EventRecords(abc.ABC):
     def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
         with self._transaction():
             rec = self._load_barrier(name) or BarrierRecord()
-            index, signals = rules.barrier_arrive(rec, parties, waiter)
+            index, signals = barrier.barrier_arrive(rec, parties, waiter)
             self._save_barrier(name, rec)
         self._post(signals)
         return index
@@ -175,7 +177,7 @@ class EventRecords(abc.ABC):
     def barrier_break(self, name: str, waiter: str) -> bool:
         with self._transaction():
             rec = self._load_barrier(name) or BarrierRecord()
-            broke, signals = rules.barrier_break(rec, waiter)
+            broke, signals = barrier.barrier_break(rec, waiter)
             self._save_barrier(name, rec)
         self._post(signals)
         return broke

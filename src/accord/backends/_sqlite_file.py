@@ -34,12 +34,12 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from accord.backends._core import HISTORY_KEEP, TRIM_SLACK
+from accord.backends import _sql
+from accord.backends.state.rule import HISTORY_KEEP, TRIM_SLACK
 from accord.errors import BackendUnavailable, ConfigError
 
 T = TypeVar("T")
@@ -94,16 +94,8 @@ def _hint(exc: BaseException) -> str:
 
 @functools.cache
 def _schema() -> list[str]:
-    """The statements of sqlite_schema.sql (a trigger's body holds semicolons too)."""
-    text = resources.files("accord.backends").joinpath("sqlite_schema.sql").read_text()
-    text = text.format(HISTORY_KEEP=HISTORY_KEEP, TRIM_SLACK=TRIM_SLACK)
-    statements, part = [], ""
-    for piece in text.split(";"):
-        part += piece + ";"
-        if sqlite3.complete_statement(part):
-            statements.append(part)
-            part = ""
-    return [stmt for stmt in statements if stmt.strip("; \n")]
+    """The statements that make the tables (``sqlite_schema.sql`` and the features')."""
+    return _sql.schema(HISTORY_KEEP=HISTORY_KEEP, TRIM_SLACK=TRIM_SLACK)
 
 
 def boot_id() -> str:

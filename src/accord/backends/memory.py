@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 from accord._event import EventRecord
 from accord.backends._adapter import AsyncEventRecordBackend, inline
 from accord.backends._capabilities import CAPABILITIES
-from accord.backends._core import HISTORY_KEEP, LeaseRecord, Signal, Stored
-from accord.backends._core_events import BarrierRecord, GroupRecord
 from accord.backends._records_events import RecordStore
+from accord.backends.events.rule import GroupRecord
+from accord.backends.leases.barrier import BarrierRecord
+from accord.backends.leases.rule import LeaseRecord
+from accord.backends.signals.rule import Signal
+from accord.backends.state.rule import HISTORY_KEEP, Stored
 
 Deliver = Callable[[str], None]
 

@@ -28,10 +28,11 @@ are %-escaped so the tag stays whole.
 ``layout``                  string: the key layout version (``LAYOUT_VERSION``)
 ==========================  ===================================================
 
-Each lease, state, rate-limit, post and barrier operation is one Lua script in ``lua/``
-that applies the rules of ``_core`` (``_core_events``) with the server clock
-(``TIME``), after the helpers it shares with its kind (``lua/_leases.lua``,
-``_state.lua``, ``_barrier.lua``). It is called by SHA: one round trip, with
+Each lease, state, rate-limit, post and barrier operation is one Lua script in the
+``lua/`` folder of its feature (``leases/lua/``, ``state/lua/``...) that applies the
+rule beside it (``leases/rule.py``...) with the server clock
+(``TIME``), after the helpers it shares with its kind (``_leases.lua``, ``_state.lua``,
+``_barrier.lua``). It is called by SHA: one round trip, with
 ``EVAL`` (which caches the script) only after a ``NOSCRIPT`` reply, e.g. after a
 restart. A hand-off pushes the token to the waiter's mailbox in the same script.
 A script declares the key it is routed by; the other keys it touches carry the same
@@ -104,7 +105,6 @@ from accord._models import (
 from accord.backends import redact
 from accord.backends._sync.protocol import Mailbox
 from accord.backends._capabilities import CAPABILITIES
-from accord.backends._core import HISTORY_KEEP, Refused, Stored, incremented
 from accord.backends._records import RecordBackend
 from accord.backends.redis._sync_events import RedisEvents
 from accord.backends.redis._sync_io import (
@@ -115,6 +115,7 @@ from accord.backends.redis._sync_io import (
     read_blocking,
 )
 from accord.backends.redis._lua import Script
+from accord.backends.state.rule import HISTORY_KEEP, Refused, Stored, incremented
 from accord.errors import BackendUnavailable, ConfigError, VersionConflict
 
 SOCKET_TIMEOUT = 5.0

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import accord
-from accord.backends._core import MAX_FENCES
+from accord.backends.state.rule import MAX_FENCES
 from accord.errors import StaleFence, VersionConflict
 
 JSON_VALUES = [
