@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from accord._event import EventRecord
 from accord.backends._adapter import AsyncEventRecordBackend, inline
 from accord.backends._capabilities import CAPABILITIES
-from accord.backends._records_events import RecordStore
+from accord.backends._records import RecordStore
 from accord.backends.events.rule import GroupRecord
 from accord.backends.leases.barrier import BarrierRecord
 from accord.backends.leases.rule import LeaseRecord

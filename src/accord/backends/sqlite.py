@@ -48,7 +48,7 @@ from accord.backends._pipes import (
     ring,
     sweep,
 )
-from accord.backends._records_events import RecordStore, event_id
+from accord.backends._records import RecordStore, event_id
 from accord.backends._sqlite_file import (
     CHECKPOINT_EVERY,
     SCHEMA_VERSION,
