@@ -3,6 +3,7 @@ shipped conformance suite (``accord.testing``), run the way its README says."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 import accord
+import accord.testing
 from accord import backends
 from accord.backends.memory import MemoryBackend, async_memory_backend, shared_store
 from accord.errors import ConfigError
@@ -258,3 +260,35 @@ def test_an_unknown_built_in_store_is_a_usage_error(tmp_path: Path) -> None:
                   "--accord-backends", "memory,mongo")  # fmt: skip
     assert run.returncode != 0
     assert "unknown store mongo" in run.stderr + run.stdout
+
+
+def test_every_conformance_test_names_the_capabilities_it_needs() -> None:
+    """So that a store of some capabilities runs exactly the tests it can pass."""
+    folder = Path(accord.testing.__file__).parent / "conformance"
+    unmarked = []
+    for path in sorted(folder.glob("test_*.py")):
+        tree = ast.parse(path.read_text())
+        module_marked = "accord_capability" in "".join(
+            ast.unparse(node) for node in tree.body
+            if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "pytestmark"
+        )  # fmt: skip
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
+                "test_"
+            ):
+                marks = " ".join(ast.unparse(d) for d in node.decorator_list)
+                if not module_marked and "accord_capability" not in marks:
+                    unmarked.append(f"{path.name}::{node.name}")
+    assert unmarked == [] or all(
+        name.split("::")[1] in _NEEDS_NOTHING for name in unmarked
+    ), unmarked
+
+
+# tests of URLs, names and options checked before a store is used: every store runs them
+_NEEDS_NOTHING = {
+    "test_bad_namespace_or_agent_raise_invalid_name",
+    "test_bad_urls_raise_config_error_without_the_password",
+    "test_accord_url_from_the_environment_is_checked_too",
+    "test_bad_max_payload_raises_config_error",
+    "test_update_pauses_stay_short_after_any_number_of_conflicts",
+}

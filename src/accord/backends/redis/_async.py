@@ -281,7 +281,7 @@ def _us(seconds: float) -> int:
 
 
 def _stored(raw: bytes) -> Stored:
-    """A version as ``lua/_state.lua`` writes it."""
+    """A version as ``state/lua/_state.lua`` writes it."""
     head, at, agent, json_text = raw.split(b"\n", 3)
     version, fence_token, fence = head.split(b" ", 2)
     value = json_text.decode() if fence[:1] == b"=" else None
