@@ -114,12 +114,17 @@ def one_round(plan: Plan, redis_url: str, every: dict[str, Subject], crew: Proce
               raw: RawSqlite, samples: Samples) -> None:
     """Each measurement once, accord interleaved with the baselines and the bounds."""
     ping = samples.take("ping/cycle", lambda: ping_rate(redis_url, plan.cycle_s))
+    cycles: dict[str, float | None] = {}
     for label, subject in every.items():
-        got = samples.take(f"cycle/{label}", lambda s=subject: cycle_rate(s, plan.cycle_s))
+        got = cycles[label] = samples.take(
+            f"cycle/{label}", lambda s=subject: cycle_rate(s, plan.cycle_s))
         if got and ping and subject.redis_based:
             samples.values[f"cycle-xping/{label}"].append(got / ping)
         if label == "accord sqlite":
             beside_floor(samples, f"cycle/{label}", got, lambda: rate(raw.cycle, plan.cycle_s))
+    memory, threading_lock = cycles.get("accord memory"), cycles.get("threading.Lock")
+    if memory and threading_lock:
+        samples.values["xthreading/cycle/accord memory"].append(memory / threading_lock)
     for backend in ("redis", "sqlite", "memory"):
         subject = every[f"accord {backend}"]
         samples.take(f"cycle/accord {backend} (asyncio)", lambda s=subject: async_cycle_rate(
@@ -165,6 +170,12 @@ def operations_round(plan: Plan, store: Subject, backend: str, ping: float | Non
                 if backend == "sqlite" and name == "compare-and-set":
                     beside_floor(samples, f"{key}/{name}", got,
                                  lambda: rate(raw.compare_and_set, plan.cycle_s))
+            # a rate-limit check is one write transaction too: over the raw one of this round
+            raw_cas = samples.values.get(f"floor/{key}/compare-and-set")
+            check = samples.values.get(f"{key}/rate-limit check")
+            if backend == "sqlite" and raw_cas and check:
+                samples.values[f"floor-share/{key}/rate-limit check"].append(
+                    check[-1] / raw_cas[-1])
     except Exception as exc:
         samples.fail(key, exc)
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import subprocess
 import sys
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 import pytest
 
@@ -100,6 +106,18 @@ def test_all_is_exactly_the_public_api() -> None:
         assert hasattr(accord, name), name
 
 
+def test_the_package_only_re_exports() -> None:
+    """``accord/__init__.py`` holds imports, ``__all__`` and its docstring: no logic."""
+    tree = ast.parse((ROOT / "src" / "accord" / "__init__.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # the docstring
+        if isinstance(node, ast.Assign):
+            assert [getattr(t, "id", None) for t in node.targets] == ["__all__"]
+            continue
+        assert isinstance(node, (ast.Import, ast.ImportFrom)), ast.dump(node)
+
+
 def test_errors_module_exports_the_error_tree() -> None:
     assert set(errors.__all__) == ERRORS
     for name in errors.__all__:
@@ -157,3 +175,46 @@ def test_generated_sync_code_is_not_stale() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+_WITHOUT_REDIS = """
+import sys
+sys.modules["redis"] = None  # as if accord were installed without the [redis] extra
+import accord
+from accord.surfaces import cli
+
+with accord.connect("sqlite:///{db}") as coord:  # the default store needs no redis
+    with coord.lock("job"):
+        pass
+for open_store in (accord.connect, accord.connect_async):
+    for url in ("redis://localhost:1", "rediss://localhost:1"):
+        try:
+            open_store(url)
+        except accord.ConfigError as exc:
+            print(exc)
+        else:
+            raise SystemExit(f"{{url}} opened without redis-py")
+"""
+
+
+def test_redis_is_an_extra(tmp_path: Path) -> None:
+    """Without redis-py, accord imports and runs on SQLite, and opening ``redis://``
+    raises ConfigError saying what to install."""
+    code = _WITHOUT_REDIS.format(db=tmp_path / "a.db")
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert len(lines) == 4
+    assert all("pip install 'accord[redis]'" in line for line in lines), lines
+
+
+def test_redis_and_hiredis_are_the_redis_extra() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.startswith(("redis", "hiredis"))]
+    extras = project["optional-dependencies"]
+    assert {d.split(">")[0] for d in extras["redis"]} == {"redis", "hiredis"}
+    assert "accord[redis]" in extras["test"]  # the README's test command gets every store
+    assert "import-linter" in {d.split(">")[0] for d in extras["test"]}
+    assert project["scripts"]["accord"] == "accord.surfaces.cli:main"

@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import accord
-from accord.cli import main
+from accord.surfaces.cli import main
 from accord.testing.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from accord import demo
-from accord.cli import main
+from accord.surfaces import demo
+from accord.surfaces.cli import main
 from accord.testing.redis_server import RedisServer, free_port
 
 SMALL = ["--agents", "4", "--ops", "8", "--think", "0.004"]

@@ -856,10 +856,14 @@ def test_a_blocking_read_wakes_at_once_and_fails_fast_on_a_paused_server(
     other = RedisBackend(redis_server.url, namespace)
     try:
         tail = backend.event_tail()
-        threading.Timer(0.2, lambda: other.event_append("e", "{}", "me", 10)).start()
+        appender = threading.Timer(0.2, lambda: other.event_append("e", "{}", "me", 10))
+        appender.start()
         start = time.monotonic()
         assert len(backend.event_read(tail, 10, 5.0)) == 1
         assert time.monotonic() - start < 2.0
+        # the reader may wake before the appender has read its own reply: pausing the
+        # server then would fail the appender's call, in its thread
+        appender.join(10)
         redis_server.pause()
         try:
             start = time.monotonic()

@@ -32,8 +32,8 @@ from click.testing import CliRunner
 import accord
 from accord.backends._sqlite_file import CHECK_EVERY
 from accord.backends._sqlite_path import default_store
-from accord.cli import main
 from accord.errors import AccordError, BackendUnavailable
+from accord.surfaces.cli import main
 
 spawn = multiprocessing.get_context("spawn")
 TTL, TIMEOUT = 1.0, 0.5  # of the workers' lock: short, so a lease left by a failure ends soon

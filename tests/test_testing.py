@@ -184,9 +184,9 @@ def _installed_toy(tmp_path: Path, module: str = TOY) -> dict[str, str]:
 
 def test_an_installed_store_opens_from_its_entry_point(tmp_path: Path) -> None:
     env = _installed_toy(tmp_path)
-    cli = Path(sys.executable).with_name("accord")
-    run = subprocess.run([str(cli), "status", "--url", "toy://cli"], env=env,
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    # the CLI of the source under test (an installed console script may be older)
+    run = subprocess.run([sys.executable, "-m", "accord", "status", "--url", "toy://cli"],
+                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert "toy://cli" in run.stdout
 

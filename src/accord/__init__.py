@@ -27,6 +27,7 @@ from accord._sync.lock import Lock, MultiLock
 from accord._sync.ratelimit import RateLimit
 from accord._sync.semaphore import Semaphore
 from accord._sync.state import StateMap
+from accord._version import __version__
 from accord.errors import (
     AccordError,
     BackendUnavailable,
@@ -46,8 +47,6 @@ from accord.errors import (
     VersionConflict,
     WouldBlockLoop,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "MISSING",

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from accord import _validate
 from accord._async import _rt
 from accord._contended import ContendedKeys
 from accord._models import Deadlocked, Granted, LeaseRequest, Waiting
+from accord.backends import AsyncBackend
 from accord.errors import DeadlockError, LeaseLost, LockTimeout
-
-if TYPE_CHECKING:
-    from accord.backends._async.protocol import AsyncBackend
 
 MIN_PAUSE = 0.001
 T = TypeVar("T")
@@ -136,7 +134,7 @@ class AsyncLease:
         self._deadline = time.monotonic() + granted.ttl
         self._renewer: _rt.Renewer | None = None
         # the coordinator's held locks by (key, owner), when this lease is listed there
-        self._held: dict[tuple[str, str], AsyncLease] | None = None
+        self._held: dict[tuple[str, str], object] | None = None
         self.released = False
 
     @property

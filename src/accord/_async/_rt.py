@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from accord._async.coordinator import AsyncCoordinator
     from accord._lifecycle import Spec
 
 log = logging.getLogger("accord")
@@ -103,10 +102,11 @@ async def call(fn: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.to_thread(fn, *args)
 
 
-def coordinated(coord: AsyncCoordinator, spec: Spec, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap ``fn`` for ``@coordinate`` on the async coordinator (async def only)."""
-    from accord._async.agents import run_coordinated
-
+def coordinated(
+    spec: Spec, fn: Callable[..., Any], run: Callable[..., Awaitable[Any]]
+) -> Callable[..., Any]:
+    """Wrap ``fn`` for ``@coordinate`` on the async coordinator (async def only);
+    ``run(fn, args, kwargs)`` is one coordinated run of it."""
     if not inspect.iscoroutinefunction(fn):
         raise TypeError(
             f"AsyncCoordinator.coordinate needs an async def, and {fn.__qualname__} is a plain "
@@ -115,7 +115,7 @@ def coordinated(coord: AsyncCoordinator, spec: Spec, fn: Callable[..., Any]) -> 
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return await run_coordinated(coord, spec, fn, args, kwargs)
+        return await run(fn, args, kwargs)
 
     return wrapper
 

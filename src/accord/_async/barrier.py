@@ -10,14 +10,12 @@ in its round (give ``timeout=`` to be safe).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from accord import _validate
 from accord._async import _rt
+from accord._context import Context
+from accord.backends import AsyncBackend
 from accord.errors import BarrierBroken, BarrierTimeout
-
-if TYPE_CHECKING:
-    from accord._async.coordinator import AsyncCoordinator
 
 _LONG_WAIT = 30.0
 
@@ -26,19 +24,19 @@ class AsyncBarrier:
     """A named barrier for ``parties`` agents; see :meth:`AsyncCoordinator.barrier`."""
 
     def __init__(
-        self, coord: AsyncCoordinator, name: str, parties: int, timeout: float | None
+        self, ctx: Context[AsyncBackend], name: str, parties: int, timeout: float | None
     ) -> None:
         self.name = _validate.name(name, "barrier name")
         self.parties = _validate.count(parties, "parties")
         self.timeout = _validate.timeout(timeout)
-        self._coord = coord
+        self._ctx = ctx
 
     async def wait(self, timeout: float | None = _validate.DEFAULT) -> int:
         """Arrive and wait for the others; return this arrival's index (0 = first)."""
         timeout = _validate.timeout_or(timeout, self.timeout)
         if self.parties > 1:  # it waits unless it is the last arrival: refuse before arriving
             _rt.check_may_block(f"barrier {self.name!r}", "barrier")
-        backend = self._coord._backend
+        backend = self._ctx.store
         mailbox = await backend.open_mailbox()
         try:
             index = await backend.barrier_arrive(self.name, self.parties, mailbox.id)

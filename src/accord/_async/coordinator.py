@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-import uuid
-import weakref
+import functools
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
 from accord import _lifecycle, _validate
 from accord._async import _rt, agents
-from accord._async._lease import AsyncLease
 from accord._async.barrier import AsyncBarrier
 from accord._async.events import AsyncEvents
 from accord._async.lock import AsyncLock, AsyncMultiLock
 from accord._async.ratelimit import AsyncRateLimit
 from accord._async.semaphore import AsyncSemaphore
 from accord._async.state import AsyncStateMap
-from accord._contended import ContendedKeys
+from accord._context import Context
 from accord._event import Event
 from accord._models import LeaseStatistics
-from accord.backends import EVENTS, LEASES, RATE_LIMITS, SIGNALS, STATE, redact, require
-from accord.backends._async.protocol import AsyncBackend
+from accord.backends import (
+    EVENTS,
+    LEASES,
+    RATE_LIMITS,
+    SIGNALS,
+    STATE,
+    AsyncBackend,
+    redact,
+    require,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +37,8 @@ class AsyncCoordinator:
 
     Build it with :func:`accord.connect_async`. Every name is scoped to
     ``namespace``; ``agent`` is the name people see (CLI, ``updated_by``, holders).
+    A thin front: it builds the :class:`~accord._context.Context` its primitives share
+    and hands it to each of them.
     """
 
     def __init__(
@@ -42,24 +50,26 @@ class AsyncCoordinator:
         max_payload: int,
         max_events: int,
     ) -> None:
-        self._backend = backend
+        self._ctx: Context[AsyncBackend] = Context(
+            backend, agent, _rt.current_owner_key, max_payload, max_events
+        )
         self._url = url
         self.agent = agent
         self.url = redact(url)
         self.namespace = backend.namespace
         self.max_payload = max_payload
         self.max_events = max_events
-        self._id = uuid.uuid4().hex[:10]
-        self._owner_prefix = f"{agent}#{self._id}:"
-        self._held: dict[tuple[str, str], AsyncLease] = {}
-        self._contended = ContendedKeys()
-        self._twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-        self.events = AsyncEvents(self)
+        self.events = AsyncEvents(self._ctx)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
 
-    def _owner(self) -> str:
-        """The lock owner right now: this agent in this thread or task."""
-        return self._owner_prefix + _rt.current_owner_key()
+    @property
+    def _backend(self) -> AsyncBackend:
+        """The store (tests swap it for a spy: primitives read it from the context)."""
+        return self._ctx.store
+
+    @_backend.setter
+    def _backend(self, store: AsyncBackend) -> None:
+        self._ctx.store = store
 
     def lock(
         self,
@@ -73,8 +83,8 @@ class AsyncCoordinator:
 
         ``auto_renew=True`` extends the lease every ttl/3 while it is held.
         """
-        require(self._backend, LEASES)
-        return AsyncLock(self, name, ttl, timeout, auto_renew)
+        require(self._ctx.store, LEASES)
+        return AsyncLock(self._ctx, name, ttl, timeout, auto_renew)
 
     def locks(
         self, names: list[str], *, ttl: float = 30.0, timeout: float | None = None
@@ -89,36 +99,36 @@ class AsyncCoordinator:
         self, name: str, *, limit: int, ttl: float = 30.0, timeout: float | None = None
     ) -> AsyncSemaphore:
         """At most ``limit`` holders at once, anywhere; permits are leases of ``ttl``."""
-        require(self._backend, LEASES)
-        return AsyncSemaphore(self, name, limit, ttl, timeout)
+        require(self._ctx.store, LEASES)
+        return AsyncSemaphore(self._ctx, name, limit, ttl, timeout)
 
     def rate_limit(
         self, name: str, *, rate: float, per: float = 1.0, burst: int | None = None
     ) -> AsyncRateLimit:
         """``rate`` calls per ``per`` seconds shared by every process; ``burst`` at once."""
-        require(self._backend, RATE_LIMITS)
-        return AsyncRateLimit(self, name, rate, per, burst)
+        require(self._ctx.store, RATE_LIMITS)
+        return AsyncRateLimit(self._ctx, name, rate, per, burst)
 
     def state(self, name: str) -> AsyncStateMap:
         """A named map of versioned JSON entries."""
-        require(self._backend, STATE)
-        return AsyncStateMap(self, name)
+        require(self._ctx.store, STATE)
+        return AsyncStateMap(self._ctx, name)
 
     async def list_locks(self) -> list[LeaseStatistics]:
         """Every lock and semaphore of the namespace with holders or waiters."""
-        require(self._backend, LEASES)
-        found = await self._backend.list_leases("lock/")
-        return found + await self._backend.list_leases("sem/")
+        require(self._ctx.store, LEASES)
+        found = await self._ctx.store.list_leases("lock/")
+        return found + await self._ctx.store.list_leases("sem/")
 
     def barrier(self, name: str, parties: int, *, timeout: float | None = None) -> AsyncBarrier:
         """A barrier that releases ``parties`` waiters at once, in any processes."""
-        require(self._backend, LEASES)
-        return AsyncBarrier(self, name, parties, timeout)
+        require(self._ctx.store, LEASES)
+        return AsyncBarrier(self._ctx, name, parties, timeout)
 
     # --- events and agents ---------------------------------------------------------
     async def emit(self, name: str, data: Any = None) -> str:
         """Append an event (JSON payload, default ``{}``) and return its id."""
-        require(self._backend, EVENTS)
+        require(self._ctx.store, EVENTS)
         return await self.events.emit(name, data)
 
     def when(
@@ -128,7 +138,7 @@ class AsyncCoordinator:
         (a name or a glob like ``order.*``). With ``group``, each event goes to one
         member of the group (at least once; re-delivered after ``visibility`` seconds
         if that member dies before its handler returns)."""
-        require(self._backend, EVENTS)
+        require(self._ctx.store, EVENTS)
 
         def register(fn: F) -> F:
             self.events.register(fn, pattern, group, visibility)
@@ -154,16 +164,30 @@ class AsyncCoordinator:
         ``auto_renew=True`` extends the lock every ttl/3 while the function runs; without
         it a run longer than ``ttl`` loses the lock and ends in ``_failed`` with
         LeaseLost (its result is not reported as complete)."""
-        require(self._backend, EVENTS)
+        require(self._ctx.store, EVENTS)
         spec = _lifecycle.make_spec(
             agent, lock_name, ttl, timeout, semaphore, rate_limit, auto_renew
         )
 
         def decorate(fn: F) -> F:
-            wrapped: F = _rt.coordinated(self, spec, fn)  # type: ignore[assignment]
+            run = functools.partial(self._run_coordinated, spec)
+            wrapped: F = _rt.coordinated(spec, fn, run)  # type: ignore[assignment]
             return wrapped
 
         return decorate
+
+    async def _run_coordinated(
+        self,
+        spec: _lifecycle.Spec,
+        fn: Callable[..., Any],
+        args: Any,
+        kwargs: Any,
+        proceed: Callable[[], None] | None = None,
+    ) -> Any:
+        """One run of a ``@coordinate`` function (see ``agents.run_coordinated``)."""
+        return await agents.run_coordinated(
+            self._ctx, self.events, spec, fn, args, kwargs, proceed
+        )
 
     async def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every handler triggered so far (and what it triggered) finished."""
@@ -174,7 +198,7 @@ class AsyncCoordinator:
         self, pattern: str = "*", *, timeout: float | None = None, after: str | None = None
     ) -> AsyncIterator[Event]:
         """Iterate over events matching ``pattern``; see ``events.subscribe``."""
-        require(self._backend, EVENTS)
+        require(self._ctx.store, EVENTS)
         return self.events.subscribe(pattern, timeout=timeout, after=after)
 
     async def request(self, agent: str, payload: Any = None, timeout: float = 30.0) -> Any:
@@ -182,18 +206,18 @@ class AsyncCoordinator:
 
         RequestTimeout if none answers in ``timeout`` seconds; RemoteError carries the
         responder's exception type and message."""
-        require(self._backend, SIGNALS)
+        require(self._ctx.store, SIGNALS)
         timeout = _validate.positive(timeout, "timeout")
-        return await agents.request(self, agent, payload, timeout)
+        return await agents.request(self._ctx, self.events, agent, payload, timeout)
 
     def responder(self, agent: str) -> Callable[[F], F]:
         """Answer ``request(agent, payload)`` with the decorated ``fn(payload)``; with
         several responders for one agent, each request is answered by exactly one."""
-        require(self._backend, SIGNALS)
+        require(self._ctx.store, SIGNALS)
         name = agents.request_event(agent)
 
         def register(fn: F) -> F:
-            handler = agents.responder_handler(self, fn)
+            handler = agents.responder_handler(self._ctx, fn)
             self.events.register(handler, name, f"accord.responders.{agent}", 30.0)
             return fn
 
@@ -206,7 +230,7 @@ class AsyncCoordinator:
         try:
             await self.events.aclose()
         finally:
-            await self._backend.aclose()
+            await self._ctx.store.aclose()
 
     async def __aenter__(self) -> AsyncCoordinator:
         return self

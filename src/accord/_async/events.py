@@ -28,15 +28,14 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from accord import _validate
 from accord._async import _rt
+from accord._context import Context
 from accord._event import Event, EventRecord, event_name, event_pattern, matches
+from accord.backends import AsyncBackend
 from accord.errors import BackendUnavailable, SchemaError
-
-if TYPE_CHECKING:
-    from accord._async.coordinator import AsyncCoordinator
 
 log = logging.getLogger("accord")
 
@@ -155,9 +154,9 @@ class _Readers:
 class AsyncEvents:
     """The event log of a coordinator (``coord.events``) and its handlers."""
 
-    def __init__(self, coord: AsyncCoordinator) -> None:
-        self._coord = coord
-        self._backend = coord._backend
+    def __init__(self, ctx: Context[AsyncBackend]) -> None:
+        self._ctx = ctx
+        self._backend = ctx.store
         self._schemas: dict[str, Any] = {}
         self._handlers: list[_Handler] = []
         self._readers = _Readers()
@@ -183,7 +182,7 @@ class AsyncEvents:
                 check(payload)
             except (ValueError, TypeError) as exc:
                 raise SchemaError(name, str(exc)) from None
-        return _validate.encode(payload, self._coord.max_payload)
+        return _validate.encode(payload, self._ctx.max_payload)
 
     async def emit(self, name: str, data: Any = None) -> str:
         """Append event ``name`` with JSON payload ``data`` (default ``{}``); return its id.
@@ -194,7 +193,7 @@ class AsyncEvents:
         text = self._check(event_name(name), {} if data is None else data)
         await self.start()
         record = await self._backend.event_append(
-            name, text, self._coord.agent, self._coord.max_events
+            name, text, self._ctx.agent, self._ctx.max_events
         )
         return record.id
 
@@ -344,7 +343,7 @@ class AsyncEvents:
             visibility = min(h.visibility for h in handlers)
             tail = await self._guarded_read(self._backend.event_tail)
             read = functools.partial(
-                self._guarded_read, self._backend.group_read, reader.key, self._coord._id,
+                self._guarded_read, self._backend.group_read, reader.key, self._ctx.id,
                 visibility,
             )  # fmt: skip
             records = None if tail is None else await read(room, 0.0)

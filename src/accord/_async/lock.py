@@ -16,16 +16,13 @@ Race the lease closes::
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from accord import _validate
 from accord._async._lease import AsyncLease, AsyncNestedLease, OwnerStacks, wait_for_grant
+from accord._context import Context
 from accord._models import LeaseRequest, LeaseStatistics
+from accord.backends import AsyncBackend
 from accord.errors import LeaseLost
-
-if TYPE_CHECKING:
-    from accord._async.coordinator import AsyncCoordinator
-
 
 
 class AsyncLock:
@@ -33,7 +30,7 @@ class AsyncLock:
 
     def __init__(
         self,
-        coord: AsyncCoordinator,
+        ctx: Context[AsyncBackend],
         name: str,
         ttl: float,
         timeout: float | None,
@@ -43,7 +40,7 @@ class AsyncLock:
         self.ttl = _validate.positive(ttl, "ttl")
         self.timeout = _validate.timeout(timeout)
         self.auto_renew = auto_renew
-        self._coord = coord
+        self._ctx = ctx
         self._key = f"lock/{name}"
         self._entered: OwnerStacks[AsyncLease] = OwnerStacks()
 
@@ -63,18 +60,18 @@ class AsyncLock:
             return None
 
     async def _acquire(self, timeout: float | None) -> AsyncLease:
-        owner = self._coord._owner()
-        held = self._coord._held.get((self._key, owner))
-        if held is not None and not held.released:
+        ctx = self._ctx
+        owner = ctx.owner()
+        held = ctx.held.get((self._key, owner))
+        if isinstance(held, AsyncLease) and not held.released:
             return await self._nest(held)
-        req = LeaseRequest(self._key, owner, self._coord.agent, "", self.ttl, 1, False)
+        req = LeaseRequest(self._key, owner, ctx.agent, "", self.ttl, 1, False)
         granted = await wait_for_grant(
-            self._coord._backend, req, timeout, kind="lock", name=self.name,
-            contended=self._coord._contended,
+            ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended
         )
-        lease = AsyncLease(self._coord._backend, self._key, owner, self._coord.agent, granted)
-        self._coord._held[self._key, owner] = lease
-        lease._held = self._coord._held  # the release takes it out (the lock frees)
+        lease = AsyncLease(ctx.store, self._key, owner, ctx.agent, granted)
+        ctx.held[self._key, owner] = lease
+        lease._held = ctx.held  # the release takes it out (the lock frees)
         if self.auto_renew:
             lease.renew_in_background()
         return lease
@@ -85,7 +82,7 @@ class AsyncLock:
         the next acquisition is a fresh one), and it then lasts at least this lock's
         ttl (never less than it had left)."""
         if not await outer._confirm(max(outer.expires_in, self.ttl)):
-            held = self._coord._held
+            held = self._ctx.held
             if held.get((self._key, outer._holder)) is outer:
                 del held[self._key, outer._holder]
             stats = await self.statistics()
@@ -94,7 +91,7 @@ class AsyncLock:
 
     async def statistics(self) -> LeaseStatistics:
         """Holder, token, seconds left and waiters in order, read from the store."""
-        return await self._coord._backend.lease_statistics(self._key)
+        return await self._ctx.store.lease_statistics(self._key)
 
     async def locked(self) -> bool:
         """True while someone holds the lock."""

@@ -10,15 +10,14 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from accord import _validate
 from accord._async import _rt
+from accord._context import Context
 from accord._models import RateLimitStatistics
+from accord.backends import AsyncBackend
 from accord.errors import ConfigError, LockTimeout
-
-if TYPE_CHECKING:
-    from accord._async.coordinator import AsyncCoordinator
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -28,13 +27,13 @@ class AsyncRateLimit:
     """A shared rate limit; see :meth:`AsyncCoordinator.rate_limit`."""
 
     def __init__(
-        self, coord: AsyncCoordinator, name: str, rate: float, per: float, burst: int | None
+        self, ctx: Context[AsyncBackend], name: str, rate: float, per: float, burst: int | None
     ) -> None:
         self.name = _validate.name(name, "rate limit name")
         self.burst = _validate.count(1 if burst is None else burst, "burst")
         self._interval = _validate.rate_interval(rate, per, self.burst)
         self.rate, self.per = float(rate), float(per)
-        self._coord = coord
+        self._ctx = ctx
         self._key = f"rate/{name}"
 
     def _cost(self, cost: int) -> int:
@@ -55,7 +54,7 @@ class AsyncRateLimit:
         timeout = _validate.timeout(timeout)
         start = time.monotonic()
         while True:
-            wait = await self._coord._backend.rate_acquire(
+            wait = await self._ctx.store.rate_acquire(
                 self._key, self._interval, self.burst, cost, True
             )
             waited = time.monotonic() - start
@@ -68,14 +67,14 @@ class AsyncRateLimit:
 
     async def try_acquire(self, cost: int = 1) -> bool:
         """Take ``cost`` calls if allowed right now."""
-        wait = await self._coord._backend.rate_acquire(
+        wait = await self._ctx.store.rate_acquire(
             self._key, self._interval, self.burst, self._cost(cost), True
         )
         return wait == 0.0
 
     async def statistics(self) -> RateLimitStatistics:
         """How long a call of cost 1 would wait now (nothing consumed)."""
-        wait = await self._coord._backend.rate_acquire(
+        wait = await self._ctx.store.rate_acquire(
             self._key, self._interval, self.burst, 1, False
         )
         return RateLimitStatistics(self.name, self.rate, self.per, self.burst, wait)

@@ -8,28 +8,25 @@ from __future__ import annotations
 
 import uuid
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from accord import _validate
 from accord._async._lease import AsyncLease, OwnerStacks, wait_for_grant
+from accord._context import Context
 from accord._models import LeaseRequest, LeaseStatistics
-
-if TYPE_CHECKING:
-    from accord._async.coordinator import AsyncCoordinator
-
+from accord.backends import AsyncBackend
 
 
 class AsyncSemaphore:
     """A named counting semaphore; see :meth:`AsyncCoordinator.semaphore`."""
 
     def __init__(
-        self, coord: AsyncCoordinator, name: str, limit: int, ttl: float, timeout: float | None
+        self, ctx: Context[AsyncBackend], name: str, limit: int, ttl: float, timeout: float | None
     ) -> None:
         self.name = _validate.name(name, "semaphore name")
         self.limit = _validate.count(limit, "limit")
         self.ttl = _validate.positive(ttl, "ttl")
         self.timeout = _validate.timeout(timeout)
-        self._coord = coord
+        self._ctx = ctx
         self._key = f"sem/{name}"
         self._entered: OwnerStacks[AsyncLease] = OwnerStacks()
 
@@ -46,18 +43,17 @@ class AsyncSemaphore:
             return None
 
     async def _acquire(self, timeout: float | None) -> AsyncLease:
-        holder = f"{self._coord._owner()}/{uuid.uuid4().hex[:12]}"
-        agent = self._coord.agent
-        req = LeaseRequest(self._key, holder, agent, "", self.ttl, self.limit, False)
+        ctx = self._ctx
+        holder = f"{ctx.owner()}/{uuid.uuid4().hex[:12]}"
+        req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, self.limit, False)
         granted = await wait_for_grant(
-            self._coord._backend, req, timeout, kind="semaphore", name=self.name,
-            contended=self._coord._contended,
+            ctx.store, req, timeout, kind="semaphore", name=self.name, contended=ctx.contended
         )
-        return AsyncLease(self._coord._backend, self._key, holder, agent, granted)
+        return AsyncLease(ctx.store, self._key, holder, ctx.agent, granted)
 
     async def statistics(self) -> LeaseStatistics:
         """Holders, waiters in order and the last token, read from the store."""
-        return await self._coord._backend.lease_statistics(self._key)
+        return await self._ctx.store.lease_statistics(self._key)
 
     async def __aenter__(self) -> AsyncLease:
         return self._entered.push(await self.acquire())

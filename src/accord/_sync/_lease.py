@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from accord import _validate
 from accord._sync import _rt
 from accord._contended import ContendedKeys
 from accord._models import Deadlocked, Granted, LeaseRequest, Waiting
+from accord.backends import Backend
 from accord.errors import DeadlockError, LeaseLost, LockTimeout
-
-if TYPE_CHECKING:
-    from accord.backends._sync.protocol import Backend
 
 MIN_PAUSE = 0.001
 T = TypeVar("T")
@@ -137,7 +135,7 @@ class Lease:
         self._deadline = time.monotonic() + granted.ttl
         self._renewer: _rt.Renewer | None = None
         # the coordinator's held locks by (key, owner), when this lease is listed there
-        self._held: dict[tuple[str, str], Lease] | None = None
+        self._held: dict[tuple[str, str], object] | None = None
         self.released = False
 
     @property

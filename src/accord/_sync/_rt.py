@@ -5,7 +5,9 @@ renewal and who "the current owner" is. Hand-written; its twin is ``_async/_rt.p
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import contextvars
 import functools
 import inspect
 import itertools
@@ -14,15 +16,13 @@ import queue
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
 from accord.errors import WouldBlockLoop
 
 if TYPE_CHECKING:
-    from accord._async.coordinator import AsyncCoordinator
     from accord._lifecycle import Spec
-    from accord._sync.coordinator import Coordinator
 
 log = logging.getLogger("accord")
 
@@ -133,24 +133,117 @@ def call(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
-def coordinated(coord: Coordinator, spec: Spec, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap ``fn`` for ``@coordinate``: plain functions here, async ones on an async twin."""
+def coordinated(
+    spec: Spec, fn: Callable[..., Any], run: Callable[..., Any]
+) -> Callable[..., Any]:
+    """Wrap ``fn`` for ``@coordinate``: ``run(fn, args, kwargs, proceed=None)`` is one
+    coordinated run on the coordinator; a plain function runs in the caller's thread,
+    an ``async def`` on the caller's event loop (see :func:`run_on_loop`)."""
     if inspect.iscoroutinefunction(fn):
-        from accord._async.agents import run_coordinated as run_async
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return await run_async(async_twin(coord), spec, fn, args, kwargs)
+            return await run_on_loop(run, spec, fn, args, kwargs)
 
         return async_wrapper
 
-    from accord._sync.agents import run_coordinated
-
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return run_coordinated(coord, spec, fn, args, kwargs)
+        return run(fn, args, kwargs)
 
     return wrapper
+
+
+async def run_on_loop(
+    run_coordinated: Callable[..., Any],
+    spec: Spec,
+    fn: Callable[..., Coroutine[Any, Any, Any]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """One ``@coordinate`` run of an ``async def`` on the sync coordinator.
+
+    The run's lifecycle (``run_coordinated``: lock, semaphore, rate limit, events,
+    release) is the sync one, on this coordinator, in a thread of its own: waiting for
+    the lock there blocks no event loop, and the thread is the owner of the run's leases
+    from acquisition to release. ``fn`` itself runs on the caller's loop, as a task,
+    while that thread waits for it. No second coordinator and no second store
+    connection exist.
+
+    Cancelling the caller cancels ``fn``: its guards are released and neither
+    ``_complete`` nor ``_failed`` is emitted (as on the async coordinator). A run
+    cancelled while its thread still waits for the lock returns at once; the thread
+    gives the lock back as soon as it gets it, without calling ``fn``.
+    """
+    loop = asyncio.get_running_loop()
+    body = _OnLoop(loop, fn)
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        def set_outcome() -> None:
+            if done.cancelled():
+                pass
+            elif isinstance(error, asyncio.CancelledError):
+                done.cancel()
+            elif error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(result)
+
+        with contextlib.suppress(RuntimeError):  # the loop closed after a cancellation
+            loop.call_soon_threadsafe(set_outcome)
+
+    def run() -> None:
+        try:
+            result = run_coordinated(body, args, kwargs, body.proceed)
+        except BaseException as exc:  # re-raised in the awaiting task
+            settle(None, exc)
+        else:
+            settle(result, None)
+
+    context = contextvars.copy_context()
+    name = f"accord-coordinate-{spec.agent}"
+    threading.Thread(target=context.run, args=(run,), name=name, daemon=True).start()
+    try:
+        return await done
+    except asyncio.CancelledError:
+        body.cancel()
+        raise
+
+
+class _OnLoop:
+    """``fn(*args)`` of an ``async def`` called from a worker thread: a task on
+    ``loop`` that the thread waits for; :meth:`cancel` cancels it (or, before it was
+    called, makes :meth:`proceed` and the call raise asyncio's CancelledError, a
+    BaseException: the run ends with no ``_failed`` event, as on the async coordinator)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fn: Callable[..., Any]) -> None:
+        self._loop = loop
+        self._fn = fn
+        self._lock = threading.Lock()
+        self._future: concurrent.futures.Future[Any] | None = None
+        self._cancelled = False
+
+    def proceed(self) -> None:
+        """Raise CancelledError if the run was cancelled (before ``fn`` started)."""
+        if self._cancelled:
+            raise asyncio.CancelledError
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            self.proceed()
+            coro = self._fn(*args, **kwargs)
+            self._future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return self._future.result()
+        except concurrent.futures.CancelledError:  # an Exception, unlike asyncio's
+            raise asyncio.CancelledError from None
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self._future is not None:
+                self._future.cancel()
 
 
 StartLock = threading.Lock
@@ -178,20 +271,3 @@ class Progress:
 def start_soon(fn: Callable[[], None]) -> None:
     """Run ``fn`` now (sync code has no later)."""
     fn()
-
-
-def async_twin(coord: Coordinator) -> AsyncCoordinator:
-    """An async coordinator on the same store, namespace and agent, one per event loop."""
-    from accord._connect import connect_async
-
-    loop = asyncio.get_running_loop()
-    twin: AsyncCoordinator | None = coord._twins.get(loop)
-    if twin is None:
-        twin = coord._twins[loop] = connect_async(
-            coord._url,
-            namespace=coord.namespace,
-            agent=coord.agent,
-            max_payload=coord.max_payload,
-            max_events=coord.max_events,
-        )
-    return twin

@@ -3,26 +3,32 @@
 
 from __future__ import annotations
 
-import uuid
-import weakref
+import functools
 from collections.abc import Iterator, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
 from accord import _lifecycle, _validate
 from accord._sync import _rt, agents
-from accord._sync._lease import Lease
 from accord._sync.barrier import Barrier
 from accord._sync.events import Events
 from accord._sync.lock import Lock, MultiLock
 from accord._sync.ratelimit import RateLimit
 from accord._sync.semaphore import Semaphore
 from accord._sync.state import StateMap
-from accord._contended import ContendedKeys
+from accord._context import Context
 from accord._event import Event
 from accord._models import LeaseStatistics
-from accord.backends import EVENTS, LEASES, RATE_LIMITS, SIGNALS, STATE, redact, require
-from accord.backends._sync.protocol import Backend
+from accord.backends import (
+    EVENTS,
+    LEASES,
+    RATE_LIMITS,
+    SIGNALS,
+    STATE,
+    Backend,
+    redact,
+    require,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,8 +36,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Coordinator:
     """Locks, semaphores, rate limits and state on one store and namespace.
 
-    Build it with :func:`accord.connect_async`. Every name is scoped to
+    Build it with :func:`accord.connect`. Every name is scoped to
     ``namespace``; ``agent`` is the name people see (CLI, ``updated_by``, holders).
+    A thin front: it builds the :class:`~accord._context.Context` its primitives share
+    and hands it to each of them.
     """
 
     def __init__(
@@ -43,24 +51,26 @@ class Coordinator:
         max_payload: int,
         max_events: int,
     ) -> None:
-        self._backend = backend
+        self._ctx: Context[Backend] = Context(
+            backend, agent, _rt.current_owner_key, max_payload, max_events
+        )
         self._url = url
         self.agent = agent
         self.url = redact(url)
         self.namespace = backend.namespace
         self.max_payload = max_payload
         self.max_events = max_events
-        self._id = uuid.uuid4().hex[:10]
-        self._owner_prefix = f"{agent}#{self._id}:"
-        self._held: dict[tuple[str, str], Lease] = {}
-        self._contended = ContendedKeys()
-        self._twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-        self.events = Events(self)
+        self.events = Events(self._ctx)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
 
-    def _owner(self) -> str:
-        """The lock owner right now: this agent in this thread or task."""
-        return self._owner_prefix + _rt.current_owner_key()
+    @property
+    def _backend(self) -> Backend:
+        """The store (tests swap it for a spy: primitives read it from the context)."""
+        return self._ctx.store
+
+    @_backend.setter
+    def _backend(self, store: Backend) -> None:
+        self._ctx.store = store
 
     def lock(
         self,
@@ -74,8 +84,8 @@ class Coordinator:
 
         ``auto_renew=True`` extends the lease every ttl/3 while it is held.
         """
-        require(self._backend, LEASES)
-        return Lock(self, name, ttl, timeout, auto_renew)
+        require(self._ctx.store, LEASES)
+        return Lock(self._ctx, name, ttl, timeout, auto_renew)
 
     def locks(
         self, names: list[str], *, ttl: float = 30.0, timeout: float | None = None
@@ -90,36 +100,36 @@ class Coordinator:
         self, name: str, *, limit: int, ttl: float = 30.0, timeout: float | None = None
     ) -> Semaphore:
         """At most ``limit`` holders at once, anywhere; permits are leases of ``ttl``."""
-        require(self._backend, LEASES)
-        return Semaphore(self, name, limit, ttl, timeout)
+        require(self._ctx.store, LEASES)
+        return Semaphore(self._ctx, name, limit, ttl, timeout)
 
     def rate_limit(
         self, name: str, *, rate: float, per: float = 1.0, burst: int | None = None
     ) -> RateLimit:
         """``rate`` calls per ``per`` seconds shared by every process; ``burst`` at once."""
-        require(self._backend, RATE_LIMITS)
-        return RateLimit(self, name, rate, per, burst)
+        require(self._ctx.store, RATE_LIMITS)
+        return RateLimit(self._ctx, name, rate, per, burst)
 
     def state(self, name: str) -> StateMap:
         """A named map of versioned JSON entries."""
-        require(self._backend, STATE)
-        return StateMap(self, name)
+        require(self._ctx.store, STATE)
+        return StateMap(self._ctx, name)
 
     def list_locks(self) -> list[LeaseStatistics]:
         """Every lock and semaphore of the namespace with holders or waiters."""
-        require(self._backend, LEASES)
-        found = self._backend.list_leases("lock/")
-        return found + self._backend.list_leases("sem/")
+        require(self._ctx.store, LEASES)
+        found = self._ctx.store.list_leases("lock/")
+        return found + self._ctx.store.list_leases("sem/")
 
     def barrier(self, name: str, parties: int, *, timeout: float | None = None) -> Barrier:
         """A barrier that releases ``parties`` waiters at once, in any processes."""
-        require(self._backend, LEASES)
-        return Barrier(self, name, parties, timeout)
+        require(self._ctx.store, LEASES)
+        return Barrier(self._ctx, name, parties, timeout)
 
     # --- events and agents ---------------------------------------------------------
     def emit(self, name: str, data: Any = None) -> str:
         """Append an event (JSON payload, default ``{}``) and return its id."""
-        require(self._backend, EVENTS)
+        require(self._ctx.store, EVENTS)
         return self.events.emit(name, data)
 
     def when(
@@ -129,7 +139,7 @@ class Coordinator:
         (a name or a glob like ``order.*``). With ``group``, each event goes to one
         member of the group (at least once; re-delivered after ``visibility`` seconds
         if that member dies before its handler returns)."""
-        require(self._backend, EVENTS)
+        require(self._ctx.store, EVENTS)
 
         def register(fn: F) -> F:
             self.events.register(fn, pattern, group, visibility)
@@ -155,16 +165,30 @@ class Coordinator:
         ``auto_renew=True`` extends the lock every ttl/3 while the function runs; without
         it a run longer than ``ttl`` loses the lock and ends in ``_failed`` with
         LeaseLost (its result is not reported as complete)."""
-        require(self._backend, EVENTS)
+        require(self._ctx.store, EVENTS)
         spec = _lifecycle.make_spec(
             agent, lock_name, ttl, timeout, semaphore, rate_limit, auto_renew
         )
 
         def decorate(fn: F) -> F:
-            wrapped: F = _rt.coordinated(self, spec, fn)  # type: ignore[assignment]
+            run = functools.partial(self._run_coordinated, spec)
+            wrapped: F = _rt.coordinated(spec, fn, run)  # type: ignore[assignment]
             return wrapped
 
         return decorate
+
+    def _run_coordinated(
+        self,
+        spec: _lifecycle.Spec,
+        fn: Callable[..., Any],
+        args: Any,
+        kwargs: Any,
+        proceed: Callable[[], None] | None = None,
+    ) -> Any:
+        """One run of a ``@coordinate`` function (see ``agents.run_coordinated``)."""
+        return agents.run_coordinated(
+            self._ctx, self.events, spec, fn, args, kwargs, proceed
+        )
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every handler triggered so far (and what it triggered) finished."""
@@ -175,7 +199,7 @@ class Coordinator:
         self, pattern: str = "*", *, timeout: float | None = None, after: str | None = None
     ) -> Iterator[Event]:
         """Iterate over events matching ``pattern``; see ``events.subscribe``."""
-        require(self._backend, EVENTS)
+        require(self._ctx.store, EVENTS)
         return self.events.subscribe(pattern, timeout=timeout, after=after)
 
     def request(self, agent: str, payload: Any = None, timeout: float = 30.0) -> Any:
@@ -183,18 +207,18 @@ class Coordinator:
 
         RequestTimeout if none answers in ``timeout`` seconds; RemoteError carries the
         responder's exception type and message."""
-        require(self._backend, SIGNALS)
+        require(self._ctx.store, SIGNALS)
         timeout = _validate.positive(timeout, "timeout")
-        return agents.request(self, agent, payload, timeout)
+        return agents.request(self._ctx, self.events, agent, payload, timeout)
 
     def responder(self, agent: str) -> Callable[[F], F]:
         """Answer ``request(agent, payload)`` with the decorated ``fn(payload)``; with
         several responders for one agent, each request is answered by exactly one."""
-        require(self._backend, SIGNALS)
+        require(self._ctx.store, SIGNALS)
         name = agents.request_event(agent)
 
         def register(fn: F) -> F:
-            handler = agents.responder_handler(self, fn)
+            handler = agents.responder_handler(self._ctx, fn)
             self.events.register(handler, name, f"accord.responders.{agent}", 30.0)
             return fn
 
@@ -207,7 +231,7 @@ class Coordinator:
         try:
             self.events.close()
         finally:
-            self._backend.close()
+            self._ctx.store.close()
 
     def __enter__(self) -> Coordinator:
         return self

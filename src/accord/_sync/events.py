@@ -29,15 +29,14 @@ import threading
 import time
 from collections.abc import Iterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from accord import _validate
 from accord._sync import _rt
+from accord._context import Context
 from accord._event import Event, EventRecord, event_name, event_pattern, matches
+from accord.backends import Backend
 from accord.errors import BackendUnavailable, SchemaError
-
-if TYPE_CHECKING:
-    from accord._sync.coordinator import Coordinator
 
 log = logging.getLogger("accord")
 
@@ -156,9 +155,9 @@ class _Readers:
 class Events:
     """The event log of a coordinator (``coord.events``) and its handlers."""
 
-    def __init__(self, coord: Coordinator) -> None:
-        self._coord = coord
-        self._backend = coord._backend
+    def __init__(self, ctx: Context[Backend]) -> None:
+        self._ctx = ctx
+        self._backend = ctx.store
         self._schemas: dict[str, Any] = {}
         self._handlers: list[_Handler] = []
         self._readers = _Readers()
@@ -184,7 +183,7 @@ class Events:
                 check(payload)
             except (ValueError, TypeError) as exc:
                 raise SchemaError(name, str(exc)) from None
-        return _validate.encode(payload, self._coord.max_payload)
+        return _validate.encode(payload, self._ctx.max_payload)
 
     def emit(self, name: str, data: Any = None) -> str:
         """Append event ``name`` with JSON payload ``data`` (default ``{}``); return its id.
@@ -195,7 +194,7 @@ class Events:
         text = self._check(event_name(name), {} if data is None else data)
         self.start()
         record = self._backend.event_append(
-            name, text, self._coord.agent, self._coord.max_events
+            name, text, self._ctx.agent, self._ctx.max_events
         )
         return record.id
 
@@ -254,7 +253,7 @@ class Events:
     def register(
         self, fn: Callable[[Event], Any], pattern: str, group: str | None, visibility: float
     ) -> None:
-        """Add a handler; it starts now (sync) or at the next of the coordinator."""
+        """Add a handler; it starts now (sync) or at the next await of the coordinator."""
         pattern, group, visibility = handler_options(pattern, group, visibility)
         handler = _Handler(
             fn=fn,
@@ -345,7 +344,7 @@ class Events:
             visibility = min(h.visibility for h in handlers)
             tail = self._guarded_read(self._backend.event_tail)
             read = functools.partial(
-                self._guarded_read, self._backend.group_read, reader.key, self._coord._id,
+                self._guarded_read, self._backend.group_read, reader.key, self._ctx.id,
                 visibility,
             )  # fmt: skip
             records = None if tail is None else read(room, 0.0)

@@ -11,15 +11,14 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from accord import _validate
 from accord._sync import _rt
+from accord._context import Context
 from accord._models import RateLimitStatistics
+from accord.backends import Backend
 from accord.errors import ConfigError, LockTimeout
-
-if TYPE_CHECKING:
-    from accord._sync.coordinator import Coordinator
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,13 +28,13 @@ class RateLimit:
     """A shared rate limit; see :meth:`Coordinator.rate_limit`."""
 
     def __init__(
-        self, coord: Coordinator, name: str, rate: float, per: float, burst: int | None
+        self, ctx: Context[Backend], name: str, rate: float, per: float, burst: int | None
     ) -> None:
         self.name = _validate.name(name, "rate limit name")
         self.burst = _validate.count(1 if burst is None else burst, "burst")
         self._interval = _validate.rate_interval(rate, per, self.burst)
         self.rate, self.per = float(rate), float(per)
-        self._coord = coord
+        self._ctx = ctx
         self._key = f"rate/{name}"
 
     def _cost(self, cost: int) -> int:
@@ -56,7 +55,7 @@ class RateLimit:
         timeout = _validate.timeout(timeout)
         start = time.monotonic()
         while True:
-            wait = self._coord._backend.rate_acquire(
+            wait = self._ctx.store.rate_acquire(
                 self._key, self._interval, self.burst, cost, True
             )
             waited = time.monotonic() - start
@@ -69,14 +68,14 @@ class RateLimit:
 
     def try_acquire(self, cost: int = 1) -> bool:
         """Take ``cost`` calls if allowed right now."""
-        wait = self._coord._backend.rate_acquire(
+        wait = self._ctx.store.rate_acquire(
             self._key, self._interval, self.burst, self._cost(cost), True
         )
         return wait == 0.0
 
     def statistics(self) -> RateLimitStatistics:
         """How long a call of cost 1 would wait now (nothing consumed)."""
-        wait = self._coord._backend.rate_acquire(
+        wait = self._ctx.store.rate_acquire(
             self._key, self._interval, self.burst, 1, False
         )
         return RateLimitStatistics(self.name, self.rate, self.per, self.burst, wait)

@@ -9,28 +9,25 @@ from __future__ import annotations
 
 import uuid
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from accord import _validate
 from accord._sync._lease import Lease, OwnerStacks, wait_for_grant
+from accord._context import Context
 from accord._models import LeaseRequest, LeaseStatistics
-
-if TYPE_CHECKING:
-    from accord._sync.coordinator import Coordinator
-
+from accord.backends import Backend
 
 
 class Semaphore:
     """A named counting semaphore; see :meth:`Coordinator.semaphore`."""
 
     def __init__(
-        self, coord: Coordinator, name: str, limit: int, ttl: float, timeout: float | None
+        self, ctx: Context[Backend], name: str, limit: int, ttl: float, timeout: float | None
     ) -> None:
         self.name = _validate.name(name, "semaphore name")
         self.limit = _validate.count(limit, "limit")
         self.ttl = _validate.positive(ttl, "ttl")
         self.timeout = _validate.timeout(timeout)
-        self._coord = coord
+        self._ctx = ctx
         self._key = f"sem/{name}"
         self._entered: OwnerStacks[Lease] = OwnerStacks()
 
@@ -47,18 +44,17 @@ class Semaphore:
             return None
 
     def _acquire(self, timeout: float | None) -> Lease:
-        holder = f"{self._coord._owner()}/{uuid.uuid4().hex[:12]}"
-        agent = self._coord.agent
-        req = LeaseRequest(self._key, holder, agent, "", self.ttl, self.limit, False)
+        ctx = self._ctx
+        holder = f"{ctx.owner()}/{uuid.uuid4().hex[:12]}"
+        req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, self.limit, False)
         granted = wait_for_grant(
-            self._coord._backend, req, timeout, kind="semaphore", name=self.name,
-            contended=self._coord._contended,
+            ctx.store, req, timeout, kind="semaphore", name=self.name, contended=ctx.contended
         )
-        return Lease(self._coord._backend, self._key, holder, agent, granted)
+        return Lease(ctx.store, self._key, holder, ctx.agent, granted)
 
     def statistics(self) -> LeaseStatistics:
         """Holders, waiters in order and the last token, read from the store."""
-        return self._coord._backend.lease_statistics(self._key)
+        return self._ctx.store.lease_statistics(self._key)
 
     def __enter__(self) -> Lease:
         return self._entered.push(self.acquire())

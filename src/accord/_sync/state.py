@@ -15,17 +15,15 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from accord import _validate
 from accord._sync import _rt
 from accord._sync._lease import Lease
+from accord._context import Context
 from accord._models import Entry
+from accord.backends import Backend
 from accord.errors import VersionConflict
-
-if TYPE_CHECKING:
-    from accord._sync.coordinator import Coordinator
-
 
 MISSING = _validate.MISSING
 
@@ -33,14 +31,13 @@ MISSING = _validate.MISSING
 class StateMap:
     """A named map of versioned entries; see :meth:`Coordinator.state`."""
 
-    def __init__(self, coord: Coordinator, name: str) -> None:
+    def __init__(self, ctx: Context[Backend], name: str) -> None:
         self.name = _validate.name(name, "state name")
-        self._coord = coord
-        self._backend = coord._backend
+        self._ctx = ctx
 
     def get(self, key: str) -> Entry | None:
         """The current entry of ``key``, or None."""
-        return self._backend.state_get(self.name, _validate.name(key, "key"))
+        return self._ctx.store.state_get(self.name, _validate.name(key, "key"))
 
     def set(
         self,
@@ -57,9 +54,9 @@ class StateMap:
         newer lease of the same lock already wrote the key.
         """
         key = _validate.name(key, "key")
-        text = _validate.encode(value, self._coord.max_payload)
-        return self._backend.state_set(
-            self.name, key, text, self._coord.agent, _version(expected_version), _fence(fence)
+        text = _validate.encode(value, self._ctx.max_payload)
+        return self._ctx.store.state_set(
+            self.name, key, text, self._ctx.agent, _version(expected_version), _fence(fence)
         )
 
     def update(
@@ -93,27 +90,27 @@ class StateMap:
             raise TypeError(f"incr delta must be an int or float, not {type(delta).__name__}")
         if not math.isfinite(delta):
             raise ValueError(f"incr delta must be finite, got {delta!r}")
-        return self._backend.state_incr(self.name, key, delta, self._coord.agent)
+        return self._ctx.store.state_incr(self.name, key, delta, self._ctx.agent)
 
     def delete(self, key: str, *, expected_version: int | None = None) -> bool:
         """Delete ``key`` (the version still grows); False if it was absent."""
         key = _validate.name(key, "key")
-        return self._backend.state_delete(
-            self.name, key, self._coord.agent, _version(expected_version)
+        return self._ctx.store.state_delete(
+            self.name, key, self._ctx.agent, _version(expected_version)
         )
 
     def keys(self, prefix: str = "") -> list[str]:
         """Live keys starting with ``prefix``, sorted."""
-        return [k for k, _ in self._backend.state_items(self.name, _prefix(prefix))]
+        return [k for k, _ in self._ctx.store.state_items(self.name, _prefix(prefix))]
 
     def items(self, prefix: str = "") -> dict[str, Entry]:
         """Live keys starting with ``prefix`` and their entries, sorted by key."""
-        return dict(self._backend.state_items(self.name, _prefix(prefix)))
+        return dict(self._ctx.store.state_items(self.name, _prefix(prefix)))
 
     def history(self, key: str, limit: int = 20) -> list[Entry]:
         """The last ``limit`` versions, newest first, with who wrote them and when."""
         key = _validate.name(key, "key")
-        return self._backend.state_history(self.name, key, _validate.count(limit, "limit"))
+        return self._ctx.store.state_history(self.name, key, _validate.count(limit, "limit"))
 
     def __repr__(self) -> str:
         return f"<StateMap {self.name!r}>"

@@ -48,6 +48,7 @@ from accord.backends._capabilities import (
     capabilities_of,
     require,
 )
+from accord.backends._redact import redact
 from accord.backends._sqlite_path import absolute_url, default_url
 from accord.backends._sync.protocol import (
     Backend,
@@ -99,28 +100,6 @@ def register(
         raise ConfigError("register() takes two openers: open_sync(url, namespace) and "
                           "open_async(url, namespace)")
     _REGISTERED[scheme] = (open_sync, open_async)
-
-
-_QUERY_SECRET = re.compile(r"(?i)([?&](?:password|pass|pwd)=)[^&#]*")
-
-
-def redact(url: str) -> str:
-    """``url`` with its credentials replaced by ``***``, safe for messages and logs.
-
-    Everything between ``//`` and the last ``@`` is hidden (user and password, even
-    one holding ``@``, ``:``, ``/``, ``#`` or ``?``), and so is a ``?password=`` query
-    parameter. Works on URLs that do not parse too: without ``//``, everything before
-    the last ``@`` is hidden. A ``sqlite:///`` path and a ``memory://`` name are
-    shown as they are.
-    """
-    if url.startswith(("sqlite:///", "memory:")) and "://" in url:
-        return url  # a path or a name, no credentials; it may hold '@'
-    head, sep, rest = url.partition("//")
-    if not sep:
-        head, rest = "", url
-    if "@" in rest:
-        rest = "***@" + rest.rpartition("@")[2]
-    return _QUERY_SECRET.sub(r"\1***", head + sep + rest)
 
 
 def resolve_url(url: str | None) -> str:
@@ -185,6 +164,7 @@ def open_backend(url: str, namespace: str) -> Backend:
         from accord.backends.sqlite import SqliteBackend
 
         return SqliteBackend(sqlite_path(url), namespace)
+    _require_redis()
     from accord.backends.redis import RedisBackend
 
     return RedisBackend(url, namespace)
@@ -203,6 +183,19 @@ def open_async_backend(url: str, namespace: str) -> AsyncBackend:
         from accord.backends.sqlite import async_sqlite_backend
 
         return async_sqlite_backend(sqlite_path(url), namespace)
+    _require_redis()
     from accord.backends.redis import AsyncRedisBackend
 
     return AsyncRedisBackend(url, namespace)
+
+
+# --- Redis is an extra (accord[redis]): opening redis:// without it says so ---------------
+def _require_redis() -> None:
+    """ConfigError naming the extra to install when redis-py is missing."""
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "redis:// and rediss:// stores need redis-py, which is not installed; "
+            "install it with: pip install 'accord[redis]'"
+        ) from None

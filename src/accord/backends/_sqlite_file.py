@@ -38,7 +38,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from accord.backends import _sql
+from accord.backends._sql import schema
 from accord.backends.state.rule import HISTORY_KEEP, TRIM_SLACK
 from accord.errors import BackendUnavailable, ConfigError
 
@@ -95,7 +95,7 @@ def _hint(exc: BaseException) -> str:
 @functools.cache
 def _schema() -> list[str]:
     """The statements that make the tables (``sqlite_schema.sql`` and the features')."""
-    return _sql.schema(HISTORY_KEEP=HISTORY_KEEP, TRIM_SLACK=TRIM_SLACK)
+    return schema(HISTORY_KEEP=HISTORY_KEEP, TRIM_SLACK=TRIM_SLACK)
 
 
 def boot_id() -> str:

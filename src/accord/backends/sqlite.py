@@ -37,7 +37,6 @@ from typing import Any, TypeVar, cast
 from accord import _json
 from accord._event import EventRecord
 from accord._models import AcquireResult, LeaseRequest
-from accord.backends import _sql
 from accord.backends._adapter import AsyncEventRecordBackend, Runner, in_thread
 from accord.backends._capabilities import CAPABILITIES
 from accord.backends._pipes import (
@@ -49,6 +48,7 @@ from accord.backends._pipes import (
     sweep,
 )
 from accord.backends._records import RecordStore, event_id
+from accord.backends._sql import queries
 from accord.backends._sqlite_file import (
     CHECKPOINT_EVERY,
     SCHEMA_VERSION,
@@ -71,7 +71,7 @@ LeaseStep = Callable[[LeaseRecord, float], tuple[Any, "list[Signal] | None"]]
 _BLOB_MAX = b"\xff"  # every TEXT value sorts below any BLOB: "no upper bound"
 
 # The SQL of each feature, from its queries.sql (named there in lower case).
-_LEASES, _STATE, _RATES, _EVENTS = (_sql.queries(f) for f in ("leases", "state", "rates", "events"))
+_LEASES, _STATE, _RATES, _EVENTS = (queries(f) for f in ("leases", "state", "rates", "events"))
 LOAD_LEASE, SAVE_LEASE = _LEASES["LOAD_LEASE"], _LEASES["SAVE_LEASE"]
 STEP_LEASE, LEASE_KEYS = _LEASES["STEP_LEASE"], _LEASES["LEASE_KEYS"]  # see _lease_step
 LOAD_WAIT, SAVE_WAIT, DROP_WAIT = _LEASES["LOAD_WAIT"], _LEASES["SAVE_WAIT"], _LEASES["DROP_WAIT"]

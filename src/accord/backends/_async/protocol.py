@@ -34,17 +34,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from accord.backends._async.store import AsyncMailbox, AsyncStore
-from accord.backends.events import AsyncEventLog
-from accord.backends.leases import AsyncLeases
-from accord.backends.rates import AsyncRateLimits
-from accord.backends.signals import AsyncSignals
-from accord.backends.state import AsyncStateStore
-
-__all__ = [
-    "AsyncBackend", "AsyncEventLog", "AsyncLeases", "AsyncMailbox", "AsyncRateLimits",
-    "AsyncSignals", "AsyncStateStore", "AsyncStore",
-]  # fmt: skip
+# re-exported ("as"): the protocols of every capability, from their folders
+from accord.backends._async.store import AsyncMailbox as AsyncMailbox
+from accord.backends._async.store import AsyncStore as AsyncStore
+from accord.backends.events import AsyncEventLog as AsyncEventLog
+from accord.backends.leases import AsyncLeases as AsyncLeases
+from accord.backends.rates import AsyncRateLimits as AsyncRateLimits
+from accord.backends.signals import AsyncSignals as AsyncSignals
+from accord.backends.state import AsyncStateStore as AsyncStateStore
 
 
 class AsyncBackend(

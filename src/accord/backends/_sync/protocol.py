@@ -12,20 +12,20 @@ folder with its rule, SQL and Lua (see ``accord.backends._capabilities``):
 ==============================  ==============  =====================================
 protocol                        capability      operations
 ==============================  ==============  =====================================
-``Store`` (every store)    —               ``open_mailbox``, ``close``
-``leases.Leases``          ``leases``      acquire, release, extend, abandon,
+``AsyncStore`` (every store)    —               ``open_mailbox``, ``aclose``
+``leases.AsyncLeases``          ``leases``      acquire, release, extend, abandon,
                                                 lease_statistics, list_leases,
                                                 barrier_arrive, barrier_break
-``state.StateStore``       ``state``       state_get/set/incr/delete/items/history
-``rates.RateLimits``       ``rate_limits`` rate_acquire
-``events.EventLog``        ``events``      event_append/read/tail/history,
+``state.AsyncStateStore``       ``state``       state_get/set/incr/delete/items/history
+``rates.AsyncRateLimits``       ``rate_limits`` rate_acquire
+``events.AsyncEventLog``        ``events``      event_append/read/tail/history,
                                                 group_create/read/ack, interrupt_reads
-``signals.Signals``        ``signals``     post
+``signals.AsyncSignals``        ``signals``     post
 ==============================  ==============  =====================================
 
-``Backend`` is all of them: what memory, SQLite and Redis implement. A store of
+``AsyncBackend`` is all of them: what memory, SQLite and Redis implement. A store of
 your own implements the protocols of the capabilities it declares in
-``capabilities``. ``Backend`` is the source; ``Backend`` in
+``capabilities``. ``AsyncBackend`` is the source; ``Backend`` in
 ``backends/_sync/protocol.py`` is generated from it by ``scripts/unasync.py``.
 
 Errors: any failure to reach the store raises ``BackendUnavailable``.
@@ -35,17 +35,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from accord.backends._sync.store import Mailbox, Store
-from accord.backends.events import EventLog
-from accord.backends.leases import Leases
-from accord.backends.rates import RateLimits
-from accord.backends.signals import Signals
-from accord.backends.state import StateStore
-
-__all__ = [
-    "Backend", "EventLog", "Leases", "Mailbox", "RateLimits",
-    "Signals", "StateStore", "Store",
-]  # fmt: skip
+# re-exported ("as"): the protocols of every capability, from their folders
+from accord.backends._sync.store import Mailbox as Mailbox
+from accord.backends._sync.store import Store as Store
+from accord.backends.events import EventLog as EventLog
+from accord.backends.leases import Leases as Leases
+from accord.backends.rates import RateLimits as RateLimits
+from accord.backends.signals import Signals as Signals
+from accord.backends.state import StateStore as StateStore
 
 
 class Backend(

@@ -3,7 +3,7 @@
 and a way to close; each capability adds a protocol of its own (see the feature
 folders ``leases/``, ``state/``, ``rates/``, ``events/``, ``signals/``).
 
-``Store`` is the source; ``Store`` in ``backends/_sync/store.py`` is generated
+``AsyncStore`` is the source; ``Store`` in ``backends/_sync/store.py`` is generated
 from it by ``scripts/unasync.py``.
 """
 

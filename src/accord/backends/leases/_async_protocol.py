@@ -1,8 +1,8 @@
 """The ``leases`` capability: locks, semaphores and barriers.
 
 Leases are identified by a ``key`` the primitives choose (``lock/<name>``,
-``sem/<name>``). A waiter first opens a mailbox (``AsyncStore.open_mailbox``), then
-calls ``acquire`` with ``wait=True``; when a hand-off makes it a holder, the store
+``sem/<name>``). A waiter first opens a :class:`AsyncMailbox` (``open_mailbox``),
+then calls ``acquire`` with ``wait=True``; when a hand-off makes it a holder, the store
 posts the new fencing token to that mailbox after the change is committed.
 ``release``/``extend`` return False when the lease is lost (the caller raises
 ``LeaseLost``). Each operation is atomic: one Lua script on Redis, one transaction on

@@ -101,10 +101,10 @@ from accord._models import (
     LeaseStatistics,
     Waiting,
 )
-from accord.backends import redact
 from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._capabilities import CAPABILITIES
 from accord.backends._records import RecordBackend
+from accord.backends._redact import redact
 from accord.backends.redis._async_events import AsyncRedisEvents
 from accord.backends.redis._async_io import (
     AsyncRedisMailbox,

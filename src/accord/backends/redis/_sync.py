@@ -3,7 +3,7 @@
 
 ``_sync.py`` is generated from this file by ``scripts/unasync.py``; the few things
 that differ (the mailbox's and the event log's blocking reads) live in the
-hand-written ``_*_io.py`` pair. The event operations are in ``_sync_events.py``.
+hand-written ``_*_io.py`` pair. The event operations are in ``_async_events.py``.
 
 Design: keys and scripts
 ------------------------
@@ -38,7 +38,7 @@ restart. A hand-off pushes the token to the waiter's mailbox in the same script.
 A script declares the key it is routed by; the other keys it touches carry the same
 hash tag, so they are in the same slot. The event log needs no script: each of its
 operations is one stream command (``XADD``, ``XREAD``...), and a group read two
-(``XAUTOCLAIM``, then ``XREADGROUP``); see ``_sync_events.py``.
+(``XAUTOCLAIM``, then ``XREADGROUP``); see ``_async_events.py``.
 
 Connections come from two redis-py pools per event loop (asyncio connections serve
 only their loop; those of a closed loop are dropped) and are kept by the backend
@@ -102,10 +102,10 @@ from accord._models import (
     LeaseStatistics,
     Waiting,
 )
-from accord.backends import redact
 from accord.backends._sync.protocol import Mailbox
 from accord.backends._capabilities import CAPABILITIES
 from accord.backends._records import RecordBackend
+from accord.backends._redact import redact
 from accord.backends.redis._sync_events import RedisEvents
 from accord.backends.redis._sync_io import (
     RedisMailbox,

@@ -1,7 +1,7 @@
 # Generated from src/accord/backends/signals/_async_protocol.py by scripts/unasync.py: do not edit.
 """The ``signals`` capability: a short message to any mailbox of the namespace.
 
-Every store opens mailboxes (``Store.open_mailbox``) to wake its own waiters;
+Every store opens mailboxes (``AsyncStore.open_mailbox``) to wake its own waiters;
 ``post`` lets one agent wake another's (``request`` / ``@responder`` use it).
 """
 

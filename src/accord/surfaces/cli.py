@@ -28,8 +28,8 @@ from rich.console import Console
 from rich.table import Table
 
 import accord
-from accord import demo as demo_mod
 from accord.errors import AccordError
+from accord.surfaces import demo as demo_mod
 
 EXIT_ERROR = 2
 F = TypeVar("F", bound=Callable[..., Any])
