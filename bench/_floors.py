@@ -23,7 +23,6 @@ import redis
 from _contend import critical_section
 from _measure import rate
 
-from accord.backends._core import HISTORY_KEEP
 from accord.backends._sqlite_file import PAGE_SIZE, _schema
 from accord.backends.sqlite import (
     LOAD_CURRENT,
@@ -31,6 +30,7 @@ from accord.backends.sqlite import (
     SAVE_LEASE,
     SAVE_VERSION,
 )
+from accord.backends.state.rule import HISTORY_KEEP
 
 NAMESPACE, LEASE, HOLDER = "bench", "lock/uncontended", "bench#abcdef0123:thread-1"
 STATE = (NAMESPACE, "bench", "cas")  # ns, map, key of the compare-and-set row

@@ -78,6 +78,7 @@ ERRORS = {
     "BarrierTimeout",
     "BarrierBroken",
     "WouldBlockLoop",
+    "Unsupported",
 }
 
 PUBLIC = _NAMES | ERRORS

@@ -26,6 +26,7 @@ import accord
 from accord._models import Entry, Granted, LeaseRequest, LeaseStatistics, Waiting
 from accord.backends.memory import MemoryBackend, shared_store
 from accord.backends.redis import AsyncRedisBackend, RedisBackend
+from accord.backends.redis._sync import LAYOUT_VERSION
 from accord.backends.redis._sync_io import HEARTBEAT
 from accord.errors import AccordError, BackendUnavailable, ConfigError, LockTimeout
 from accord.testing.redis_server import RedisServer, free_port, tls_files
@@ -617,7 +618,7 @@ async def test_sync_and_async_clients_share_one_lock(
         await acoord.aclose()
 
 
-# --- the same rules as _core ---------------------------------------------------------
+# --- the same rules as memory --------------------------------------------------------
 
 
 def _normal(result: Any) -> Any:
@@ -917,3 +918,34 @@ def test_a_group_read_skips_to_what_its_caller_read(
         assert backend.group_read("narrow", "a", 30.0, 2, 0.0, skip_to=ids[0]) == []
     finally:
         backend.close()
+
+
+# --- versioned layout ---------------------------------------------------------------
+
+
+def _layout_key(namespace: str) -> str:
+    return f"accord:{{{namespace}}}:layout"
+
+
+def test_a_namespace_of_a_newer_layout_is_refused_naming_both_versions(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str
+) -> None:
+    raw.set(_layout_key(namespace), LAYOUT_VERSION + 1)
+    coord = accord.connect(redis_server.url, namespace=namespace)
+    with coord, pytest.raises(BackendUnavailable) as info:
+        coord.state("m").get("k")
+    message = str(info.value)
+    assert f"layout version {LAYOUT_VERSION + 1}" in message
+    assert f"up to {LAYOUT_VERSION}" in message and "upgrade accord" in message
+    assert raw.keys(f"accord:{{{namespace}}}:*") == [_layout_key(namespace).encode()]
+
+
+def test_a_namespace_of_the_unversioned_layout_is_migrated(
+    redis_server: RedisServer, raw: redis.Redis, coord: accord.Coordinator, namespace: str
+) -> None:
+    coord.state("m").set("k", "kept")
+    raw.delete(_layout_key(namespace))  # as accord left it before layouts had a version
+    with accord.connect(redis_server.url, namespace=namespace) as again:
+        assert again.state("m").get("k").value == "kept"
+    assert raw.get(_layout_key(namespace)) == str(LAYOUT_VERSION).encode()
+    assert coord.state("m").get("k").value == "kept"  # the first coordinator goes on

@@ -7,6 +7,7 @@ use real processes (``spawn``), real pipes and real files, and no mocks.
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import os
 import shutil
@@ -22,10 +23,10 @@ import pytest
 
 import accord
 from accord._models import Granted, LeaseRequest, Waiting
-from accord.backends._core import HISTORY_KEEP, TRIM_SLACK
 from accord.backends._pipes import FifoMailbox, post
-from accord.backends._sqlite_file import CHECKPOINT_EVERY, PAGE_SIZE, _file_mutex
+from accord.backends._sqlite_file import CHECKPOINT_EVERY, PAGE_SIZE, SCHEMA_VERSION, _file_mutex
 from accord.backends.sqlite import SqliteBackend, async_sqlite_backend
+from accord.backends.state.rule import HISTORY_KEEP, TRIM_SLACK
 from accord.errors import BackendUnavailable, ConfigError
 
 spawn = multiprocessing.get_context("spawn")
@@ -842,3 +843,48 @@ def test_a_group_read_skips_to_what_its_caller_read(tmp_path: Path) -> None:
     got = backend.group_read("narrow", "a", 30.0, 2, 0.0, skip_to=ids[0])  # behind: no-op
     assert [e.id for e in got] == [later]
     backend.close()
+
+
+# --- versioned layout ---------------------------------------------------------------
+
+
+def test_a_file_of_a_newer_layout_is_refused_naming_both_versions(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    with accord.connect(_url(path), namespace="n") as coord:
+        coord.state("m").set("k", 1)
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    coord = accord.connect(_url(path), namespace="n")
+    with coord, pytest.raises(ConfigError) as info:
+        coord.state("m").get("k")
+    message = str(info.value)
+    assert f"layout version {SCHEMA_VERSION + 1}" in message
+    assert f"up to {SCHEMA_VERSION}" in message and "upgrade accord" in message
+    with sqlite3.connect(path) as raw:  # refused before any change
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+def test_a_file_of_the_unversioned_layout_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "older.db"
+    with accord.connect(_url(path), namespace="n") as coord:
+        coord.state("m").set("k", "kept")
+    old = {"limit": 1, "token": 7, "holders": {}, "queue": []}  # a lease of layout 0
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO leases VALUES ('n', 'lock/x', ?)", (json.dumps(old),))
+        raw.execute("PRAGMA user_version = 0")
+    with accord.connect(_url(path), namespace="n") as coord:
+        assert coord.state("m").get("k").value == "kept"
+        with coord.lock("x") as lease:
+            assert lease.token == 8  # the old record's token goes on
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        (record,) = raw.execute("SELECT record FROM leases WHERE key = 'lock/x'").fetchone()
+        assert json.loads(record)[:2] == [1, 8]
+
+
+def test_a_new_file_carries_the_layout_version(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    with accord.connect(_url(path), namespace="n") as coord:
+        coord.state("m").set("k", 1)
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1

@@ -43,6 +43,7 @@ from accord.errors import (
     RequestTimeout,
     SchemaError,
     StaleFence,
+    Unsupported,
     VersionConflict,
     WouldBlockLoop,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "Semaphore",
     "StaleFence",
     "StateMap",
+    "Unsupported",
     "VersionConflict",
     "WouldBlockLoop",
     "__version__",

@@ -6,6 +6,7 @@ AccordError
 ├── InvalidName            an empty, too long or control-character name
 ├── PayloadTooLarge        a value over the coordinator's ``max_payload``
 ├── BackendUnavailable     the store cannot be reached (never a silent fallback)
+├── Unsupported            the store does not implement a capability (leases, state ...)
 ├── LockTimeout            a lock, semaphore or rate limit was not granted in time
 ├── DeadlockError          waiting would close a cycle of owners waiting on each other
 ├── LeaseLost              a lease expired and may have been taken by someone else
@@ -46,6 +47,7 @@ __all__ = [
     "RequestTimeout",
     "SchemaError",
     "StaleFence",
+    "Unsupported",
     "VersionConflict",
     "WouldBlockLoop",
 ]
@@ -93,6 +95,22 @@ class BackendUnavailable(AccordError):
     def __init__(self, backend: str, detail: str, remedy: str = RETRY) -> None:
         self.backend = backend
         super().__init__(f"{backend} store is unavailable ({detail}); {remedy}")
+
+
+class Unsupported(AccordError):
+    """The store does not declare the capability a primitive needs (see
+    ``accord.backends.CAPABILITIES``); raised when the primitive is made, before any
+    effect."""
+
+    def __init__(self, capability: str, store: str, declared: frozenset[str]) -> None:
+        self.capability = capability
+        self.store = store
+        have = ", ".join(sorted(declared)) or "none"
+        super().__init__(
+            f"the {store} store does not support {capability!r} (it declares: {have}); "
+            f"use a store that declares {capability!r} (memory, sqlite and redis "
+            "declare every capability)"
+        )
 
 
 class LockTimeout(AccordError, TimeoutError):

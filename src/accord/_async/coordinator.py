@@ -18,7 +18,16 @@ from accord._async.state import AsyncStateMap
 from accord._context import Context
 from accord._event import Event
 from accord._models import LeaseStatistics
-from accord.backends import AsyncBackend, redact
+from accord.backends import (
+    EVENTS,
+    LEASES,
+    RATE_LIMITS,
+    SIGNALS,
+    STATE,
+    AsyncBackend,
+    redact,
+    require,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +83,7 @@ class AsyncCoordinator:
 
         ``auto_renew=True`` extends the lease every ttl/3 while it is held.
         """
+        require(self._ctx.store, LEASES)
         return AsyncLock(self._ctx, name, ttl, timeout, auto_renew)
 
     def locks(
@@ -89,30 +99,36 @@ class AsyncCoordinator:
         self, name: str, *, limit: int, ttl: float = 30.0, timeout: float | None = None
     ) -> AsyncSemaphore:
         """At most ``limit`` holders at once, anywhere; permits are leases of ``ttl``."""
+        require(self._ctx.store, LEASES)
         return AsyncSemaphore(self._ctx, name, limit, ttl, timeout)
 
     def rate_limit(
         self, name: str, *, rate: float, per: float = 1.0, burst: int | None = None
     ) -> AsyncRateLimit:
         """``rate`` calls per ``per`` seconds shared by every process; ``burst`` at once."""
+        require(self._ctx.store, RATE_LIMITS)
         return AsyncRateLimit(self._ctx, name, rate, per, burst)
 
     def state(self, name: str) -> AsyncStateMap:
         """A named map of versioned JSON entries."""
+        require(self._ctx.store, STATE)
         return AsyncStateMap(self._ctx, name)
 
     async def list_locks(self) -> list[LeaseStatistics]:
         """Every lock and semaphore of the namespace with holders or waiters."""
+        require(self._ctx.store, LEASES)
         found = await self._ctx.store.list_leases("lock/")
         return found + await self._ctx.store.list_leases("sem/")
 
     def barrier(self, name: str, parties: int, *, timeout: float | None = None) -> AsyncBarrier:
         """A barrier that releases ``parties`` waiters at once, in any processes."""
+        require(self._ctx.store, LEASES)
         return AsyncBarrier(self._ctx, name, parties, timeout)
 
     # --- events and agents ---------------------------------------------------------
     async def emit(self, name: str, data: Any = None) -> str:
         """Append an event (JSON payload, default ``{}``) and return its id."""
+        require(self._ctx.store, EVENTS)
         return await self.events.emit(name, data)
 
     def when(
@@ -122,6 +138,7 @@ class AsyncCoordinator:
         (a name or a glob like ``order.*``). With ``group``, each event goes to one
         member of the group (at least once; re-delivered after ``visibility`` seconds
         if that member dies before its handler returns)."""
+        require(self._ctx.store, EVENTS)
 
         def register(fn: F) -> F:
             self.events.register(fn, pattern, group, visibility)
@@ -147,6 +164,7 @@ class AsyncCoordinator:
         ``auto_renew=True`` extends the lock every ttl/3 while the function runs; without
         it a run longer than ``ttl`` loses the lock and ends in ``_failed`` with
         LeaseLost (its result is not reported as complete)."""
+        require(self._ctx.store, EVENTS)
         spec = _lifecycle.make_spec(
             agent, lock_name, ttl, timeout, semaphore, rate_limit, auto_renew
         )
@@ -180,6 +198,7 @@ class AsyncCoordinator:
         self, pattern: str = "*", *, timeout: float | None = None, after: str | None = None
     ) -> AsyncIterator[Event]:
         """Iterate over events matching ``pattern``; see ``events.subscribe``."""
+        require(self._ctx.store, EVENTS)
         return self.events.subscribe(pattern, timeout=timeout, after=after)
 
     async def request(self, agent: str, payload: Any = None, timeout: float = 30.0) -> Any:
@@ -187,12 +206,14 @@ class AsyncCoordinator:
 
         RequestTimeout if none answers in ``timeout`` seconds; RemoteError carries the
         responder's exception type and message."""
+        require(self._ctx.store, SIGNALS)
         timeout = _validate.positive(timeout, "timeout")
         return await agents.request(self._ctx, self.events, agent, payload, timeout)
 
     def responder(self, agent: str) -> Callable[[F], F]:
         """Answer ``request(agent, payload)`` with the decorated ``fn(payload)``; with
         several responders for one agent, each request is answered by exactly one."""
+        require(self._ctx.store, SIGNALS)
         name = agents.request_event(agent)
 
         def register(fn: F) -> F:

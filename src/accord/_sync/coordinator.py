@@ -19,7 +19,16 @@ from accord._sync.state import StateMap
 from accord._context import Context
 from accord._event import Event
 from accord._models import LeaseStatistics
-from accord.backends import Backend, redact
+from accord.backends import (
+    EVENTS,
+    LEASES,
+    RATE_LIMITS,
+    SIGNALS,
+    STATE,
+    Backend,
+    redact,
+    require,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,6 +84,7 @@ class Coordinator:
 
         ``auto_renew=True`` extends the lease every ttl/3 while it is held.
         """
+        require(self._ctx.store, LEASES)
         return Lock(self._ctx, name, ttl, timeout, auto_renew)
 
     def locks(
@@ -90,30 +100,36 @@ class Coordinator:
         self, name: str, *, limit: int, ttl: float = 30.0, timeout: float | None = None
     ) -> Semaphore:
         """At most ``limit`` holders at once, anywhere; permits are leases of ``ttl``."""
+        require(self._ctx.store, LEASES)
         return Semaphore(self._ctx, name, limit, ttl, timeout)
 
     def rate_limit(
         self, name: str, *, rate: float, per: float = 1.0, burst: int | None = None
     ) -> RateLimit:
         """``rate`` calls per ``per`` seconds shared by every process; ``burst`` at once."""
+        require(self._ctx.store, RATE_LIMITS)
         return RateLimit(self._ctx, name, rate, per, burst)
 
     def state(self, name: str) -> StateMap:
         """A named map of versioned JSON entries."""
+        require(self._ctx.store, STATE)
         return StateMap(self._ctx, name)
 
     def list_locks(self) -> list[LeaseStatistics]:
         """Every lock and semaphore of the namespace with holders or waiters."""
+        require(self._ctx.store, LEASES)
         found = self._ctx.store.list_leases("lock/")
         return found + self._ctx.store.list_leases("sem/")
 
     def barrier(self, name: str, parties: int, *, timeout: float | None = None) -> Barrier:
         """A barrier that releases ``parties`` waiters at once, in any processes."""
+        require(self._ctx.store, LEASES)
         return Barrier(self._ctx, name, parties, timeout)
 
     # --- events and agents ---------------------------------------------------------
     def emit(self, name: str, data: Any = None) -> str:
         """Append an event (JSON payload, default ``{}``) and return its id."""
+        require(self._ctx.store, EVENTS)
         return self.events.emit(name, data)
 
     def when(
@@ -123,6 +139,7 @@ class Coordinator:
         (a name or a glob like ``order.*``). With ``group``, each event goes to one
         member of the group (at least once; re-delivered after ``visibility`` seconds
         if that member dies before its handler returns)."""
+        require(self._ctx.store, EVENTS)
 
         def register(fn: F) -> F:
             self.events.register(fn, pattern, group, visibility)
@@ -148,6 +165,7 @@ class Coordinator:
         ``auto_renew=True`` extends the lock every ttl/3 while the function runs; without
         it a run longer than ``ttl`` loses the lock and ends in ``_failed`` with
         LeaseLost (its result is not reported as complete)."""
+        require(self._ctx.store, EVENTS)
         spec = _lifecycle.make_spec(
             agent, lock_name, ttl, timeout, semaphore, rate_limit, auto_renew
         )
@@ -181,6 +199,7 @@ class Coordinator:
         self, pattern: str = "*", *, timeout: float | None = None, after: str | None = None
     ) -> Iterator[Event]:
         """Iterate over events matching ``pattern``; see ``events.subscribe``."""
+        require(self._ctx.store, EVENTS)
         return self.events.subscribe(pattern, timeout=timeout, after=after)
 
     def request(self, agent: str, payload: Any = None, timeout: float = 30.0) -> Any:
@@ -188,12 +207,14 @@ class Coordinator:
 
         RequestTimeout if none answers in ``timeout`` seconds; RemoteError carries the
         responder's exception type and message."""
+        require(self._ctx.store, SIGNALS)
         timeout = _validate.positive(timeout, "timeout")
         return agents.request(self._ctx, self.events, agent, payload, timeout)
 
     def responder(self, agent: str) -> Callable[[F], F]:
         """Answer ``request(agent, payload)`` with the decorated ``fn(payload)``; with
         several responders for one agent, each request is answered by exactly one."""
+        require(self._ctx.store, SIGNALS)
         name = agents.request_event(agent)
 
         def register(fn: F) -> F:

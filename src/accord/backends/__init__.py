@@ -7,9 +7,14 @@
 ``redis://...``        many machines (``rediss://`` for TLS), as redis-py reads it
 =====================  ====================================================
 
-A store of your own joins them with :func:`register`: it implements the seam, the
-protocols :class:`Backend` and :class:`AsyncBackend` (with :class:`Mailbox` and
-:class:`AsyncMailbox`), and ``accord.testing`` runs the conformance suite on it. A
+A store of your own joins them with :func:`register`: it declares the capabilities it
+implements in a ``capabilities`` frozenset (:data:`CAPABILITIES`: ``leases``,
+``state``, ``rate_limits``, ``events``, ``signals``) and implements their protocols
+(:class:`Leases`, :class:`StateStore`, :class:`RateLimits`, :class:`EventLog`,
+:class:`Signals`, each on :class:`Store`, and their async twins; :class:`Backend` is
+all of them). A primitive of a capability the store lacks raises ``Unsupported``
+(:func:`require`), and ``accord.testing`` runs the part of the conformance suite of
+the capabilities the store declares. A
 package that names the registering module as an ``accord.backends`` entry point under
 its scheme (``mystore = "mystore.register"``) is imported the first time a URL of
 that scheme is opened, so the CLI opens it too.
@@ -23,14 +28,46 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from accord.backends._async.protocol import AsyncBackend, AsyncMailbox
+from accord.backends._async.protocol import (
+    AsyncBackend,
+    AsyncEventLog,
+    AsyncLeases,
+    AsyncMailbox,
+    AsyncRateLimits,
+    AsyncSignals,
+    AsyncStateStore,
+    AsyncStore,
+)
+from accord.backends._capabilities import (
+    CAPABILITIES,
+    EVENTS,
+    LEASES,
+    RATE_LIMITS,
+    SIGNALS,
+    STATE,
+    capabilities_of,
+    require,
+)
+from accord.backends._redact import redact
 from accord.backends._sqlite_path import absolute_url, default_url
-from accord.backends._sync.protocol import Backend, Mailbox
+from accord.backends._sync.protocol import (
+    Backend,
+    EventLog,
+    Leases,
+    Mailbox,
+    RateLimits,
+    Signals,
+    StateStore,
+    Store,
+)
 from accord.errors import ConfigError
 
 __all__ = [
-    "AsyncBackend", "AsyncMailbox", "Backend", "Mailbox", "open_async_backend", "open_backend",
-    "redact", "register", "resolve_url",
+    "CAPABILITIES", "EVENTS", "LEASES", "RATE_LIMITS", "SIGNALS", "STATE", "AsyncBackend",
+    "AsyncEventLog", "AsyncLeases", "AsyncMailbox", "AsyncRateLimits", "AsyncSignals",
+    "AsyncStateStore", "AsyncStore", "Backend", "EventLog", "Leases", "Mailbox", "RateLimits",
+    "Signals", "StateStore", "Store", "capabilities_of", "open_async_backend", "open_backend",
+    "redact", "register", "require", "resolve_url",
 ]  # fmt: skip
 
 ACCEPTED = (
@@ -63,28 +100,6 @@ def register(
         raise ConfigError("register() takes two openers: open_sync(url, namespace) and "
                           "open_async(url, namespace)")
     _REGISTERED[scheme] = (open_sync, open_async)
-
-
-_QUERY_SECRET = re.compile(r"(?i)([?&](?:password|pass|pwd)=)[^&#]*")
-
-
-def redact(url: str) -> str:
-    """``url`` with its credentials replaced by ``***``, safe for messages and logs.
-
-    Everything between ``//`` and the last ``@`` is hidden (user and password, even
-    one holding ``@``, ``:``, ``/``, ``#`` or ``?``), and so is a ``?password=`` query
-    parameter. Works on URLs that do not parse too: without ``//``, everything before
-    the last ``@`` is hidden. A ``sqlite:///`` path and a ``memory://`` name are
-    shown as they are.
-    """
-    if url.startswith(("sqlite:///", "memory:")) and "://" in url:
-        return url  # a path or a name, no credentials; it may hold '@'
-    head, sep, rest = url.partition("//")
-    if not sep:
-        head, rest = "", url
-    if "@" in rest:
-        rest = "***@" + rest.rpartition("@")[2]
-    return _QUERY_SECRET.sub(r"\1***", head + sep + rest)
 
 
 def resolve_url(url: str | None) -> str:

@@ -18,8 +18,7 @@ from accord._event import EventRecord
 from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
 from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._async.waiting import read_or_wait
-from accord.backends._records import RecordBackend
-from accord.backends._records_events import RecordStore
+from accord.backends._records import RecordBackend, RecordStore
 
 T = TypeVar("T")
 
@@ -53,6 +52,7 @@ class AsyncRecordBackend:
     ) -> None:
         self.sync = sync
         self.name = sync.name
+        self.capabilities = sync.capabilities
         self.namespace = sync.namespace
         self._mailbox = mailbox
         self._call = run

@@ -34,12 +34,12 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from accord.backends._core import HISTORY_KEEP, TRIM_SLACK
+from accord.backends._sql import schema
+from accord.backends.state.rule import HISTORY_KEEP, TRIM_SLACK
 from accord.errors import BackendUnavailable, ConfigError
 
 T = TypeVar("T")
@@ -61,6 +61,11 @@ CHECKPOINT_EVERY = 500
 own default is one every 1,000 pages written; each write here writes at least one)."""
 CHECK_EVERY = 1e-3
 """Seconds a check that the path still names the open file holds good (see above)."""
+# The layout of the file (tables and record forms), in PRAGMA user_version: a file of a
+# newer layout is refused, one of an older layout is migrated when it is first opened.
+# 0: files of accord before the layout carried a version (lease records may be objects)
+# 1: lease records are arrays (LeaseRecord.to_json)
+SCHEMA_VERSION = 1
 SNAPSHOT = "SELECT 1 FROM meta LIMIT 0"  # a read transaction takes its snapshot here
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 _HINTS = {  # SQLite's primary result code -> what to do about it
@@ -89,16 +94,8 @@ def _hint(exc: BaseException) -> str:
 
 @functools.cache
 def _schema() -> list[str]:
-    """The statements of sqlite_schema.sql (a trigger's body holds semicolons too)."""
-    text = resources.files("accord.backends").joinpath("sqlite_schema.sql").read_text()
-    text = text.format(HISTORY_KEEP=HISTORY_KEEP, TRIM_SLACK=TRIM_SLACK)
-    statements, part = [], ""
-    for piece in text.split(";"):
-        part += piece + ";"
-        if sqlite3.complete_statement(part):
-            statements.append(part)
-            part = ""
-    return [stmt for stmt in statements if stmt.strip("; \n")]
+    """The statements that make the tables (``sqlite_schema.sql`` and the features')."""
+    return schema(HISTORY_KEEP=HISTORY_KEEP, TRIM_SLACK=TRIM_SLACK)
 
 
 def boot_id() -> str:
@@ -218,6 +215,10 @@ class SqliteFile(abc.ABC):
         self._txn = _Txn(self, _file_mutex(self.path))
         self._read = _Txn(self, None)
         _files.add(self)
+
+    @abc.abstractmethod
+    def _migrate(self, conn: Connection, found: int) -> None:
+        """Bring the records of a file of layout version ``found`` to SCHEMA_VERSION."""
 
     @abc.abstractmethod
     def _forget_boot(self, conn: Connection) -> None:
@@ -345,15 +346,33 @@ class SqliteFile(abc.ABC):
             raise BackendUnavailable("sqlite", f"{self.path} refused WAL mode (got {mode!r})")
 
     def _set_up(self, conn: Connection) -> None:
-        """Create the tables and forget the times of a previous boot, in one transaction."""
+        """Check the file's layout version, create the tables, migrate the records of an
+        older layout and forget the times of a previous boot, in one transaction."""
         with self._txn:
+            found = conn.execute("PRAGMA user_version").fetchone()[0]
+            if found > SCHEMA_VERSION:
+                raise self._newer(found)
+            fresh = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'meta'"
+            ).fetchone() is None
             for statement in _schema():
                 conn.execute(statement)
+            if found < SCHEMA_VERSION:
+                if not fresh:
+                    self._migrate(conn, found)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             row = conn.execute("SELECT value FROM meta WHERE name = 'boot_id'").fetchone()
             boot = boot_id()
             if row is None or row[0] != boot:
                 self._forget_boot(conn)
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('boot_id', ?)", (boot,))
+
+    def _newer(self, found: int) -> ConfigError:
+        return ConfigError(
+            f"{self.path} has accord's SQLite layout version {found}, written by a newer "
+            f"accord; this accord reads layout versions up to {SCHEMA_VERSION}: upgrade "
+            "accord (pip install -U accord) in every process that opens this file"
+        )
 
     def _discard(self, conn: Connection) -> None:
         """Close a connection that must not be used again (closing rolls back)."""

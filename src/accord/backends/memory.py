@@ -19,9 +19,13 @@ from dataclasses import dataclass, field
 
 from accord._event import EventRecord
 from accord.backends._adapter import AsyncEventRecordBackend, inline
-from accord.backends._core import HISTORY_KEEP, LeaseRecord, Signal, Stored
-from accord.backends._core_events import BarrierRecord, GroupRecord
-from accord.backends._records_events import RecordStore
+from accord.backends._capabilities import CAPABILITIES
+from accord.backends._records import RecordStore
+from accord.backends.events.rule import GroupRecord
+from accord.backends.leases.barrier import BarrierRecord
+from accord.backends.leases.rule import LeaseRecord
+from accord.backends.signals.rule import Signal
+from accord.backends.state.rule import HISTORY_KEEP, Stored
 
 Deliver = Callable[[str], None]
 
@@ -65,6 +69,8 @@ def shared_store(name: str) -> MemoryStore:
 
 class MemoryBackend(RecordStore):
     """The sync memory backend."""
+
+    capabilities = CAPABILITIES
 
     def __init__(self, store: MemoryStore, namespace: str) -> None:
         self.name = "memory"

@@ -37,10 +37,8 @@ from typing import Any, TypeVar, cast
 from accord import _json
 from accord._event import EventRecord
 from accord._models import AcquireResult, LeaseRequest
-from accord.backends import _core
 from accord.backends._adapter import AsyncEventRecordBackend, Runner, in_thread
-from accord.backends._core import HISTORY_KEEP, LeaseRecord, Refused, Signal, Stored
-from accord.backends._core_events import BarrierRecord, GroupRecord
+from accord.backends._capabilities import CAPABILITIES
 from accord.backends._pipes import (
     AsyncFifoMailbox,
     FifoMailbox,
@@ -49,8 +47,22 @@ from accord.backends._pipes import (
     ring,
     sweep,
 )
-from accord.backends._records_events import RecordStore, event_id
-from accord.backends._sqlite_file import CHECKPOINT_EVERY, Connection, SqliteFile, WouldBlock
+from accord.backends._records import RecordStore, event_id
+from accord.backends._sql import queries
+from accord.backends._sqlite_file import (
+    CHECKPOINT_EVERY,
+    SCHEMA_VERSION,
+    Connection,
+    SqliteFile,
+    WouldBlock,
+)
+from accord.backends.events.rule import GroupRecord
+from accord.backends.leases import rule as _lease
+from accord.backends.leases.barrier import BarrierRecord
+from accord.backends.leases.rule import LeaseRecord
+from accord.backends.signals.rule import Signal
+from accord.backends.state import rule as _state
+from accord.backends.state.rule import HISTORY_KEEP, Refused, Stored
 
 _FULL = object()  # a lease step that needs the full transaction
 _PARSED_LIMIT = 64  # lease records a connection keeps decoded (see _apply_step)
@@ -58,59 +70,21 @@ T = TypeVar("T")
 LeaseStep = Callable[[LeaseRecord, float], tuple[Any, "list[Signal] | None"]]
 _BLOB_MAX = b"\xff"  # every TEXT value sorts below any BLOB: "no upper bound"
 
-LOAD_LEASE = "SELECT record FROM leases WHERE ns = ? AND key = ?"
-SAVE_LEASE = "INSERT OR REPLACE INTO leases (ns, key, record) VALUES (?, ?, ?)"
-# One lease operation as one statement; accord_lease() runs the rule (see _lease_step).
-STEP_LEASE = "UPDATE leases SET record = accord_lease(record) WHERE ns = ? AND key = ?"
-LEASE_KEYS = (
-    "SELECT key FROM leases WHERE ns = ? AND key >= ? AND key < ? AND substr(key, 1, ?) = ?"
-)
-LOAD_WAIT = "SELECT key, expires_at FROM waits WHERE ns = ? AND holder = ?"
-SAVE_WAIT = "INSERT OR REPLACE INTO waits (ns, holder, key, expires_at) VALUES (?, ?, ?, ?)"
-DROP_WAIT = "DELETE FROM waits WHERE ns = ? AND holder = ?"
-_VERSION_COLUMNS = "value, version, updated_by, updated_at, fence_name, fence_token"
-LOAD_CURRENT = (
-    f"SELECT {_VERSION_COLUMNS} FROM versions WHERE ns = ? AND map = ? AND key = ? "
-    "ORDER BY version DESC LIMIT 1"
-)
-LOAD_HISTORY = (
-    f"SELECT {_VERSION_COLUMNS} FROM versions WHERE ns = ? AND map = ? AND key = ? "
-    "ORDER BY version DESC LIMIT ?"
-)
-# Changes no row unless the version is the key's newest + 1 (trigger versions_next).
-# No fence is bound as '' (stored NULL): sqlite3 binds None only after a failed
-# adapter lookup, ~3 % of a compare-and-set.
-SAVE_VERSION = (
-    f"INSERT INTO versions (ns, map, key, {_VERSION_COLUMNS}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, ''), ?)"
-)
-# SQLite takes the other columns of a MAX() aggregate from the row holding the max.
-LIVE_ITEMS = (
-    "SELECT key, value, MAX(version), updated_by, updated_at, fence_name, fence_token "
-    "FROM versions WHERE ns = ? AND map = ? AND key >= ? AND key < ? "
-    "AND substr(key, 1, ?) = ? GROUP BY key"
-)
-LOAD_TAT = "SELECT tat FROM rates WHERE ns = ? AND key = ?"
-SAVE_TAT = "INSERT OR REPLACE INTO rates (ns, key, tat) VALUES (?, ?, ?)"
-LAST_EVENT = "SELECT max(id) FROM events WHERE ns = ?"  # the end of one key range
-SAVE_EVENT = "INSERT INTO events (ns, id, name, data, source, time) VALUES (?, ?, ?, ?, ?, ?)"
-TRIM_EVENTS = "DELETE FROM events WHERE ns = ? AND id <= ?"
-_EVENTS = "SELECT id, name, data, source, time FROM events"
-EVENTS_AFTER = f"{_EVENTS} WHERE ns = ? AND id > ? ORDER BY id LIMIT ?"
-EVENT_BY_ID = f"{_EVENTS} WHERE ns = ? AND id = ?"
-EVENT_HISTORY = f"{_EVENTS} WHERE ns = ?{{}} ORDER BY id DESC LIMIT ?"
-LOAD_GROUP = "SELECT cursor FROM groups WHERE ns = ? AND grp = ?"
-SAVE_GROUP = "INSERT OR REPLACE INTO groups (ns, grp, cursor) VALUES (?, ?, ?)"
-EXPIRED_CLAIMS = (
-    "SELECT id, consumer, deadline FROM group_claims WHERE ns = ? AND grp = ? AND deadline <= ?"
-)
-SAVE_CLAIM = (
-    "INSERT OR REPLACE INTO group_claims (ns, grp, id, consumer, deadline) VALUES (?, ?, ?, ?, ?)"
-)
-DROP_CLAIM = "DELETE FROM group_claims WHERE ns = ? AND grp = ? AND id = ?"
-LOAD_BARRIER = "SELECT record FROM barriers WHERE ns = ? AND name = ?"
-SAVE_BARRIER = "INSERT OR REPLACE INTO barriers (ns, name, record) VALUES (?, ?, ?)"
-
+# The SQL of each feature, from its queries.sql (named there in lower case).
+_LEASES, _STATE, _RATES, _EVENTS = (queries(f) for f in ("leases", "state", "rates", "events"))
+LOAD_LEASE, SAVE_LEASE = _LEASES["LOAD_LEASE"], _LEASES["SAVE_LEASE"]
+STEP_LEASE, LEASE_KEYS = _LEASES["STEP_LEASE"], _LEASES["LEASE_KEYS"]  # see _lease_step
+LOAD_WAIT, SAVE_WAIT, DROP_WAIT = _LEASES["LOAD_WAIT"], _LEASES["SAVE_WAIT"], _LEASES["DROP_WAIT"]
+LOAD_BARRIER, SAVE_BARRIER = _LEASES["LOAD_BARRIER"], _LEASES["SAVE_BARRIER"]
+LOAD_CURRENT, LOAD_HISTORY = _STATE["LOAD_CURRENT"], _STATE["LOAD_HISTORY"]
+SAVE_VERSION, LIVE_ITEMS = _STATE["SAVE_VERSION"], _STATE["LIVE_ITEMS"]
+LOAD_TAT, SAVE_TAT = _RATES["LOAD_TAT"], _RATES["SAVE_TAT"]
+LAST_EVENT, SAVE_EVENT = _EVENTS["LAST_EVENT"], _EVENTS["SAVE_EVENT"]
+TRIM_EVENTS, EVENTS_AFTER = _EVENTS["TRIM_EVENTS"], _EVENTS["EVENTS_AFTER"]
+EVENT_BY_ID, EVENT_HISTORY = _EVENTS["EVENT_BY_ID"], _EVENTS["EVENT_HISTORY"]
+LOAD_GROUP, SAVE_GROUP = _EVENTS["LOAD_GROUP"], _EVENTS["SAVE_GROUP"]
+EXPIRED_CLAIMS, SAVE_CLAIM = _EVENTS["EXPIRED_CLAIMS"], _EVENTS["SAVE_CLAIM"]
+DROP_CLAIM = _EVENTS["DROP_CLAIM"]
 
 _dumps, _loads = _json.dumps_record, _json.loads
 
@@ -129,10 +103,26 @@ def _prefix_range(prefix: str) -> tuple[str, str | bytes, int, str]:
     return prefix, stem[:-1] + chr(nxt), len(prefix), prefix
 
 
+def _lease_records_as_arrays(conn: Connection) -> None:
+    """Layout 0 to 1: a lease record in the object form of earlier builds becomes the
+    array of ``LeaseRecord.to_json``."""
+    rows = conn.execute("SELECT ns, key, record FROM leases WHERE record LIKE '{%'")
+    for ns, key, text in rows.fetchall():
+        old = json.loads(text)
+        holders = [[k, *v] for k, v in old["holders"].items()]
+        record = [old["limit"], old["token"], holders, old["queue"]]
+        conn.execute(SAVE_LEASE, (ns, key, _dumps(record)))
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _lease_records_as_arrays}
+"""Each step from a layout version to the next (``_sqlite_file.SCHEMA_VERSION``)."""
+
+
 class SqliteBackend(SqliteFile, RecordStore):
     """The sync SQLite backend: records of one namespace in the file at ``path``."""
 
     name = "sqlite"
+    capabilities = CAPABILITIES
 
     def __init__(self, path: Path, namespace: str) -> None:
         super().__init__(path)
@@ -145,21 +135,21 @@ class SqliteBackend(SqliteFile, RecordStore):
 
     # leases in one statement ----------------------------------------------------------
     # An uncontended lease operation changes its record and nothing else, so it runs as
-    # one UPDATE whose accord_lease() applies the same _core rule to the stored record
+    # one UPDATE whose accord_lease() applies the same lease rule to the stored record
     # (twice as fast as BEGIN, SELECT, UPDATE, COMMIT from Python). An operation that
     # would wake someone, a waiter, or a record not stored yet takes the transaction
     # of RecordBackend, which also keeps the wait-for graph and posts the wake-ups.
 
     def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
         if not req.wait:
-            done = self._lease_step(req.key, lambda rec, now: _core.acquire(rec, req, now))
+            done = self._lease_step(req.key, lambda rec, now: _lease.acquire(rec, req, now))
             if done is not _FULL:
                 return cast(AcquireResult, done)
         return super().acquire(req, detect_deadlock=detect_deadlock)
 
     def release(self, key: str, holder: str, token: int) -> bool:
         def step(rec: LeaseRecord, now: float) -> tuple[bool, list[Signal] | None]:
-            signals = _core.release(rec, holder, token, now)
+            signals = _lease.release(rec, holder, token, now)
             return signals is not None, signals
 
         done = self._lease_step(key, step)
@@ -167,7 +157,7 @@ class SqliteBackend(SqliteFile, RecordStore):
 
     def extend(self, key: str, holder: str, token: int, ttl: float) -> bool:
         def step(rec: LeaseRecord, now: float) -> tuple[bool, list[Signal] | None]:
-            ok = _core.extend(rec, holder, token, ttl, now)
+            ok = _lease.extend(rec, holder, token, ttl, now)
             return ok, [] if ok else None
 
         done = self._lease_step(key, step)
@@ -208,6 +198,10 @@ class SqliteBackend(SqliteFile, RecordStore):
         super()._configure(conn)
         parsed: dict[str, LeaseRecord] = {}  # this connection's own, as its thread is
         conn.create_function("accord_lease", 1, functools.partial(self._apply_step, parsed))
+
+    def _migrate(self, conn: Connection, found: int) -> None:
+        for version in range(found, SCHEMA_VERSION):
+            MIGRATIONS[version](conn)
 
     def _forget_boot(self, conn: Connection) -> None:
         """Monotonic times of another boot mean nothing now: drop holders, waiters and
@@ -286,7 +280,7 @@ class SqliteBackend(SqliteFile, RecordStore):
                 v.updated_at, v.fence_name or "", v.fence_token)
 
     # state writes in one statement -----------------------------------------------------
-    # A write is decided by _core.write from the newest version this process saw of the
+    # A write is decided by the state rule from the newest version this process saw of the
     # key (a version row never changes once written) and saved by one INSERT, which the
     # schema's trigger lets add a row only if that is still the newest. If someone wrote
     # in between, or the key was not seen here, or the rule refuses on what was seen, the
@@ -307,8 +301,8 @@ class SqliteBackend(SqliteFile, RecordStore):
         if seen is not None:
             try:
                 if delta is not None:
-                    value = _core.incremented(seen, delta)
-                new = _core.write(seen, value, agent, self._wall(), expected_version, fence)
+                    value = _state.incremented(seen, delta)
+                new = _state.write(seen, value, agent, self._wall(), expected_version, fence)
             except Refused:
                 pass
             else:

@@ -22,7 +22,11 @@ Options:
                                        with :func:`accord.backends.register`)
   ``--accord-processes``               your store is shared by processes: run those tests too
 
-Tests marked ``accord_processes`` run only on stores that processes share.
+Tests marked ``accord_processes`` run only on stores that processes share. Each test
+names the capabilities it needs with ``accord_capability("leases", "state", ...)`` (see
+``accord.backends.CAPABILITIES``); on a store that does not declare one of them (its
+``capabilities`` attribute) it is skipped, and the reason names the capability, so a
+store of leases and state only runs the leases and state part of the suite.
 Coordinators made by the fixtures are closed on the test's loop when it ends. A
 missing redis-server fails the session when ``CI`` is set and skips otherwise.
 """
@@ -42,6 +46,7 @@ import pytest
 
 import accord
 from accord._sync._rt import blocking_allowed
+from accord.backends import CAPABILITIES, capabilities_of, open_backend
 from accord.testing.harness import Barrier, Twin, Worker, workers, yield_now
 from accord.testing.redis_server import RedisServer
 
@@ -55,8 +60,21 @@ class Target:
     name: str
     processes: bool
 
+    def capabilities(self, config: pytest.Config) -> frozenset[str]:
+        """What the store declares: opened once per session (built-in ones: all)."""
+        if self.name != "custom":
+            return CAPABILITIES
+        if _DECLARED not in config.stash:
+            store = open_backend(str(config.getoption("accord_url")), "accord-capabilities")
+            try:
+                config.stash[_DECLARED] = capabilities_of(store)
+            finally:
+                store.close()
+        return config.stash[_DECLARED]
+
 
 _TARGETS = pytest.StashKey[list[Target]]()
+_DECLARED = pytest.StashKey[frozenset[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,6 +90,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "accord_processes: runs only on stores that processes share"
+    )
+    config.addinivalue_line(
+        "markers", "accord_capability(*names): runs only on stores that declare these capabilities"
     )
     config.addinivalue_line("markers", "redis: needs the session's redis-server")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
@@ -227,8 +248,24 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    targets = {t.name: t for t in config.stash[_TARGETS]}
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("backend_name") == "redis":
+        store = callspec.params.get("backend_name") if callspec is not None else None
+        if store == "redis":
             item.add_marker(pytest.mark.redis)
+        if store in targets:
+            _skip_unless_capable(item, targets[store].capabilities(config))
+
+
+def _skip_unless_capable(item: pytest.Item, declared: frozenset[str]) -> None:
+    needed = [c for m in item.iter_markers("accord_capability") for c in m.args]
+    unknown = sorted(set(needed) - CAPABILITIES)
+    if unknown:
+        raise pytest.UsageError(f"{item.nodeid}: unknown capability {', '.join(unknown)}; "
+                                f"known: {', '.join(sorted(CAPABILITIES))}")
+    missing = sorted(set(needed) - declared)
+    if missing:
+        item.add_marker(pytest.mark.skip(
+            reason=f"the store does not declare the capability {', '.join(missing)}"))

@@ -1,17 +1,35 @@
-"""The Lua scripts of ``lua/``, shared by both twins: loaded once, called by SHA."""
+"""The Lua scripts of the features (``leases/lua/``, ``state/lua/``, ``rates/lua/``,
+``events/lua/``, ``signals/lua/``), shared by both twins: loaded once, called by SHA."""
 
 from __future__ import annotations
 
 import hashlib
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from accord.backends._core import HISTORY_KEEP, MAX_CYCLE, MAX_FENCES, TRIM_SLACK
+from accord.backends.leases.rule import MAX_CYCLE
+from accord.backends.state.rule import HISTORY_KEEP, MAX_FENCES, TRIM_SLACK
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 MAILBOX_TTL_MS = 60_000
 
 
+FEATURES = ("leases", "state", "rates", "events", "signals")
+
+
+def _lua_of(name: str) -> Traversable:
+    """The ``lua/`` folder of the feature that holds script ``name``."""
+    for feature in FEATURES:
+        folder = resources.files(f"accord.backends.{feature}") / "lua"
+        if (folder / f"{name}.lua").is_file():
+            return folder
+    raise FileNotFoundError(f"no feature of accord.backends has lua/{name}.lua")
+
+
 class Script:
-    """A script of ``lua/`` with the constants in front and its shared helpers
+    """A script of a feature's ``lua/`` with the constants in front and its shared helpers
     (``prelude``) at its ``-- @helpers`` line, else in front: a fast path placed
     before that line does not pay for defining them."""
 
@@ -22,7 +40,7 @@ class Script:
 
     def __init__(self, name: str, prelude: str = "") -> None:
         self.name = name
-        lua = resources.files("accord.backends.redis") / "lua"
+        lua = _lua_of(name)
         body = (lua / f"{name}.lua").read_text()
         helpers = (lua / f"{prelude}.lua").read_text() if prelude else ""
         before, marker, after = body.rpartition("-- @helpers")

@@ -25,12 +25,14 @@ are %-escaped so the tag stays whole.
 ``events``                  stream: the event log, its consumer groups
 ``barrier:<name>``          list: the mailbox ids waiting in the current round
 ``epoch``                   string: made once, by the first client (see below)
+``layout``                  string: the key layout version (``LAYOUT_VERSION``)
 ==========================  ===================================================
 
-Each lease, state, rate-limit, post and barrier operation is one Lua script in ``lua/``
-that applies the rules of ``_core`` (``_core_events``) with the server clock
-(``TIME``), after the helpers it shares with its kind (``lua/_leases.lua``,
-``_state.lua``, ``_barrier.lua``). It is called by SHA: one round trip, with
+Each lease, state, rate-limit, post and barrier operation is one Lua script in the
+``lua/`` folder of its feature (``leases/lua/``, ``state/lua/``...) that applies the
+rule beside it (``leases/rule.py``...) with the server clock
+(``TIME``), after the helpers it shares with its kind (``_leases.lua``, ``_state.lua``,
+``_barrier.lua``). It is called by SHA: one round trip, with
 ``EVAL`` (which caches the script) only after a ``NOSCRIPT`` reply, e.g. after a
 restart. A hand-off pushes the token to the waiter's mailbox in the same script.
 A script declares the key it is routed by; the other keys it touches carry the same
@@ -100,10 +102,10 @@ from accord._models import (
     LeaseStatistics,
     Waiting,
 )
-from accord.backends import redact
 from accord.backends._sync.protocol import Mailbox
-from accord.backends._core import HISTORY_KEEP, Refused, Stored, incremented
+from accord.backends._capabilities import CAPABILITIES
 from accord.backends._records import RecordBackend
+from accord.backends._redact import redact
 from accord.backends.redis._sync_events import RedisEvents
 from accord.backends.redis._sync_io import (
     RedisMailbox,
@@ -113,6 +115,7 @@ from accord.backends.redis._sync_io import (
     read_blocking,
 )
 from accord.backends.redis._lua import Script
+from accord.backends.state.rule import HISTORY_KEEP, Refused, Stored, incremented
 from accord.errors import BackendUnavailable, ConfigError, VersionConflict
 
 SOCKET_TIMEOUT = 5.0
@@ -144,8 +147,21 @@ _SET, _INCR, _DELETE, _ITEMS = (
     Script(name, "_state") for name in ["state_set", "state_incr", "state_delete", "state_items"]
 )
 _RATE = Script("rate")
-# the namespace's epoch: made once by the first client, so a new one means lost data
-_EPOCH_LUA = "redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])"
+# The key layout of a namespace, in its ``layout`` key: a namespace of a newer layout is
+# refused, one of an older layout migrated by the first connection that finds it.
+# 0: namespaces of accord before the layout carried a version (the same keys as 1)
+# 1: the keys of the module docstring
+LAYOUT_VERSION = 1
+# Run on each new connection: the layout version found (nothing changes when it is
+# newer), then the namespace's epoch, made once by the first client (a new one means
+# lost data). Migrations of an older layout go between the two.
+_EPOCH_LUA = """
+local found = tonumber(redis.call('GET', KEYS[2]) or '0')
+if found > tonumber(ARGV[2]) then return {false, found} end
+if found < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return {redis.call('GET', KEYS[1]), found}
+"""
 
 
 class _Keys:
@@ -157,6 +173,7 @@ class _Keys:
         self.leases = f"{p}leases"
         self.events = f"{p}events"
         self.epoch = f"{p}epoch"
+        self.layout = f"{p}layout"
 
     def lease(self, key: str) -> str:
         return f"{self.prefix}lease:{key}"
@@ -265,7 +282,7 @@ def _us(seconds: float) -> int:
 
 
 def _stored(raw: bytes) -> Stored:
-    """A version as ``lua/_state.lua`` writes it."""
+    """A version as ``state/lua/_state.lua`` writes it."""
     head, at, agent, json_text = raw.split(b"\n", 3)
     version, fence_token, fence = head.split(b" ", 2)
     value = json_text.decode() if fence[:1] == b"=" else None
@@ -380,6 +397,7 @@ class RedisBackend(RedisEvents):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"
+    capabilities = CAPABILITIES
 
     def __init__(self, url: str, namespace: str) -> None:
         self.namespace = namespace
@@ -430,11 +448,17 @@ class RedisBackend(RedisEvents):
         offer = secrets.token_hex(8)  # the epoch to start if there is none: always new
         try:
             conn.on_connect()
-            conn.send_command("EVAL", _EPOCH_LUA, 1, self._keys.epoch, offer)
-            epoch = conn.read_response()
+            conn.send_command(
+                "EVAL", _EPOCH_LUA, 2, self._keys.epoch, self._keys.layout, offer,
+                LAYOUT_VERSION,
+            )  # fmt: skip
+            epoch, layout = conn.read_response()
         except RedisConnectionError as exc:  # closed at once: maybe TLS on one side only
             exc.accord_first_reply = True  # type: ignore[attr-defined]
             raise
+        if layout > LAYOUT_VERSION:
+            conn.disconnect()
+            raise self._newer(layout)
         if self._epoch is None:
             self._epoch = epoch
         elif epoch != self._epoch:
@@ -442,6 +466,16 @@ class RedisBackend(RedisEvents):
         if self._lost:
             conn.disconnect()
             raise self._data_lost()
+
+    def _newer(self, found: int) -> BackendUnavailable:
+        return BackendUnavailable(
+            "redis",
+            f"namespace {self.namespace!r} of {self._url} has accord's key layout version "
+            f"{found}, written by a newer accord; this accord reads layout versions up to "
+            f"{LAYOUT_VERSION}",
+            "upgrade accord (pip install -U accord) in every process that uses this "
+            "namespace; nothing was changed",
+        )
 
     def _data_lost(self) -> BackendUnavailable:
         return BackendUnavailable(

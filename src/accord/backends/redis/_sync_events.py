@@ -26,7 +26,7 @@ one command.
   (a restart without persistence, a flushed database) is created again from the
   oldest entry kept, so nothing appended since is skipped.
 * ``post`` pushes to a mailbox list with the hand-off's expiry; each barrier step
-  is one script (``lua/barrier_*.lua``) over the list of the round's waiters.
+  is one script (``leases/lua/barrier_*.lua``) over the list of the round's waiters.
 
 Appends, acknowledgements, posts and barriers get the 1 s reply timeout of the
 other O(1) commands; reads, listings and group creation get 5 s.

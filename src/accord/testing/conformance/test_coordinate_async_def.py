@@ -18,6 +18,8 @@ import pytest
 import accord
 from accord.testing.harness import eventually
 
+pytestmark = pytest.mark.accord_capability("leases", "events")
+
 
 @pytest.fixture
 def sync_coord(url: str, namespace: str) -> Iterator[accord.Coordinator]:

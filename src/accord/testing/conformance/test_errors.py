@@ -43,6 +43,7 @@ def _circular() -> list[Any]:
     return loop
 
 
+@pytest.mark.accord_capability("leases", "state")
 @pytest.mark.parametrize(
     ("value", "type_name"),
     [
@@ -73,6 +74,7 @@ async def test_a_value_that_is_not_json_raises_type_error(
     assert await _snapshot(coord) == before
 
 
+@pytest.mark.accord_capability("leases", "state")
 async def test_a_value_over_max_payload_raises(connect: Any) -> None:
     coord = connect("tester", max_payload=100)
     m = coord.state("m")
@@ -92,6 +94,7 @@ async def test_a_value_over_max_payload_raises(connect: Any) -> None:
     assert await _snapshot(coord) == before
 
 
+@pytest.mark.accord_capability("state")
 async def test_the_default_payload_limit_is_one_mib(coord: Any) -> None:
     m = coord.state("m")
     await m.set("k", "x" * 500_000)
@@ -110,6 +113,7 @@ def _short(name: str) -> str:
 GOOD_NAMES = ["x" * 512, "ünï 🚀", "with space", "a/b:c", "{tag}", "a*b?[c]", "%_"]
 
 
+@pytest.mark.accord_capability("leases", "state", "rate_limits")
 @pytest.mark.parametrize("bad", BAD_NAMES, ids=_short)
 async def test_bad_names_raise_invalid_name(coord: Any, bad: str) -> None:
     m = coord.state("m")
@@ -154,6 +158,7 @@ def test_bad_namespace_or_agent_raise_invalid_name(url: str, bad: str) -> None:
         accord.connect_async(url, agent=bad)
 
 
+@pytest.mark.accord_capability("leases", "state")
 async def test_unusual_but_valid_names_work(coord: Any) -> None:
     m = coord.state("m")
     for name in GOOD_NAMES:
@@ -203,6 +208,7 @@ def test_accord_url_from_the_environment_is_checked_too(monkeypatch: pytest.Monk
 BAD_SECONDS = [0, -1, math.nan, math.inf, "5", True, None]
 
 
+@pytest.mark.accord_capability("leases", "state", "rate_limits")
 async def test_bad_ttl_timeout_and_limits_raise_config_error(coord: Any) -> None:
     before = await _snapshot(coord)
     for ttl in BAD_SECONDS:
@@ -249,6 +255,7 @@ async def test_bad_ttl_timeout_and_limits_raise_config_error(coord: Any) -> None
     assert await limit.try_acquire(cost=2)  # nothing was consumed
 
 
+@pytest.mark.accord_capability("leases")
 @pytest.mark.parametrize("ttl", [0, -1, math.nan, math.inf, "5"], ids=repr)
 async def test_extend_with_a_bad_ttl_raises_config_error(coord: Any, ttl: Any) -> None:
     lease = await coord.lock("x", ttl=10).acquire()
@@ -268,6 +275,7 @@ def test_bad_max_payload_raises_config_error(url: str, bad: Any) -> None:
         accord.connect_async(url, max_payload=bad)
 
 
+@pytest.mark.accord_capability("leases", "state")
 async def test_expected_version_must_be_a_whole_number(coord: Any) -> None:
     m = coord.state("m")
     await m.set("k", 1)
@@ -280,6 +288,7 @@ async def test_expected_version_must_be_a_whole_number(coord: Any) -> None:
     assert await _snapshot(coord) == before
 
 
+@pytest.mark.accord_capability("leases")
 async def test_locks_takes_a_list_not_a_string(coord: Any) -> None:
     with pytest.raises(TypeError):
         coord.locks("xy")
@@ -288,6 +297,7 @@ async def test_locks_takes_a_list_not_a_string(coord: Any) -> None:
 HUGE_SECONDS = [MAX_DURATION * 1.001, 1e13, 2.0**53, 1e300]
 
 
+@pytest.mark.accord_capability("leases", "state", "rate_limits", "events", "signals")
 async def test_durations_over_a_year_raise_config_error_before_any_effect(coord: Any) -> None:
     lease = await coord.lock("held", ttl=10).acquire()
     before = await _snapshot(coord, timeless=True)
@@ -321,6 +331,7 @@ async def test_durations_over_a_year_raise_config_error_before_any_effect(coord:
     await lease.release()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_the_longest_ttl_works_on_every_store(coord: Any) -> None:
     lock = coord.lock("year", ttl=MAX_DURATION)
     async with lock as lease:
@@ -333,6 +344,7 @@ async def test_the_longest_ttl_works_on_every_store(coord: Any) -> None:
     assert await coord.lock("year").try_acquire() is not None
 
 
+@pytest.mark.accord_capability("leases", "state", "rate_limits")
 async def test_rates_and_counts_out_of_bounds_raise_config_error(coord: Any) -> None:
     before = await _snapshot(coord)
     bad: list[dict[str, Any]] = [

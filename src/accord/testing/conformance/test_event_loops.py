@@ -12,7 +12,11 @@ import gc
 import threading
 import warnings
 
+import pytest
+
 import accord
+
+pytestmark = pytest.mark.accord_capability("leases", "state", "rate_limits", "events")
 
 
 async def _use(coord: accord.AsyncCoordinator, n: int, key: str = "k") -> int:

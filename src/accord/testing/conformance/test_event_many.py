@@ -13,6 +13,10 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.accord_capability("events")
+
 GROUPS = 1000
 PER_GROUP = 10  # local members of each group: 10,000 handlers
 KINDS = 10  # group i handles "job.<i % KINDS>"

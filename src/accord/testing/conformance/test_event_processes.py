@@ -38,6 +38,7 @@ def stop_all(procs: list[Any]) -> None:
         proc.join(10)
 
 
+@pytest.mark.accord_capability("events")
 @pytest.mark.parametrize("child_mode", ["sync", "async"])
 def test_broadcast_reaches_every_process_once_in_order(
     url: str, namespace: str, child_mode: str
@@ -92,6 +93,7 @@ def _run_group(url: str, namespace: str, tmp_path: Path, events: int, kill_one: 
     return _handled(logs)
 
 
+@pytest.mark.accord_capability("events")
 def test_group_of_three_processes_handles_each_event_once(
     url: str, namespace: str, tmp_path: Path
 ) -> None:
@@ -99,6 +101,7 @@ def test_group_of_three_processes_handles_each_event_once(
     assert sorted(handled) == list(range(1000))
 
 
+@pytest.mark.accord_capability("events")
 def test_group_redelivers_what_a_killed_worker_claimed(
     url: str, namespace: str, tmp_path: Path
 ) -> None:
@@ -106,6 +109,7 @@ def test_group_redelivers_what_a_killed_worker_claimed(
     assert set(handled) == set(range(1000))  # at least once: nothing lost
 
 
+@pytest.mark.accord_capability("events", "signals")
 def test_request_reply_across_processes(url: str, namespace: str) -> None:
     ready = ctx.Queue()
     proc = start(children.responder, url, namespace, ready)
@@ -126,6 +130,7 @@ def test_request_reply_across_processes(url: str, namespace: str) -> None:
         stop_all([proc])
 
 
+@pytest.mark.accord_capability("leases")
 def test_barrier_of_four_processes(url: str, namespace: str) -> None:
     out = ctx.Queue()
     procs = [start(children.barrier_party, url, namespace, out) for _ in range(4)]
@@ -138,6 +143,7 @@ def test_barrier_of_four_processes(url: str, namespace: str) -> None:
     assert max(released) - min(released) < 1.0
 
 
+@pytest.mark.accord_capability("events")
 def test_replay_after_consumer_restart(url: str, namespace: str) -> None:
     producer = accord.connect(url, namespace=namespace, agent="producer")
     for n in range(10):

@@ -45,6 +45,7 @@ async def call(mode: str, fn: Any, *args: Any) -> Any:
     return fn(*args) if mode == "sync" else await fn(*args)
 
 
+@pytest.mark.accord_capability("leases", "events")
 async def test_three_stage_chain_runs_from_one_call(coord: Any, mode: str) -> None:
     summaries: list[str] = []
     research = coord.coordinate("researcher")(agent_fn(mode, lambda topic: {"facts": [topic, 2]}))
@@ -81,6 +82,7 @@ async def test_three_stage_chain_runs_from_one_call(coord: Any, mode: str) -> No
     ]
 
 
+@pytest.mark.accord_capability("events")
 async def test_lifecycle_events_carry_their_fields(coord: Any, mode: str) -> None:
     ok = coord.coordinate("worker")(agent_fn(mode, lambda x: x * 2))
     boom = coord.coordinate("crasher")(agent_fn(mode, lambda: 1 / 0))
@@ -104,6 +106,7 @@ async def test_lifecycle_events_carry_their_fields(coord: Any, mode: str) -> Non
     assert started.source == "tester" and started.time > 0
 
 
+@pytest.mark.accord_capability("leases", "events")
 async def test_agents_sharing_a_lock_never_overlap(coord: Any, mode: str, run_workers: Any) -> None:
     intervals: list[tuple[float, float]] = []
 
@@ -126,6 +129,7 @@ async def test_agents_sharing_a_lock_never_overlap(coord: Any, mode: str, run_wo
         assert end <= start
 
 
+@pytest.mark.accord_capability("events")
 async def test_when_handlers_see_events_in_order_and_survive_failures(coord: Any) -> None:
     seen: list[tuple[str, int]] = []
 
@@ -150,6 +154,7 @@ async def test_when_handlers_see_events_in_order_and_survive_failures(coord: Any
     assert failures[0]["error_type"] == "RuntimeError" and "first" in failures[0]["handler"]
 
 
+@pytest.mark.accord_capability("events")
 async def test_event_is_a_read_only_copy(coord: Any) -> None:
     payload = {"items": [1, 2]}
     got: list[accord.Event] = []
@@ -163,6 +168,7 @@ async def test_event_is_a_read_only_copy(coord: Any) -> None:
         event["items"] = []  # type: ignore[index]
 
 
+@pytest.mark.accord_capability("events")
 async def test_history_read_and_subscribe_replay(coord: Any) -> None:
     ids = [await coord.emit("step", {"n": n}) for n in range(5)]
     await coord.emit("other", {"n": 9})
@@ -175,6 +181,7 @@ async def test_history_read_and_subscribe_replay(coord: Any) -> None:
     assert replayed == [1, 2, 3, 4]
 
 
+@pytest.mark.accord_capability("events")
 async def test_subscribe_gets_new_events_and_ends_when_quiet(coord: Any, spawn: Any) -> None:
     await coord.emit("old", {})
 
@@ -191,6 +198,7 @@ async def test_subscribe_gets_new_events_and_ends_when_quiet(coord: Any, spawn: 
     assert time.monotonic() - start < 10
 
 
+@pytest.mark.accord_capability("events")
 async def test_retention_trims_the_oldest(connect: Any) -> None:
     coord = connect("tester", max_events=5)
     for n in range(12):
@@ -199,6 +207,7 @@ async def test_retention_trims_the_oldest(connect: Any) -> None:
     assert [e["n"] for e in kept] == [7, 8, 9, 10, 11]
 
 
+@pytest.mark.accord_capability("events")
 async def test_group_handlers_share_the_work(connect: Any) -> None:
     a, b = connect("worker-a"), connect("worker-b")
     handled: list[tuple[str, int]] = []
@@ -217,6 +226,7 @@ async def test_group_handlers_share_the_work(connect: Any) -> None:
     assert sorted(n for _, n in handled) == list(range(40))
 
 
+@pytest.mark.accord_capability("events")
 def test_closing_stops_its_reader_threads_at_once(url: str, namespace: str) -> None:
     # A sync coordinator's reader is a thread sleeping in a read of up to 5 s; close()
     # must wake it, or each closed coordinator leaves threads behind for seconds. One
@@ -239,6 +249,7 @@ def test_closing_stops_its_reader_threads_at_once(url: str, namespace: str) -> N
     assert time.monotonic() - began < 2.0
 
 
+@pytest.mark.accord_capability("events", "signals")
 async def test_request_reply(coord: Any, connect: Any, mode: str) -> None:
     server = connect("calculator")
 
@@ -259,6 +270,7 @@ async def test_request_reply(coord: Any, connect: Any, mode: str) -> None:
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.accord_capability("leases")
 async def test_barrier_releases_all_parties_at_once(coord: Any, run_workers: Any) -> None:
     barrier = coord.barrier("start-line", 4, timeout=20)
 
@@ -270,6 +282,7 @@ async def test_barrier_releases_all_parties_at_once(coord: Any, run_workers: Any
     assert sorted(indexes) == [0, 1, 2, 3]
 
 
+@pytest.mark.accord_capability("leases")
 async def test_barrier_timeout_breaks_it_for_everyone(coord: Any, spawn: Any) -> None:
     barrier = coord.barrier("never-full", 3)
 
@@ -288,6 +301,7 @@ async def test_barrier_timeout_breaks_it_for_everyone(coord: Any, spawn: Any) ->
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.accord_capability("events")
 async def test_bad_event_input_raises_at_the_call_and_emits_nothing(connect: Any) -> None:
     coord = connect("tester", max_payload=100)
 
@@ -313,6 +327,7 @@ async def test_bad_event_input_raises_at_the_call_and_emits_nothing(connect: Any
     assert len(await coord.events.history()) == 1
 
 
+@pytest.mark.accord_capability("events")
 async def test_group_members_with_different_patterns_lose_nothing(connect: Any) -> None:
     # A group is keyed by (group, pattern): a member never takes, and acknowledges,
     # an event only a member with another pattern would handle.
@@ -329,6 +344,7 @@ async def test_group_members_with_different_patterns_lose_nothing(connect: Any) 
     assert got == {"a": list(range(10)), "b": list(range(10))}
 
 
+@pytest.mark.accord_capability("events")
 async def test_wait_idle_waits_for_group_handlers_on_a_busy_machine(connect: Any) -> None:
     # Two CPU-bound threads beside the readers: a group reader that has not claimed
     # the event yet must still keep wait_idle from returning.
@@ -362,6 +378,7 @@ async def test_wait_idle_waits_for_group_handlers_on_a_busy_machine(connect: Any
             thread.join()
 
 
+@pytest.mark.accord_capability("events")
 async def test_subscribe_timeout_is_not_extended_by_other_events(
     coord: Any, spawn: Any
 ) -> None:
@@ -382,6 +399,7 @@ async def test_subscribe_timeout_is_not_extended_by_other_events(
         await talker.join()
 
 
+@pytest.mark.accord_capability("state", "events", "signals")
 async def test_out_of_range_event_arguments_raise_accord_errors(coord: Any, mode: str) -> None:
     await coord.emit("x", {})
     huge = [2**63, 2**64, 10**30]
@@ -411,6 +429,7 @@ async def test_out_of_range_event_arguments_raise_accord_errors(coord: Any, mode
     assert [e.name for e in await coord.events.history()] == ["x"]  # no request went out
 
 
+@pytest.mark.accord_capability("events")
 async def test_a_huge_but_well_formed_event_id_reads_nothing_or_raises(coord: Any) -> None:
     await coord.emit("x", {})
     try:
@@ -462,6 +481,7 @@ print(os.path.exists(".accord"))
 """
 
 
+@pytest.mark.accord_capability("events")
 def test_handlers_declared_before_configure_run_after_it(
     url: str, namespace: str, tmp_path: Path
 ) -> None:

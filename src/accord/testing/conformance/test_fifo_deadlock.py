@@ -16,6 +16,8 @@ import pytest
 from accord.errors import DeadlockError, LockTimeout
 from accord.testing.harness import eventually
 
+pytestmark = pytest.mark.accord_capability("leases")
+
 
 async def _queue_waiters(
     coord: Any, connect: Any, spawn: Any, name: str, agents: list[str], entered: list[Any]

@@ -14,10 +14,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.errors import AccordError, ConfigError, InvalidName, PayloadTooLarge
+
+pytestmark = pytest.mark.accord_capability("leases", "state", "rate_limits", "events", "signals")
 
 ALLOWED = (AccordError, TypeError, ValueError)
 # refusals of the input itself: these must leave the store as it was (a timeout may

@@ -14,6 +14,7 @@ from accord.errors import LeaseLost, LockTimeout
 from accord.testing.harness import eventually, unwrap
 
 
+@pytest.mark.accord_capability("leases")
 async def test_try_acquire_returns_none_while_held(coord: Any, connect: Any) -> None:
     other = connect("other")
     lease = await coord.lock("job").acquire()
@@ -27,6 +28,7 @@ async def test_try_acquire_returns_none_while_held(coord: Any, connect: Any) -> 
     await second.release()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_context_manager_releases_on_error(coord: Any, connect: Any) -> None:
     lock = coord.lock("job")
     with pytest.raises(ValueError, match="boom"):
@@ -39,6 +41,7 @@ async def test_context_manager_releases_on_error(coord: Any, connect: Any) -> No
     await lease.release()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_lease_expires_after_ttl(coord: Any, connect: Any) -> None:
     ttl = 0.5
     first = await coord.lock("job", ttl=ttl).acquire()
@@ -54,6 +57,7 @@ async def test_lease_expires_after_ttl(coord: Any, connect: Any) -> None:
     await second.release()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_extend_keeps_the_lease(coord: Any, connect: Any) -> None:
     lease = await coord.lock("job", ttl=0.5).acquire()
     await lease.extend(3)
@@ -68,6 +72,7 @@ async def test_extend_keeps_the_lease(coord: Any, connect: Any) -> None:
     assert not await coord.lock("job").locked()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_lost_lease_raises_and_leaves_the_new_holder_untouched(
     coord: Any, connect: Any
 ) -> None:
@@ -92,6 +97,7 @@ async def test_lost_lease_raises_and_leaves_the_new_holder_untouched(
     assert not await other.lock("job").locked()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_reentrant_for_the_same_owner(coord: Any, connect: Any) -> None:
     lock = coord.lock("job", ttl=10)
     outer = await lock.acquire()
@@ -117,6 +123,7 @@ async def test_reentrant_for_the_same_owner(coord: Any, connect: Any) -> None:
     assert not await lock.locked()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_nested_acquire_after_the_outer_lease_expired_raises_lease_lost(
     coord: Any, connect: Any
 ) -> None:
@@ -142,6 +149,7 @@ async def test_nested_acquire_after_the_outer_lease_expired_raises_lease_lost(
         assert fresh.token > theirs.token
 
 
+@pytest.mark.accord_capability("leases")
 async def test_nested_with_blocks_refuse_when_the_outer_lease_expired(
     coord: Any, connect: Any
 ) -> None:
@@ -155,6 +163,7 @@ async def test_nested_with_blocks_refuse_when_the_outer_lease_expired(
     await theirs.release()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_nested_acquire_confirms_and_keeps_the_outer_lease(coord: Any, connect: Any) -> None:
     outer = await coord.lock("job", ttl=0.4).acquire()
     inner = await coord.lock("job", ttl=5).acquire()  # lasts at least the nested ttl
@@ -178,6 +187,7 @@ def _forget(lease: Any) -> None:
     obj._held.pop((obj._key, obj._holder), None)
 
 
+@pytest.mark.accord_capability("leases")
 async def test_acquiring_again_after_losing_track_gets_a_fresh_grant(
     coord: Any, connect: Any
 ) -> None:
@@ -197,6 +207,7 @@ async def test_acquiring_again_after_losing_track_gets_a_fresh_grant(
     await permit.release()
 
 
+@pytest.mark.accord_capability("leases", "events")
 async def test_coordinate_auto_renew_keeps_the_lock_past_its_ttl(
     coord: Any, connect: Any, mode: str
 ) -> None:
@@ -243,6 +254,7 @@ async def test_coordinate_auto_renew_keeps_the_lock_past_its_ttl(
     assert not await coord.lock("job").locked()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_not_reentrant_across_threads_or_tasks(
     coord: Any, connect: Any, run_workers: Any
 ) -> None:
@@ -272,6 +284,7 @@ async def test_not_reentrant_across_threads_or_tasks(
     assert len(set(tokens)) == 2
 
 
+@pytest.mark.accord_capability("leases")
 async def test_tokens_strictly_increase_across_coordinators(
     coord: Any, connect: Any, run_workers: Any
 ) -> None:
@@ -300,6 +313,7 @@ async def test_tokens_strictly_increase_across_coordinators(
         assert lease.token > tokens[-1]
 
 
+@pytest.mark.accord_capability("leases")
 async def test_timeout_raises_lock_timeout_naming_the_holder(coord: Any, connect: Any) -> None:
     holder = await connect("agent-7").lock("deploy", ttl=30).acquire()
     start = time.monotonic()
@@ -323,6 +337,7 @@ async def test_timeout_raises_lock_timeout_naming_the_holder(coord: Any, connect
     await holder.release()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_auto_renew_keeps_a_short_lease(coord: Any, connect: Any) -> None:
     ttl = 0.6
     other = connect("other")
@@ -338,6 +353,7 @@ async def test_auto_renew_keeps_a_short_lease(coord: Any, connect: Any) -> None:
     await late.release()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_statistics_show_holder_token_ttl_and_waiters(
     coord: Any, connect: Any, spawn: Any
 ) -> None:
@@ -388,6 +404,7 @@ async def test_statistics_show_holder_token_ttl_and_waiters(
     assert after.last_token >= lease.token + 3
 
 
+@pytest.mark.accord_capability("leases")
 async def test_list_locks_lists_held_locks(coord: Any, connect: Any) -> None:
     other = connect("other")
     a = await coord.lock("a").acquire()
@@ -412,6 +429,7 @@ async def test_list_locks_lists_held_locks(coord: Any, connect: Any) -> None:
     assert await coord.list_locks() == []
 
 
+@pytest.mark.accord_capability("leases", "state")
 async def test_namespaces_share_nothing(coord: Any, connect: Any) -> None:
     elsewhere = connect("tester", namespace=coord.namespace + "-2")
     here = await coord.lock("job").acquire()
@@ -432,6 +450,7 @@ async def test_namespaces_share_nothing(coord: Any, connect: Any) -> None:
     await there.release()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_locks_are_taken_in_sorted_order_and_all_released(
     coord: Any, connect: Any, spawn: Any
 ) -> None:
@@ -465,6 +484,7 @@ async def test_locks_are_taken_in_sorted_order_and_all_released(
     assert not await coord.lock("y").locked()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_locks_keep_nothing_when_one_times_out(coord: Any, connect: Any) -> None:
     y = await connect("other").lock("y").acquire()
     with pytest.raises(LockTimeout):
@@ -474,6 +494,7 @@ async def test_locks_keep_nothing_when_one_times_out(coord: Any, connect: Any) -
     await y.release()
 
 
+@pytest.mark.accord_capability("leases")
 async def test_locks_in_opposite_orders_never_deadlock(
     coord: Any, connect: Any, run_workers: Any
 ) -> None:

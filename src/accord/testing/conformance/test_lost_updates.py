@@ -17,6 +17,7 @@ TOTAL = WORKERS * ROUNDS
 RACE_ROUNDS = 50
 
 
+@pytest.mark.accord_capability("leases", "state")
 @pytest.mark.slow  # 16 x 500 lock cycles of four round trips each
 async def test_increments_under_a_lock_are_exact(coord: Any, run_workers: Any) -> None:
     counter = coord.state("counters")
@@ -35,6 +36,7 @@ async def test_increments_under_a_lock_are_exact(coord: Any, run_workers: Any) -
     assert final.version == TOTAL + 1
 
 
+@pytest.mark.accord_capability("state")
 @pytest.mark.slow  # 16 x 500 optimistic updates contending for one key
 async def test_increments_with_update_are_exact(coord: Any, run_workers: Any) -> None:
     counter = coord.state("counters")
@@ -49,6 +51,7 @@ async def test_increments_with_update_are_exact(coord: Any, run_workers: Any) ->
     assert final.version == TOTAL
 
 
+@pytest.mark.accord_capability("state")
 async def test_uncoordinated_get_then_set_loses_updates(
     coord: Any, run_workers: Any, pause: Any, barrier: Any
 ) -> None:

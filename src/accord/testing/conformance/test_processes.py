@@ -27,6 +27,7 @@ from accord.testing.conformance import _procs
 from accord.testing.harness import eventually
 
 pytestmark = [
+    pytest.mark.accord_capability("leases", "state"),
     pytest.mark.accord_processes,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux clocks"),
 ]

@@ -11,6 +11,8 @@ import pytest
 from accord.errors import ConfigError, LockTimeout
 from accord.testing.harness import unwrap
 
+pytestmark = pytest.mark.accord_capability("rate_limits")
+
 
 async def test_never_more_than_rate_plus_burst(coord: Any, connect: Any, run_workers: Any) -> None:
     rate, window, burst = 50, 2.0, 10

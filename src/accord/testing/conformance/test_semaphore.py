@@ -12,6 +12,8 @@ import pytest
 from accord.errors import LeaseLost, LockTimeout
 from accord.testing.harness import eventually
 
+pytestmark = pytest.mark.accord_capability("leases")
+
 
 async def test_never_more_than_limit_holders(coord: Any, run_workers: Any) -> None:
     guard = threading.Lock()  # held only between awaits, so safe for tasks too

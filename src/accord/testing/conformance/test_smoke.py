@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.accord_capability("leases", "state")
+
 
 async def test_lock_and_state(coord: Any, run_workers: Any) -> None:
     inv = coord.state("inv")

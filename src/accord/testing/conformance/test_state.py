@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import accord
-from accord.backends._core import MAX_FENCES
+from accord.backends.state.rule import MAX_FENCES
 from accord.errors import StaleFence, VersionConflict
 
 JSON_VALUES = [
@@ -31,6 +31,7 @@ JSON_VALUES = [
 ]
 
 
+@pytest.mark.accord_capability("state")
 async def test_set_get_and_versions(coord: Any, connect: Any) -> None:
     inv = coord.state("inventory")
     assert await inv.get("sku-1") is None
@@ -54,6 +55,7 @@ async def test_set_get_and_versions(coord: Any, connect: Any) -> None:
     assert again.version == 4  # the delete was version 3; versions never repeat
 
 
+@pytest.mark.accord_capability("state")
 @pytest.mark.parametrize("value", JSON_VALUES, ids=repr)
 async def test_json_values_round_trip(coord: Any, value: Any) -> None:
     m = coord.state("values")
@@ -64,12 +66,14 @@ async def test_json_values_round_trip(coord: Any, value: Any) -> None:
     assert type(got.value) is type(value)
 
 
+@pytest.mark.accord_capability("state")
 async def test_tuples_come_back_as_lists(coord: Any) -> None:
     m = coord.state("values")
     await m.set("k", {"t": (1, (2, 3))})
     assert (await m.get("k")).value == {"t": [1, [2, 3]]}
 
 
+@pytest.mark.accord_capability("state")
 async def test_compare_and_set(coord: Any) -> None:
     m = coord.state("cas")
     created = await m.set("k", "a", expected_version=0)  # create only if absent
@@ -104,6 +108,7 @@ async def test_compare_and_set(coord: Any) -> None:
     assert await m.get("absent") is None
 
 
+@pytest.mark.accord_capability("state")
 async def test_only_one_concurrent_create_wins(coord: Any, run_workers: Any) -> None:
     m = coord.state("cas")
 
@@ -121,6 +126,7 @@ async def test_only_one_concurrent_create_wins(coord: Any, run_workers: Any) -> 
     assert entry.value == f"w{wins.index(True)}"
 
 
+@pytest.mark.accord_capability("state")
 async def test_update(coord: Any) -> None:
     m = coord.state("upd")
     made = await m.update("n", lambda v: v + 1, default=10)
@@ -158,12 +164,14 @@ def test_update_pauses_stay_short_after_any_number_of_conflicts() -> None:
     assert all(0 <= retry_pause(n) <= 0.01 for n in (1, 7, 8, 1024, 10**6))
 
 
+@pytest.mark.accord_capability("state")
 async def test_update_with_default_none(coord: Any) -> None:
     m = coord.state("upd")
     made = await m.update("k", lambda v: [v], default=None)
     assert made.value == [None]
 
 
+@pytest.mark.accord_capability("state")
 async def test_incr(coord: Any) -> None:
     m = coord.state("counters")
     one = await m.incr("n")
@@ -183,6 +191,7 @@ async def test_incr(coord: Any) -> None:
     assert (await m.incr("big")).value == 2**53 + 1  # exact, not a double
 
 
+@pytest.mark.accord_capability("state")
 async def test_incr_refuses_what_is_not_a_number(coord: Any) -> None:
     m = coord.state("counters")
     for key, value in [("s", "7"), ("l", [1]), ("d", {"n": 1}), ("b", True), ("z", None)]:
@@ -197,6 +206,7 @@ async def test_incr_refuses_what_is_not_a_number(coord: Any) -> None:
     assert await m.get("n") is None
 
 
+@pytest.mark.accord_capability("state")
 async def test_concurrent_incr_is_exact(coord: Any, run_workers: Any) -> None:
     m = coord.state("counters")
 
@@ -214,6 +224,7 @@ async def test_concurrent_incr_is_exact(coord: Any, run_workers: Any) -> None:
 NAMES = ["a", "a*", "a%", "a_b", "ab", "axb", "a?c", "a[x]", "[x]", "a\\d", "a{t}", "b", "é"]
 
 
+@pytest.mark.accord_capability("state")
 async def test_keys_by_prefix_take_names_literally(coord: Any) -> None:
     m = coord.state("names")
     for name in NAMES:
@@ -237,6 +248,7 @@ async def test_keys_by_prefix_take_names_literally(coord: Any) -> None:
     assert await coord.state("names-2").keys() == []
 
 
+@pytest.mark.accord_capability("state")
 async def test_items(coord: Any, connect: Any) -> None:
     m = coord.state("items")
     await m.set("b", 2)
@@ -252,6 +264,7 @@ async def test_items(coord: Any, connect: Any) -> None:
     assert list(await m.items("b")) == ["b"]
 
 
+@pytest.mark.accord_capability("state")
 async def test_history_newest_first_with_deletes(coord: Any, connect: Any) -> None:
     m = coord.state("hist")
     other = connect("other").state("hist")
@@ -272,6 +285,7 @@ async def test_history_newest_first_with_deletes(coord: Any, connect: Any) -> No
     assert [e.version for e in await m.history("k", limit=2)] == [4, 3]
 
 
+@pytest.mark.accord_capability("leases", "state")
 async def test_fenced_write_from_an_expired_lease_is_refused(coord: Any, connect: Any) -> None:
     orders = coord.state("orders")
     old = await coord.lock("order-9", ttl=0.3).acquire()
@@ -293,6 +307,7 @@ async def test_fenced_write_from_an_expired_lease_is_refused(coord: Any, connect
     await new.release()
 
 
+@pytest.mark.accord_capability("leases", "state")
 async def test_a_key_remembers_the_highest_token_of_each_lock(coord: Any, connect: Any) -> None:
     m = coord.state("m")
     other = connect("other")
@@ -313,6 +328,7 @@ async def test_a_key_remembers_the_highest_token_of_each_lock(coord: Any, connec
         await lease.release()
 
 
+@pytest.mark.accord_capability("leases", "state")
 async def test_a_key_remembers_a_bounded_number_of_locks(coord: Any, backend_name: str) -> None:
     m = coord.state("m")
     first = await coord.lock("l0").acquire()

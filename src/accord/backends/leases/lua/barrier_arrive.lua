@@ -1,4 +1,4 @@
--- Join the current round of a barrier: _core_events.barrier_arrive.
+-- Join the current round of a barrier: barrier.barrier_arrive.
 -- KEYS: the barrier list   ARGV: prefix, parties, waiter (a mailbox id)
 -- Reply: the arrival index. The last of `parties` arrivals posts 'go' to every
 -- waiter of the round and starts the next one (an empty list).

@@ -1,4 +1,4 @@
--- Grant, queue or refuse one lease request: _core.acquire + _records.acquire.
+-- Grant, queue or refuse one lease request: rule.acquire + records.acquire.
 -- KEYS: lease hash (the queue, waiters and waits keys follow from the prefix)
 -- ARGV: prefix, key, holder, agent, waiter, ttl_us, limit, wait (0/1), detect (0/1)
 -- Reply: token (granted now) | {1, token, us left} (handed over by this call's promote)
@@ -66,7 +66,7 @@ local function waiting_on(h)
   return nil
 end
 
--- _core.find_cycle: holder -> the key it waits for -> that key's holder ... -> me
+-- rule.find_cycle: holder -> the key it waits for -> that key's holder ... -> me
 local function find_cycle()
   local steps = {3, agent, key}
   local k = key

@@ -1,4 +1,4 @@
--- Write the next version of a key after the checks: _core.check + _core.write.
+-- Write the next version of a key after the checks: rule.check + rule.write.
 -- KEYS: versions list (newest first)
 -- ARGV: live-keys zset of the map (same slot), key, JSON text, agent,
 --       expected version or '', fence name or '', fence token
@@ -21,7 +21,7 @@ if fname ~= '' then
       return {2, cftok}
     end
     cfname, cftok = fname, ftok
-  else -- _core.fences: keep the highest token of each of MAX_FENCES locks, newest first
+  else -- rule.fences: keep the highest token of each of MAX_FENCES locks, newest first
     local locks, toks = {}, {}
     local first = true
     for part in string.gmatch(cfname, '[^\t]+') do

@@ -1,11 +1,9 @@
-"""Event-log rules of the memory and SQLite backends, free of I/O.
+"""The consumer-group rule of the memory and SQLite stores, free of I/O.
 
-Consumer groups: each event after the group's cursor is claimed by one consumer for
-``visibility`` seconds; an acknowledged claim is dropped, an expired one is claimed
-again by the next reader (at-least-once delivery when a consumer dies).
-
-Barriers: arrivals join the current round; the last arrival releases the round (every
-waiter's mailbox gets ``go``); a waiter that times out breaks the round (``broken``).
+Each event after the group's cursor is claimed by one consumer for ``visibility``
+seconds; an acknowledged claim is dropped, an expired one is claimed again by the next
+reader (at-least-once delivery when a consumer dies). Redis has consumer groups of its
+own (``XREADGROUP``, ``XAUTOCLAIM``).
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord._event import EventRecord
-from accord.backends._core import Signal
 
 
 @dataclass
@@ -63,32 +60,3 @@ def group_claim(
             rec.cursor = int(event.id)
             out.append(event)
     return out
-
-
-@dataclass
-class BarrierRecord:
-    round: int = 0
-    waiters: list[str] = field(default_factory=list)
-
-
-def barrier_arrive(rec: BarrierRecord, parties: int, waiter: str) -> tuple[int, list[Signal]]:
-    """Join the round; return the arrival index and, for the last, whom to release."""
-    if waiter not in rec.waiters:
-        rec.waiters.append(waiter)
-    index = rec.waiters.index(waiter)
-    if len(rec.waiters) < parties:
-        return index, []
-    signals = [(w, "go") for w in rec.waiters]
-    rec.round += 1
-    rec.waiters = []
-    return index, signals
-
-
-def barrier_break(rec: BarrierRecord, waiter: str) -> tuple[bool, list[Signal]]:
-    """Break the round ``waiter`` is in; False if that round was already released."""
-    if waiter not in rec.waiters:
-        return False, []
-    signals = [(w, "broken") for w in rec.waiters if w != waiter]
-    rec.round += 1
-    rec.waiters = []
-    return True, signals

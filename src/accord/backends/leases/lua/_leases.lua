@@ -121,7 +121,7 @@ local function promote(lk, qk, wk, rec, key, now)
   end
 end
 
--- Leave the queue and give up a slot handed over meanwhile (_core.abandon).
+-- Leave the queue and give up a slot handed over meanwhile (rule.abandon).
 local function leave(lk, qk, wk, rec, key, waiter, holder, now)
   redis.call('LREM', qk, 0, waiter)
   redis.call('HDEL', wk, waiter)

@@ -1,4 +1,4 @@
--- Read-only snapshots of leases: _core.statistics for one key or every indexed
+-- Read-only snapshots of leases: rule.statistics for one key or every indexed
 -- key starting with a prefix that has holders or waiters.
 -- KEYS: index zset   ARGV: prefix, 'key' or 'prefix', the key or the key prefix
 -- Reply: a list of {key, limit, last token, {agent, holder, token, us left, ...},

@@ -1,4 +1,4 @@
--- One GCRA step: _core.gcra. The theoretical arrival time (TAT) is kept in seconds
+-- One GCRA step: rule.gcra. The theoretical arrival time (TAT) is kept in seconds
 -- since EPOCH (small numbers keep a double's precision near a nanosecond) and the
 -- key expires when the TAT has passed, which is the same as no key.
 -- KEYS: tat key   ARGV: interval (s), burst, cost, consume (0/1)

@@ -1,4 +1,4 @@
--- Make a live lease expire ttl from now: _core.extend.
+-- Make a live lease expire ttl from now: rule.extend.
 -- KEYS: lease hash
 -- ARGV: prefix, key, holder, token, ttl_us
 -- Reply: 1, or 0 when the holder does not hold this token (the lease was lost).

@@ -1,4 +1,4 @@
--- Break the round `waiter` is in: _core_events.barrier_break.
+-- Break the round `waiter` is in: barrier.barrier_break.
 -- KEYS: the barrier list   ARGV: prefix, waiter (a mailbox id)
 -- Reply: 1, the others of the round got 'broken' and a new round starts; 0 when
 -- `waiter` is in no round (it was released meanwhile).

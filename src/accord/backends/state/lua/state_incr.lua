@@ -1,4 +1,4 @@
--- Add a number to a key's value in one step: _core.incremented + _core.write.
+-- Add a number to a key's value in one step: rule.incremented + rule.write.
 -- KEYS: versions list
 -- ARGV: live-keys zset of the map (same slot), key, delta (JSON number), agent
 -- Reply: {0, version, at, new JSON text} | {3, current version text} (not a number)

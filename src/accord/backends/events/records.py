@@ -1,24 +1,22 @@
 """The event-log operations of the seam for record stores (memory, SQLite).
 
-Like :mod:`accord.backends._records`, each operation is one transaction around a
-rule of :mod:`accord.backends._core_events`; wake-ups go out after the commit. A
-reader with nothing to read opens a *bell* (a mailbox rung by every append), reads
-once more so that no append is missed, and then sleeps on it.
+Like the other features' ``records.py``, each operation is one transaction around
+the rule of ``rule.py``; wake-ups go out after the commit. A reader with nothing to
+read opens a *bell* (a mailbox rung by every append), reads once more so that no
+append is missed, and then sleeps on it.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 
 from accord._event import EventRecord
-from accord.backends import _core_events as rules
-from accord.backends._core import Signal
-from accord.backends._core_events import BarrierRecord, GroupRecord
-from accord.backends._records import RecordBackend
-from accord.backends._sync.protocol import Mailbox
+from accord.backends._record_base import RecordBase
+from accord.backends._sync.store import Mailbox
 from accord.backends._sync.waiting import read_or_wait
+from accord.backends.events import rule as rules
+from accord.backends.events.rule import GroupRecord
 from accord.errors import ConfigError
 
 LAST_ID = 2**63 - 1  # SQLite's largest integer: no event of a record store is above it
@@ -38,22 +36,10 @@ def event_id(value: str | None) -> int:
     return min(int(value), LAST_ID)
 
 
-class EventRecords(abc.ABC):
-    """Event log, consumer groups, mailbox posts and barriers over record storage."""
+class EventRecords(RecordBase):
+    """Event log and consumer groups over record storage."""
 
     interrupts = 0  # interrupt_reads calls so far: a read that sees it change ends
-
-    @abc.abstractmethod
-    def _transaction(self, write: bool = True) -> AbstractContextManager[None]: ...
-
-    @abc.abstractmethod
-    def _now(self) -> float: ...
-
-    @abc.abstractmethod
-    def _wall(self) -> float: ...
-
-    @abc.abstractmethod
-    def _post(self, signals: list[Signal]) -> None: ...
 
     @abc.abstractmethod
     def open_bell(self) -> Mailbox:
@@ -89,12 +75,6 @@ class EventRecords(abc.ABC):
 
     @abc.abstractmethod
     def _save_group(self, group: str, rec: GroupRecord) -> None: ...
-
-    @abc.abstractmethod
-    def _load_barrier(self, name: str) -> BarrierRecord | None: ...
-
-    @abc.abstractmethod
-    def _save_barrier(self, name: str, rec: BarrierRecord) -> None: ...
 
     # the seam -------------------------------------------------------------------
     def event_append(self, name: str, data: str, source: str, max_events: int) -> EventRecord:
@@ -159,30 +139,9 @@ class EventRecords(abc.ABC):
                 rec.pending.pop(event_id(eid), None)
             self._save_group(group, rec)
 
-    def post(self, mailbox: str, message: str) -> None:
-        self._post([(mailbox, message)])
-
     def interrupt_reads(self) -> bool:
         self.interrupts += 1
         self._ring()
         return True
 
-    def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
-        with self._transaction():
-            rec = self._load_barrier(name) or BarrierRecord()
-            index, signals = rules.barrier_arrive(rec, parties, waiter)
-            self._save_barrier(name, rec)
-        self._post(signals)
-        return index
 
-    def barrier_break(self, name: str, waiter: str) -> bool:
-        with self._transaction():
-            rec = self._load_barrier(name) or BarrierRecord()
-            broke, signals = rules.barrier_break(rec, waiter)
-            self._save_barrier(name, rec)
-        self._post(signals)
-        return broke
-
-
-class RecordStore(RecordBackend, EventRecords):
-    """A record backend with the event log: what memory and SQLite implement."""

@@ -1,4 +1,4 @@
--- Free a lease and hand its slot to the queue head: _core.release.
+-- Free a lease and hand its slot to the queue head: rule.release.
 -- KEYS: lease hash   ARGV: prefix, key, holder, token
 -- Reply: 1, or 0 when the holder does not hold this token (the lease was lost).
 local lk, qk = KEYS[1], ARGV[1] .. 'queue:' .. ARGV[2]

@@ -1,4 +1,4 @@
--- A waiter gives up: leave the queue, pass on a slot handed to it: _core.abandon.
+-- A waiter gives up: leave the queue, pass on a slot handed to it: rule.abandon.
 -- KEYS: lease hash (the queue, waiters and waits keys follow from the prefix)
 -- ARGV: prefix, key, waiter, holder
 local lk, key = KEYS[1], ARGV[2]

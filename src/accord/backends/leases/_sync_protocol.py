@@ -1,0 +1,56 @@
+# Generated from src/accord/backends/leases/_async_protocol.py by scripts/unasync.py: do not edit.
+"""The ``leases`` capability: locks, semaphores and barriers.
+
+Leases are identified by a ``key`` the primitives choose (``lock/<name>``,
+``sem/<name>``). A waiter first opens a :class:`Mailbox` (``open_mailbox``),
+then calls ``acquire`` with ``wait=True``; when a hand-off makes it a holder, the store
+posts the new fencing token to that mailbox after the change is committed.
+``release``/``extend`` return False when the lease is lost (the caller raises
+``LeaseLost``). Each operation is atomic: one Lua script on Redis, one transaction on
+SQLite, one critical section in memory.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from accord._models import AcquireResult, LeaseRequest, LeaseStatistics
+from accord.backends._sync.store import Store
+
+
+class Leases(Store, Protocol):
+    """Leases with fencing tokens, FIFO waiters and deadlock detection; barriers."""
+
+    def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
+        """Grant, queue (``req.wait``) or refuse; Deadlocked if waiting closes a cycle."""
+        ...
+
+    def release(self, key: str, holder: str, token: int) -> bool:
+        """Free the lease and hand its slot to the next waiter; False if it was lost."""
+        ...
+
+    def extend(self, key: str, holder: str, token: int, ttl: float) -> bool:
+        """Make the lease expire ``ttl`` seconds from now; False if it was lost."""
+        ...
+
+    def abandon(self, key: str, waiter: str, holder: str) -> None:
+        """Leave the queue; a slot handed over meanwhile goes to the next waiter."""
+        ...
+
+    def lease_statistics(self, key: str) -> LeaseStatistics:
+        """Holders, waiters and last token of one lease key."""
+        ...
+
+    def list_leases(self, prefix: str) -> list[LeaseStatistics]:
+        """Every lease key starting with ``prefix`` that has holders or waiters."""
+        ...
+
+    def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
+        """Join the current round of a barrier; return the arrival index. The last of
+        ``parties`` arrivals posts ``go`` to every waiter's mailbox."""
+        ...
+
+    def barrier_break(self, name: str, waiter: str) -> bool:
+        """Break the round ``waiter`` is in (post ``broken`` to the others); False if
+        that round was already released."""
+        ...

@@ -1,0 +1,146 @@
+"""The lease and barrier operations of the seam for record stores (memory, SQLite):
+each one transaction around the rule of ``rule.py`` or ``barrier.py``."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+
+from accord._models import AcquireResult, Deadlocked, LeaseRequest, LeaseStatistics, Waiting
+from accord.backends._record_base import RecordBase
+from accord.backends.leases import barrier
+from accord.backends.leases import rule as _lease
+from accord.backends.leases.barrier import BarrierRecord
+from accord.backends.leases.rule import LeaseRecord
+from accord.backends.signals.rule import Signal
+
+
+class LeaseRecords(RecordBase):
+    """Leases and barriers over record storage; storage always inside _transaction()."""
+
+    @abc.abstractmethod
+    def _load_lease(self, key: str) -> LeaseRecord | None: ...
+
+    @abc.abstractmethod
+    def _save_lease(self, key: str, rec: LeaseRecord) -> None: ...
+
+    @abc.abstractmethod
+    def _lease_keys(self, prefix: str) -> Iterator[str]: ...
+
+    @abc.abstractmethod
+    def _waiting_on(self, holder: str) -> tuple[str, float] | None:
+        """(key, expires_at) of the queue ``holder`` waits in."""
+
+    @abc.abstractmethod
+    def _set_waiting(self, holder: str, key: str | None, expires_at: float) -> None: ...
+
+    @abc.abstractmethod
+    def _load_barrier(self, name: str) -> BarrierRecord | None: ...
+
+    @abc.abstractmethod
+    def _save_barrier(self, name: str, rec: BarrierRecord) -> None: ...
+
+    # leases -----------------------------------------------------------------------
+    def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
+        with self._transaction():
+            now = self._now()
+            rec = self._load_lease(req.key) or LeaseRecord(limit=req.limit)
+            result, signals = _lease.acquire(rec, req, now)
+            if isinstance(result, Waiting) and req.wait and detect_deadlock:
+                cycle = self._find_cycle(req, now)
+                if cycle is not None:
+                    signals += _lease.abandon(rec, req.waiter, req.holder, now)
+                    result = cycle
+            self._save_lease(req.key, rec)
+            if req.wait:  # only a waiter has an entry in the wait-for graph
+                queued = isinstance(result, Waiting)
+                self._set_waiting(req.holder, req.key if queued else None, now + req.ttl)
+            self._mark_granted(signals, rec)
+        self._post(signals)
+        return result
+
+    def _find_cycle(self, req: LeaseRequest, now: float) -> Deadlocked | None:
+        def holder_of(key: str) -> tuple[str, str] | None:
+            rec = self._load_lease(key)
+            if rec is None or rec.limit != 1:
+                return None
+            live = [(k, h.agent) for k, h in rec.holders.items() if h.expires_at > now]
+            return live[0] if live else None
+
+        def waiting_on(holder: str) -> str | None:
+            found = self._waiting_on(holder)
+            return found[0] if found and found[1] > now else None
+
+        return _lease.find_cycle(req.key, req.holder, req.agent, holder_of, waiting_on)
+
+    def release(self, key: str, holder: str, token: int) -> bool:
+        with self._transaction():
+            rec = self._load_lease(key)
+            signals = None if rec is None else _lease.release(rec, holder, token, self._now())
+            if rec is None or signals is None:
+                return False
+            self._save_lease(key, rec)
+            self._mark_granted(signals, rec)
+        self._post(signals)
+        return True
+
+    def _mark_granted(self, signals: list[Signal], rec: LeaseRecord) -> None:
+        if not signals:
+            return
+        by_token = {str(h.token): k for k, h in rec.holders.items()}
+        for _, token in signals:
+            self._set_waiting(by_token[token], None, 0.0)
+
+    def extend(self, key: str, holder: str, token: int, ttl: float) -> bool:
+        with self._transaction():
+            rec = self._load_lease(key)
+            if rec is None or not _lease.extend(rec, holder, token, ttl, self._now()):
+                return False
+            self._save_lease(key, rec)
+        return True
+
+    def abandon(self, key: str, waiter: str, holder: str) -> None:
+        with self._transaction():
+            rec = self._load_lease(key)
+            if rec is None:
+                return
+            signals = _lease.abandon(rec, waiter, holder, self._now())
+            self._save_lease(key, rec)
+            self._set_waiting(holder, None, 0.0)
+            self._mark_granted(signals, rec)
+        self._post(signals)
+
+    def lease_statistics(self, key: str) -> LeaseStatistics:
+        with self._transaction(write=False):
+            rec = self._load_lease(key) or LeaseRecord()
+            now = self._now()
+        return _statistics(key, rec, now)
+
+    def list_leases(self, prefix: str) -> list[LeaseStatistics]:
+        with self._transaction(write=False):
+            now = self._now()
+            records = [(k, self._load_lease(k)) for k in sorted(self._lease_keys(prefix))]
+        found = [_statistics(k, rec, now) for k, rec in records if rec is not None]
+        return [s for s in found if s.holders or s.waiters]
+
+    # barriers ---------------------------------------------------------------------
+    def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:
+        with self._transaction():
+            rec = self._load_barrier(name) or BarrierRecord()
+            index, signals = barrier.barrier_arrive(rec, parties, waiter)
+            self._save_barrier(name, rec)
+        self._post(signals)
+        return index
+
+    def barrier_break(self, name: str, waiter: str) -> bool:
+        with self._transaction():
+            rec = self._load_barrier(name) or BarrierRecord()
+            broke, signals = barrier.barrier_break(rec, waiter)
+            self._save_barrier(name, rec)
+        self._post(signals)
+        return broke
+
+
+def _statistics(key: str, rec: LeaseRecord, now: float) -> LeaseStatistics:
+    kind, _, name = key.partition("/")
+    return _lease.statistics(rec, name, kind, now)

@@ -1,0 +1,17 @@
+"""The ``rate_limits`` capability: GCRA in one atomic step per check."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from accord.backends._async.store import AsyncStore
+
+
+class AsyncRateLimits(AsyncStore, Protocol):
+    """Rate limits shared by every process of the store."""
+
+    async def rate_acquire(
+        self, key: str, interval: float, burst: int, cost: int, consume: bool
+    ) -> float:
+        """GCRA: 0.0 if admitted (consumed when ``consume``), else seconds to wait."""
+        ...

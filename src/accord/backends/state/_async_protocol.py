@@ -1,0 +1,51 @@
+"""The ``state`` capability: named maps of versioned JSON entries.
+
+Every write (a delete too) is the next version of its key, in one atomic step; the
+``state_*`` writes raise ``VersionConflict``, ``StaleFence`` or ``TypeError`` with
+nothing written.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from accord._models import Entry
+from accord.backends._async.store import AsyncStore
+
+
+class AsyncStateStore(AsyncStore, Protocol):
+    """Versioned entries with compare-and-set, fencing and a bounded history."""
+
+    async def state_get(self, map_name: str, key: str) -> Entry | None:
+        """The live entry, or None."""
+        ...
+
+    async def state_set(
+        self,
+        map_name: str,
+        key: str,
+        value: str,
+        agent: str,
+        expected_version: int | None,
+        fence: tuple[str, int] | None,
+    ) -> Entry:
+        """Write JSON text ``value`` as the next version, after the checks."""
+        ...
+
+    async def state_incr(self, map_name: str, key: str, delta: int | float, agent: str) -> Entry:
+        """Add ``delta`` to a number (absent counts as 0); TypeError if not a number."""
+        ...
+
+    async def state_delete(
+        self, map_name: str, key: str, agent: str, expected_version: int | None
+    ) -> bool:
+        """Delete (a tombstone version); False if the key was absent."""
+        ...
+
+    async def state_items(self, map_name: str, prefix: str) -> list[tuple[str, Entry]]:
+        """Live keys starting with ``prefix`` and their entries, sorted by key."""
+        ...
+
+    async def state_history(self, map_name: str, key: str, limit: int) -> list[Entry]:
+        """The newest ``limit`` versions, newest first (deletes have ``deleted=True``)."""
+        ...
