@@ -23,9 +23,9 @@ import pytest
 
 import accord
 from accord._models import Granted, LeaseRequest, Waiting
+from accord.backends import sqlite as sqlite_module
 from accord.backends._pipes import FifoMailbox, post
 from accord.backends._sqlite_file import CHECKPOINT_EVERY, PAGE_SIZE, SCHEMA_VERSION, _file_mutex
-from accord.backends import sqlite as sqlite_module
 from accord.backends.sqlite import SqliteBackend, async_sqlite_backend
 from accord.backends.state.rule import HISTORY_KEEP, TRIM_SLACK
 from accord.errors import BackendUnavailable, ConfigError

@@ -13,7 +13,9 @@ KEYS = st.text(alphabet="abc\U0010ffff", max_size=4)
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), KEYS), max_size=200), KEYS, st.booleans())
-def test_sorted_keys_match_a_sorted_set(ops: list[tuple[bool, str]], start: str, incl: bool) -> None:
+def test_sorted_keys_match_a_sorted_set(
+    ops: list[tuple[bool, str]], start: str, incl: bool
+) -> None:
     old, index.CHUNK = index.CHUNK, 2  # small chunks, so splits and empty chunks happen
     try:
         keys, model = SortedKeys(), set()

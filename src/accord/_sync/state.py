@@ -24,7 +24,7 @@ from accord._context import Context
 from accord._models import Entry, Page
 from accord.backends import Backend
 from accord.backends.state.rule import PAGE_MAX
-from accord.errors import VersionConflict
+from accord.errors import InvalidName, VersionConflict
 
 MISSING = _validate.MISSING
 _T = TypeVar("_T")
@@ -176,6 +176,13 @@ def _listing(prefix: str, after: str | None, size: int, what: str) -> tuple[str,
         raise TypeError(f"prefix must be a str, not {type(prefix).__name__}")
     if after is not None and not isinstance(after, str):
         raise TypeError(f"after must be a key (str) or None, not {type(after).__name__}")
+    for text, name in ((prefix, "prefix"), (after or "", "after")):
+        if not text.isascii():
+            try:
+                text.encode()
+            except UnicodeEncodeError:
+                raise InvalidName(repr(text), f"{name} holds a lone surrogate, which is "
+                                  "not text; decode it first") from None
     most = PAGE_MAX if what == "page_size" else _validate.MAX_COUNT
     return prefix, after, _validate.count(size, what, most)
 

@@ -342,6 +342,10 @@ async def test_listing_arguments_are_checked_when_called(coord: Any) -> None:
         await m.keys_page(limit=0)
     with pytest.raises(TypeError, match="after must be a key"):
         await m.items_page(after=b"k")
+    with pytest.raises(accord.InvalidName, match="prefix holds a lone surrogate"):
+        await m.keys_page("a\ud800")
+    with pytest.raises(accord.InvalidName, match="after holds a lone surrogate"):
+        m.items(after="\udfff")
     assert (await m.keys_page(limit=10**6)).results == ()
 
 
