@@ -43,6 +43,7 @@ _NAMES = {
     "MISSING",
     # value objects
     "Entry",
+    "Page",
     "HolderInfo",
     "LeaseStatistics",
     "RateLimitStatistics",

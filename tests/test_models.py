@@ -309,7 +309,7 @@ class StateMachine(RuleBasedStateMachine):
         if self.state is None:
             return
         live = {k: self.versions[k][-1] for k in KEYS if self._live(k)}
-        assert {k: e.value for k, e in self.state.items().items()} == live
+        assert {k: e.value for k, e in self.state.items(page_size=2)} == live
         for key in KEYS:
             entry = self.state.get(key)
             if self._live(key):

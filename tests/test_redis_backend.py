@@ -485,9 +485,10 @@ def test_prefix_listing_is_not_fooled_by_glob_characters(coord: accord.Coordinat
     inv = coord.state("glob")
     for key in ["a*", "a?", "a[b]", "ab", "a\\", "b*"]:
         inv.set(key, key)
-    assert inv.keys("a*") == ["a*"]
-    assert inv.keys("a[") == ["a[b]"]
-    assert inv.keys("a") == ["a*", "a?", "a[b]", "a\\", "ab"]
+    assert list(inv.keys("a*")) == ["a*"]
+    assert list(inv.keys("a[")) == ["a[b]"]
+    assert list(inv.keys("a")) == ["a*", "a?", "a[b]", "a\\", "ab"]
+    assert list(inv.keys("a", after="a?", page_size=1)) == ["a[b]", "a\\", "ab"]
     leases = [coord.lock(n, ttl=5).acquire() for n in ["l*", "l?", "lx"]]
     assert [s.name for s in coord.list_locks()] == ["l*", "l?", "lx"]
     for lease in leases:
@@ -668,7 +669,7 @@ def _random_op(
 def _random_state_op(rng: random.Random, agent: str) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
     key = rng.choice(["k1", "k2", "k*", "n"])
     expected = rng.choice([None, None, 0, 1, 2, 3, 4, 5])
-    op = rng.choice(["set", "set", "incr", "incr", "delete", "get", "items", "history"])
+    op = rng.choice(["set", "set", "incr", "incr", "delete", "get", "items", "keys", "history"])
     if op == "set":
         value = rng.choice([1, -7, 2.5, "s", [1, {"a": None}], True, None, 2**60])
         fence = rng.choice([None, None, ("lock/a", rng.randint(1, 6)), ("lock/b", 3)])
@@ -680,8 +681,9 @@ def _random_state_op(rng: random.Random, agent: str) -> tuple[str, tuple[Any, ..
         return "state_delete", ("m", key, agent, expected), {}
     if op == "get":
         return "state_get", ("m", key), {}
-    if op == "items":
-        return "state_items", ("m", rng.choice(["", "k", "k*", "n"])), {}
+    if op in ("items", "keys"):
+        prefix, after = rng.choice(["", "k", "k*", "n"]), rng.choice([None, "k*", "k1", "a"])
+        return f"state_{op}", ("m", prefix, after, rng.choice([1, 2, 10])), {}
     return "state_history", ("m", key, rng.choice([0, 1, 3, 200])), {}
 
 

@@ -23,6 +23,7 @@ import pytest
 
 import accord
 from accord._models import Granted, LeaseRequest, Waiting
+from accord.backends import sqlite as sqlite_module
 from accord.backends._pipes import FifoMailbox, post
 from accord.backends._sqlite_file import CHECKPOINT_EVERY, PAGE_SIZE, SCHEMA_VERSION, _file_mutex
 from accord.backends.sqlite import SqliteBackend, async_sqlite_backend
@@ -522,6 +523,22 @@ def test_corrupt_file_is_unavailable_and_left_alone(tmp_path: Path) -> None:
 # --- SQL details --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("query", ["KEY_PAGE", "ITEM_PAGE"])
+def test_a_page_of_keys_seeks_the_primary_key_and_scans_nothing(tmp_path: Path, query: str) -> None:
+    """A page costs what it walks: every step of the walk is a seek of the primary key
+    (no scan of the table, of the map, or of a key's versions)."""
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    backend.state_set("m", "k", "1", "agent", None, None)
+    db = sqlite3.connect(tmp_path / "a.db")
+    sql = getattr(sqlite_module, query)
+    plan = db.execute("EXPLAIN QUERY PLAN " + sql, ("ns", "m", "", b"\xff", 10)).fetchall()
+    details = [row[-1] for row in plan]
+    assert not [d for d in details if d.startswith("SCAN versions")], details
+    assert any("SEARCH versions USING PRIMARY KEY" in d for d in details), details
+    db.close()
+    backend.close()
+
+
 def test_prefixes_are_literal_not_like_patterns(tmp_path: Path) -> None:
     backend = SqliteBackend(tmp_path / "a.db", "ns")
     for name in ["a%", "a%b", "a_b", "axb", "A_b"]:
@@ -530,8 +547,9 @@ def test_prefixes_are_literal_not_like_patterns(tmp_path: Path) -> None:
         backend.state_set("m", name, "1", "agent", None, None)
     assert [s.name for s in backend.list_leases("lock/a%")] == ["a%", "a%b"]
     assert [s.name for s in backend.list_leases("lock/a_")] == ["a_b"]
-    assert [k for k, _ in backend.state_items("m", "a_")] == ["a_b"]
-    assert len(backend.state_items("m", "")) == 5
+    assert [k for k, _ in backend.state_items("m", "a_", None, 10)[0]] == ["a_b"]
+    assert backend.state_keys("m", "a_", None, 10) == (["a_b"], None)
+    assert len(backend.state_items("m", "", None, 10)[0]) == 5
     backend.close()
 
 
@@ -680,7 +698,7 @@ def test_close_closes_the_connections_of_every_thread(tmp_path: Path) -> None:
     done.set()
     for t in threads:
         t.join()
-    assert len(backend.state_items("m", "")) == 4  # usable again: it reconnects
+    assert len(backend.state_items("m", "", None, 10)[0]) == 4  # usable again: it reconnects
     backend.close()
 
 

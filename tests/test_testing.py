@@ -39,7 +39,7 @@ from accord.backends.memory import MemoryBackend, async_memory_backend, shared_s
 OPERATIONS = (
     "acquire", "release", "extend", "abandon", "lease_statistics", "list_leases",
     "barrier_arrive", "barrier_break", "state_get", "state_set", "state_incr",
-    "state_delete", "state_items", "state_history", "open_mailbox", "close", "aclose",
+    "state_delete", "state_keys", "state_items", "state_history", "open_mailbox", "close", "aclose",
 )
 
 

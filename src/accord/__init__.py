@@ -18,7 +18,7 @@ from accord._async.state import MISSING, AsyncStateMap
 from accord._connect import connect, connect_async
 from accord._default import configure, coordinate, emit, wait_idle, when
 from accord._event import Event
-from accord._models import Entry, HolderInfo, LeaseStatistics, RateLimitStatistics
+from accord._models import Entry, HolderInfo, LeaseStatistics, Page, RateLimitStatistics
 from accord._sync._lease import Lease
 from accord._sync.barrier import Barrier
 from accord._sync.coordinator import Coordinator
@@ -78,6 +78,7 @@ __all__ = [
     "Lock",
     "LockTimeout",
     "MultiLock",
+    "Page",
     "PayloadTooLarge",
     "RateLimit",
     "RateLimitStatistics",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,31 @@ class Entry:
         fields["updated_by"] = updated_by
         fields["updated_at"] = updated_at
         fields["deleted"] = deleted
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing, such as :meth:`StateMap.keys_page`.
+
+    ``results`` holds the page in order; ``next`` is the ``after=`` that asks for the
+    following page, or None when this page is the last. A page is iterable::
+
+        page = inv.keys_page(limit=100)
+        while True:
+            show(page)
+            if page.next is None:
+                break
+            page = inv.keys_page(after=page.next, limit=100)
+    """
+
+    results: tuple[T, ...]
+    next: str | None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 from accord import _validate
 from accord._async import _rt
 from accord._async._lease import AsyncLease
 from accord._context import Context
-from accord._models import Entry
+from accord._models import Entry, Page
 from accord.backends import AsyncBackend
-from accord.errors import VersionConflict
+from accord.backends.state.rule import PAGE_MAX
+from accord.errors import InvalidName, VersionConflict
 
 MISSING = _validate.MISSING
+_T = TypeVar("_T")
 
 
 class AsyncStateMap:
@@ -98,13 +100,42 @@ class AsyncStateMap:
             self.name, key, self._ctx.agent, _version(expected_version)
         )
 
-    async def keys(self, prefix: str = "") -> list[str]:
-        """Live keys starting with ``prefix``, sorted."""
-        return [k for k, _ in await self._ctx.store.state_items(self.name, _prefix(prefix))]
+    def keys(
+        self, prefix: str = "", *, after: str | None = None, page_size: int = PAGE_MAX
+    ) -> AsyncIterator[str]:
+        """Live keys starting with ``prefix``, sorted, after the key ``after`` if given.
 
-    async def items(self, prefix: str = "") -> dict[str, Entry]:
-        """Live keys starting with ``prefix`` and their entries, sorted by key."""
-        return dict(await self._ctx.store.state_items(self.name, _prefix(prefix)))
+        Lazy: ``async for key in inv.keys()`` asks the store for ``page_size`` keys at
+        a time (at most 1000), each call costing what it returns, however large the
+        map; values are not read. The listing is not a snapshot: a key written or
+        deleted meanwhile may or may not show. For one page and a cursor, see
+        :meth:`keys_page`.
+        """
+        fetch = self._ctx.store.state_keys
+        return _walk(fetch, self.name, *_listing(prefix, after, page_size, "page_size"))
+
+    def items(
+        self, prefix: str = "", *, after: str | None = None, page_size: int = PAGE_MAX
+    ) -> AsyncIterator[tuple[str, Entry]]:
+        """``(key, entry)`` of the live keys :meth:`keys` lists, lazily, in pages of
+        ``page_size`` (``dict(inv.items())`` reads a whole map)."""
+        fetch = self._ctx.store.state_items
+        return _walk(fetch, self.name, *_listing(prefix, after, page_size, "page_size"))
+
+    async def keys_page(
+        self, prefix: str = "", *, after: str | None = None, limit: int = PAGE_MAX
+    ) -> Page[str]:
+        """One page of :meth:`keys`: up to ``limit`` keys (fewer only on the last
+        page) and ``next``, the ``after=`` of the following page (None on the last)."""
+        fetch = self._ctx.store.state_keys
+        return await _page(fetch, self.name, *_listing(prefix, after, limit, "limit"), _same)
+
+    async def items_page(
+        self, prefix: str = "", *, after: str | None = None, limit: int = PAGE_MAX
+    ) -> Page[tuple[str, Entry]]:
+        """One page of :meth:`items`, as :meth:`keys_page` pages keys."""
+        fetch = self._ctx.store.state_items
+        return await _page(fetch, self.name, *_listing(prefix, after, limit, "limit"), _first)
 
     async def history(self, key: str, limit: int = 20) -> list[Entry]:
         """The last ``limit`` versions, newest first, with who wrote them and when."""
@@ -138,7 +169,62 @@ def _fence(lease: AsyncLease | None) -> tuple[str, int] | None:
     return lease.fence
 
 
-def _prefix(prefix: str) -> str:
+def _listing(prefix: str, after: str | None, size: int, what: str) -> tuple[str, str | None, int]:
+    """The checked arguments of a listing (before any call of the store)."""
     if not isinstance(prefix, str):
         raise TypeError(f"prefix must be a str, not {type(prefix).__name__}")
-    return prefix
+    if after is not None and not isinstance(after, str):
+        raise TypeError(f"after must be a key (str) or None, not {type(after).__name__}")
+    for text, name in ((prefix, "prefix"), (after or "", "after")):
+        if not text.isascii():
+            try:
+                text.encode()
+            except UnicodeEncodeError:
+                raise InvalidName(repr(text), f"{name} holds a lone surrogate, which is "
+                                  "not text; decode it first") from None
+    most = PAGE_MAX if what == "page_size" else _validate.MAX_COUNT
+    return prefix, after, _validate.count(size, what, most)
+
+
+_Fetch = Callable[[str, str, str | None, int], Awaitable[tuple[list[_T], str | None]]]
+
+
+async def _walk(
+    fetch: _Fetch[_T], name: str, prefix: str, after: str | None, size: int
+) -> AsyncIterator[_T]:
+    """Everything ``fetch`` lists from ``after`` on, one call of the store per page."""
+    while True:
+        found, after = await fetch(name, prefix, after, size)
+        for item in found:
+            yield item
+        if after is None:
+            return
+
+
+async def _page(
+    fetch: _Fetch[_T],
+    name: str,
+    prefix: str,
+    after: str | None,
+    limit: int,
+    key: Callable[[_T], str],
+) -> Page[_T]:
+    """``limit`` results and the cursor after them: calls of the store until one more
+    than ``limit`` is found (so the last page says it is the last) or none is left."""
+    found: list[_T] = []
+    while len(found) <= limit:
+        more, after = await fetch(name, prefix, after, min(limit + 1 - len(found), PAGE_MAX))
+        found += more
+        if after is None:
+            break
+    if len(found) > limit:
+        return Page(tuple(found[:limit]), key(found[limit - 1]))
+    return Page(tuple(found), None)
+
+
+def _same(key: str) -> str:
+    return key
+
+
+def _first(item: tuple[str, Entry]) -> str:
+    return item[0]

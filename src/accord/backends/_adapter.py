@@ -102,8 +102,15 @@ class AsyncRecordBackend:
     ) -> bool:
         return await self._call(self.sync.state_delete, map_name, key, agent, expected_version)
 
-    async def state_items(self, map_name: str, prefix: str) -> list[tuple[str, Entry]]:
-        return await self._call(self.sync.state_items, map_name, prefix)
+    async def state_keys(
+        self, map_name: str, prefix: str, after: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        return await self._call(self.sync.state_keys, map_name, prefix, after, limit)
+
+    async def state_items(
+        self, map_name: str, prefix: str, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, Entry]], str | None]:
+        return await self._call(self.sync.state_items, map_name, prefix, after, limit)
 
     async def state_history(self, map_name: str, key: str, limit: int) -> list[Entry]:
         return await self._call(self.sync.state_history, map_name, key, limit)

@@ -25,7 +25,8 @@ from accord.backends.events.rule import GroupRecord
 from accord.backends.leases.barrier import BarrierRecord
 from accord.backends.leases.rule import LeaseRecord
 from accord.backends.signals.rule import Signal
-from accord.backends.state.rule import HISTORY_KEEP, Stored
+from accord.backends.state.index import SortedKeys
+from accord.backends.state.rule import HISTORY_KEEP, Stored, page_start
 
 Deliver = Callable[[str], None]
 
@@ -35,6 +36,7 @@ class _Space:
     leases: dict[str, LeaseRecord] = field(default_factory=dict)
     waits: dict[str, tuple[str, float]] = field(default_factory=dict)
     state: dict[tuple[str, str], list[Stored]] = field(default_factory=dict)
+    live: dict[str, SortedKeys] = field(default_factory=dict)  # by map: its live keys
     rates: dict[str, float] = field(default_factory=dict)
     events: deque[EventRecord] = field(default_factory=deque)
     last_event: int = 0
@@ -115,15 +117,27 @@ class MemoryBackend(RecordStore):
 
     def _append_version(self, map_name: str, key: str, version: Stored) -> None:
         versions = self._space.state.setdefault((map_name, key), [])
+        was_live = bool(versions) and versions[-1].value is not None
         versions.append(version)
         del versions[:-HISTORY_KEEP]
+        if was_live != (version.value is not None):  # the index changes only then
+            live = self._space.live.setdefault(map_name, SortedKeys())
+            (live.discard if was_live else live.add)(key)
 
-    def _live_items(self, map_name: str, prefix: str) -> list[tuple[str, Stored]]:
-        return [
-            (k, v[-1])
-            for (m, k), v in self._space.state.items()
-            if m == map_name and k.startswith(prefix) and v[-1].value is not None
-        ]
+    def _key_page(
+        self, map_name: str, prefix: str, after: str | None, limit: int, values: bool
+    ) -> tuple[list[tuple[str, Stored | None]], str | None]:
+        live = self._space.live.get(map_name)
+        if live is None:
+            return [], None
+        found: list[tuple[str, Stored | None]] = []
+        for key in live.from_key(*page_start(prefix, after)):
+            if not key.startswith(prefix):
+                return found, None
+            if len(found) == limit:
+                return found, found[-1][0]
+            found.append((key, self._space.state[map_name, key][-1] if values else None))
+        return found, None
 
     def _load_tat(self, key: str) -> float:
         return self._space.rates.get(key, 0.0)

@@ -62,7 +62,7 @@ from accord.backends.leases.barrier import BarrierRecord
 from accord.backends.leases.rule import LeaseRecord
 from accord.backends.signals.rule import Signal
 from accord.backends.state import rule as _state
-from accord.backends.state.rule import HISTORY_KEEP, Refused, Stored
+from accord.backends.state.rule import HISTORY_KEEP, Refused, Stored, page_start
 
 _FULL = object()  # a lease step that needs the full transaction
 _PARSED_LIMIT = 64  # lease records a connection keeps decoded (see _apply_step)
@@ -77,7 +77,7 @@ STEP_LEASE, LEASE_KEYS = _LEASES["STEP_LEASE"], _LEASES["LEASE_KEYS"]  # see _le
 LOAD_WAIT, SAVE_WAIT, DROP_WAIT = _LEASES["LOAD_WAIT"], _LEASES["SAVE_WAIT"], _LEASES["DROP_WAIT"]
 LOAD_BARRIER, SAVE_BARRIER = _LEASES["LOAD_BARRIER"], _LEASES["SAVE_BARRIER"]
 LOAD_CURRENT, LOAD_HISTORY = _STATE["LOAD_CURRENT"], _STATE["LOAD_HISTORY"]
-SAVE_VERSION, LIVE_ITEMS = _STATE["SAVE_VERSION"], _STATE["LIVE_ITEMS"]
+SAVE_VERSION, KEY_PAGE, ITEM_PAGE = (_STATE[q] for q in ("SAVE_VERSION", "KEY_PAGE", "ITEM_PAGE"))
 LOAD_TAT, SAVE_TAT = _RATES["LOAD_TAT"], _RATES["SAVE_TAT"]
 LAST_EVENT, SAVE_EVENT = _EVENTS["LAST_EVENT"], _EVENTS["SAVE_EVENT"]
 TRIM_EVENTS, EVENTS_AFTER = _EVENTS["TRIM_EVENTS"], _EVENTS["EVENTS_AFTER"]
@@ -312,10 +312,17 @@ class SqliteBackend(SqliteFile, RecordStore):
         # the transaction reads the newest version, and remembers it in _newest
         return super()._write(map_name, key, value, agent, expected_version, fence, delta)
 
-    def _live_items(self, map_name: str, prefix: str) -> list[tuple[str, Stored]]:
-        bounds = (self.namespace, map_name, *_prefix_range(prefix))
-        rows = self._local.cur.execute(LIVE_ITEMS, bounds).fetchall()
-        return [(key, Stored(*rest)) for key, *rest in rows if rest[0] is not None]
+    def _key_page(
+        self, map_name: str, prefix: str, after: str | None, limit: int, values: bool
+    ) -> tuple[list[tuple[str, Stored | None]], str | None]:
+        start, inclusive = page_start(prefix, after)
+        first = start if inclusive else start + "\0"  # the least string above ``start``
+        bounds = (self.namespace, map_name, first, _prefix_range(prefix)[1], limit)
+        rows = self._local.cur.execute(ITEM_PAGE if values else KEY_PAGE, bounds).fetchall()
+        cursor = rows[-1][0] if len(rows) == limit else None
+        if values:
+            return [(key, Stored(*rest)) for key, *rest in rows if rest[0] is not None], cursor
+        return [(key, None) for key, live in rows if live], cursor
 
     def _load_tat(self, key: str) -> float:
         row = self._local.cur.execute(LOAD_TAT, (self.namespace, key)).fetchone()

@@ -114,7 +114,14 @@ from accord.backends.redis._async_io import (
     read_blocking,
 )
 from accord.backends.redis._lua import Script
-from accord.backends.state.rule import HISTORY_KEEP, Refused, Stored, incremented
+from accord.backends.state.rule import (
+    HISTORY_KEEP,
+    PAGE_MAX,
+    Refused,
+    Stored,
+    incremented,
+    page_start,
+)
 from accord.errors import BackendUnavailable, ConfigError, VersionConflict
 
 SOCKET_TIMEOUT = 5.0
@@ -278,6 +285,20 @@ def _scrub(text: str, url: str) -> str:
 
 def _us(seconds: float) -> int:
     return max(1, round(seconds * 1_000_000))
+
+
+def _lex_range(prefix: str, after: str | None) -> tuple[bytes, bytes]:
+    """ZRANGEBYLEX bounds of the keys starting with ``prefix``, from ``after`` on
+    (exclusive). No UTF-8 text holds the byte 0xFF, so ``prefix`` + it bounds them."""
+    start, inclusive = page_start(prefix, after)
+    first = (b"[" if inclusive else b"(") + start.encode()
+    return first, (b"(" + prefix.encode() + b"\xff") if prefix else b"+"
+
+
+def _cursor(names: list[str], limit: int) -> str | None:
+    """The cursor after a page of ``limit`` keys of the ``limit + 1`` asked for: the
+    last key returned, or None if no key is left."""
+    return names[limit - 1] if len(names) > limit else None
 
 
 def _stored(raw: bytes) -> Stored:
@@ -690,12 +711,27 @@ class AsyncRedisBackend(AsyncRedisEvents):
             raise _refused([1, *reply], map_name, key, expected_version, None)
         return bool(reply)
 
-    async def state_items(self, map_name: str, prefix: str) -> list[tuple[str, Entry]]:
+    async def state_keys(
+        self, map_name: str, prefix: str, after: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        limit = min(limit, PAGE_MAX)
+        live = self._keys.live_keys(map_name)
+        raw = await self._plain(self._data, "ZRANGEBYLEX", live, *_lex_range(prefix, after),
+                                "LIMIT", 0, limit + 1)
+        names = [name.decode() for name in raw]
+        return names[:limit], _cursor(names, limit)
+
+    async def state_items(
+        self, map_name: str, prefix: str, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, Entry]], str | None]:
+        limit = min(limit, PAGE_MAX)
         keys = self._keys
         index, base = [keys.live_keys(map_name)], keys.state_base(map_name)
-        flat = await self._eval(self._data, _ITEMS, index, base, prefix)
+        first, last = _lex_range(prefix, after)
+        flat = await self._eval(self._data, _ITEMS, index, base, first, last, limit + 1)
         pairs = zip(flat[::2], flat[1::2], strict=True)
-        return [(name.decode(), _stored(raw).version_entry()) for name, raw in pairs]
+        found = [(name.decode(), _stored(raw).version_entry()) for name, raw in pairs]
+        return found[:limit], _cursor([name for name, _ in found], limit)
 
     async def state_history(self, map_name: str, key: str, limit: int) -> list[Entry]:
         if limit <= 0:

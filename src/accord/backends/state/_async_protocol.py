@@ -42,8 +42,22 @@ class AsyncStateStore(AsyncStore, Protocol):
         """Delete (a tombstone version); False if the key was absent."""
         ...
 
-    async def state_items(self, map_name: str, prefix: str) -> list[tuple[str, Entry]]:
-        """Live keys starting with ``prefix`` and their entries, sorted by key."""
+    async def state_keys(
+        self, map_name: str, prefix: str, after: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """A page of live keys starting with ``prefix``, above ``after`` (None: from the
+        first), sorted, and the cursor of the next page (None once no key is left).
+
+        The work is bounded by ``limit`` (at most ``PAGE_MAX``), not by the size of
+        the map: a store returns at most ``limit`` keys and may return fewer before
+        the end (SQLite steps over deleted keys within the bound), so only a None
+        cursor means the end. Values are not read."""
+        ...
+
+    async def state_items(
+        self, map_name: str, prefix: str, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, Entry]], str | None]:
+        """:meth:`state_keys` with each key's live entry."""
         ...
 
     async def state_history(self, map_name: str, key: str, limit: int) -> list[Entry]:

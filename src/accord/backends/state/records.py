@@ -9,7 +9,7 @@ import json
 from accord._models import Entry
 from accord.backends._record_base import RecordBase
 from accord.backends.state import rule as _state
-from accord.backends.state.rule import Refused, Stored
+from accord.backends.state.rule import PAGE_MAX, Refused, Stored
 from accord.errors import StaleFence, VersionConflict
 
 
@@ -28,7 +28,11 @@ class StateRecords(RecordBase):
     def _append_version(self, map_name: str, key: str, version: Stored) -> None: ...
 
     @abc.abstractmethod
-    def _live_items(self, map_name: str, prefix: str) -> list[tuple[str, Stored]]: ...
+    def _key_page(
+        self, map_name: str, prefix: str, after: str | None, limit: int, values: bool
+    ) -> tuple[list[tuple[str, Stored | None]], str | None]:
+        """Live keys as ``state_keys`` pages them, with their newest version if
+        ``values`` (else None), and the cursor; ``limit`` is at most PAGE_MAX."""
 
     # state --------------------------------------------------------------------------
     def state_get(self, map_name: str, key: str) -> Entry | None:
@@ -106,10 +110,19 @@ class StateRecords(RecordBase):
             self._append_version(map_name, key, new)
         return True
 
-    def state_items(self, map_name: str, prefix: str) -> list[tuple[str, Entry]]:
+    def state_keys(
+        self, map_name: str, prefix: str, after: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
         with self._transaction(write=False):
-            found = self._live_items(map_name, prefix)
-        return sorted((k, s.version_entry()) for k, s in found)
+            found, cursor = self._key_page(map_name, prefix, after, min(limit, PAGE_MAX), False)
+        return [k for k, _ in found], cursor
+
+    def state_items(
+        self, map_name: str, prefix: str, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, Entry]], str | None]:
+        with self._transaction(write=False):
+            found, cursor = self._key_page(map_name, prefix, after, min(limit, PAGE_MAX), True)
+        return [(k, s.version_entry()) for k, s in found if s is not None], cursor
 
     def state_history(self, map_name: str, key: str, limit: int) -> list[Entry]:
         with self._transaction(write=False):

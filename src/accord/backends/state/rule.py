@@ -13,6 +13,7 @@ from accord._models import Entry
 HISTORY_KEEP = 100
 MAX_FENCES = 16  # locks whose highest token a state key remembers (see fences())
 TRIM_SLACK = 16  # versions beyond HISTORY_KEEP before a trim; reads never show them
+PAGE_MAX = 1000  # keys one listing call walks at most, so its work is bounded
 
 @dataclass(slots=True)
 class Stored:
@@ -38,6 +39,13 @@ class Stored:
         """This version as history shows it (a delete has ``deleted=True``)."""
         value = None if self.value is None else _json.loads(self.value)
         return Entry(value, self.version, self.updated_by, self.updated_at, self.value is None)
+
+
+def page_start(prefix: str, after: str | None) -> tuple[str, bool]:
+    """Where a page of the keys starting with ``prefix`` begins: (key, inclusive?)."""
+    if after is None or after < prefix:
+        return prefix, True
+    return after, False
 
 
 class Refused(Exception):

@@ -26,7 +26,7 @@ async def _snapshot(coord: Any, timeless: bool = False) -> tuple[Any, ...]:
     """What a user can see of the test's store: entries, history and locks (without
     the seconds left of each holder if ``timeless``)."""
     m = coord.state("m")
-    items = await m.items()
+    items = dict(await m.items_page())
     locks = await coord.list_locks()
     if timeless:
         locks = [(s.name, s.last_token, [h.token for h in s.holders]) for s in locks]
@@ -167,7 +167,7 @@ async def test_unusual_but_valid_names_work(coord: Any) -> None:
         await m.set(name, name)
         assert (await m.get(name)).value == name
         assert (await coord.state(name).incr(name)).value == 1
-    assert sorted(await m.keys()) == sorted(GOOD_NAMES)
+    assert sorted(await m.keys_page()) == sorted(GOOD_NAMES)
 
 
 BAD_URLS = [

@@ -126,8 +126,9 @@ CALLS: dict[str, Callable[[Any, Any], Awaitable[Any]]] = {
     "incr(key)": lambda c, v: c.state("m").incr(v),
     "delete(key)": lambda c, v: c.state("m").delete(v),
     "history(key)": lambda c, v: c.state("m").history(v),
-    "keys(prefix)": lambda c, v: c.state("m").keys(prefix=v),
-    "items(prefix)": lambda c, v: c.state("m").items(prefix=v),
+    "keys(prefix)": lambda c, v: c.state("m").keys_page(prefix=v),
+    "items(prefix)": lambda c, v: c.state("m").items_page(prefix=v),
+    "keys(after)": lambda c, v: c.state("m").keys_page(after=v),
     "emit(name)": lambda c, v: c.emit(v),
     "events.history(name)": lambda c, v: c.events.history(name=v),
     "events.history(source)": lambda c, v: c.events.history(source=v),
@@ -187,7 +188,7 @@ async def _acquire_release(lock: Any, timeout: Any) -> None:
 async def _snapshot(coord: Any) -> tuple[Any, ...]:
     """What a user can see of the test's store: entries, history, locks, the log."""
     m = coord.state("m")
-    items = await m.items()
+    items = dict(await m.items_page())
     return (
         {k: (e.value, e.version) for k, e in items.items()},
         [(e.value, e.version) for e in await m.history("k")],

@@ -440,7 +440,7 @@ async def test_namespaces_share_nothing(coord: Any, connect: Any) -> None:
 
     await coord.state("m").set("k", "here")
     assert await elsewhere.state("m").get("k") is None
-    assert await elsewhere.state("m").keys() == []
+    assert len(await elsewhere.state("m").keys_page()) == 0
     await elsewhere.state("m").set("k", "there")
     assert (await coord.state("m").get("k")).value == "here"
     assert (await coord.state("m").get("k")).version == 1

@@ -224,6 +224,10 @@ async def test_concurrent_incr_is_exact(coord: Any, run_workers: Any) -> None:
 NAMES = ["a", "a*", "a%", "a_b", "ab", "axb", "a?c", "a[x]", "[x]", "a\\d", "a{t}", "b", "é"]
 
 
+async def _keys(m: Any, prefix: str = "", **kw: Any) -> list[str]:
+    return [k async for k in m.keys(prefix, **kw)]
+
+
 @pytest.mark.accord_capability("state")
 async def test_keys_by_prefix_take_names_literally(coord: Any) -> None:
     m = coord.state("names")
@@ -232,20 +236,21 @@ async def test_keys_by_prefix_take_names_literally(coord: Any) -> None:
     await m.set("gone", 1)
     await m.delete("gone")
 
-    assert await m.keys() == sorted(NAMES)
-    assert await m.keys("a*") == ["a*"]
-    assert await m.keys("a%") == ["a%"]
-    assert await m.keys("a_") == ["a_b"]
-    assert await m.keys("a?") == ["a?c"]
-    assert await m.keys("a[") == ["a[x]"]
-    assert await m.keys("[") == ["[x]"]
-    assert await m.keys("a\\") == ["a\\d"]
-    assert await m.keys("a{") == ["a{t}"]
-    assert await m.keys("a") == sorted(n for n in NAMES if n.startswith("a"))
-    assert await m.keys("zzz") == []
-    assert await m.keys("gone") == []
+    assert await _keys(m) == sorted(NAMES)
+    assert await _keys(m, "a*") == ["a*"]
+    assert await _keys(m, "a%") == ["a%"]
+    assert await _keys(m, "a_") == ["a_b"]
+    assert await _keys(m, "a?") == ["a?c"]
+    assert await _keys(m, "a[") == ["a[x]"]
+    assert await _keys(m, "[") == ["[x]"]
+    assert await _keys(m, "a\\") == ["a\\d"]
+    assert await _keys(m, "a{") == ["a{t}"]
+    assert await _keys(m, "a") == sorted(n for n in NAMES if n.startswith("a"))
+    assert await _keys(m, "zzz") == []
+    assert await _keys(m, "gone") == []
+    assert list(await m.keys_page("a", limit=100)) == sorted(n for n in NAMES if n[0] == "a")
     # Another map of the same namespace is separate.
-    assert await coord.state("names-2").keys() == []
+    assert await _keys(coord.state("names-2")) == []
 
 
 @pytest.mark.accord_capability("state")
@@ -256,12 +261,92 @@ async def test_items(coord: Any, connect: Any) -> None:
     await connect("other").state("items").set("c", [3])
     await m.set("d", 4)
     await m.delete("d")
-    items = await m.items()
+    items = {k: e async for k, e in m.items()}
     assert list(items) == ["a", "b", "c"]
     assert {k: e.value for k, e in items.items()} == {"a": 1, "b": 2, "c": [3]}
     assert items["c"].updated_by == "other"
     assert items["a"].version == 1
-    assert list(await m.items("b")) == ["b"]
+    assert [k async for k, _ in m.items("b")] == ["b"]
+    page = await m.items_page(limit=2)
+    assert [(k, e.value) for k, e in page] == [("a", 1), ("b", 2)]
+    assert page.next == "b"
+    assert [(k, e.value) for k, e in await m.items_page(after=page.next)] == [("c", [3])]
+
+
+# keys with deleted ones between them: SQLite walks those too, so its pages of the
+# store can come back short or empty before the end
+LIVE = [f"k{i:02}" for i in range(23)]
+DELETED = ["k00a", "k05a", "k05b", "k05c", "k05d", "k05e", "k05f", "k22a", "k22b", "k22c"]
+
+
+async def _fill(m: Any) -> None:
+    for key in sorted(LIVE + DELETED):
+        await m.set(key, key)
+    for key in DELETED:
+        await m.delete(key)
+
+
+@pytest.mark.accord_capability("state")
+async def test_keys_page_by_page_with_a_cursor(coord: Any) -> None:
+    m = coord.state("pages")
+    await _fill(m)
+    await m.set("other", 1)
+    for limit in (1, 3, 7, 23, 100):
+        seen, after = [], None
+        while True:
+            page = await m.keys_page("k", after=after, limit=limit)
+            seen += page.results
+            if page.next is None:
+                break
+            assert len(page) == limit  # only the last page is short
+            assert page.next == page.results[-1]
+            after = page.next
+        assert seen == LIVE, limit
+        assert len(page) == (len(LIVE) - 1) % limit + 1  # the last page says it is the last
+    items = await m.items_page("k", after="k05", limit=3)
+    assert [(k, e.value) for k, e in items] == [("k06", "k06"), ("k07", "k07"), ("k08", "k08")]
+    assert items.next == "k08"
+
+
+@pytest.mark.accord_capability("state")
+async def test_keys_iterate_lazily_in_pages_from_a_key(coord: Any) -> None:
+    m = coord.state("lazy")
+    await _fill(m)
+    assert await _keys(m, page_size=2) == LIVE
+    assert await _keys(m, page_size=1) == LIVE
+    assert await _keys(m, "k0", after="k05") == LIVE[6:10]
+    assert await _keys(m, "k1", after="a") == LIVE[10:20]  # ``after`` before the prefix
+    assert await _keys(m, "k1", after="k2") == []  # and past it
+    assert await _keys(m, after="k21") == ["k22"]
+    assert await _keys(m, after="k22") == []
+    assert await _keys(m, after="k05a") == LIVE[6:]  # a deleted key is a fine cursor
+    pairs = [(k, e.value, e.version) async for k, e in m.items("k2", page_size=1)]
+    assert pairs == [(k, k, 1) for k in LIVE[20:]]
+    iterator = m.keys()
+    await m.set("a", 0)  # nothing was read yet: the listing starts when iterated
+    assert [k async for k in iterator][:2] == ["a", "k00"]
+
+
+@pytest.mark.accord_capability("state")
+async def test_listing_arguments_are_checked_when_called(coord: Any) -> None:
+    m = coord.state("args")
+    with pytest.raises(accord.ConfigError, match="page_size"):
+        m.keys(page_size=0)
+    with pytest.raises(accord.ConfigError, match="page_size must be at most 1000"):
+        m.items(page_size=1001)
+    with pytest.raises(TypeError, match="after must be a key"):
+        m.keys(after=5)
+    with pytest.raises(TypeError, match="prefix must be a str"):
+        m.items(prefix=None)
+    with pytest.raises(accord.ConfigError, match="limit"):
+        await m.keys_page(limit=0)
+    with pytest.raises(TypeError, match="after must be a key"):
+        await m.items_page(after=b"k")
+    with pytest.raises(accord.InvalidName, match="prefix holds a lone surrogate"):
+        await m.keys_page("a\ud800")
+    with pytest.raises(accord.InvalidName, match="after holds a lone surrogate"):
+        m.items(after="\udfff")
+    assert (await m.keys_page(limit=10**6)).results == ()
 
 
 @pytest.mark.accord_capability("state")
