@@ -924,3 +924,28 @@ def test_a_namespace_of_the_unversioned_layout_is_migrated(
         assert again.state("m").get("k").value == "kept"
     assert raw.get(_layout_key(namespace)) == str(LAYOUT_VERSION).encode()
     assert coord.state("m").get("k").value == "kept"  # the first coordinator goes on
+
+
+def test_the_lease_index_holds_only_live_leases_and_listings_page_it(
+    coord: accord.Coordinator, namespace: str, raw: redis.Redis
+) -> None:
+    """``leases`` holds the keys with holders or waiters, so a listing walks what is
+    live; one script walks at most LIST_PAGE keys of it."""
+    from accord.backends.redis._sync import LIST_PAGE
+
+    index = f"accord:{{{namespace}}}:leases"
+    for i in range(50):
+        coord.lock(f"done-{i}").acquire().release()
+    assert raw.zcard(index) == 0
+    held = [coord.lock(f"held-{i:03}", ttl=5).acquire() for i in range(LIST_PAGE * 2 + 5)]
+    gone = coord.lock("gone", ttl=0.05).acquire()
+    assert raw.zcard(index) == len(held) + 1
+    time.sleep(0.1)  # `gone` expires untouched: the listing drops it from the index
+    names = [s.name for s in coord.list_locks()]
+    assert names == [f"held-{i:03}" for i in range(len(held))]
+    assert raw.zcard(index) == len(held)
+    assert gone.token == 1
+    for lease in held:
+        lease.release()
+    assert raw.zcard(index) == 0
+    assert coord.list_locks() == []

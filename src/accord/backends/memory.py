@@ -33,6 +33,8 @@ Deliver = Callable[[str], None]
 @dataclass
 class _Space:
     leases: dict[str, LeaseRecord] = field(default_factory=dict)
+    # the keys of leases with holders or waiters when last saved: what listings walk
+    live: set[str] = field(default_factory=set)
     waits: dict[str, tuple[str, float]] = field(default_factory=dict)
     state: dict[tuple[str, str], list[Stored]] = field(default_factory=dict)
     rates: dict[str, float] = field(default_factory=dict)
@@ -92,9 +94,13 @@ class MemoryBackend(RecordStore):
 
     def _save_lease(self, key: str, rec: LeaseRecord) -> None:
         self._space.leases[key] = rec
+        if rec.holders or rec.queue:
+            self._space.live.add(key)
+        else:
+            self._space.live.discard(key)
 
     def _lease_keys(self, prefix: str) -> Iterator[str]:
-        return iter([k for k in self._space.leases if k.startswith(prefix)])
+        return iter([k for k in self._space.live if k.startswith(prefix)])
 
     def _waiting_on(self, holder: str) -> tuple[str, float] | None:
         return self._space.waits.get(holder)

@@ -12,10 +12,13 @@ INSERT OR REPLACE INTO leases (ns, key, record) VALUES (?, ?, ?);
 -- name: step_lease
 UPDATE leases SET record = accord_lease(record) WHERE ns = ? AND key = ?;
 
--- The bounds and substr come from sqlite._prefix_range: a range of the primary
--- key, kept exact (LIKE would treat % and _ in names as wildcards).
+-- The live lease keys under a prefix, from the leases_live index (see schema.sql).
+-- The bounds and substr come from sqlite._prefix_range: a range of the index, kept
+-- exact (LIKE would treat % and _ in names as wildcards).
 -- name: lease_keys
-SELECT key FROM leases WHERE ns = ? AND key >= ? AND key < ? AND substr(key, 1, ?) = ?;
+SELECT key FROM leases INDEXED BY leases_live
+WHERE ns = ? AND key >= ? AND key < ? AND substr(key, 1, ?) = ?
+    AND substr(record, -7) <> ',[],[]]';
 
 -- name: load_wait
 SELECT key, expires_at FROM waits WHERE ns = ? AND holder = ?;

@@ -25,7 +25,10 @@ class LeaseRecords(RecordBase):
     def _save_lease(self, key: str, rec: LeaseRecord) -> None: ...
 
     @abc.abstractmethod
-    def _lease_keys(self, prefix: str) -> Iterator[str]: ...
+    def _lease_keys(self, prefix: str) -> Iterator[str]:
+        """The keys starting with ``prefix`` of the leases that had holders or waiters
+        when last saved, from an index of those: a listing costs what is live, not
+        every name ever used (a released lease's record stays for its token)."""
 
     @abc.abstractmethod
     def _waiting_on(self, holder: str) -> tuple[str, float] | None:

@@ -16,7 +16,8 @@ are %-escaped so the tag stays whole.
 ``queue:<key>``             list of waiter ids, first come first served
 ``waiter:<key>``            hash: waiter id -> expiry, ttl, holder, agent
 ``waits``                   hash: holder -> the lease key it queues for (deadlocks)
-``leases``                  sorted set (by name) of every lease key, for listing
+``leases``                  sorted set (by name) of the lease keys with holders
+                            or waiters (listings walk it, a page a script)
 ``mb:<waiter>``             list: the mailbox a hand-off pushes the token to
 ``state:<n>:<map>:<key>``   list of versions, newest first (``n`` = len(map))
 ``keys:<map>``              sorted set (by name) of the map's live keys
@@ -121,6 +122,7 @@ SOCKET_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 2.0
 LEASE_TIMEOUT = 1.0  # replies to lease, rate-limit, mailbox and event-append commands
 BLOCK_MARGIN = 1.0  # a blocking read's reply is late this long after the server's wait
+LIST_PAGE = 100  # lease keys one listing script walks
 CLEANUP_WAIT = 0.25  # the reply to cleanup after a failure or timeout (abandon, mailbox)
 # the server cannot serve us now (down, loading, read-only, full, busy, refusing us)
 _DOWN = (
@@ -625,9 +627,18 @@ class AsyncRedisBackend(AsyncRedisEvents):
         return _statistics(rows[0])
 
     async def list_leases(self, prefix: str) -> list[LeaseStatistics]:
-        keys = self._keys
-        rows = await self._eval(self._data, _LEASES, [keys.leases], keys.prefix, "prefix", prefix)
-        return [_statistics(row) for row in rows]
+        """Page by page (``LIST_PAGE`` keys of the index of live leases a script), so
+        that no script holds the server longer than a page takes."""
+        keys, after = self._keys, ""
+        found: list[LeaseStatistics] = []
+        while True:
+            reply = await self._eval(
+                self._data, _LEASES, [keys.leases], keys.prefix, "prefix", prefix, after, LIST_PAGE
+            )
+            found += [_statistics(row) for row in reply[1:]]
+            if not reply[0]:
+                return found
+            after = reply[0].decode()
 
     # versioned state -------------------------------------------------------------------
     async def _current(self, map_name: str, key: str) -> Stored | None:

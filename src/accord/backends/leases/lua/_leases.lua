@@ -54,18 +54,21 @@ local function load_lease(lk, now, purge)
   return rec
 end
 
-local function grant(lk, rec, key, holder, agent, ttl, now)
-  local tok = redis.call('HINCRBY', lk, 'token', 1)
+-- A fresh grant: the next token and the holder's field in one HSET. A lease that had no
+-- live holder enters the index of live leases ('leases'), which listings walk, unless
+-- it had waiters (`queued`: a hand-off), which kept it there.
+local function grant(lk, rec, key, holder, agent, ttl, now, queued)
+  local tok = rec.token + 1
   local exp = now + ttl
-  redis.call('HSET', lk, 'h:' .. holder, string.format('%d %d %s', exp, tok, agent))
+  redis.call('HSET', lk, 'token', tok, 'h:' .. holder, string.format('%d %d %s', exp, tok, agent))
+  if rec.n == 0 and not queued then
+    redis.call('ZADD', P .. 'leases', 0, key)
+  end
   if not rec.holders[holder] then
     rec.n = rec.n + 1
   end
   rec.holders[holder] = {exp, tok, agent}
   rec.token = tok
-  if tok == 1 then
-    redis.call('ZADD', P .. 'leases', 0, key)
-  end
   return tok
 end
 
@@ -93,20 +96,21 @@ local function nudge_head(qk, wk, rec)
 end
 
 -- Hand free slots to the queue head in FIFO order; expired waiters are dropped.
--- The promoted waiter's mailbox gets its token in this same script.
+-- The promoted waiter's mailbox gets its token in this same script. Returns true when
+-- the queue ran empty.
 local function promote(lk, qk, wk, rec, key, now)
   local promoted = false
   while rec.n < rec.limit do
     local w = redis.call('LPOP', qk)
     if not w then
-      return
+      return true
     end
     local data = redis.call('HGET', wk, w)
     if data then
       redis.call('HDEL', wk, w)
       local exp, ttl, holder, agent = parse_waiter(data)
       if exp > now then
-        local tok = grant(lk, rec, key, holder, agent, ttl, now)
+        local tok = grant(lk, rec, key, holder, agent, ttl, now, true)
         rec.promoted[holder] = true
         local mb = P .. 'mb:' .. w
         redis.call('RPUSH', mb, tok)
@@ -119,6 +123,15 @@ local function promote(lk, qk, wk, rec, key, now)
   if promoted then
     nudge_head(qk, wk, rec)
   end
+  return false
+end
+
+-- Promote after a slot freed; a lease left without holders or waiters leaves the index
+-- of live leases (its hash stays: it keeps the token).
+local function promote_or_idle(lk, qk, wk, rec, key, now)
+  if promote(lk, qk, wk, rec, key, now) and rec.n == 0 then
+    redis.call('ZREM', P .. 'leases', key)
+  end
 end
 
 -- Leave the queue and give up a slot handed over meanwhile (rule.abandon).
@@ -130,5 +143,5 @@ local function leave(lk, qk, wk, rec, key, waiter, holder, now)
     rec.n = rec.n - 1
     redis.call('HDEL', lk, 'h:' .. holder)
   end
-  promote(lk, qk, wk, rec, key, now)
+  promote_or_idle(lk, qk, wk, rec, key, now)
 end

@@ -35,9 +35,13 @@ end
 
 -- Refused: what follows is defined only when it is needed.
 
--- (holder, agent) of the live holder of a single-holder lock, else nil
+-- (holder, agent) of the live holder of a single-holder lock, else nil; the lease of
+-- this call is the record loaded already
 local function lock_holder(k)
-  local lease = load_lease(P .. 'lease:' .. k, now, false)
+  local lease = rec
+  if k ~= key then
+    lease = load_lease(P .. 'lease:' .. k, now, false)
+  end
   if not lease.exists or lease.limit ~= 1 then
     return nil
   end
@@ -91,17 +95,17 @@ end
 
 local function enqueue()
   local data = string.format('%d %d\n%s\n%s', now + ttl, ttl, holder, agent)
-  local cur = redis.call('HGET', wk, waiter)
-  if cur then
-    local exp, cttl, chold, cagent = parse_waiter(cur)
-    if exp > now then -- still queued: keep its place, push its expiry
-      data = string.format('%d %d\n%s\n%s', now + ttl, cttl, chold, cagent)
-      redis.call('HSET', wk, waiter, data)
-      return
-    end
-    redis.call('LREM', qk, 0, waiter) -- expired: it queues again at the end
+  if redis.call('HSETNX', wk, waiter, data) == 1 then -- the first ask: queue it
+    redis.call('RPUSH', qk, waiter)
+    return
   end
-  redis.call('RPUSH', qk, waiter)
+  local exp, cttl, chold, cagent = parse_waiter(redis.call('HGET', wk, waiter))
+  if exp > now then -- still queued: keep its place, push its expiry
+    data = string.format('%d %d\n%s\n%s', now + ttl, cttl, chold, cagent)
+  else -- expired: it queues again at the end
+    redis.call('LREM', qk, 0, waiter)
+    redis.call('RPUSH', qk, waiter)
+  end
   redis.call('HSET', wk, waiter, data)
 end
 

@@ -1,8 +1,12 @@
--- Read-only snapshots of leases: rule.statistics for one key or every indexed
--- key starting with a prefix that has holders or waiters.
--- KEYS: index zset   ARGV: prefix, 'key' or 'prefix', the key or the key prefix
--- Reply: a list of {key, limit, last token, {agent, holder, token, us left, ...},
---        {waiting agent, ...}}
+-- Snapshots of leases: rule.statistics for one key, or one page of the index of live
+-- leases ('leases': every lease key with holders or waiters when last written).
+-- KEYS: lease hash ('key') or the index ('prefix')
+-- ARGV: prefix, 'key' or 'prefix', the key or the key prefix, [after, page size]
+-- Reply: 'key': {row}; 'prefix': {last key walked or '' at the end, row, row...}
+--        where a row is {key, limit, last token, {agent, holder, token, us left, ...},
+--        {waiting agent, ...}}. A page walks at most `page size` keys of the index, so
+--        no call grows with the namespace; keys found idle (their holders expired
+--        untouched) leave the index.
 local now = now_us()
 
 local function snapshot(key)
@@ -35,11 +39,16 @@ end
 if ARGV[2] == 'key' then
   return {snapshot(ARGV[3])}
 end
-local out = {}
-for _, key in ipairs(redis.call('ZRANGEBYLEX', KEYS[1], '[' .. ARGV[3], '(' .. ARGV[3] .. '\255')) do
+local kp, n = ARGV[3], tonumber(ARGV[5])
+local from = ARGV[4] == '' and '[' .. kp or '(' .. ARGV[4]
+local keys = redis.call('ZRANGEBYLEX', KEYS[1], from, '(' .. kp .. '\255', 'LIMIT', 0, n)
+local out = {#keys == n and keys[n] or ''}
+for _, key in ipairs(keys) do
   local s = snapshot(key)
   if #s[4] > 0 or #s[5] > 0 then
     out[#out + 1] = s
+  else
+    redis.call('ZREM', KEYS[1], key)
   end
 end
 return out
