@@ -55,10 +55,13 @@ class LeaseRecords(RecordBase):
                     signals += _lease.abandon(rec, req.waiter, req.holder, now)
                     result = cycle
             self._save_lease(req.key, rec)
-            if req.wait:  # only a waiter has an entry in the wait-for graph
-                queued = isinstance(result, Waiting)
-                self._set_waiting(req.holder, req.key if queued else None, now + req.ttl)
-            self._mark_granted(signals, rec)
+            # Only a waiter that may deadlock enters the wait-for graph; any other
+            # outcome of a wait leaves it.
+            if req.wait and not isinstance(result, Waiting):
+                self._set_waiting(req.holder, None, 0.0)
+            elif req.wait and detect_deadlock:
+                self._set_waiting(req.holder, req.key, now + req.ttl)
+            self._mark_granted(req.key, signals, rec)
         self._post(signals)
         return result
 
@@ -83,16 +86,19 @@ class LeaseRecords(RecordBase):
             if rec is None or signals is None:
                 return False
             self._save_lease(key, rec)
-            self._mark_granted(signals, rec)
+            self._mark_granted(key, signals, rec)
         self._post(signals)
         return True
 
-    def _mark_granted(self, signals: list[Signal], rec: LeaseRecord) -> None:
+    def _mark_granted(self, key: str, signals: list[Signal], rec: LeaseRecord) -> None:
+        """A promoted waiter leaves the wait-for graph if it is there for ``key``."""
         if not signals:
             return
         by_token = {str(h.token): k for k, h in rec.holders.items()}
         for _, token in signals:
-            self._set_waiting(by_token[token], None, 0.0)
+            found = self._waiting_on(by_token[token])
+            if found is not None and found[0] == key:
+                self._set_waiting(by_token[token], None, 0.0)
 
     def extend(self, key: str, holder: str, token: int, ttl: float) -> bool:
         with self._transaction():
@@ -110,7 +116,7 @@ class LeaseRecords(RecordBase):
             signals = _lease.abandon(rec, waiter, holder, self._now())
             self._save_lease(key, rec)
             self._set_waiting(holder, None, 0.0)
-            self._mark_granted(signals, rec)
+            self._mark_granted(key, signals, rec)
         self._post(signals)
 
     def lease_statistics(self, key: str) -> LeaseStatistics:

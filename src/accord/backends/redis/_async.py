@@ -11,11 +11,12 @@ multi-key script touches one Redis Cluster slot. Braces and ``%`` in the namespa
 are %-escaped so the tag stays whole.
 
 ==========================  ===================================================
-``lease:<key>``             hash: ``token`` (never reset), ``limit``, and
-                            ``h:<holder>`` = expiry, token, agent per holder
-``queue:<key>``             list of waiter ids, first come first served
-``waiter:<key>``            hash: waiter id -> expiry, ttl, holder, agent
-``waits``                   hash: holder -> the lease key it queues for (deadlocks)
+``lease:<key>``             hash: the whole lease: ``token`` (never reset),
+                            ``limit``, ``seq``, and ``h:<holder>`` per holder
+                            (expiry, token, agent) or waiter (queue number,
+                            expiry, ttl, mailbox, agent): see ``_leases.lua``
+``waits``                   hash: holder -> the lease key it queues for, of the
+                            waiters that hold a lock (deadlock detection)
 ``leases``                  sorted set (by name) of the lease keys with holders
                             or waiters (listings walk it, a page a script)
 ``mb:<waiter>``             list: the mailbox a hand-off pushes the token to
@@ -151,8 +152,11 @@ _RATE = Script("rate")
 # The key layout of a namespace, in its ``layout`` key: a namespace of a newer layout is
 # refused, one of an older layout migrated by the first connection that finds it.
 # 0: namespaces of accord before the layout carried a version (the same keys as 1)
-# 1: the keys of the module docstring
-LAYOUT_VERSION = 1
+# 1: a lease's waiters in ``queue:<key>`` and ``waiter:<key>``; ``leases`` every lease key
+# 2: the keys of the module docstring: waiters in the lease hash, ``leases`` the live ones.
+#    Nothing to migrate: holder fields read the same, an old ``leases`` set is pruned by
+#    the listings, and a waiter of the old layout queues again when it next asks.
+LAYOUT_VERSION = 2
 # Run on each new connection: the layout version found (nothing changes when it is
 # newer), then the namespace's epoch, made once by the first client (a new one means
 # lost data). Migrations of an older layout go between the two.

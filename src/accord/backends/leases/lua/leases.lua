@@ -10,10 +10,10 @@
 local now = now_us()
 
 local function snapshot(key)
-  local rec = load_lease(P .. 'lease:' .. key, now, false)
+  local rec = load_lease(P .. 'lease:' .. key, now)
   local holders = {}
   for h, v in pairs(rec.holders) do
-    holders[#holders + 1] = {v[3], h, v[2], v[1] - now}
+    holders[#holders + 1] = {v.agent, h, v.tok, v.exp - now}
   end
   table.sort(holders, function(a, b) return a[3] < b[3] end)
   local flat = {}
@@ -23,15 +23,8 @@ local function snapshot(key)
     end
   end
   local waiters = {}
-  local wk = P .. 'waiter:' .. key
-  for _, w in ipairs(redis.call('LRANGE', P .. 'queue:' .. key, 0, -1)) do
-    local data = redis.call('HGET', wk, w)
-    if data then
-      local exp, _, _, agent = parse_waiter(data)
-      if exp > now then
-        waiters[#waiters + 1] = agent
-      end
-    end
+  for _, w in ipairs(queue_of(rec)) do
+    waiters[#waiters + 1] = w[2].agent
   end
   return {key, rec.limit, rec.token, flat, waiters}
 end
