@@ -33,6 +33,14 @@ local function parse_holder(v)
   return {exp = tonumber(exp), tok = tonumber(tok), mb = mb, agent = agent}
 end
 
+-- A live holder is read as {exp, raw}; its token, mailbox and agent are parsed on first
+-- use, so that an operation on a semaphore with many holders parses only what it uses.
+local LAZY = {__index = function(h, k)
+  local p = parse_holder(h.raw)
+  h.tok, h.mb, h.agent = p.tok, p.mb, p.agent
+  return rawget(h, k)
+end}
+
 local function parse_waiter(v)
   local seq, exp, ttl, mb, reg, agent = string.match(v, '^w(%d+) (%d+) (%d+) (%S+) (%d) (.*)$')
   return {seq = tonumber(seq), exp = tonumber(exp), ttl = tonumber(ttl), mb = mb,
@@ -70,12 +78,13 @@ local function load_lease(lk, now)
         rec.dead[#rec.dead + 1] = f
       end
     else
-      local h = parse_holder(v)
-      if h and h.exp > now then
-        rec.holders[string.sub(f, 3)] = h
+      local exp = tonumber(string.match(v, '^%d+'))
+      if exp and exp > now then
+        rec.holders[string.sub(f, 3)] = setmetatable({exp = exp, raw = v}, LAZY)
         rec.n = rec.n + 1
       else
         rec.dead[#rec.dead + 1] = f
+        local h = parse_holder(v)
         if h and h.mb ~= '' then
           rec.gone[#rec.gone + 1] = P .. 'mb:' .. h.mb
         end
