@@ -26,9 +26,15 @@ class LeaseRecords(RecordBase):
 
     @abc.abstractmethod
     def _lease_keys(self, prefix: str) -> Iterator[str]:
-        """The keys starting with ``prefix`` of the leases that had holders or waiters
-        when last saved, from an index of those: a listing costs what is live, not
-        every name ever used (a released lease's record stays for its token)."""
+        """The listed keys starting with ``prefix``: every lease with holders or waiters,
+        and those idle since the last listing (which unlists them, ``_unlist``). A
+        listing so costs what is live and what changed since, not every name ever used
+        (a released lease's record stays for its token), and a lock cycle writes no
+        index entry (its key stays listed until a listing)."""
+
+    @abc.abstractmethod
+    def _unlist(self, keys: list[str]) -> None:
+        """Take the keys of these idle leases off the list (those idle still)."""
 
     @abc.abstractmethod
     def _waiting_on(self, holder: str) -> tuple[str, float] | None:
@@ -129,6 +135,10 @@ class LeaseRecords(RecordBase):
         with self._transaction(write=False):
             now = self._now()
             records = [(k, self._load_lease(k)) for k in sorted(self._lease_keys(prefix))]
+        idle = [k for k, rec in records if rec is None or not (rec.holders or rec.queue)]
+        if idle:
+            with self._transaction():
+                self._unlist(idle)
         found = [_statistics(k, rec, now) for k, rec in records if rec is not None]
         return [s for s in found if s.holders or s.waiters]
 
