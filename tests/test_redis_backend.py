@@ -926,16 +926,18 @@ def test_a_namespace_of_the_unversioned_layout_is_migrated(
     assert coord.state("m").get("k").value == "kept"  # the first coordinator goes on
 
 
-def test_the_lease_index_holds_only_live_leases_and_listings_page_it(
+def test_the_lease_index_holds_what_is_live_and_listings_page_it(
     coord: accord.Coordinator, namespace: str, raw: redis.Redis
 ) -> None:
-    """``leases`` holds the keys with holders or waiters, so a listing walks what is
-    live; one script walks at most LIST_PAGE keys of it."""
+    """``leases`` holds the keys with holders or waiters and those idle since the last
+    listing, which unlists them; one script walks at most LIST_PAGE keys of it."""
     from accord.backends.redis._sync import LIST_PAGE
 
     index = f"accord:{{{namespace}}}:leases"
     for i in range(50):
         coord.lock(f"done-{i}").acquire().release()
+    assert raw.zcard(index) == 50  # a lock cycle leaves the index alone
+    assert coord.list_locks() == []
     assert raw.zcard(index) == 0
     held = [coord.lock(f"held-{i:03}", ttl=5).acquire() for i in range(LIST_PAGE * 2 + 5)]
     gone = coord.lock("gone", ttl=0.05).acquire()
@@ -947,5 +949,8 @@ def test_the_lease_index_holds_only_live_leases_and_listings_page_it(
     assert gone.token == 1
     for lease in held:
         lease.release()
-    assert raw.zcard(index) == 0
     assert coord.list_locks() == []
+    assert raw.zcard(index) == 0
+    again = coord.lock("held-000").acquire()  # listed again by its next grant
+    assert [s.name for s in coord.list_locks()] == ["held-000"]
+    again.release()

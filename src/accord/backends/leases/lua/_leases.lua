@@ -7,8 +7,10 @@
 --
 -- One hash holds a whole lease, so that an operation reads it with one HGETALL and
 -- writes it with one HSET (a contended acquisition then costs the server ~10
--- commands): 'token' (never reset), 'limit', 'seq' (the last queue number given) and
--- one field 'h:<holder>' per holder or waiter:
+-- commands): 'token' (never reset), 'limit', 'seq' (the last queue number given),
+-- 'listed' (1 while the key is in the 'leases' index listings walk: it enters with a
+-- holder and leaves when a listing finds it idle, so a lock cycle leaves the index
+-- alone) and one field 'h:<holder>' per holder or waiter:
 --   a holder    '<expires_us> <token>:<mailbox> <agent>' (mailbox empty unless the
 --               lease was handed over; it is deleted with an expired holder)
 --   a waiter    'w<seq> <expires_us> <ttl_us> <mailbox> <registered> <agent>'; the
@@ -67,6 +69,8 @@ local function load_lease(lk, now)
       rec.limit = tonumber(v)
     elseif f == 'seq' then
       rec.seq = tonumber(v)
+    elseif f == 'listed' then
+      rec.listed = true
     elseif v == '' then
       rec.dead[#rec.dead + 1] = f
     elseif string.sub(v, 1, 1) == 'w' then
@@ -134,17 +138,17 @@ local function flush(lk, rec, force)
   end
 end
 
--- A fresh grant: the next token. A lease that had no live holder enters the index of
--- live leases ('leases'), which listings walk, unless it had waiters (`queued`: a
--- hand-off), which kept it there.
-local function grant(rec, key, holder, agent, mb, ttl, now, queued)
+-- A fresh grant: the next token. A lease not listed yet enters the index listings walk.
+local function grant(rec, key, holder, agent, mb, ttl, now)
   local tok = rec.token + 1
   local exp = now + ttl
   rec.token = tok
   rec.set['token'] = tok
   rec.set['h:' .. holder] = string.format('%d %d:%s %s', exp, tok, mb, agent)
-  if rec.n == 0 and not queued then
+  if not rec.listed then
     redis.call('ZADD', P .. 'leases', 0, key)
+    rec.set['listed'] = 1
+    rec.listed = true
   end
   if not rec.holders[holder] then
     rec.n = rec.n + 1
@@ -206,7 +210,7 @@ local function promote(rec, key, now)
     i = i + 1
     rec.waiters[h] = nil
     rec.nw = rec.nw - 1
-    local tok = grant(rec, key, h, w.agent, w.mb, w.ttl, now, true)
+    local tok = grant(rec, key, h, w.agent, w.mb, w.ttl, now)
     rec.promoted[h] = true
     redis.call('RPUSH', P .. 'mb:' .. w.mb, tok)
     if w.reg then -- it entered the wait-for graph: it leaves it if there for this key
@@ -220,12 +224,4 @@ local function promote(rec, key, now)
     nudge_head(q[i] and q[i][2], rec)
   end
   return rec.nw == 0
-end
-
--- After a slot freed: promote; a lease left without holders or waiters leaves the
--- index of live leases (its hash stays: it keeps the token).
-local function promote_or_idle(rec, key, now)
-  if promote(rec, key, now) and rec.n == 0 then
-    redis.call('ZREM', P .. 'leases', key)
-  end
 end

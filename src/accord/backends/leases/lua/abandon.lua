@@ -15,7 +15,7 @@ if w and w.mb == waiter then
 elseif rec.holders[holder] then -- handed over meanwhile: pass it on
   release_holder(rec, holder)
 end
-promote_or_idle(rec, key, now)
+promote(rec, key, now)
 flush(lk, rec, true)
 redis.call('HDEL', P .. 'waits', holder)
 return 1

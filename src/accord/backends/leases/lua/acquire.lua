@@ -24,7 +24,7 @@ end
 -- A holder asking again lost track of its lease (a hand-off it has not heard of, a
 -- release that failed on the way): a fresh grant, new token and the ttl asked for.
 if mine or rec.n < rec.limit then -- or a free slot and, after promote, an empty queue
-  local tok = grant(rec, key, holder, agent, '', ttl, now, false)
+  local tok = grant(rec, key, holder, agent, '', ttl, now)
   flush(lk, rec, false)
   if wait then
     redis.call('HDEL', waits, holder)

@@ -1,12 +1,12 @@
--- Snapshots of leases: rule.statistics for one key, or one page of the index of live
--- leases ('leases': every lease key with holders or waiters when last written).
+-- Snapshots of leases: rule.statistics for one key, or one page of the index listings
+-- walk ('leases': every lease key with holders or waiters, and those idle since the
+-- last listing, which unlists them).
 -- KEYS: lease hash ('key') or the index ('prefix')
 -- ARGV: prefix, 'key' or 'prefix', the key or the key prefix, [after, page size]
 -- Reply: 'key': {row}; 'prefix': {last key walked or '' at the end, row, row...}
 --        where a row is {key, limit, last token, {agent, holder, token, us left, ...},
 --        {waiting agent, ...}}. A page walks at most `page size` keys of the index, so
---        no call grows with the namespace; keys found idle (their holders expired
---        untouched) leave the index.
+--        no call grows with the namespace.
 local now = now_us()
 
 local function snapshot(key)
@@ -40,8 +40,9 @@ for _, key in ipairs(keys) do
   local s = snapshot(key)
   if #s[4] > 0 or #s[5] > 0 then
     out[#out + 1] = s
-  else
+  else -- idle: unlisted until its next grant lists it again
     redis.call('ZREM', KEYS[1], key)
+    redis.call('HDEL', P .. 'lease:' .. key, 'listed')
   end
 end
 return out

@@ -9,6 +9,6 @@ if not mine or mine.tok ~= tonumber(ARGV[4]) then
   return 0
 end
 release_holder(rec, holder)
-promote_or_idle(rec, key, now)
+promote(rec, key, now)
 flush(lk, rec, false)
 return 1
