@@ -474,8 +474,8 @@ def test_every_key_of_a_namespace_shares_one_hash_tag(
     finally:
         c.close()
     kinds = {k.split(b"}:", 1)[1].split(b":")[0] for k in keys}
-    assert {b"lease", b"queue", b"waiter", b"waits", b"leases", b"state", b"keys", b"rate",
-            b"events"} <= kinds
+    # (``waits`` holds only waiters that hold a lock: none here)
+    assert {b"lease", b"leases", b"state", b"keys", b"rate", b"events"} <= kinds
     assert len({key_slot(k) for k in keys}) == 1, keys
     tag = namespace.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
     assert all(k.startswith(f"accord:{{{tag}}}:".encode()) for k in keys)
@@ -951,3 +951,33 @@ def test_a_namespace_of_the_unversioned_layout_is_migrated(
         assert again.state("m").get("k").value == "kept"
     assert raw.get(_layout_key(namespace)) == str(LAYOUT_VERSION).encode()
     assert coord.state("m").get("k").value == "kept"  # the first coordinator goes on
+
+
+def test_the_lease_index_holds_what_is_live_and_listings_page_it(
+    coord: accord.Coordinator, namespace: str, raw: redis.Redis
+) -> None:
+    """``leases`` holds the keys with holders or waiters and those idle since the last
+    listing, which unlists them; one script walks at most LIST_PAGE keys of it."""
+    from accord.backends.redis._sync import LIST_PAGE
+
+    index = f"accord:{{{namespace}}}:leases"
+    for i in range(50):
+        coord.lock(f"done-{i}").acquire().release()
+    assert raw.zcard(index) == 50  # a lock cycle leaves the index alone
+    assert coord.list_locks() == []
+    assert raw.zcard(index) == 0
+    held = [coord.lock(f"held-{i:03}", ttl=5).acquire() for i in range(LIST_PAGE * 2 + 5)]
+    gone = coord.lock("gone", ttl=0.05).acquire()
+    assert raw.zcard(index) == len(held) + 1
+    time.sleep(0.1)  # `gone` expires untouched: the listing drops it from the index
+    names = [s.name for s in coord.list_locks()]
+    assert names == [f"held-{i:03}" for i in range(len(held))]
+    assert raw.zcard(index) == len(held)
+    assert gone.token == 1
+    for lease in held:
+        lease.release()
+    assert coord.list_locks() == []
+    assert raw.zcard(index) == 0
+    again = coord.lock("held-000").acquire()  # listed again by its next grant
+    assert [s.name for s in coord.list_locks()] == ["held-000"]
+    again.release()

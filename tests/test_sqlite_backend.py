@@ -905,4 +905,17 @@ def test_a_new_file_carries_the_layout_version(tmp_path: Path) -> None:
     with accord.connect(_url(path), namespace="n") as coord:
         coord.state("m").set("k", 1)
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+
+
+def test_a_file_of_layout_1_lists_the_leases_held_in_it(tmp_path: Path) -> None:
+    path = tmp_path / "older.db"
+    with accord.connect(_url(path), namespace="n") as coord:
+        held = coord.lock("held", ttl=30).acquire()
+        coord.lock("done").acquire().release()
+        with sqlite3.connect(path) as raw:  # as layout 1 had it: no list of leases
+            raw.execute("DELETE FROM leases_listed")
+            raw.execute("PRAGMA user_version = 1")
+        with accord.connect(_url(path), namespace="n", agent="later") as later:
+            assert [s.name for s in later.list_locks()] == ["held"]
+        held.release()

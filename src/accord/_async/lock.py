@@ -66,8 +66,10 @@ class AsyncLock:
         if isinstance(held, AsyncLease) and not held.released:
             return await self._nest(held)
         req = LeaseRequest(self._key, owner, ctx.agent, "", self.ttl, 1, False)
+        holds_a_lock = any(o == owner for _, o in ctx.held)
         granted = await wait_for_grant(
-            ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended
+            ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended,
+            may_deadlock=holds_a_lock,
         )
         lease = AsyncLease(ctx.store, self._key, owner, ctx.agent, granted)
         ctx.held[self._key, owner] = lease

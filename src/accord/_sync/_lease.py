@@ -54,9 +54,12 @@ def wait_for_grant(
     kind: str,
     name: str,
     contended: ContendedKeys,
+    may_deadlock: bool = False,
 ) -> Granted:
     """Acquire ``req`` (made with ``wait=False``) within ``timeout`` seconds
-    (None: for ever, 0: no waiting)."""
+    (None: for ever, 0: no waiting). ``may_deadlock``: the owner holds a lock, so its
+    wait could close a wait-for cycle; only then does the store record the wait and
+    look for one (a waiter that holds no lock is in no cycle)."""
     start = time.monotonic()
     queue_at_once = timeout != 0 and req.key in contended and not _rt.blocking_forbidden()
     if not queue_at_once:
@@ -71,7 +74,7 @@ def wait_for_grant(
     waited = not queue_at_once  # the first try was refused
     try:
         while True:
-            result = backend.acquire(req, detect_deadlock=req.limit == 1)
+            result = backend.acquire(req, detect_deadlock=may_deadlock)
             if isinstance(result, Granted):
                 contended.note(req.key, waited)
                 return result

@@ -67,8 +67,10 @@ class Lock:
         if isinstance(held, Lease) and not held.released:
             return self._nest(held)
         req = LeaseRequest(self._key, owner, ctx.agent, "", self.ttl, 1, False)
+        holds_a_lock = any(o == owner for _, o in ctx.held)
         granted = wait_for_grant(
-            ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended
+            ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended,
+            may_deadlock=holds_a_lock,
         )
         lease = Lease(ctx.store, self._key, owner, ctx.agent, granted)
         ctx.held[self._key, owner] = lease

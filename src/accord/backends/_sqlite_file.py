@@ -65,7 +65,8 @@ CHECK_EVERY = 1e-3
 # newer layout is refused, one of an older layout is migrated when it is first opened.
 # 0: files of accord before the layout carried a version (lease records may be objects)
 # 1: lease records are arrays (LeaseRecord.to_json)
-SCHEMA_VERSION = 1
+# 2: leases_listed, the lease keys listings walk (leases/schema.sql)
+SCHEMA_VERSION = 2
 SNAPSHOT = "SELECT 1 FROM meta LIMIT 0"  # a read transaction takes its snapshot here
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 _HINTS = {  # SQLite's primary result code -> what to do about it

@@ -34,6 +34,9 @@ Deliver = Callable[[str], None]
 @dataclass
 class _Space:
     leases: dict[str, LeaseRecord] = field(default_factory=dict)
+    # the keys listings walk: leases with holders or waiters, and those idle since
+    # the last listing (see LeaseRecords._lease_keys)
+    listed: set[str] = field(default_factory=set)
     waits: dict[str, tuple[str, float]] = field(default_factory=dict)
     state: dict[tuple[str, str], list[Stored]] = field(default_factory=dict)
     live: dict[str, SortedKeys] = field(default_factory=dict)  # by map: its live keys
@@ -94,9 +97,17 @@ class MemoryBackend(RecordStore):
 
     def _save_lease(self, key: str, rec: LeaseRecord) -> None:
         self._space.leases[key] = rec
+        if rec.holders or rec.queue:
+            self._space.listed.add(key)
 
     def _lease_keys(self, prefix: str) -> Iterator[str]:
-        return iter([k for k in self._space.leases if k.startswith(prefix)])
+        return iter([k for k in self._space.listed if k.startswith(prefix)])
+
+    def _unlist(self, keys: list[str]) -> None:
+        for key in keys:
+            rec = self._space.leases.get(key)
+            if rec is None or not (rec.holders or rec.queue):
+                self._space.listed.discard(key)
 
     def _waiting_on(self, holder: str) -> tuple[str, float] | None:
         return self._space.waits.get(holder)

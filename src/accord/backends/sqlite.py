@@ -74,6 +74,7 @@ _BLOB_MAX = b"\xff"  # every TEXT value sorts below any BLOB: "no upper bound"
 _LEASES, _STATE, _RATES, _EVENTS = (queries(f) for f in ("leases", "state", "rates", "events"))
 LOAD_LEASE, SAVE_LEASE = _LEASES["LOAD_LEASE"], _LEASES["SAVE_LEASE"]
 STEP_LEASE, LEASE_KEYS = _LEASES["STEP_LEASE"], _LEASES["LEASE_KEYS"]  # see _lease_step
+UNLIST_LEASE = _LEASES["UNLIST_LEASE"]
 LOAD_WAIT, SAVE_WAIT, DROP_WAIT = _LEASES["LOAD_WAIT"], _LEASES["SAVE_WAIT"], _LEASES["DROP_WAIT"]
 LOAD_BARRIER, SAVE_BARRIER = _LEASES["LOAD_BARRIER"], _LEASES["SAVE_BARRIER"]
 LOAD_CURRENT, LOAD_HISTORY = _STATE["LOAD_CURRENT"], _STATE["LOAD_HISTORY"]
@@ -114,7 +115,15 @@ def _lease_records_as_arrays(conn: Connection) -> None:
         conn.execute(SAVE_LEASE, (ns, key, _dumps(record)))
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _lease_records_as_arrays}
+def _list_live_leases(conn: Connection) -> None:
+    """Layout 1 to 2: the leases with holders or waiters enter ``leases_listed``."""
+    conn.execute(_LEASES["LIST_LIVE_LEASES"])
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    0: _lease_records_as_arrays,
+    1: _list_live_leases,
+}
 """Each step from a layout version to the next (``_sqlite_file.SCHEMA_VERSION``)."""
 
 
@@ -249,6 +258,9 @@ class SqliteBackend(SqliteFile, RecordStore):
     def _lease_keys(self, prefix: str) -> Iterator[str]:
         rows = self._local.cur.execute(LEASE_KEYS, (self.namespace, *_prefix_range(prefix)))
         return iter([key for (key,) in rows.fetchall()])
+
+    def _unlist(self, keys: list[str]) -> None:
+        self._local.cur.executemany(UNLIST_LEASE, [(self.namespace, k) for k in keys])
 
     def _waiting_on(self, holder: str) -> tuple[str, float] | None:
         row = self._local.cur.execute(LOAD_WAIT, (self.namespace, holder)).fetchone()

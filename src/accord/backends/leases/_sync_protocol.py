@@ -22,7 +22,11 @@ class Leases(Store, Protocol):
     """Leases with fencing tokens, FIFO waiters and deadlock detection; barriers."""
 
     def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
-        """Grant, queue (``req.wait``) or refuse; Deadlocked if waiting closes a cycle."""
+        """Grant, queue (``req.wait``) or refuse. ``detect_deadlock`` (a lock's waiter
+        that holds a lock): record in the wait-for graph which key the holder waits
+        for, and return Deadlocked instead if waiting would close a cycle of locks.
+        Without it the wait is not recorded (a waiter holding no lock is in no cycle),
+        which spares the store that work on every contended acquisition."""
         ...
 
     def release(self, key: str, holder: str, token: int) -> bool:

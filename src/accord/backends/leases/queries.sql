@@ -12,10 +12,23 @@ INSERT OR REPLACE INTO leases (ns, key, record) VALUES (?, ?, ?);
 -- name: step_lease
 UPDATE leases SET record = accord_lease(record) WHERE ns = ? AND key = ?;
 
--- The bounds and substr come from sqlite._prefix_range: a range of the primary
--- key, kept exact (LIKE would treat % and _ in names as wildcards).
+-- The listed lease keys under a prefix (see leases_listed in schema.sql). The bounds
+-- and substr come from sqlite._prefix_range: a range of the primary key, kept exact
+-- (LIKE would treat % and _ in names as wildcards).
 -- name: lease_keys
-SELECT key FROM leases WHERE ns = ? AND key >= ? AND key < ? AND substr(key, 1, ?) = ?;
+SELECT key FROM leases_listed
+WHERE ns = ? AND key >= ? AND key < ? AND substr(key, 1, ?) = ?;
+
+-- Layout 1 to 2: a file made before leases_listed lists its live leases.
+-- name: list_live_leases
+INSERT OR IGNORE INTO leases_listed (ns, key)
+SELECT ns, key FROM leases WHERE substr(record, -7) <> ',[],[]]';
+
+-- A key a listing found idle leaves the list, unless it is live again by now.
+-- name: unlist_lease
+DELETE FROM leases_listed WHERE ns = ?1 AND key = ?2 AND EXISTS (
+    SELECT 1 FROM leases WHERE ns = ?1 AND key = ?2 AND substr(record, -7) = ',[],[]]'
+);
 
 -- name: load_wait
 SELECT key, expires_at FROM waits WHERE ns = ? AND holder = ?;

@@ -25,7 +25,16 @@ class LeaseRecords(RecordBase):
     def _save_lease(self, key: str, rec: LeaseRecord) -> None: ...
 
     @abc.abstractmethod
-    def _lease_keys(self, prefix: str) -> Iterator[str]: ...
+    def _lease_keys(self, prefix: str) -> Iterator[str]:
+        """The listed keys starting with ``prefix``: every lease with holders or waiters,
+        and those idle since the last listing (which unlists them, ``_unlist``). A
+        listing so costs what is live and what changed since, not every name ever used
+        (a released lease's record stays for its token), and a lock cycle writes no
+        index entry (its key stays listed until a listing)."""
+
+    @abc.abstractmethod
+    def _unlist(self, keys: list[str]) -> None:
+        """Take the keys of these idle leases off the list (those idle still)."""
 
     @abc.abstractmethod
     def _waiting_on(self, holder: str) -> tuple[str, float] | None:
@@ -52,10 +61,13 @@ class LeaseRecords(RecordBase):
                     signals += _lease.abandon(rec, req.waiter, req.holder, now)
                     result = cycle
             self._save_lease(req.key, rec)
-            if req.wait:  # only a waiter has an entry in the wait-for graph
-                queued = isinstance(result, Waiting)
-                self._set_waiting(req.holder, req.key if queued else None, now + req.ttl)
-            self._mark_granted(signals, rec)
+            # Only a waiter that may deadlock enters the wait-for graph; any other
+            # outcome of a wait leaves it.
+            if req.wait and not isinstance(result, Waiting):
+                self._set_waiting(req.holder, None, 0.0)
+            elif req.wait and detect_deadlock:
+                self._set_waiting(req.holder, req.key, now + req.ttl)
+            self._mark_granted(req.key, signals, rec)
         self._post(signals)
         return result
 
@@ -80,16 +92,19 @@ class LeaseRecords(RecordBase):
             if rec is None or signals is None:
                 return False
             self._save_lease(key, rec)
-            self._mark_granted(signals, rec)
+            self._mark_granted(key, signals, rec)
         self._post(signals)
         return True
 
-    def _mark_granted(self, signals: list[Signal], rec: LeaseRecord) -> None:
+    def _mark_granted(self, key: str, signals: list[Signal], rec: LeaseRecord) -> None:
+        """A promoted waiter leaves the wait-for graph if it is there for ``key``."""
         if not signals:
             return
         by_token = {str(h.token): k for k, h in rec.holders.items()}
         for _, token in signals:
-            self._set_waiting(by_token[token], None, 0.0)
+            found = self._waiting_on(by_token[token])
+            if found is not None and found[0] == key:
+                self._set_waiting(by_token[token], None, 0.0)
 
     def extend(self, key: str, holder: str, token: int, ttl: float) -> bool:
         with self._transaction():
@@ -107,7 +122,7 @@ class LeaseRecords(RecordBase):
             signals = _lease.abandon(rec, waiter, holder, self._now())
             self._save_lease(key, rec)
             self._set_waiting(holder, None, 0.0)
-            self._mark_granted(signals, rec)
+            self._mark_granted(key, signals, rec)
         self._post(signals)
 
     def lease_statistics(self, key: str) -> LeaseStatistics:
@@ -120,6 +135,10 @@ class LeaseRecords(RecordBase):
         with self._transaction(write=False):
             now = self._now()
             records = [(k, self._load_lease(k)) for k in sorted(self._lease_keys(prefix))]
+        idle = [k for k, rec in records if rec is None or not (rec.holders or rec.queue)]
+        if idle:
+            with self._transaction():
+                self._unlist(idle)
         found = [_statistics(k, rec, now) for k, rec in records if rec is not None]
         return [s for s in found if s.holders or s.waiters]
 

@@ -9,6 +9,30 @@ CREATE TABLE IF NOT EXISTS leases (
     PRIMARY KEY (ns, key)
 ) WITHOUT ROWID;
 
+-- The lease keys listings walk, so that they cost what is live, not every name ever
+-- used (a released record stays, as it keeps the fencing token). A key enters when
+-- its lease gets a holder or waiter (the triggers below: the record of an idle lease,
+-- compact JSON, ends with two empty lists) and leaves when a listing finds it idle.
+-- Leaving at release instead would write this table twice in every lock cycle: an
+-- uncontended cycle on a key already listed writes nothing here.
+CREATE TABLE IF NOT EXISTS leases_listed (
+    ns  TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS leases_listed_on_update AFTER UPDATE OF record ON leases
+WHEN substr(NEW.record, -7) <> ',[],[]]' AND substr(OLD.record, -7) = ',[],[]]'
+BEGIN
+    INSERT OR IGNORE INTO leases_listed (ns, key) VALUES (NEW.ns, NEW.key);
+END;
+
+CREATE TRIGGER IF NOT EXISTS leases_listed_on_insert AFTER INSERT ON leases
+WHEN substr(NEW.record, -7) <> ',[],[]]'
+BEGIN
+    INSERT OR IGNORE INTO leases_listed (ns, key) VALUES (NEW.ns, NEW.key);
+END;
+
 -- The lease key each queued holder waits for (deadlock detection).
 CREATE TABLE IF NOT EXISTS waits (
     ns         TEXT NOT NULL,

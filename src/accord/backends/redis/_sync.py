@@ -12,12 +12,14 @@ multi-key script touches one Redis Cluster slot. Braces and ``%`` in the namespa
 are %-escaped so the tag stays whole.
 
 ==========================  ===================================================
-``lease:<key>``             hash: ``token`` (never reset), ``limit``, and
-                            ``h:<holder>`` = expiry, token, agent per holder
-``queue:<key>``             list of waiter ids, first come first served
-``waiter:<key>``            hash: waiter id -> expiry, ttl, holder, agent
-``waits``                   hash: holder -> the lease key it queues for (deadlocks)
-``leases``                  sorted set (by name) of every lease key, for listing
+``lease:<key>``             hash: the whole lease: ``token`` (never reset),
+                            ``limit``, ``seq``, and ``h:<holder>`` per holder
+                            (expiry, token, agent) or waiter (queue number,
+                            expiry, ttl, mailbox, agent): see ``_leases.lua``
+``waits``                   hash: holder -> the lease key it queues for, of the
+                            waiters that hold a lock (deadlock detection)
+``leases``                  sorted set (by name) of the lease keys with holders
+                            or waiters (listings walk it, a page a script)
 ``mb:<waiter>``             list: the mailbox a hand-off pushes the token to
 ``state:<n>:<map>:<key>``   list of versions, newest first (``n`` = len(map))
 ``keys:<map>``              sorted set (by name) of the map's live keys
@@ -129,6 +131,7 @@ SOCKET_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 2.0
 LEASE_TIMEOUT = 1.0  # replies to lease, rate-limit, mailbox and event-append commands
 BLOCK_MARGIN = 1.0  # a blocking read's reply is late this long after the server's wait
+LIST_PAGE = 100  # lease keys one listing script walks
 CLEANUP_WAIT = 0.25  # the reply to cleanup after a failure or timeout (abandon, mailbox)
 # the server cannot serve us now (down, loading, read-only, full, busy, refusing us)
 _DOWN = (
@@ -157,8 +160,11 @@ _RATE = Script("rate")
 # The key layout of a namespace, in its ``layout`` key: a namespace of a newer layout is
 # refused, one of an older layout migrated by the first connection that finds it.
 # 0: namespaces of accord before the layout carried a version (the same keys as 1)
-# 1: the keys of the module docstring
-LAYOUT_VERSION = 1
+# 1: a lease's waiters in ``queue:<key>`` and ``waiter:<key>``; ``leases`` every lease key
+# 2: the keys of the module docstring: waiters in the lease hash, ``leases`` the live ones.
+#    Nothing to migrate: holder fields read the same, an old ``leases`` set is pruned by
+#    the listings, and a waiter of the old layout queues again when it next asks.
+LAYOUT_VERSION = 2
 # Run on each new connection: the layout version found (nothing changes when it is
 # newer), then the namespace's epoch, made once by the first client (a new one means
 # lost data). Migrations of an older layout go between the two.
@@ -647,9 +653,18 @@ class RedisBackend(RedisEvents):
         return _statistics(rows[0])
 
     def list_leases(self, prefix: str) -> list[LeaseStatistics]:
-        keys = self._keys
-        rows = self._eval(self._data, _LEASES, [keys.leases], keys.prefix, "prefix", prefix)
-        return [_statistics(row) for row in rows]
+        """Page by page (``LIST_PAGE`` keys of the index of live leases a script), so
+        that no script holds the server longer than a page takes."""
+        keys, after = self._keys, ""
+        found: list[LeaseStatistics] = []
+        while True:
+            reply = self._eval(
+                self._data, _LEASES, [keys.leases], keys.prefix, "prefix", prefix, after, LIST_PAGE
+            )
+            found += [_statistics(row) for row in reply[1:]]
+            if not reply[0]:
+                return found
+            after = reply[0].decode()
 
     # versioned state -------------------------------------------------------------------
     def _current(self, map_name: str, key: str) -> Stored | None:

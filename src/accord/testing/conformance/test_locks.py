@@ -429,6 +429,30 @@ async def test_list_locks_lists_held_locks(coord: Any, connect: Any) -> None:
     assert await coord.list_locks() == []
 
 
+@pytest.mark.accord_capability("leases")
+async def test_list_locks_skips_released_names(coord: Any) -> None:
+    # Listings read an index of live leases: 2,000 names used and released (their
+    # records stay, for the fencing token) are not in it, nor a lease that expired.
+    for i in range(2000):
+        lease = await coord.lock(f"done-{i}", ttl=5).acquire()
+        await lease.release()
+    await coord.lock("expired", ttl=0.05).acquire()
+    held = await coord.lock("held", ttl=5).acquire()
+    sem = coord.semaphore("pool", limit=3)
+    slots = [await sem.acquire() for _ in range(2)]
+    await asyncio.sleep(0.1)
+
+    listed = {(s.kind, s.name): s for s in await coord.list_locks()}
+    assert set(listed) == {("lock", "held"), ("sem", "pool")}
+    assert listed["lock", "held"].token == held.token
+    assert len(listed["sem", "pool"].holders) == 2
+
+    await held.release()
+    for slot in slots:
+        await slot.release()
+    assert await coord.list_locks() == []
+
+
 @pytest.mark.accord_capability("leases", "state")
 async def test_namespaces_share_nothing(coord: Any, connect: Any) -> None:
     elsewhere = connect("tester", namespace=coord.namespace + "-2")

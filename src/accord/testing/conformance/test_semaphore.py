@@ -110,3 +110,49 @@ async def test_statistics(coord: Any, connect: Any, spawn: Any) -> None:
     assert token > max(a.token, b.token)
     await b.release()
     assert (await sem.statistics()).holders == ()
+
+
+async def test_many_holders_keep_the_limit_exact_and_the_queue_in_order(
+    coord: Any, connect: Any, spawn: Any
+) -> None:
+    # 300 permits held, then waiters queue: every slot that frees goes to the queue
+    # head in order, the limit stays exact, tokens stay unique and growing.
+    sem = coord.semaphore("pool", limit=300, ttl=30)
+    permits = [await sem.acquire() for _ in range(298)]
+    brief = [await sem.acquire(timeout=0) for _ in range(2)]
+    assert await sem.try_acquire() is None
+    tokens = [p.token for p in permits + brief]
+    assert tokens == sorted(set(tokens))
+    for b in brief:
+        await b.release()
+    again = [await sem.acquire(timeout=0) for _ in range(2)]
+    assert await sem.try_acquire() is None
+    stats = await sem.statistics()
+    assert len(stats.holders) == 300 and stats.waiters == ()
+    assert stats.last_token == again[-1].token == tokens[-1] + 2
+
+    order: list[str] = []
+
+    def waiter(agent: str) -> Any:
+        async def wait() -> None:
+            permit = await connect(agent).semaphore("pool", limit=300).acquire(timeout=20)
+            order.append(agent)
+            await permit.release()
+
+        return wait
+
+    workers = []
+    for agent in ("w1", "w2", "w3"):
+        workers.append(spawn(waiter(agent)))
+
+        async def queued(agent: str = agent) -> bool:
+            return agent in (await sem.statistics()).waiters
+
+        await eventually(queued, what=f"{agent} queued")
+    await permits[0].release()  # each waiter's release then hands the slot to the next
+    for worker in workers:
+        await worker.join()
+    assert order == ["w1", "w2", "w3"]
+    for permit in permits[1:] + again:
+        await permit.release()
+    assert (await sem.statistics()).holders == ()

@@ -5,11 +5,22 @@
 -- ARGV[1] is the namespace prefix 'accord:{<ns>}:'. Times are integer microseconds
 -- of the server clock (redis TIME), exact in a Lua double.
 --
--- A lease hash holds 'token' (never reset), 'limit', and one field 'h:<holder>'
--- = '<expires_us> <token> <agent>' per holder. A waiter's data, in the waiters
--- hash, is '<expires_us> <ttl_us>\n<holder>\n<agent>'; the queue list keeps order.
+-- One hash holds a whole lease, so that an operation reads it with one HGETALL and
+-- writes it with one HSET (a contended acquisition then costs the server ~10
+-- commands): 'token' (never reset), 'limit', 'seq' (the last queue number given),
+-- 'listed' (1 while the key is in the 'leases' index listings walk: it enters with a
+-- holder and leaves when a listing finds it idle, so a lock cycle leaves the index
+-- alone) and one field 'h:<holder>' per holder or waiter:
+--   a holder    '<expires_us> <token>:<mailbox> <agent>' (mailbox empty unless the
+--               lease was handed over; it is deleted with an expired holder)
+--   a waiter    'w<seq> <expires_us> <ttl_us> <mailbox> <registered> <agent>'; the
+--               queue is the waiters by seq; registered = 1 when it is in 'waits'
+--   released    '' (overwritten in the HSET of a hand-off instead of a separate HDEL;
+--               deleted with the next HDEL, or once DEAD_MAX dead fields gathered)
+-- A hand-off turns the waiter's field into its holder field in place.
 
 local P = ARGV[1]
+local DEAD_MAX = 8
 
 local function now_us()
   local t = redis.call('TIME')
@@ -17,118 +28,200 @@ local function now_us()
 end
 
 local function parse_holder(v)
-  local exp, tok, agent = string.match(v, '^(%d+) (%d+) (.*)$')
-  return tonumber(exp), tonumber(tok), agent
+  local exp, tok, mb, agent = string.match(v, '^(%d+) (%d+):?(%S*) (.*)$')
+  if not exp then
+    return nil
+  end
+  return {exp = tonumber(exp), tok = tonumber(tok), mb = mb, agent = agent}
 end
+
+-- A live holder is read as {exp, raw}; its token, mailbox and agent are parsed on first
+-- use, so that an operation on a semaphore with many holders parses only what it uses.
+local LAZY = {__index = function(h, k)
+  local p = parse_holder(h.raw)
+  h.tok, h.mb, h.agent = p.tok, p.mb, p.agent
+  return rawget(h, k)
+end}
 
 local function parse_waiter(v)
-  local exp, ttl, holder, agent = string.match(v, '^(%d+) (%d+)\n([^\n]*)\n(.*)$')
-  return tonumber(exp), tonumber(ttl), holder, agent
+  local seq, exp, ttl, mb, reg, agent = string.match(v, '^w(%d+) (%d+) (%d+) (%S+) (%d) (.*)$')
+  return {seq = tonumber(seq), exp = tonumber(exp), ttl = tonumber(ttl), mb = mb,
+          reg = reg == '1', agent = agent}
 end
 
--- The lease record: token, limit and live holders ({exp, token, agent} by holder).
--- purge=true deletes expired holders (only in scripts that write).
-local function load_lease(lk, now, purge)
+local function waiter_text(w)
+  return string.format('w%d %d %d %s %d %s', w.seq, w.exp, w.ttl, w.mb, w.reg and 1 or 0, w.agent)
+end
+
+-- The lease record: token, limit, live holders and waiters by holder id; `dead` the
+-- fields to delete (released, expired) and `gone` the mailboxes of expired holders.
+-- Writes gather in `set` (field -> value) and `del`, for flush().
+local function load_lease(lk, now)
   local flat = redis.call('HGETALL', lk)
-  local rec = {token = 0, limit = 1, n = 0, holders = {}, promoted = {}, exists = #flat > 0}
-  local dead = {}
+  local rec = {token = 0, limit = 1, seq = 0, n = 0, holders = {}, waiters = {}, nw = 0,
+               dead = {}, gone = {}, set = {}, del = {}, released = {}, promoted = {},
+               exists = #flat > 0}
   for i = 1, #flat, 2 do
     local f, v = flat[i], flat[i + 1]
     if f == 'token' then
       rec.token = tonumber(v)
     elseif f == 'limit' then
       rec.limit = tonumber(v)
+    elseif f == 'seq' then
+      rec.seq = tonumber(v)
+    elseif f == 'listed' then
+      rec.listed = true
+    elseif v == '' then
+      rec.dead[#rec.dead + 1] = f
+    elseif string.sub(v, 1, 1) == 'w' then
+      local w = parse_waiter(v)
+      if w.exp > now then
+        rec.waiters[string.sub(f, 3)] = w
+        rec.nw = rec.nw + 1
+      else
+        rec.dead[#rec.dead + 1] = f
+      end
     else
-      local exp, tok, agent = parse_holder(v)
-      if exp > now then
-        rec.holders[string.sub(f, 3)] = {exp, tok, agent}
+      local exp = tonumber(string.match(v, '^%d+'))
+      if exp and exp > now then
+        rec.holders[string.sub(f, 3)] = setmetatable({exp = exp, raw = v}, LAZY)
         rec.n = rec.n + 1
       else
-        dead[#dead + 1] = f
+        rec.dead[#rec.dead + 1] = f
+        local h = parse_holder(v)
+        if h and h.mb ~= '' then
+          rec.gone[#rec.gone + 1] = P .. 'mb:' .. h.mb
+        end
       end
     end
-  end
-  if purge and #dead > 0 then
-    redis.call('HDEL', lk, unpack(dead))
   end
   return rec
 end
 
-local function grant(lk, rec, key, holder, agent, ttl, now)
-  local tok = redis.call('HINCRBY', lk, 'token', 1)
+-- Write what gathered in rec: at most one HDEL and one HSET. Dead fields go with an
+-- HDEL that runs anyway (or `force`, or once DEAD_MAX gathered); released holders are
+-- deleted then, else overwritten with '' in the HSET.
+local function flush(lk, rec, force)
+  local del = rec.del
+  local pairs_ = {}
+  for f, v in pairs(rec.set) do
+    pairs_[#pairs_ + 1] = f
+    pairs_[#pairs_ + 1] = v
+  end
+  if #del > 0 or force or #pairs_ == 0 and #rec.released > 0 or #rec.dead >= DEAD_MAX then
+    for _, f in ipairs(rec.dead) do
+      if rec.set[f] == nil then
+        del[#del + 1] = f
+      end
+    end
+    for _, f in ipairs(rec.released) do
+      if rec.set[f] == nil then
+        del[#del + 1] = f
+      end
+    end
+    if #rec.gone > 0 then
+      redis.call('DEL', unpack(rec.gone))
+    end
+  else
+    for _, f in ipairs(rec.released) do
+      if rec.set[f] == nil then
+        pairs_[#pairs_ + 1] = f
+        pairs_[#pairs_ + 1] = ''
+      end
+    end
+  end
+  if #del > 0 then
+    redis.call('HDEL', lk, unpack(del))
+  end
+  if #pairs_ > 0 then
+    redis.call('HSET', lk, unpack(pairs_))
+  end
+end
+
+-- A fresh grant: the next token. A lease not listed yet enters the index listings walk.
+local function grant(rec, key, holder, agent, mb, ttl, now)
+  local tok = rec.token + 1
   local exp = now + ttl
-  redis.call('HSET', lk, 'h:' .. holder, string.format('%d %d %s', exp, tok, agent))
+  rec.token = tok
+  rec.set['token'] = tok
+  rec.set['h:' .. holder] = string.format('%d %d:%s %s', exp, tok, mb, agent)
+  if not rec.listed then
+    redis.call('ZADD', P .. 'leases', 0, key)
+    rec.set['listed'] = 1
+    rec.listed = true
+  end
   if not rec.holders[holder] then
     rec.n = rec.n + 1
   end
-  rec.holders[holder] = {exp, tok, agent}
-  rec.token = tok
-  if tok == 1 then
-    redis.call('ZADD', P .. 'leases', 0, key)
-  end
+  rec.holders[holder] = {exp = exp, tok = tok, mb = mb, agent = agent}
   return tok
+end
+
+local function release_holder(rec, holder)
+  rec.holders[holder] = nil
+  rec.n = rec.n - 1
+  rec.released[#rec.released + 1] = 'h:' .. holder
+end
+
+-- The live waiters in queue order: {holder, waiter data} by seq.
+local function queue_of(rec)
+  local q = {}
+  for h, w in pairs(rec.waiters) do
+    q[#q + 1] = {h, w}
+  end
+  table.sort(q, function(a, b) return a[2].seq < b[2].seq end)
+  return q
+end
+
+local function soonest_expiry(rec)
+  local soonest
+  for _, h in pairs(rec.holders) do
+    if not soonest or h.exp < soonest then
+      soonest = h.exp
+    end
+  end
+  return soonest
 end
 
 -- The queue head asks again on its own at the latest ttl/2 after it last asked. When
 -- a slot frees sooner (say a hand-off went to a waiter that has died since), wake it
 -- with an empty message: its mailbox returns, and it asks when to look next.
-local function nudge_head(qk, wk, rec)
-  local w = redis.call('LINDEX', qk, 0)
-  local data = w and redis.call('HGET', wk, w)
-  if not data then
-    return
-  end
-  local exp, ttl = parse_waiter(data)
-  local soonest
-  for _, v in pairs(rec.holders) do
-    if not soonest or v[1] < soonest then
-      soonest = v[1]
-    end
-  end
-  if soonest and soonest < exp - ttl / 2 then
-    local mb = P .. 'mb:' .. w
+local function nudge_head(head, rec)
+  local soonest = soonest_expiry(rec)
+  if head and soonest and soonest < head.exp - head.ttl / 2 then
+    local mb = P .. 'mb:' .. head.mb
     redis.call('RPUSH', mb, '')
     redis.call('PEXPIRE', mb, MAILBOX_TTL_MS)
   end
 end
 
--- Hand free slots to the queue head in FIFO order; expired waiters are dropped.
--- The promoted waiter's mailbox gets its token in this same script.
-local function promote(lk, qk, wk, rec, key, now)
-  local promoted = false
-  while rec.n < rec.limit do
-    local w = redis.call('LPOP', qk)
-    if not w then
-      return
-    end
-    local data = redis.call('HGET', wk, w)
-    if data then
-      redis.call('HDEL', wk, w)
-      local exp, ttl, holder, agent = parse_waiter(data)
-      if exp > now then
-        local tok = grant(lk, rec, key, holder, agent, ttl, now)
-        rec.promoted[holder] = true
-        local mb = P .. 'mb:' .. w
-        redis.call('RPUSH', mb, tok)
-        redis.call('PEXPIRE', mb, MAILBOX_TTL_MS)
-        redis.call('HDEL', P .. 'waits', holder)
-        promoted = true
+-- Hand free slots to the queue in FIFO order (expired waiters are gone already). The
+-- promoted waiter's mailbox gets its token in this same script: the waiter pops it at
+-- once, and a dead waiter's mailbox goes with its expired holder field (load_lease).
+-- Returns true when the queue ran empty.
+local function promote(rec, key, now)
+  if rec.n >= rec.limit or rec.nw == 0 then
+    return rec.nw == 0
+  end
+  local q = queue_of(rec)
+  local i = 1
+  while rec.n < rec.limit and q[i] do
+    local h, w = q[i][1], q[i][2]
+    i = i + 1
+    rec.waiters[h] = nil
+    rec.nw = rec.nw - 1
+    local tok = grant(rec, key, h, w.agent, w.mb, w.ttl, now)
+    rec.promoted[h] = true
+    redis.call('RPUSH', P .. 'mb:' .. w.mb, tok)
+    if w.reg then -- it entered the wait-for graph: it leaves it if there for this key
+      local v = redis.call('HGET', P .. 'waits', h)
+      if v and string.match(v, '^%d+ (.*)$') == key then
+        redis.call('HDEL', P .. 'waits', h)
       end
     end
   end
-  if promoted then
-    nudge_head(qk, wk, rec)
+  if i > 1 then
+    nudge_head(q[i] and q[i][2], rec)
   end
-end
-
--- Leave the queue and give up a slot handed over meanwhile (rule.abandon).
-local function leave(lk, qk, wk, rec, key, waiter, holder, now)
-  redis.call('LREM', qk, 0, waiter)
-  redis.call('HDEL', wk, waiter)
-  if rec.holders[holder] then
-    rec.holders[holder] = nil
-    rec.n = rec.n - 1
-    redis.call('HDEL', lk, 'h:' .. holder)
-  end
-  promote(lk, qk, wk, rec, key, now)
+  return rec.nw == 0
 end

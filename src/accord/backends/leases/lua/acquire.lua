@@ -1,32 +1,31 @@
 -- Grant, queue or refuse one lease request: rule.acquire + records.acquire.
--- KEYS: lease hash (the queue, waiters and waits keys follow from the prefix)
+-- KEYS: lease hash (the waits key follows from the prefix)
 -- ARGV: prefix, key, holder, agent, waiter, ttl_us, limit, wait (0/1), detect (0/1)
 -- Reply: token (granted now) | {1, token, us left} (handed over by this call's promote)
 --        | {2, first holder's agent or '', us until the first lease expires}
 --        | {3, agent, key, agent, key, ...} (waiting would close this cycle)
 local key, holder, agent, waiter = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local lk, qk, wk, waits = KEYS[1], P .. 'queue:' .. key, P .. 'waiter:' .. key, P .. 'waits'
+local lk, waits = KEYS[1], P .. 'waits'
 local ttl, limit, wait = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
+local detect = wait and ARGV[9] == '1' -- only such a waiter is in the wait-for graph
 local now = now_us()
 
-local rec = load_lease(lk, now, true)
+local rec = load_lease(lk, now)
 if rec.limit ~= limit then
-  redis.call('HSET', lk, 'limit', limit)
+  rec.set['limit'] = limit
   rec.limit = limit
 end
-promote(lk, qk, wk, rec, key, now)
--- only a waiting request has an entry in the wait-for graph ('waits')
+promote(rec, key, now)
 local mine = rec.holders[holder]
 if mine and rec.promoted[holder] then -- handed over by this very call
-  if wait then
-    redis.call('HDEL', waits, holder)
-  end
-  return {1, mine[2], mine[1] - now}
+  flush(lk, rec, false)
+  return {1, mine.tok, mine.exp - now}
 end
 -- A holder asking again lost track of its lease (a hand-off it has not heard of, a
 -- release that failed on the way): a fresh grant, new token and the ttl asked for.
 if mine or rec.n < rec.limit then -- or a free slot and, after promote, an empty queue
-  local tok = grant(lk, rec, key, holder, agent, ttl, now)
+  local tok = grant(rec, key, holder, agent, '', ttl, now)
+  flush(lk, rec, false)
   if wait then
     redis.call('HDEL', waits, holder)
   end
@@ -35,20 +34,59 @@ end
 
 -- Refused: what follows is defined only when it is needed.
 
--- (holder, agent) of the live holder of a single-holder lock, else nil
+local function waiting()
+  local first
+  for _, h in pairs(rec.holders) do
+    if not first or h.tok < first.tok then
+      first = h
+    end
+  end
+  if not first then
+    return {2, '', 0}
+  end
+  return {2, first.agent, math.max(0, soonest_expiry(rec) - now)}
+end
+
+if not wait then
+  flush(lk, rec, false)
+  return waiting()
+end
+
+-- Queue (or, asked again while queued, keep the place and push the expiry).
+local cur = rec.waiters[holder]
+local entry = {seq = 0, exp = now + ttl, ttl = ttl, mb = waiter, reg = detect, agent = agent}
+if cur then
+  entry.seq, entry.ttl, entry.agent, entry.reg = cur.seq, cur.ttl, cur.agent, detect or cur.reg
+else
+  rec.seq = rec.seq + 1
+  entry.seq = rec.seq
+  rec.set['seq'] = rec.seq
+end
+rec.set['h:' .. holder] = waiter_text(entry)
+
+if not detect then
+  flush(lk, rec, false)
+  return waiting()
+end
+
+-- (holder, agent) of the live holder of a single-holder lock, else nil; the lease of
+-- this call is the record loaded already
 local function lock_holder(k)
-  local lease = load_lease(P .. 'lease:' .. k, now, false)
+  local lease = rec
+  if k ~= key then
+    lease = load_lease(P .. 'lease:' .. k, now)
+  end
   if not lease.exists or lease.limit ~= 1 then
     return nil
   end
   local best, found
   for h, v in pairs(lease.holders) do
-    if not best or v[2] < best[2] then
+    if not best or v.tok < best.tok then
       best, found = v, h
     end
   end
   if best then
-    return found, best[3]
+    return found, best.agent
   end
   return nil
 end
@@ -89,49 +127,16 @@ local function find_cycle()
   return nil
 end
 
-local function enqueue()
-  local data = string.format('%d %d\n%s\n%s', now + ttl, ttl, holder, agent)
-  local cur = redis.call('HGET', wk, waiter)
+local cycle = find_cycle()
+if cycle then -- leave the queue (nothing was handed to this waiter: it was refused)
+  rec.set['h:' .. holder] = nil
   if cur then
-    local exp, cttl, chold, cagent = parse_waiter(cur)
-    if exp > now then -- still queued: keep its place, push its expiry
-      data = string.format('%d %d\n%s\n%s', now + ttl, cttl, chold, cagent)
-      redis.call('HSET', wk, waiter, data)
-      return
-    end
-    redis.call('LREM', qk, 0, waiter) -- expired: it queues again at the end
+    rec.del[#rec.del + 1] = 'h:' .. holder
   end
-  redis.call('RPUSH', qk, waiter)
-  redis.call('HSET', wk, waiter, data)
+  flush(lk, rec, false)
+  redis.call('HDEL', waits, holder)
+  return cycle
 end
-
-local function waiting(rec)
-  local first, soonest = nil, nil
-  for _, v in pairs(rec.holders) do
-    if not first or v[2] < first[2] then
-      first = v
-    end
-    if not soonest or v[1] < soonest then
-      soonest = v[1]
-    end
-  end
-  if not first then
-    return {2, '', 0}
-  end
-  return {2, first[3], math.max(0, soonest - now)}
-end
-
-if not wait then
-  return waiting(rec)
-end
-enqueue()
-if ARGV[9] == '1' then
-  local cycle = find_cycle()
-  if cycle then
-    leave(lk, qk, wk, rec, key, waiter, holder, now)
-    redis.call('HDEL', waits, holder)
-    return cycle
-  end
-end
+flush(lk, rec, false)
 redis.call('HSET', waits, holder, string.format('%d %s', now + ttl, key))
-return waiting(rec)
+return waiting()

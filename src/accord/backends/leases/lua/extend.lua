@@ -8,11 +8,14 @@ local v = redis.call('HGET', lk, field)
 if not v then
   return 0
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local exp, tok, agent = string.match(v, '^(%d+) (%d+) (.*)$')
-if tonumber(tok) ~= tonumber(ARGV[4]) or tonumber(exp) <= now then
+local exp, tok, mb, agent = string.match(v, '^(%d+) (%d+):?(%S*) (.*)$')
+if not exp or tonumber(tok) ~= tonumber(ARGV[4]) then
   return 0
 end
-redis.call('HSET', lk, field, string.format('%d %s %s', now + tonumber(ARGV[5]), tok, agent))
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if tonumber(exp) <= now then
+  return 0
+end
+redis.call('HSET', lk, field, string.format('%d %s:%s %s', now + tonumber(ARGV[5]), tok, mb, agent))
 return 1

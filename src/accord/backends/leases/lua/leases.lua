@@ -1,15 +1,19 @@
--- Read-only snapshots of leases: rule.statistics for one key or every indexed
--- key starting with a prefix that has holders or waiters.
--- KEYS: index zset   ARGV: prefix, 'key' or 'prefix', the key or the key prefix
--- Reply: a list of {key, limit, last token, {agent, holder, token, us left, ...},
---        {waiting agent, ...}}
+-- Snapshots of leases: rule.statistics for one key, or one page of the index listings
+-- walk ('leases': every lease key with holders or waiters, and those idle since the
+-- last listing, which unlists them).
+-- KEYS: lease hash ('key') or the index ('prefix')
+-- ARGV: prefix, 'key' or 'prefix', the key or the key prefix, [after, page size]
+-- Reply: 'key': {row}; 'prefix': {last key walked or '' at the end, row, row...}
+--        where a row is {key, limit, last token, {agent, holder, token, us left, ...},
+--        {waiting agent, ...}}. A page walks at most `page size` keys of the index, so
+--        no call grows with the namespace.
 local now = now_us()
 
 local function snapshot(key)
-  local rec = load_lease(P .. 'lease:' .. key, now, false)
+  local rec = load_lease(P .. 'lease:' .. key, now)
   local holders = {}
   for h, v in pairs(rec.holders) do
-    holders[#holders + 1] = {v[3], h, v[2], v[1] - now}
+    holders[#holders + 1] = {v.agent, h, v.tok, v.exp - now}
   end
   table.sort(holders, function(a, b) return a[3] < b[3] end)
   local flat = {}
@@ -19,15 +23,8 @@ local function snapshot(key)
     end
   end
   local waiters = {}
-  local wk = P .. 'waiter:' .. key
-  for _, w in ipairs(redis.call('LRANGE', P .. 'queue:' .. key, 0, -1)) do
-    local data = redis.call('HGET', wk, w)
-    if data then
-      local exp, _, _, agent = parse_waiter(data)
-      if exp > now then
-        waiters[#waiters + 1] = agent
-      end
-    end
+  for _, w in ipairs(queue_of(rec)) do
+    waiters[#waiters + 1] = w[2].agent
   end
   return {key, rec.limit, rec.token, flat, waiters}
 end
@@ -35,11 +32,17 @@ end
 if ARGV[2] == 'key' then
   return {snapshot(ARGV[3])}
 end
-local out = {}
-for _, key in ipairs(redis.call('ZRANGEBYLEX', KEYS[1], '[' .. ARGV[3], '(' .. ARGV[3] .. '\255')) do
+local kp, n = ARGV[3], tonumber(ARGV[5])
+local from = ARGV[4] == '' and '[' .. kp or '(' .. ARGV[4]
+local keys = redis.call('ZRANGEBYLEX', KEYS[1], from, '(' .. kp .. '\255', 'LIMIT', 0, n)
+local out = {#keys == n and keys[n] or ''}
+for _, key in ipairs(keys) do
   local s = snapshot(key)
   if #s[4] > 0 or #s[5] > 0 then
     out[#out + 1] = s
+  else -- idle: unlisted until its next grant lists it again
+    redis.call('ZREM', KEYS[1], key)
+    redis.call('HDEL', P .. 'lease:' .. key, 'listed')
   end
 end
 return out
