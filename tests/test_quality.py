@@ -41,11 +41,6 @@ def test_import_layers_hold() -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-# Owned by the seam's restructuring (issue "House", steps 1-2): the Redis store imports
-# ``redact`` back from ``accord.backends``, which opens it. Remove once that is gone.
-BACKENDS_CYCLE = "accord.backends"
-
-
 def _import_cycles() -> list[list[str]]:
     """The strongly connected groups of more than one module in ``accord``'s import
     graph, counting imports made only for type checking and imports inside functions
@@ -83,12 +78,4 @@ def _import_cycles() -> list[list[str]]:
 
 def test_no_import_cycle_between_modules() -> None:
     """A circle of types is a circle of design: no module imports itself back."""
-    cycles = [c for c in _import_cycles() if not all(
-        m == BACKENDS_CYCLE or m.startswith(BACKENDS_CYCLE + ".") for m in c
-    )]  # fmt: skip
-    assert cycles == []
-
-
-@pytest.mark.xfail(strict=True, reason="the seam's restructuring removes it (steps 1-2)")
-def test_no_import_cycle_inside_backends() -> None:
     assert _import_cycles() == []

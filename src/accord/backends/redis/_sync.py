@@ -116,6 +116,7 @@ from accord.backends.redis._sync_io import (
     loop_closed,
     read_blocking,
 )
+from accord.backends.redis._keys import Keys
 from accord.backends.redis._lua import Script
 from accord.backends.state.rule import (
     HISTORY_KEEP,
@@ -175,33 +176,6 @@ if found < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
 return {redis.call('GET', KEYS[1]), found}
 """
-
-
-class _Keys:
-    """The key names of one namespace, all under one hash tag."""
-
-    def __init__(self, namespace: str) -> None:
-        tag = namespace.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
-        self.prefix = p = f"accord:{{{tag}}}:"
-        self.leases = f"{p}leases"
-        self.events = f"{p}events"
-        self.epoch = f"{p}epoch"
-        self.layout = f"{p}layout"
-
-    def lease(self, key: str) -> str:
-        return f"{self.prefix}lease:{key}"
-
-    def state_base(self, map_name: str) -> str:
-        return f"{self.prefix}state:{len(map_name)}:{map_name}:"
-
-    def state(self, map_name: str, key: str) -> str:
-        return self.state_base(map_name) + key
-
-    def live_keys(self, map_name: str) -> str:
-        return f"{self.prefix}keys:{map_name}"
-
-    def barrier(self, name: str) -> str:
-        return f"{self.prefix}barrier:{name}"
 
 
 # what a URL's query may set: the connection's identity and, for rediss://, its TLS
@@ -420,7 +394,7 @@ def _at(url: str, host: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{where}" if auth else where))
 
 
-class RedisBackend(RedisEvents):
+class RedisBackend(RedisEvents["_Connections"]):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"
@@ -434,7 +408,7 @@ class RedisBackend(RedisEvents):
         # (lease, data) connections by event loop: asyncio connections serve only the
         # loop that opened them (the sync twin has one pair, under None)
         self._pools: dict[Any, tuple[_Connections, _Connections]] = {}
-        self._keys = _Keys(namespace)
+        self._keys = Keys(namespace)
         self._reclaims: dict[str, tuple[str, float]] = {}
         self._epoch: bytes | None = None  # the namespace's epoch, as first seen
         self._lost = False

@@ -36,16 +36,16 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from redis.exceptions import RedisError
 
 from accord._event import EventRecord
+from accord.backends.redis._keys import Keys
 from accord.backends.redis._lua import Script
 from accord.errors import BackendUnavailable, ConfigError
 
-if TYPE_CHECKING:
-    from accord.backends.redis._sync import _Connections, _Keys
+C = TypeVar("C")  # the store's connection set, opaque here
 
 HISTORY_CHUNK = 1000  # entries per XREVRANGE while history filters
 RECLAIM_GAP, MAX_RECLAIM_GAP = 0.1, 1.0  # of visibility, seconds: see _reclaim
@@ -100,29 +100,30 @@ def _block(timeout: float) -> list[Any]:
     return ["BLOCK", max(1, round(timeout * 1000))] if timeout > 0 else []
 
 
-class RedisEvents:
-    """The event operations of the seam, for ``RedisBackend``."""
+class RedisEvents(Generic[C]):
+    """The event operations of the seam, for ``RedisBackend`` (``C``: its
+    connection sets, which these operations only hand back to it)."""
 
-    _keys: _Keys
+    _keys: Keys
     _reclaims: dict[str, tuple[str, float]]  # group -> next XAUTOCLAIM start, when due
 
     if TYPE_CHECKING:
 
         @property
-        def _data(self) -> _Connections: ...
+        def _data(self) -> C: ...
 
         @property
-        def _leases(self) -> _Connections: ...
+        def _leases(self) -> C: ...
 
-        def _command(self, conns: _Connections, *args: Any, wait: float = 0.0) -> Any: ...
+        def _command(self, conns: C, *args: Any, wait: float = 0.0) -> Any: ...
 
         def _eval(
-            self, conns: _Connections, script: Script, keys: list[str], *args: Any
+            self, conns: C, script: Script, keys: list[str], *args: Any
         ) -> Any: ...
 
         def _unavailable(self, exc: RedisError) -> BackendUnavailable: ...
 
-    def _stream(self, conns: _Connections, *args: Any, wait: float = 0.0) -> Any:
+    def _stream(self, conns: C, *args: Any, wait: float = 0.0) -> Any:
         """One stream command. An error reply is the store failing us, except that a
         group read whose group is gone raises _GroupLost."""
         try:

@@ -19,15 +19,27 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accord.errors import BackendUnavailable
 
-if TYPE_CHECKING:
-    from accord.backends.redis._sync import RedisBackend
+
+class _Store(Protocol):
+    """What a mailbox uses of its store (the Redis backend), named here so that this
+    module does not import the backend back."""
+
+    @property
+    def _leases(self) -> Any: ...  # its lease connections: checkout() and checkin(conn)
+
+    @property
+    def _silent(self) -> bool: ...
+
+    def _unavailable(self, exc: RedisError) -> BackendUnavailable: ...
+
+    def _command(self, conns: Any, *args: Any, within: float | None = None) -> Any: ...
 
 MIN_WAIT = 0.001
 CLEANUP_WAIT = 0.25  # the reply to the DEL of a mailbox (see _async.CLEANUP_WAIT)
@@ -57,7 +69,7 @@ def read_blocking(conn: Any, seconds: float) -> Any:
 class RedisMailbox:
     """One waiter's mailbox, on a connection of ``backend`` while it waits."""
 
-    def __init__(self, backend: RedisBackend, prefix: str) -> None:
+    def __init__(self, backend: _Store, prefix: str) -> None:
         self.id = secrets.token_hex(8)
         self._key = f"{prefix}mb:{self.id}"
         self._backend = backend
