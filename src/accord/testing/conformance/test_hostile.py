@@ -217,6 +217,7 @@ async def test_hostile_input_raises_accords_errors_and_changes_nothing(coord: An
                 before = None
             except Exception as exc:  # the property under test
                 failures.append(f"{what} with {v!r} raised {type(exc).__name__}: {exc}")
+                before = None
             took = time.monotonic() - t0
             if took > SLOW:  # every wait in CALLS is short or refused
                 failures.append(f"{what} with {v!r} took {took:.1f} s")
