@@ -7,6 +7,8 @@ import datetime
 import os
 import platform
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import redis
@@ -50,3 +52,18 @@ def _server_version(redis_url: str) -> str:
         return "? (unreachable at the end)"
     finally:
         client.close()
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_report(report: str, began: float, output: Path | None, kind: str, quick: bool) -> None:
+    """Add the run time to ``report``, print it and write it to ``output`` (default
+    ``results/<date><kind>[-quick].md``)."""
+    report += f"\nTotal run time {time.monotonic() - began:.0f} s.\n"
+    name = datetime.date.today().isoformat() + kind + ("-quick" if quick else "") + ".md"
+    path = output or RESULTS / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report)
+    print(report)
+    print(f"written to {path}", file=sys.stderr)

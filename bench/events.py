@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import datetime
 import functools
 import importlib.metadata
 import shutil
@@ -32,7 +31,7 @@ from typing import Any
 
 import redis
 from _delivery import Delivery, Tally
-from _environment import describe
+from _environment import describe, write_report
 from _events_report import FULL_LOG_ROW, LOCAL, REDIS, WAIT_IDLE, XREAD, XREADGROUP, render
 from _local_events import (
     FULL_LOG,
@@ -45,7 +44,7 @@ from _local_events import (
 )
 from _remote_events import Crew, Feed, Send, accord_emitter, idle_commands, stream_emitter
 from _server import private_redis
-from run import RESULTS, Samples, _clean, _median
+from run import Samples, _clean, _median
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,13 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    report += f"\nTotal run time {time.monotonic() - began:.0f} s.\n"
-    output = args.output or RESULTS / (datetime.date.today().isoformat() + "-events"
-                                       + ("-quick" if args.quick else "") + ".md")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report)
-    print(report)
-    print(f"written to {output}", file=sys.stderr)
+    write_report(report, began, args.output, "-events", args.quick)
     return 0
 
 

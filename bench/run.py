@@ -14,7 +14,6 @@ Needs the ``bench`` extra (filelock, python-redis-lock) and a redis-server binar
 from __future__ import annotations
 
 import argparse
-import datetime
 import math
 import shutil
 import statistics
@@ -31,14 +30,12 @@ from typing import Any
 
 import redis
 from _contend import Contention, ProcessCrew, contend_threads
-from _environment import describe
+from _environment import describe, write_report
 from _floors import RawSqlite, critical_section_rate
 from _measure import async_cycle_rate, cycle_rate, operations, ping_rate, rate
 from _report import render
 from _server import private_redis
 from _subjects import Subject
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass(frozen=True)
@@ -219,13 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             report = run(plan, redis_url, tmp, args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    report += f"\nTotal run time {time.monotonic() - began:.0f} s.\n"
-    output = args.output or RESULTS / (datetime.date.today().isoformat()
-                                       + ("-quick" if args.quick else "") + ".md")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report)
-    print(report)
-    print(f"written to {output}", file=sys.stderr)
+    write_report(report, began, args.output, "", args.quick)
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import shutil
 import statistics
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from _environment import describe
+from _environment import describe, write_report
 from _server import private_redis
 
 import accord
@@ -38,7 +37,6 @@ from accord.backends.redis import _lua
 from accord.backends.redis import _sync as redis_store
 from accord.backends.redis import _sync_events as redis_events
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SMALL = 10
 SEMAPHORE_HOLDERS = (10, 999)  # the semaphore is measured with these many holders
 TARGET_RATIO = 1.5  # single-key and listing-page operations, large / small
@@ -262,13 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report = render(header, items, results)
-    report += f"\nTotal run time {time.monotonic() - began:.0f} s.\n"
-    output = args.output or RESULTS / (datetime.date.today().isoformat() + "-scale"
-                                       + ("-quick" if args.quick else "") + ".md")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report)
-    print(report)
-    print(f"written to {output}", file=sys.stderr)
+    write_report(report, began, args.output, "-scale", args.quick)
     return 0
 
 
