@@ -52,6 +52,7 @@ PAIRS = {
     "backends/rates/_async_protocol.py": "backends/rates/_sync_protocol.py",
     "backends/events/_async_protocol.py": "backends/events/_sync_protocol.py",
     "backends/signals/_async_protocol.py": "backends/signals/_sync_protocol.py",
+    "backends/tasks/_async_protocol.py": "backends/tasks/_sync_protocol.py",
     "backends/_async/waiting.py": "backends/_sync/waiting.py",
     "backends/redis/_async.py": "backends/redis/_sync.py",
     "backends/redis/_async_events.py": "backends/redis/_sync_events.py",
@@ -82,6 +83,7 @@ NAMES = {
     "AsyncSignals": "Signals",
     "AsyncStateStore": "StateStore",
     "AsyncStore": "Store",
+    "AsyncTasks": "Tasks",
     # the standard library's
     "AsyncExitStack": "ExitStack",
     "AsyncIterator": "Iterator",
