@@ -102,3 +102,22 @@ class ClaimResult:
 
     task: TaskRecord | None
     retry_in: float | None = None
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """How many tasks of a queue are in each status, read from the store at once."""
+
+    queue: str
+    waiting: int
+    ready: int
+    claimed: int
+    done: int
+    failed: int
+    dead: int
+    cancelled: int
+
+    @property
+    def total(self) -> int:
+        """Every task of the queue the store keeps (pruned ones are gone)."""
+        return sum(getattr(self, s) for s in STATUSES)

@@ -126,7 +126,7 @@ class AsyncRecordBackend:
         await in_thread(self.sync.close)
 
 
-class AsyncEventRecordBackend(AsyncTaskRecords, AsyncRecordBackend):
+class AsyncEventRecordBackend(AsyncRecordBackend, AsyncTaskRecords):
     """The async twin with the event log and task queues; ``bell`` makes awaitable bells."""
 
     def __init__(

@@ -7,14 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from accord._task import ClaimRequest, ClaimResult, TaskRecord, TaskSpec
-from accord.backends.tasks.records import TaskRecords
+from accord.backends._records import RecordStore
 
 
 class AsyncTaskRecords:
     """Mixed into ``AsyncEventRecordBackend``: ``store`` is the sync store, ``_call``
     its runner."""
 
-    store: TaskRecords
+    store: RecordStore
     _call: Any
 
     async def task_put(

@@ -120,7 +120,7 @@ class MemoryTasks(TaskRecords):
         self._tasks.waiters.get(queue, {}).pop(waiter, None)
 
     def _waiters(self, queue: str, limit: int) -> list[tuple[str, list[str], float]]:
-        found = []
+        found: list[tuple[str, list[str], float]] = []
         for waiter, (lanes, expires) in self._tasks.waiters.get(queue, {}).items():
             if len(found) == limit:
                 break
