@@ -215,9 +215,9 @@ class AsyncClaim:
         rec = await ctx.store.task_complete(
             int(self.id), self.token, text, ctx.agent, ctx.max_events
         )
-        self._ended = "completed"
         if rec is None:
             raise self._lost()
+        self._ended = "completed"
 
     async def fail(self, error: str = "", *, retry: bool = True, delay: float = 0.0) -> None:
         """End this attempt: with ``retry`` and attempts left the task is ready again
@@ -233,18 +233,18 @@ class AsyncClaim:
         rec = await ctx.store.task_fail(
             int(self.id), self.token, error[:2000], bool(retry), delay, ctx.agent, ctx.max_events
         )
-        self._ended = "failed"
         if rec is None:
             raise self._lost()
+        self._ended = "failed"
 
     async def release(self) -> None:
         """Give the task back unfinished: ready again, and this attempt does not count."""
         self._check("release")
         await self._stop_renewing()
         rec = await self._ctx.store.task_release(int(self.id), self.token, self._ctx.agent)
-        self._ended = "released"
         if rec is None:
             raise self._lost()
+        self._ended = "released"
 
     def renew_in_background(self) -> None:
         """Extend the lease every lease/3 until the claim ends (``work`` does this)."""
@@ -264,6 +264,8 @@ class AsyncClaim:
             await renewer.stop()
 
     def _check(self, wanted: str) -> None:
+        if self._ended == "lost":
+            raise self._lost()
         if self._ended:
             raise TaskStateError(
                 self.task.queue, self.id, f"{self._ended} by this claim", wanted,
@@ -271,6 +273,7 @@ class AsyncClaim:
             )
 
     def _lost(self) -> LeaseLost:
+        self._ended = "lost"
         return LeaseLost(f"task {self.id} of queue {self.task.queue}", self.token)
 
     async def __aenter__(self) -> AsyncTask:
@@ -421,8 +424,10 @@ class AsyncQueue:
         TaskNotFound, or TaskStateError for a task in any other status."""
         ctx, own = self._ctx, self._own(task_id)
         rec = self._found(task_id, await ctx.store.task_get(own))
-        if rec.status in (DEAD, FAILED):
+        if rec.status in (DEAD, FAILED):  # the store checks again, atomically
             rec = self._found(task_id, await ctx.store.task_retry(own, ctx.agent, ctx.max_events))
+        else:
+            rec.status = f"{rec.status}, not dead or failed"
         if rec.status != READY:
             raise TaskStateError(self.name, task_id, rec.status, "retry",
                                  "only a dead or failed task is retried")

@@ -204,7 +204,7 @@ class TaskRecords(RecordBase):
             if run_at > step.now:
                 return
             rec = self._task_load(task_id)
-            if rec is None or not rule.timed(rec, step.now) or rec.run_at != run_at:
+            if rec is None or not rule.timed(rec, step.now):
                 self._due_drop(queue, run_at, task_id)  # an entry left behind
             elif rec.status == CLAIMED:
                 self._task_expire(rec, rule.EXPIRED, step)
