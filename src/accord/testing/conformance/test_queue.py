@@ -114,7 +114,7 @@ async def test_cancellation_cascades_and_a_dead_dependency_cancels(coord: Any) -
 async def test_idempotency_key_under_eight_workers(coord: Any, run_workers: Any) -> None:
     q = coord.queue("build")
 
-    async def put(i: int) -> str:
+    async def put(i: int) -> Any:
         return (await q.put("once", key="health-endpoint", data={"by": i})).id
 
     ids = await run_workers(8, put)
@@ -322,7 +322,7 @@ async def test_handoffs_are_claimed_once_in_parallel(coord: Any, connect: Any,
             await claim.complete({"by": role, "order": claim.data["order"]})
         return taken
 
-    taken = sum(await run_workers(6, specialist), [])
+    taken = [task_id for ids in await run_workers(6, specialist) for task_id in ids]
     assert sorted(taken) == sorted([o.id for o in offers] + [duplicate.id])
     results = [await o.wait(5) for o in offers]  # gathered, one per specialist
     assert results == [{"by": s, "order": 7} for s in specialists]

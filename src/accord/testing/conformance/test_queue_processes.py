@@ -110,7 +110,7 @@ def test_a_killed_claimers_task_is_redelivered_after_one_lease(
 def test_results_are_awaited_across_processes(url: str, namespace: str, tmp_path: Path) -> None:
     procs: list[Any] = []
     out = tmp_path / "server.json"
-    proc = _start(procs, children.serve, url, namespace, "server", 3, str(out))
+    _start(procs, children.serve, url, namespace, "server", 3, str(out))
     with accord.connect(url, namespace=namespace, agent="client") as coord:
         q = coord.queue("jobs")
         tasks = [q.put(f"double {i}", data=i) for i in range(3)]
