@@ -200,8 +200,7 @@ class AsyncClaim:
         """Make the lease end ``lease`` (default: its lease) seconds from now, or LeaseLost."""
         lease = self.lease if lease is None else _validate.positive(lease, "lease")
         self._check("extend")
-        rec = await self._ctx.store.task_extend(int(self.id), self.token, lease)
-        if rec is None:
+        if not await self._ctx.store.task_extend(int(self.id), self.token, lease):
             raise self._lost()
         self.lease, self._deadline = lease, time.monotonic() + lease
 
@@ -212,10 +211,9 @@ class AsyncClaim:
         self._check("complete")
         await self._stop_renewing()
         ctx = self._ctx
-        rec = await ctx.store.task_complete(
+        if not await ctx.store.task_complete(
             int(self.id), self.token, text, ctx.agent, ctx.max_events
-        )
-        if rec is None:
+        ):
             raise self._lost()
         self._ended = "completed"
 
@@ -230,10 +228,9 @@ class AsyncClaim:
         self._check("fail")
         await self._stop_renewing()
         ctx = self._ctx
-        rec = await ctx.store.task_fail(
+        if not await ctx.store.task_fail(
             int(self.id), self.token, error[:2000], bool(retry), delay, ctx.agent, ctx.max_events
-        )
-        if rec is None:
+        ):
             raise self._lost()
         self._ended = "failed"
 
@@ -241,8 +238,7 @@ class AsyncClaim:
         """Give the task back unfinished: ready again, and this attempt does not count."""
         self._check("release")
         await self._stop_renewing()
-        rec = await self._ctx.store.task_release(int(self.id), self.token, self._ctx.agent)
-        if rec is None:
+        if not await self._ctx.store.task_release(int(self.id), self.token, self._ctx.agent):
             raise self._lost()
         self._ended = "released"
 
@@ -253,10 +249,10 @@ class AsyncClaim:
     async def _renew_once(self) -> bool:
         if self._ended:
             return False
-        rec = await self._ctx.store.task_extend(int(self.id), self.token, self.lease)
-        if rec is not None:
+        held = await self._ctx.store.task_extend(int(self.id), self.token, self.lease)
+        if held:
             self._deadline = time.monotonic() + self.lease
-        return rec is not None
+        return held
 
     async def _stop_renewing(self) -> None:
         if self._renewer is not None:

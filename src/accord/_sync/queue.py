@@ -201,8 +201,7 @@ class Claim:
         """Make the lease end ``lease`` (default: its lease) seconds from now, or LeaseLost."""
         lease = self.lease if lease is None else _validate.positive(lease, "lease")
         self._check("extend")
-        rec = self._ctx.store.task_extend(int(self.id), self.token, lease)
-        if rec is None:
+        if not self._ctx.store.task_extend(int(self.id), self.token, lease):
             raise self._lost()
         self.lease, self._deadline = lease, time.monotonic() + lease
 
@@ -213,10 +212,9 @@ class Claim:
         self._check("complete")
         self._stop_renewing()
         ctx = self._ctx
-        rec = ctx.store.task_complete(
+        if not ctx.store.task_complete(
             int(self.id), self.token, text, ctx.agent, ctx.max_events
-        )
-        if rec is None:
+        ):
             raise self._lost()
         self._ended = "completed"
 
@@ -231,10 +229,9 @@ class Claim:
         self._check("fail")
         self._stop_renewing()
         ctx = self._ctx
-        rec = ctx.store.task_fail(
+        if not ctx.store.task_fail(
             int(self.id), self.token, error[:2000], bool(retry), delay, ctx.agent, ctx.max_events
-        )
-        if rec is None:
+        ):
             raise self._lost()
         self._ended = "failed"
 
@@ -242,8 +239,7 @@ class Claim:
         """Give the task back unfinished: ready again, and this attempt does not count."""
         self._check("release")
         self._stop_renewing()
-        rec = self._ctx.store.task_release(int(self.id), self.token, self._ctx.agent)
-        if rec is None:
+        if not self._ctx.store.task_release(int(self.id), self.token, self._ctx.agent):
             raise self._lost()
         self._ended = "released"
 
@@ -254,10 +250,10 @@ class Claim:
     def _renew_once(self) -> bool:
         if self._ended:
             return False
-        rec = self._ctx.store.task_extend(int(self.id), self.token, self.lease)
-        if rec is not None:
+        held = self._ctx.store.task_extend(int(self.id), self.token, self.lease)
+        if held:
             self._deadline = time.monotonic() + self.lease
-        return rec is not None
+        return held
 
     def _stop_renewing(self) -> None:
         if self._renewer is not None:

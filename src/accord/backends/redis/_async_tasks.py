@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from accord import _json
 from accord._task import STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
 from accord.backends.redis._keys import Keys
 from accord.backends.redis._lua import Script
@@ -61,7 +62,8 @@ class AsyncRedisTasks(Generic[C]):
         reply = await self._tasks(
             self._leases, PUT, agent, max_events, queue, spec.title, spec.description, spec.data,
             spec.priority, "\t".join(spec.tags), deps, spec.key or "", spec.max_attempts,
-            us(spec.delay) if spec.delay > 0 else 0, spec.to or "",
+            us(spec.delay) if spec.delay > 0 else 0, spec.to or "", _json.dumps_record(queue),
+            _json.dumps_record(spec.title),
         )
         kind = reply[0].decode()
         if kind == "missing":
@@ -86,24 +88,29 @@ class AsyncRedisTasks(Generic[C]):
     async def task_unwait(self, queue: str, waiter: str) -> None:
         await self._step("unwait", queue, waiter)
 
-    async def task_extend(self, task_id: int, token: int, lease: float) -> TaskRecord | None:
-        return await self._step("extend", task_id, token, us(lease))
+    async def _held(self, step: str, task_id: int, *args: Any, agent: str = "",
+                    events: int = 0) -> bool:
+        """A step of a claim: whether the claim still held the task."""
+        return bool(await self._tasks(self._leases, STEP, agent, events, step, task_id, *args))
+
+    async def task_extend(self, task_id: int, token: int, lease: float) -> bool:
+        return await self._held("extend", task_id, token, us(lease))
 
     async def task_complete(
         self, task_id: int, token: int, result: str, agent: str, max_events: int
-    ) -> TaskRecord | None:
-        return await self._step("complete", task_id, token, result, agent=agent,
+    ) -> bool:
+        return await self._held("complete", task_id, token, result, agent=agent,
                                 events=max_events)
 
     async def task_fail(
         self, task_id: int, token: int, error: str, retry: bool, delay: float, agent: str,
         max_events: int,
-    ) -> TaskRecord | None:
-        return await self._step("fail", task_id, token, error, int(retry),
+    ) -> bool:
+        return await self._held("fail", task_id, token, error, int(retry),
                                 us(delay) if delay > 0 else 0, agent=agent, events=max_events)
 
-    async def task_release(self, task_id: int, token: int, agent: str) -> TaskRecord | None:
-        return await self._step("release", task_id, token, agent=agent)
+    async def task_release(self, task_id: int, token: int, agent: str) -> bool:
+        return await self._held("release", task_id, token, agent=agent)
 
     async def task_get(self, task_id: int) -> TaskRecord | None:
         return task(await self._plain(self._data, "HGETALL", f"{self._keys.prefix}task:{task_id}"))

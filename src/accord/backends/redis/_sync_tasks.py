@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from accord import _json
 from accord._task import STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
 from accord.backends.redis._keys import Keys
 from accord.backends.redis._lua import Script
@@ -62,7 +63,8 @@ class RedisTasks(Generic[C]):
         reply = self._tasks(
             self._leases, PUT, agent, max_events, queue, spec.title, spec.description, spec.data,
             spec.priority, "\t".join(spec.tags), deps, spec.key or "", spec.max_attempts,
-            us(spec.delay) if spec.delay > 0 else 0, spec.to or "",
+            us(spec.delay) if spec.delay > 0 else 0, spec.to or "", _json.dumps_record(queue),
+            _json.dumps_record(spec.title),
         )
         kind = reply[0].decode()
         if kind == "missing":
@@ -87,24 +89,29 @@ class RedisTasks(Generic[C]):
     def task_unwait(self, queue: str, waiter: str) -> None:
         self._step("unwait", queue, waiter)
 
-    def task_extend(self, task_id: int, token: int, lease: float) -> TaskRecord | None:
-        return self._step("extend", task_id, token, us(lease))
+    def _held(self, step: str, task_id: int, *args: Any, agent: str = "",
+                    events: int = 0) -> bool:
+        """A step of a claim: whether the claim still held the task."""
+        return bool(self._tasks(self._leases, STEP, agent, events, step, task_id, *args))
+
+    def task_extend(self, task_id: int, token: int, lease: float) -> bool:
+        return self._held("extend", task_id, token, us(lease))
 
     def task_complete(
         self, task_id: int, token: int, result: str, agent: str, max_events: int
-    ) -> TaskRecord | None:
-        return self._step("complete", task_id, token, result, agent=agent,
+    ) -> bool:
+        return self._held("complete", task_id, token, result, agent=agent,
                                 events=max_events)
 
     def task_fail(
         self, task_id: int, token: int, error: str, retry: bool, delay: float, agent: str,
         max_events: int,
-    ) -> TaskRecord | None:
-        return self._step("fail", task_id, token, error, int(retry),
+    ) -> bool:
+        return self._held("fail", task_id, token, error, int(retry),
                                 us(delay) if delay > 0 else 0, agent=agent, events=max_events)
 
-    def task_release(self, task_id: int, token: int, agent: str) -> TaskRecord | None:
-        return self._step("release", task_id, token, agent=agent)
+    def task_release(self, task_id: int, token: int, agent: str) -> bool:
+        return self._held("release", task_id, token, agent=agent)
 
     def task_get(self, task_id: int) -> TaskRecord | None:
         return task(self._plain(self._data, "HGETALL", f"{self._keys.prefix}task:{task_id}"))

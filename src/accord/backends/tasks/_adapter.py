@@ -32,24 +32,24 @@ class AsyncTaskRecords:
     async def task_unwait(self, queue: str, waiter: str) -> None:
         await self._call(self.store.task_unwait, queue, waiter)
 
-    async def task_extend(self, task_id: int, token: int, lease: float) -> TaskRecord | None:
-        return await self._one(self.store.task_extend, task_id, token, lease)
+    async def task_extend(self, task_id: int, token: int, lease: float) -> bool:
+        return await self._ok(self.store.task_extend, task_id, token, lease)
 
     async def task_complete(
         self, task_id: int, token: int, result: str, agent: str, max_events: int
-    ) -> TaskRecord | None:
-        return await self._one(self.store.task_complete, task_id, token, result, agent,
+    ) -> bool:
+        return await self._ok(self.store.task_complete, task_id, token, result, agent,
                                max_events)
 
     async def task_fail(
         self, task_id: int, token: int, error: str, retry: bool, delay: float, agent: str,
         max_events: int,
-    ) -> TaskRecord | None:
-        return await self._one(self.store.task_fail, task_id, token, error, retry, delay,
+    ) -> bool:
+        return await self._ok(self.store.task_fail, task_id, token, error, retry, delay,
                                agent, max_events)
 
-    async def task_release(self, task_id: int, token: int, agent: str) -> TaskRecord | None:
-        return await self._one(self.store.task_release, task_id, token, agent)
+    async def task_release(self, task_id: int, token: int, agent: str) -> bool:
+        return await self._ok(self.store.task_release, task_id, token, agent)
 
     async def task_get(self, task_id: int) -> TaskRecord | None:
         return await self._one(self.store.task_get, task_id)
@@ -91,6 +91,10 @@ class AsyncTaskRecords:
     async def task_revoke(self, holder_prefix: str, agent: str, max_events: int) -> int:
         revoked: int = await self._call(self.store.task_revoke, holder_prefix, agent, max_events)
         return revoked
+
+    async def _ok(self, fn: Any, *args: Any) -> bool:
+        ok: bool = await self._call(fn, *args)
+        return ok
 
     async def _one(self, fn: Any, *args: Any) -> TaskRecord | None:
         rec: TaskRecord | None = await self._call(fn, *args)

@@ -11,7 +11,7 @@ acts (the source of the events).
 
 A claim is a lease: ``token`` (fresh from the same counter, so it only grows) must be
 given to ``task_extend``/``task_complete``/``task_fail``/``task_release``, which
-return None once the lease ran out or the task left the claim (the caller raises
+return False once the lease ran out or the task left the claim (the caller raises
 ``LeaseLost``). Timed changes (a delay over, a lease run out) are applied by the next
 claim of the task's queue, at most ``PROMOTE_MAX`` per call, and by the operations on
 that task. Waiting is pushed: a claim that finds nothing registers its ``waiter``
@@ -51,13 +51,13 @@ class AsyncTasks(AsyncStore, Protocol):
         """Unregister a waiter that stops waiting."""
         ...
 
-    async def task_extend(self, task_id: int, token: int, lease: float) -> TaskRecord | None:
+    async def task_extend(self, task_id: int, token: int, lease: float) -> bool:
         """Make the claim's lease end ``lease`` seconds from now."""
         ...
 
     async def task_complete(
         self, task_id: int, token: int, result: str, agent: str, max_events: int
-    ) -> TaskRecord | None:
+    ) -> bool:
         """Done with ``result`` (JSON text); its dependents whose dependencies are now
         all done become ready."""
         ...
@@ -65,12 +65,12 @@ class AsyncTasks(AsyncStore, Protocol):
     async def task_fail(
         self, task_id: int, token: int, error: str, retry: bool, delay: float, agent: str,
         max_events: int,
-    ) -> TaskRecord | None:
+    ) -> bool:
         """End the attempt: failed until ``delay`` passes (ready at once for 0) when
         ``retry`` and attempts are left, else dead (its dependents are cancelled)."""
         ...
 
-    async def task_release(self, task_id: int, token: int, agent: str) -> TaskRecord | None:
+    async def task_release(self, task_id: int, token: int, agent: str) -> bool:
         """Give the claim back: ready, and the attempt does not count."""
         ...
 

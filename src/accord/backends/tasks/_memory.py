@@ -26,6 +26,14 @@ class TaskSpace:
     claims: SortedKeys = field(default_factory=SortedKeys)  # "<holder>\n<id>"
 
 
+def _clone(rec: TaskRecord) -> TaskRecord:
+    """A copy that shares nothing mutable with ``rec`` (its lists are the only such)."""
+    new = copy.copy(rec)
+    new.tags, new.deps = list(rec.tags), list(rec.deps)
+    new.dependents, new.watchers = list(rec.dependents), list(rec.watchers)
+    return new
+
+
 def _id_key(task_id: int) -> str:
     return f"{task_id:020d}"
 
@@ -38,12 +46,12 @@ class MemoryTasks(TaskRecords):
     def _task_load(self, task_id: int) -> TaskRecord | None:
         rec = self._tasks.tasks.get(task_id)
         # a copy: a record changes only when saved, as in the other stores
-        return None if rec is None else copy.deepcopy(rec)
+        return None if rec is None else _clone(rec)
 
     def _task_save(self, rec: TaskRecord, before: str | None) -> None:
         space = self._tasks
         old = space.tasks.get(rec.id)
-        space.tasks[rec.id] = copy.deepcopy(rec)
+        space.tasks[rec.id] = _clone(rec)
         if before != rec.status:
             if before is not None:
                 self._listing(rec.queue, before).discard(_id_key(rec.id))

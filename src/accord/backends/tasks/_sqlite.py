@@ -12,6 +12,7 @@ from accord.backends._sql import queries
 from accord.backends.tasks.records import TaskRecords
 
 Q = queries("tasks")
+RETURNING = sqlite3.sqlite_version_info >= (3, 35)
 
 
 def forget_boot(conn: sqlite3.Connection) -> None:
@@ -51,6 +52,8 @@ class SqliteTasks(TaskRecords):
         self._task_sql("DELETE_TASK", rec.id)
 
     def _task_counter(self) -> int:
+        if RETURNING:
+            return int(self._task_sql("NEXT_COUNTER").fetchone()[0])
         if not self._task_sql("BUMP_COUNTER").rowcount:
             self._task_sql("START_COUNTER")
         return int(self._task_sql("READ_COUNTER").fetchone()[0])

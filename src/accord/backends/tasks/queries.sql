@@ -13,6 +13,11 @@ UPDATE tasks SET status = ?, holder = ?, record = ? WHERE ns = ? AND id = ?;
 -- name: delete_task
 DELETE FROM tasks WHERE ns = ? AND id = ?;
 
+-- The next number in one statement (SQLite 3.35 and later: RETURNING).
+-- name: next_counter
+INSERT INTO task_counter (ns, last) VALUES (?, 1)
+ON CONFLICT (ns) DO UPDATE SET last = last + 1 RETURNING last;
+
 -- name: bump_counter
 UPDATE task_counter SET last = last + 1 WHERE ns = ?;
 

@@ -293,18 +293,18 @@ class TaskRecords(RecordBase):
         with self._task_step():
             self._waiter_drop(queue, waiter)
 
-    def task_extend(self, task_id: int, token: int, lease: float) -> TaskRecord | None:
+    def task_extend(self, task_id: int, token: int, lease: float) -> bool:
         with self._task_step() as step:
             rec = self._task_claimed(task_id, token, step)
             if rec is not None:
                 self._due_drop(rec.queue, rec.run_at, rec.id)
                 rec.run_at, rec.lease = step.now + lease, lease
                 self._task_enter(rec, CLAIMED, step)
-            return rec
+            return rec is not None
 
     def task_complete(
         self, task_id: int, token: int, result: str, agent: str, max_events: int
-    ) -> TaskRecord | None:
+    ) -> bool:
         with self._task_step(agent, max_events) as step:
             rec = self._task_claimed(task_id, token, step)
             if rec is not None:
@@ -312,12 +312,12 @@ class TaskRecords(RecordBase):
                 rule.complete(rec, result, step.wall)
                 self._task_emit(step, "task_done", rec, result=_json.loads(result))
                 self._task_enter(rec, CLAIMED, step)
-            return rec
+            return rec is not None
 
     def task_fail(
         self, task_id: int, token: int, error: str, retry: bool, delay: float, agent: str,
         max_events: int,
-    ) -> TaskRecord | None:
+    ) -> bool:
         with self._task_step(agent, max_events) as step:
             rec = self._task_claimed(task_id, token, step)
             if rec is not None:
@@ -326,16 +326,16 @@ class TaskRecords(RecordBase):
                 name = "task_dead" if status == DEAD else "task_failed"
                 self._task_emit(step, name, rec, error=error, claimed_by=agent)
                 self._task_enter(rec, CLAIMED, step)
-            return rec
+            return rec is not None
 
-    def task_release(self, task_id: int, token: int, agent: str) -> TaskRecord | None:
+    def task_release(self, task_id: int, token: int, agent: str) -> bool:
         with self._task_step(agent) as step:
             rec = self._task_claimed(task_id, token, step)
             if rec is not None:
                 self._task_leave(rec)
                 rule.release(rec, step.wall)
                 self._task_enter(rec, CLAIMED, step)
-            return rec
+            return rec is not None
 
     def task_get(self, task_id: int) -> TaskRecord | None:
         with self._transaction(write=False):

@@ -11,6 +11,7 @@
 --   tw:<q>, twr:<q>  waiting claimers: zset (score: first registered) and hash
 --                    mailbox -> '<expires us>\n<lane>\n<lane>...'
 --   tc               zset (lex): '<holder>\n<id>' of every claim
+-- (qj and tj: the queue and title as JSON strings, for the events)
 -- ARGV[1] is P, ARGV[2] the agent acting, ARGV[3] the events kept (0: append none).
 local P, AGENT, MAX_EVENTS = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local TIME = redis.call('TIME')
@@ -18,7 +19,7 @@ local NOW = tonumber(TIME[1]) * 1000000 + tonumber(TIME[2])
 local WALL = TIME[1] .. '.' .. string.sub(TIME[2] + 1000000, 2)
 local FINISHED = {done = true, dead = true, cancelled = true}
 local FIELDS = {'id', 'q', 'ti', 'de', 'da', 'pr', 'tg', 'dp', 'pe', 'dn', 's', 'a', 'm', 'r',
-                'tk', 'h', 'cb', 'ls', 'by', 'ca', 'ua', 'w'}
+                'tk', 'h', 'cb', 'ls', 'by', 'ca', 'ua', 'w', 'qj', 'tj'}
 local OPTIONAL = {'to', 'k', 're', 'er'}
 local ENDED = {}  -- finished tasks whose dependents are still to be told
 
@@ -47,9 +48,9 @@ end
 local function load(id)
   local flat = redis.call('HGETALL', tkey(id))
   if #flat == 0 then return nil end
-  local t = {}
-  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
-  t._s, t._h = t.s, t.h
+  local t, was = {}, {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1]; was[flat[i]] = flat[i + 1] end
+  t._s, t._h, t._was = t.s, t.h, was
   return t
 end
 
@@ -62,10 +63,23 @@ local function flat(t)
   return out
 end
 
+-- write the fields that changed since load
 local function save(t)
-  redis.call('HSET', tkey(t.id), unpack(flat(t)))
-  local gone = {}
-  for _, f in ipairs(OPTIONAL) do if not t[f] then gone[#gone + 1] = f end end
+  local was, set, gone = t._was or {}, {}, {}
+  for _, f in ipairs(FIELDS) do
+    local v = t[f] or ''
+    if was[f] ~= v then set[#set + 1] = f; set[#set + 1] = v; was[f] = v end
+  end
+  for _, f in ipairs(OPTIONAL) do
+    local v = t[f]
+    if v and was[f] ~= v then
+      set[#set + 1] = f; set[#set + 1] = v; was[f] = v
+    elseif not v and was[f] then
+      gone[#gone + 1] = f; was[f] = nil
+    end
+  end
+  t._was = was
+  if #set > 0 then redis.call('HSET', tkey(t.id), unpack(set)) end
   if #gone > 0 then redis.call('HDEL', tkey(t.id), unpack(gone)) end
   if t.s ~= t._s then
     if t._s then
@@ -89,10 +103,12 @@ local function post(mailbox, message)
   redis.call('PEXPIRE', mb, MAILBOX_TTL_MS)
 end
 
+local AGENT_JSON
 local function emit(name, t, extra)
   if MAX_EVENTS <= 0 then return end
-  local data = '{"queue":' .. jstr(t.q) .. ',"id":' .. jstr(t.id) .. ',"title":' .. jstr(t.ti)
-    .. ',"agent":' .. jstr(AGENT) .. ',"attempts":' .. t.a .. (extra or '') .. '}'
+  AGENT_JSON = AGENT_JSON or jstr(AGENT)
+  local data = '{"queue":' .. t.qj .. ',"id":"' .. t.id .. '","title":' .. t.tj
+    .. ',"agent":' .. AGENT_JSON .. ',"attempts":' .. t.a .. (extra or '') .. '}'
   redis.call('XADD', P .. 'events', 'MAXLEN', MAX_EVENTS, '*', 'name', name, 'data', data,
              'source', AGENT)
 end

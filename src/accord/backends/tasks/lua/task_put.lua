@@ -1,6 +1,7 @@
 -- Add a task (records.task_put). KEYS: the counter (routing)
 -- ARGV: P, agent, max_events, queue, title, description, data, priority, tags (tab
---       joined), depends_on (comma joined ids), key or '', max_attempts, delay_us, to or ''
+--       joined), depends_on (comma joined ids), key or '', max_attempts, delay_us, to or '',
+--       the queue and the title as JSON strings
 -- Reply: {'new'|'found', task} | {'missing', id} | {'cycle', id}
 local q, key, to, delay = ARGV[4], ARGV[11], ARGV[14], tonumber(ARGV[13])
 if key ~= '' then
@@ -29,7 +30,7 @@ local id = tostring(redis.call('INCR', P .. 'tseq'))
 local t = {id = id, q = q, ti = ARGV[5], de = ARGV[6], da = ARGV[7], pr = ARGV[8], tg = ARGV[9],
            dp = ARGV[10], pe = '0', dn = '', s = 'waiting', a = '0', m = ARGV[12],
            r = num(NOW + delay), tk = '0', h = '', cb = '', ls = '0', by = AGENT, ca = WALL,
-           ua = WALL, w = ''}
+           ua = WALL, w = '', qj = ARGV[15], tj = ARGV[16]}
 if to ~= '' then t.to = to end
 if key ~= '' then t.k = key end
 local pending, gone = 0, nil

@@ -4,7 +4,8 @@
 -- ARGV: P, agent, max_events, step, id (the queue for 'unwait'), then per step:
 --   extend: token, lease_us   complete: token, result   fail: token, error, retry, delay_us
 --   release: token   cancel: reason   retry: -   watch, unwatch: mailbox   unwait: waiter
--- Reply: the task ({} when none, or when the claim lost it), {} for unwatch and unwait
+-- Reply: for a step of a claim (extend, complete, fail, release) 1, or 0 when the claim
+-- lost the task; else the task ({} when there is none), {} for unwatch and unwait
 local step, id = ARGV[4], ARGV[5]
 local t
 if step == 'unwait' then
@@ -79,4 +80,7 @@ elseif step == 'unwatch' then
   return {}
 end
 settle()
+if step == 'extend' or step == 'complete' or step == 'fail' or step == 'release' then
+  return t and 1 or 0
+end
 return t and flat(t) or {}
