@@ -9,8 +9,8 @@ from typing import Any
 import accord
 
 
-def pick_up(url: str, namespace: str, rounds: int, ready: Any) -> None:
-    """Wait for tasks (pushed), and complete each with the monotonic time it came."""
+def pick_up(url: str, namespace: str, rounds: int, ready: Any, out: Any) -> None:
+    """Wait for tasks (pushed); send the monotonic time each came, then complete it."""
     with accord.connect(url, namespace=namespace, agent="picker") as coord:
         q = coord.queue("latency")
         ready.put("ready")
@@ -18,7 +18,8 @@ def pick_up(url: str, namespace: str, rounds: int, ready: Any) -> None:
             claim = q.claim(timeout=30)
             got = time.monotonic()
             assert claim is not None
-            claim.complete(got)
+            out.put(got)
+            claim.complete()
 
 
 def drain(url: str, namespace: str, agent: str, threads: int, start: Any, out: Any) -> None:
