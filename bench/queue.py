@@ -50,7 +50,7 @@ from _server import private_redis
 import accord
 
 SPAWN = multiprocessing.get_context("spawn")
-ROUNDS = 3
+ROUNDS = 2
 TARGETS = {"redis": 0.45, "sqlite": 0.5}  # x the baseline, one worker
 TARGET_P50_MS = 1.0
 TARGET_SCALE = 1.5
@@ -191,7 +191,7 @@ def measure(urls: dict[str, str], tmp: Path, items: int, drained: int,
         found["base"].setdefault("redis", []).append(redis_baseline(urls["redis"], seconds))
         found["base"].setdefault("sqlite", []).append(sqlite_baseline(tmp / "bare.db", seconds))
     for store in ("sqlite", "redis"):
-        found["p50"][store] = pick_up_p50(urls[store], 100)
+        found["p50"][store] = pick_up_p50(urls[store], 60)
     for store, url in urls.items():
         found["scale"][store] = (claim_cost(url, 10, seconds), claim_cost(url, items, seconds))
     for store in ("sqlite", "redis"):
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     items = args.items or (10_000 if args.quick else 100_000)
     drained = 2_000 if args.quick else 10_000
-    seconds = 0.4 if args.quick else 0.7
+    seconds = 0.4 if args.quick else 0.5
     began = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="accord-bench-queue-"))
     server = contextlib.nullcontext(args.redis_url) if args.redis_url else private_redis()
