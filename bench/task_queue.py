@@ -1,6 +1,9 @@
 """What the task queue costs, measured beside baselines in the same run.
 
-    python bench/queue.py [--quick] [--items N] [--redis-url URL] [--output FILE]
+(Not bench/queue.py: a script runs with its folder first on sys.path, and a queue.py
+there would stand in for the standard library's queue module in every bench script.)
+
+    python bench/task_queue.py [--quick] [--items N] [--redis-url URL] [--output FILE]
 
 * one worker, put + claim + complete per second on each store; Redis beside a raw
   ``LPUSH`` + ``BRPOP`` loop (no ack, no lease), SQLite beside the same three
@@ -19,16 +22,6 @@ large scale and 2,000 to drain).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This file's name is the standard library's queue module's: running it puts bench/
-# first on sys.path, where it would shadow that module for everything imported after.
-# bench/ goes last instead, so its helpers are still found.
-_HERE = str(Path(__file__).resolve().parent)
-if sys.path and sys.path[0] == _HERE:
-    sys.path.append(sys.path.pop(0))
-
 import argparse
 import contextlib
 import multiprocessing
@@ -40,6 +33,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import _queue_children as children
@@ -263,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             urls = {"memory": f"memory://queue-{uuid.uuid4().hex[:6]}",
                     "sqlite": f"sqlite:///{tmp}/queue.db", "redis": redis_url}
             found = measure(urls, tmp, items, drained, seconds)
-            header = describe(redis_url, "python bench/queue.py" + " --quick" * args.quick)
+            header = describe(redis_url, "python bench/task_queue.py" + " --quick" * args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     write_report(render(header, found, items, drained), began, args.output, "-queue", args.quick)
