@@ -1,4 +1,4 @@
-"""Child processes of bench/queue.py (importable under the spawn method)."""
+"""Child processes of bench/task_queue.py (importable under the spawn method)."""
 
 from __future__ import annotations
 

@@ -372,7 +372,8 @@ class AsyncQueue:
             await mailbox.aclose()
 
     async def get(self, task_id: str) -> AsyncTask | None:
-        """The task as stored now, or None (no such task in this queue)."""
+        """The task as stored now, or None (no such task in this queue; TaskNotFound
+        for an id that cannot be one)."""
         rec = await self._ctx.store.task_get(_id(self.name, task_id))
         return None if rec is None or rec.queue != self.name else AsyncTask(self._ctx, rec)
 

@@ -373,7 +373,8 @@ class Queue:
             mailbox.close()
 
     def get(self, task_id: str) -> Task | None:
-        """The task as stored now, or None (no such task in this queue)."""
+        """The task as stored now, or None (no such task in this queue; TaskNotFound
+        for an id that cannot be one)."""
         rec = self._ctx.store.task_get(_id(self.name, task_id))
         return None if rec is None or rec.queue != self.name else Task(self._ctx, rec)
 

@@ -17,7 +17,7 @@ if not best then
   if waiter ~= '' then
     local lanes = {}
     for i = 8, #ARGV do lanes[#lanes + 1] = ARGV[i] end
-    redis.call('ZADD', qk('tw', q), 'NX', NOW, waiter)
+    redis.call('ZADD', qk('tw', q), 'NX', num(NOW), waiter)
     redis.call('HSET', qk('twr', q), waiter, num(NOW + WAITER_TTL_US) .. '\n' .. table.concat(lanes, '\n'))
   end
   local nxt = redis.call('ZRANGE', qk('td', q), 0, 0, 'WITHSCORES')
