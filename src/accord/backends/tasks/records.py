@@ -15,6 +15,7 @@ from accord._task import (
     CANCELLED,
     CLAIMED,
     DEAD,
+    DONE,
     FAILED,
     FINISHED,
     READY,
@@ -155,7 +156,7 @@ class TaskRecords(RecordBase):
         """Take ``rec`` out of the index of its status (before it changes)."""
         if rec.status == READY:
             self._ready_drop(rec, rule.lanes(rec.tags, rec.to))
-        elif rule.timed(rec, 0.0):
+        elif rule.timed(rec):
             self._due_drop(rec.queue, rec.run_at, rec.id)
 
     def _task_enter(self, rec: TaskRecord, before: str | None, step: _Step) -> None:
@@ -168,7 +169,7 @@ class TaskRecords(RecordBase):
         self._task_save(rec, before)
         if rec.status == READY:
             self._task_ready(rec, step)
-        elif rule.timed(rec, step.now):
+        elif rule.timed(rec):
             self._due_add(rec.queue, rec.run_at, rec.id)
 
     def _task_finish(self, rec: TaskRecord, step: _Step) -> None:
@@ -178,7 +179,7 @@ class TaskRecords(RecordBase):
             if dep is None or dep.status != WAITING:
                 continue
             before = dep.status
-            if rec.status == rule.DONE:
+            if rec.status == DONE:
                 self._task_leave(dep)
                 rule.dependency_done(dep, step.now)
                 self._task_enter(dep, before, step)
@@ -204,7 +205,7 @@ class TaskRecords(RecordBase):
             if run_at > step.now:
                 return
             rec = self._task_load(task_id)
-            if rec is None or not rule.timed(rec, step.now):
+            if rec is None or not rule.timed(rec):
                 self._due_drop(queue, run_at, task_id)  # an entry left behind
             elif rec.status == CLAIMED:
                 self._task_expire(rec, rule.EXPIRED, step)

@@ -157,7 +157,7 @@ def dependency_done(rec: TaskRecord, now: float) -> bool:
     return False
 
 
-def timed(rec: TaskRecord, now: float) -> bool:
+def timed(rec: TaskRecord) -> bool:
     """Whether ``rec`` has a timed change due at ``rec.run_at``."""
     return rec.status in (FAILED, CLAIMED) or (rec.status == WAITING and rec.pending == 0)
 
@@ -175,5 +175,3 @@ def event(name: str, rec: TaskRecord, agent: str, **extra: Any) -> str:
 def finished(rec: TaskRecord) -> bool:
     return rec.status in FINISHED
 
-
-__all__ = ["CANCELLED", "CLAIMED", "DEAD", "DONE", "FAILED", "READY", "WAITING"]
