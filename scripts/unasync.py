@@ -45,6 +45,8 @@ PAIRS = {
     "_async/events.py": "_sync/events.py",
     "_async/agents.py": "_sync/agents.py",
     "_async/barrier.py": "_sync/barrier.py",
+    "_async/queue.py": "_sync/queue.py",
+    "_async/handoffs.py": "_sync/handoffs.py",
     "backends/_async/protocol.py": "backends/_sync/protocol.py",
     "backends/_async/store.py": "backends/_sync/store.py",
     "backends/leases/_async_protocol.py": "backends/leases/_sync_protocol.py",
@@ -52,9 +54,11 @@ PAIRS = {
     "backends/rates/_async_protocol.py": "backends/rates/_sync_protocol.py",
     "backends/events/_async_protocol.py": "backends/events/_sync_protocol.py",
     "backends/signals/_async_protocol.py": "backends/signals/_sync_protocol.py",
+    "backends/tasks/_async_protocol.py": "backends/tasks/_sync_protocol.py",
     "backends/_async/waiting.py": "backends/_sync/waiting.py",
     "backends/redis/_async.py": "backends/redis/_sync.py",
     "backends/redis/_async_events.py": "backends/redis/_sync_events.py",
+    "backends/redis/_async_tasks.py": "backends/redis/_sync_tasks.py",
 }
 
 # NAME tokens renamed in code (never in strings or comments)
@@ -62,6 +66,10 @@ NAMES = {
     # accord's async classes
     "AsyncBackend": "Backend",
     "AsyncBarrier": "Barrier",
+    "AsyncClaim": "Claim",
+    "AsyncHandoffs": "Handoffs",
+    "AsyncQueue": "Queue",
+    "AsyncTask": "Task",
     "AsyncCoordinator": "Coordinator",
     "AsyncEvents": "Events",
     "AsyncLease": "Lease",
@@ -73,6 +81,7 @@ NAMES = {
     "AsyncRedisBackend": "RedisBackend",
     "AsyncRedisEvents": "RedisEvents",
     "AsyncRedisMailbox": "RedisMailbox",
+    "AsyncRedisTasks": "RedisTasks",
     "AsyncSemaphore": "Semaphore",
     "AsyncStateMap": "StateMap",
     # the seam's capability protocols (backends/<feature>/_async_protocol.py)
@@ -82,6 +91,7 @@ NAMES = {
     "AsyncSignals": "Signals",
     "AsyncStateStore": "StateStore",
     "AsyncStore": "Store",
+    "AsyncTasks": "Tasks",
     # the standard library's
     "AsyncExitStack": "ExitStack",
     "AsyncIterator": "Iterator",
@@ -96,6 +106,7 @@ NAMES = {
     "_async": "_sync",
     "_async_events": "_sync_events",
     "_async_io": "_sync_io",
+    "_async_tasks": "_sync_tasks",
 }
 
 # NAME tokens that mention async but stay (none today; ``asyncio`` only in ``redis.asyncio``)

@@ -54,6 +54,16 @@ _NAMES = {
     "AsyncEvents",
     "Barrier",
     "AsyncBarrier",
+    # task queues and handoffs
+    "Queue",
+    "AsyncQueue",
+    "Claim",
+    "AsyncClaim",
+    "Task",
+    "AsyncTask",
+    "Handoffs",
+    "AsyncHandoffs",
+    "QueueStats",
     "configure",
     "coordinate",
     "emit",
@@ -80,6 +90,12 @@ ERRORS = {
     "BarrierBroken",
     "WouldBlockLoop",
     "Unsupported",
+    "TaskNotFound",
+    "DependencyCycle",
+    "TaskStateError",
+    "TaskTimeout",
+    "TaskFailed",
+    "TaskCancelled",
 }
 
 PUBLIC = _NAMES | ERRORS
@@ -94,6 +110,10 @@ TWINS = [
     ("StateMap", "AsyncStateMap"),
     ("Barrier", "AsyncBarrier"),
     ("Events", "AsyncEvents"),
+    ("Queue", "AsyncQueue"),
+    ("Claim", "AsyncClaim"),
+    ("Task", "AsyncTask"),
+    ("Handoffs", "AsyncHandoffs"),
 ]
 
 # Data, not code: documented where they are used (``StateMap.update``).

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import accord
+from accord._task import STATUSES
 from accord.errors import AccordError, BackendUnavailable, LockTimeout
 from accord.testing.redis_server import RedisServer
 
@@ -336,3 +337,49 @@ def test_a_waiter_whose_server_is_killed_is_told_so_without_a_tls_hint(
         assert "rediss://" not in str(errors[0])  # the server is plain and went away
         server.start()
         del holder
+
+
+def test_tasks_through_a_kill_and_restart_are_each_in_exactly_one_status(
+    aof_server: RedisServer, namespace: str
+) -> None:
+    """Redis killed while workers claim and complete: calls raise BackendUnavailable,
+    and once it is back every task is in exactly one status and is done once."""
+    n, completed, errors = 300, [], []
+    with accord.connect(aof_server.url, namespace=namespace, agent="boss") as coord:
+        q = coord.queue("jobs")
+        for i in range(n):
+            q.put(f"t{i}")
+        stop = threading.Event()
+
+        def work() -> None:
+            with accord.connect(aof_server.url, namespace=namespace, agent="w") as mine:
+                while not stop.is_set():
+                    try:
+                        claim = mine.queue("jobs").claim(lease=0.5, timeout=0.2)
+                        if claim is not None:
+                            claim.complete()
+                            completed.append(claim.id)
+                    except AccordError as exc:
+                        errors.append(type(exc).__name__)
+                        time.sleep(0.05)
+
+        workers = [threading.Thread(target=work) for _ in range(3)]
+        for w in workers:
+            w.start()
+        time.sleep(0.3)
+        aof_server.kill()
+        time.sleep(0.3)
+        aof_server.start()
+        deadline = time.monotonic() + 30
+        while len(set(completed)) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        for w in workers:
+            w.join()
+        listed = {s: {t.id for t in q.list(status=s, limit=n)} for s in STATUSES}
+        statuses = {t.id: t.status for t in q.list(limit=n)}
+    assert errors and set(errors) == {"BackendUnavailable"}
+    seen = [task_id for ids in listed.values() for task_id in ids]
+    assert len(seen) == len(set(seen)) == n, "a task in two statuses, or in none"
+    assert all(task_id in listed[status] for task_id, status in statuses.items())
+    assert listed["done"] == set(statuses) and sorted(completed) == sorted(set(completed))

@@ -11,7 +11,9 @@ from accord._async._lease import AsyncLease
 from accord._async.barrier import AsyncBarrier
 from accord._async.coordinator import AsyncCoordinator
 from accord._async.events import AsyncEvents
+from accord._async.handoffs import AsyncHandoffs
 from accord._async.lock import AsyncLock, AsyncMultiLock
+from accord._async.queue import AsyncClaim, AsyncQueue, AsyncTask
 from accord._async.ratelimit import AsyncRateLimit
 from accord._async.semaphore import AsyncSemaphore
 from accord._async.state import MISSING, AsyncStateMap
@@ -23,10 +25,13 @@ from accord._sync._lease import Lease
 from accord._sync.barrier import Barrier
 from accord._sync.coordinator import Coordinator
 from accord._sync.events import Events
+from accord._sync.handoffs import Handoffs
 from accord._sync.lock import Lock, MultiLock
+from accord._sync.queue import Claim, Queue, Task
 from accord._sync.ratelimit import RateLimit
 from accord._sync.semaphore import Semaphore
 from accord._sync.state import StateMap
+from accord._task import QueueStats
 from accord._version import __version__
 from accord.errors import (
     AccordError,
@@ -35,6 +40,7 @@ from accord.errors import (
     BarrierTimeout,
     ConfigError,
     DeadlockError,
+    DependencyCycle,
     InvalidName,
     LeaseLost,
     LockTimeout,
@@ -43,6 +49,11 @@ from accord.errors import (
     RequestTimeout,
     SchemaError,
     StaleFence,
+    TaskCancelled,
+    TaskFailed,
+    TaskNotFound,
+    TaskStateError,
+    TaskTimeout,
     Unsupported,
     VersionConflict,
     WouldBlockLoop,
@@ -52,24 +63,31 @@ __all__ = [
     "MISSING",
     "AccordError",
     "AsyncBarrier",
+    "AsyncClaim",
     "AsyncCoordinator",
     "AsyncEvents",
+    "AsyncHandoffs",
     "AsyncLease",
     "AsyncLock",
     "AsyncMultiLock",
+    "AsyncQueue",
     "AsyncRateLimit",
     "AsyncSemaphore",
     "AsyncStateMap",
+    "AsyncTask",
     "BackendUnavailable",
     "Barrier",
     "BarrierBroken",
     "BarrierTimeout",
+    "Claim",
     "ConfigError",
     "Coordinator",
     "DeadlockError",
+    "DependencyCycle",
     "Entry",
     "Event",
     "Events",
+    "Handoffs",
     "HolderInfo",
     "InvalidName",
     "Lease",
@@ -80,6 +98,8 @@ __all__ = [
     "MultiLock",
     "Page",
     "PayloadTooLarge",
+    "Queue",
+    "QueueStats",
     "RateLimit",
     "RateLimitStatistics",
     "RemoteError",
@@ -88,6 +108,12 @@ __all__ = [
     "Semaphore",
     "StaleFence",
     "StateMap",
+    "Task",
+    "TaskCancelled",
+    "TaskFailed",
+    "TaskNotFound",
+    "TaskStateError",
+    "TaskTimeout",
     "Unsupported",
     "VersionConflict",
     "WouldBlockLoop",

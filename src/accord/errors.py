@@ -16,8 +16,14 @@ AccordError
 ├── SchemaError            an event payload failed the schema of its name
 ├── RequestTimeout         no responder answered a request in time
 ├── RemoteError            the responder raised; its type and message are attached
-└── BarrierTimeout         a barrier did not fill in time (and is broken)
-    └── BarrierBroken      another waiter's timeout broke the barrier
+├── BarrierTimeout         a barrier did not fill in time (and is broken)
+│   └── BarrierBroken      another waiter's timeout broke the barrier
+├── TaskNotFound           no task of that id in the queue (or a depends_on id)
+├── DependencyCycle        depends_on would make a task wait for itself
+├── TaskStateError         the task's status does not allow that (retry a done task...)
+├── TaskTimeout            Task.wait() ended before the task finished
+├── TaskFailed             the awaited task is dead (its attempts ran out)
+└── TaskCancelled          the awaited task was cancelled
 ```
 
 A value that is not JSON data raises the built-in ``TypeError``. Each error carries
@@ -39,6 +45,7 @@ __all__ = [
     "BarrierTimeout",
     "ConfigError",
     "DeadlockError",
+    "DependencyCycle",
     "InvalidName",
     "LeaseLost",
     "LockTimeout",
@@ -47,6 +54,11 @@ __all__ = [
     "RequestTimeout",
     "SchemaError",
     "StaleFence",
+    "TaskCancelled",
+    "TaskFailed",
+    "TaskNotFound",
+    "TaskStateError",
+    "TaskTimeout",
     "Unsupported",
     "VersionConflict",
     "WouldBlockLoop",
@@ -267,3 +279,80 @@ class BarrierTimeout(AccordError, TimeoutError):
 
 class BarrierBroken(BarrierTimeout):
     """Another waiter's timeout broke the barrier while this one waited."""
+
+
+class TaskNotFound(AccordError, LookupError):
+    """No task of that id in this queue (also a ``depends_on`` id that does not exist)."""
+
+    def __init__(self, queue: str, task_id: str, why: str = "") -> None:
+        self.queue = queue
+        self.task_id = task_id
+        super().__init__(
+            f"no task {task_id!r} in queue {queue!r}{why}; use the .id of a Task that "
+            "put() returned (a pruned task is gone)"
+        )
+
+
+class DependencyCycle(AccordError, ValueError):
+    """``depends_on`` would make a task wait (through others) for itself."""
+
+    def __init__(self, queue: str, task_id: str, through: str) -> None:
+        self.queue = queue
+        self.task_id = task_id
+        super().__init__(
+            f"task {task_id!r} of queue {queue!r} would wait for itself through task "
+            f"{through!r}; nothing was put. Drop that id from depends_on"
+        )
+
+
+class TaskStateError(AccordError):
+    """The task's status does not allow what was asked (retry a done task, cancel a
+    done one, complete a claim twice)."""
+
+    def __init__(self, queue: str, task_id: str, status: str, wanted: str, fix: str) -> None:
+        self.queue = queue
+        self.task_id = task_id
+        self.status = status
+        super().__init__(
+            f"cannot {wanted} task {task_id!r} of queue {queue!r}: it is {status}; {fix}"
+        )
+
+
+class TaskTimeout(AccordError, TimeoutError):
+    """``Task.wait()`` gave up before the task finished (it goes on)."""
+
+    def __init__(self, queue: str, task_id: str, status: str, timeout: float) -> None:
+        self.queue = queue
+        self.task_id = task_id
+        self.status = status
+        super().__init__(
+            f"task {task_id!r} of queue {queue!r} is still {status} after {timeout:.1f} s; "
+            "raise timeout=, or check that a worker claims from this queue"
+        )
+
+
+class TaskFailed(AccordError):
+    """The awaited task is dead: every attempt failed. ``.error`` says the last why."""
+
+    def __init__(self, queue: str, task_id: str, error: str | None, attempts: int) -> None:
+        self.queue = queue
+        self.task_id = task_id
+        self.error = error
+        self.attempts = attempts
+        super().__init__(
+            f"task {task_id!r} of queue {queue!r} is dead after {attempts} attempt(s): "
+            f"{error or 'no reason given'}; fix the cause, then queue.retry({task_id!r})"
+        )
+
+
+class TaskCancelled(AccordError):
+    """The awaited task was cancelled (by ``cancel``, or a dependency that died)."""
+
+    def __init__(self, queue: str, task_id: str, reason: str | None) -> None:
+        self.queue = queue
+        self.task_id = task_id
+        self.reason = reason
+        super().__init__(
+            f"task {task_id!r} of queue {queue!r} was cancelled: {reason or 'no reason given'}"
+            "; put it again to run it"
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from accord import _validate
 from accord._async import _rt
@@ -23,6 +23,15 @@ from accord.errors import DeadlockError, LeaseLost, LockTimeout
 
 MIN_PAUSE = 0.001
 T = TypeVar("T")
+
+
+class Fencing(Protocol):
+    """What ``state().set(fence=...)`` takes: a Lease, or a task's Claim."""
+
+    @property
+    def fence(self) -> tuple[str, int]:
+        """(fence name, token): the name of what is held, and its fencing token."""
+        ...
 
 
 class OwnerStacks(Generic[T]):

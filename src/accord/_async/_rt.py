@@ -124,6 +124,19 @@ def coordinated(
 StartLock = asyncio.Lock
 
 
+async def run_all(fns: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
+    """Run each of ``fns`` as a task of its own until all end; the first error is
+    raised once the others are cancelled (a cancellation of the caller cancels them)."""
+    tasks = [asyncio.ensure_future(fn()) for fn in fns]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 class Progress:
     """A count of steps made by workers (handlers finished, events read) that a waiter
     can sleep on until it moves: ``wait_idle`` re-checks only when something happened.

@@ -11,7 +11,9 @@ from accord import _lifecycle, _validate
 from accord._async import _rt, agents
 from accord._async.barrier import AsyncBarrier
 from accord._async.events import AsyncEvents
+from accord._async.handoffs import AsyncHandoffs
 from accord._async.lock import AsyncLock, AsyncMultiLock
+from accord._async.queue import AsyncClaim, AsyncQueue, AsyncTask
 from accord._async.ratelimit import AsyncRateLimit
 from accord._async.semaphore import AsyncSemaphore
 from accord._async.state import AsyncStateMap
@@ -24,6 +26,7 @@ from accord.backends import (
     RATE_LIMITS,
     SIGNALS,
     STATE,
+    TASKS,
     AsyncBackend,
     redact,
     require,
@@ -124,6 +127,49 @@ class AsyncCoordinator:
         """A barrier that releases ``parties`` waiters at once, in any processes."""
         require(self._ctx.store, LEASES)
         return AsyncBarrier(self._ctx, name, parties, timeout)
+
+    # --- task queues and handoffs --------------------------------------------------
+    def queue(self, name: str = "default") -> AsyncQueue:
+        """A named task queue: ``put``, ``claim`` (a lease with a fencing token),
+        ``get``, ``list``, ``cancel``, ``retry``, ``stats``, ``work``."""
+        require(self._ctx.store, TASKS)
+        return AsyncQueue(self._ctx, name)
+
+    async def create_task(
+        self,
+        title: str,
+        *,
+        description: str = "",
+        priority: int = 0,
+        tags: list[str] | None = None,
+        depends_on: list[str] | None = None,
+        data: Any = None,
+    ) -> AsyncTask:
+        """Put a task on the default queue (``queue().put``) and return it."""
+        return await self.queue().put(
+            title, description=description, priority=priority, tags=tags,
+            depends_on=depends_on, data=data,
+        )
+
+    async def claim_task(
+        self, *, tags: list[str] | None = None, lease: float = 60.0, timeout: float | None = 0.0
+    ) -> AsyncClaim | None:
+        """Claim a task of the default queue (``queue().claim``): None if none is ready."""
+        return await self.queue().claim(tags=tags, lease=lease, timeout=timeout)
+
+    @property
+    def handoffs(self) -> AsyncHandoffs:
+        """Handoffs: ``handoffs.claim(agent, timeout=)`` takes an offer made with
+        :meth:`handoff` (exactly one claimant each)."""
+        require(self._ctx.store, TASKS)
+        return AsyncHandoffs(self._ctx)
+
+    async def handoff(
+        self, to: str, context: Any = None, *, title: str | None = None, priority: int = 0
+    ) -> AsyncTask:
+        """Offer work to the agent or role ``to`` with ``context``; ``wait()`` on the
+        returned task gives the claimant's result."""
+        return await self.handoffs.offer(to, context, title=title, priority=priority)
 
     # --- events and agents ---------------------------------------------------------
     async def emit(self, name: str, data: Any = None) -> str:

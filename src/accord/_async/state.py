@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from accord import _validate
 from accord._async import _rt
-from accord._async._lease import AsyncLease
+from accord._async._lease import Fencing
 from accord._context import Context
 from accord._models import Entry, Page
 from accord.backends import AsyncBackend
@@ -46,13 +46,13 @@ class AsyncStateMap:
         value: Any,
         *,
         expected_version: int | None = None,
-        fence: AsyncLease | None = None,
+        fence: Fencing | None = None,
     ) -> Entry:
         """Write ``value`` as the next version and return it.
 
         ``expected_version``: write only if the current version is this (0: only if
         absent), else VersionConflict. ``fence``: a lease; refused with StaleFence if a
-        newer lease of the same lock already wrote the key.
+        newer lease of the same lock (or claim of the same task) already wrote the key.
         """
         key = _validate.name(key, "key")
         text = _validate.encode(value, self._ctx.max_payload)
@@ -161,12 +161,14 @@ def _version(expected: int | None) -> int | None:
     return expected
 
 
-def _fence(lease: AsyncLease | None) -> tuple[str, int] | None:
+def _fence(lease: Fencing | None) -> tuple[str, int] | None:
     if lease is None:
         return None
-    if not isinstance(lease, AsyncLease):
-        raise TypeError(f"fence must be a Lease from lock().acquire(), not {type(lease).__name__}")
-    return lease.fence
+    fence = getattr(lease, "fence", None)
+    if not (isinstance(fence, tuple) and len(fence) == 2 and isinstance(fence[1], int)):
+        raise TypeError("fence must be a Lease from lock().acquire() or a Claim from "
+                        f"queue().claim(), not {type(lease).__name__}")
+    return fence
 
 
 def _listing(prefix: str, after: str | None, size: int, what: str) -> tuple[str, str | None, int]:

@@ -250,6 +250,27 @@ class _OnLoop:
 StartLock = threading.Lock
 
 
+def run_all(fns: list[Callable[[], None]]) -> None:
+    """Run each of ``fns`` in a thread of its own until all end; the first error is
+    raised (threads cannot be cancelled: the others run to their end)."""
+    errors: list[BaseException] = []
+
+    def run(fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(fn,), name="accord-work", daemon=True)
+               for fn in fns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
 class Progress:
     """A count of steps made by workers (handlers finished, events read) that a waiter
     can sleep on until it moves: ``wait_idle`` re-checks only when something happened."""

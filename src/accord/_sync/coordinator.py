@@ -12,7 +12,9 @@ from accord import _lifecycle, _validate
 from accord._sync import _rt, agents
 from accord._sync.barrier import Barrier
 from accord._sync.events import Events
+from accord._sync.handoffs import Handoffs
 from accord._sync.lock import Lock, MultiLock
+from accord._sync.queue import Claim, Queue, Task
 from accord._sync.ratelimit import RateLimit
 from accord._sync.semaphore import Semaphore
 from accord._sync.state import StateMap
@@ -25,6 +27,7 @@ from accord.backends import (
     RATE_LIMITS,
     SIGNALS,
     STATE,
+    TASKS,
     Backend,
     redact,
     require,
@@ -125,6 +128,49 @@ class Coordinator:
         """A barrier that releases ``parties`` waiters at once, in any processes."""
         require(self._ctx.store, LEASES)
         return Barrier(self._ctx, name, parties, timeout)
+
+    # --- task queues and handoffs --------------------------------------------------
+    def queue(self, name: str = "default") -> Queue:
+        """A named task queue: ``put``, ``claim`` (a lease with a fencing token),
+        ``get``, ``list``, ``cancel``, ``retry``, ``stats``, ``work``."""
+        require(self._ctx.store, TASKS)
+        return Queue(self._ctx, name)
+
+    def create_task(
+        self,
+        title: str,
+        *,
+        description: str = "",
+        priority: int = 0,
+        tags: list[str] | None = None,
+        depends_on: list[str] | None = None,
+        data: Any = None,
+    ) -> Task:
+        """Put a task on the default queue (``queue().put``) and return it."""
+        return self.queue().put(
+            title, description=description, priority=priority, tags=tags,
+            depends_on=depends_on, data=data,
+        )
+
+    def claim_task(
+        self, *, tags: list[str] | None = None, lease: float = 60.0, timeout: float | None = 0.0
+    ) -> Claim | None:
+        """Claim a task of the default queue (``queue().claim``): None if none is ready."""
+        return self.queue().claim(tags=tags, lease=lease, timeout=timeout)
+
+    @property
+    def handoffs(self) -> Handoffs:
+        """Handoffs: ``handoffs.claim(agent, timeout=)`` takes an offer made with
+        :meth:`handoff` (exactly one claimant each)."""
+        require(self._ctx.store, TASKS)
+        return Handoffs(self._ctx)
+
+    def handoff(
+        self, to: str, context: Any = None, *, title: str | None = None, priority: int = 0
+    ) -> Task:
+        """Offer work to the agent or role ``to`` with ``context``; ``wait()`` on the
+        returned task gives the claimant's result."""
+        return self.handoffs.offer(to, context, title=title, priority=priority)
 
     # --- events and agents ---------------------------------------------------------
     def emit(self, name: str, data: Any = None) -> str:

@@ -9,9 +9,9 @@
 
 A store of your own joins them with :func:`register`: it declares the capabilities it
 implements in a ``capabilities`` frozenset (:data:`CAPABILITIES`: ``leases``,
-``state``, ``rate_limits``, ``events``, ``signals``) and implements their protocols
-(:class:`Leases`, :class:`StateStore`, :class:`RateLimits`, :class:`EventLog`,
-:class:`Signals`, each on :class:`Store`, and their async twins; :class:`Backend` is
+``state``, ``rate_limits``, ``events``, ``signals``, ``tasks``) and implements their
+protocols (:class:`Leases`, :class:`StateStore`, :class:`RateLimits`, :class:`EventLog`,
+:class:`Signals`, :class:`Tasks`, each on :class:`Store`, and their async twins; :class:`Backend` is
 all of them). A primitive of a capability the store lacks raises ``Unsupported``
 (:func:`require`), and ``accord.testing`` runs the part of the conformance suite of
 the capabilities the store declares. A
@@ -37,6 +37,7 @@ from accord.backends._async.protocol import (
     AsyncSignals,
     AsyncStateStore,
     AsyncStore,
+    AsyncTasks,
 )
 from accord.backends._capabilities import (
     CAPABILITIES,
@@ -45,6 +46,7 @@ from accord.backends._capabilities import (
     RATE_LIMITS,
     SIGNALS,
     STATE,
+    TASKS,
     capabilities_of,
     require,
 )
@@ -59,15 +61,17 @@ from accord.backends._sync.protocol import (
     Signals,
     StateStore,
     Store,
+    Tasks,
 )
 from accord.errors import ConfigError
 
 __all__ = [
-    "CAPABILITIES", "EVENTS", "LEASES", "RATE_LIMITS", "SIGNALS", "STATE", "AsyncBackend",
-    "AsyncEventLog", "AsyncLeases", "AsyncMailbox", "AsyncRateLimits", "AsyncSignals",
-    "AsyncStateStore", "AsyncStore", "Backend", "EventLog", "Leases", "Mailbox", "RateLimits",
-    "Signals", "StateStore", "Store", "capabilities_of", "open_async_backend", "open_backend",
-    "redact", "register", "require", "resolve_url",
+    "CAPABILITIES", "EVENTS", "LEASES", "RATE_LIMITS", "SIGNALS", "STATE", "TASKS",
+    "AsyncBackend", "AsyncEventLog", "AsyncLeases", "AsyncMailbox", "AsyncRateLimits",
+    "AsyncSignals", "AsyncStateStore", "AsyncStore", "AsyncTasks", "Backend", "EventLog",
+    "Leases", "Mailbox", "RateLimits", "Signals", "StateStore", "Store", "Tasks",
+    "capabilities_of", "open_async_backend", "open_backend", "redact", "register", "require",
+    "resolve_url",
 ]  # fmt: skip
 
 ACCEPTED = (

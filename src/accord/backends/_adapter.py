@@ -19,6 +19,7 @@ from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
 from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._async.waiting import read_or_wait
 from accord.backends._records import RecordBackend, RecordStore
+from accord.backends.tasks._adapter import AsyncTaskRecords
 
 T = TypeVar("T")
 
@@ -125,8 +126,8 @@ class AsyncRecordBackend:
         await in_thread(self.sync.close)
 
 
-class AsyncEventRecordBackend(AsyncRecordBackend):
-    """The async twin with the event log; ``bell`` makes awaitable bells."""
+class AsyncEventRecordBackend(AsyncRecordBackend, AsyncTaskRecords):
+    """The async twin with the event log and task queues; ``bell`` makes awaitable bells."""
 
     def __init__(
         self,

@@ -11,6 +11,7 @@ capability       protocol                     what needs it
 ``rate_limits``  ``RateLimits``               ``coord.rate_limit(...)``
 ``events``       ``EventLog``                 emit, ``@when``, subscribe, ``@coordinate``
 ``signals``      ``Signals``                  ``request`` / ``@responder`` (with events)
+``tasks``        ``Tasks``                    ``coord.queue(...)``, handoffs
 ===============  ===========================  =========================================
 
 Every store opens mailboxes (``open_mailbox``): that is how any waiter is woken. A
@@ -30,7 +31,8 @@ STATE = "state"
 RATE_LIMITS = "rate_limits"
 EVENTS = "events"
 SIGNALS = "signals"
-CAPABILITIES: frozenset[str] = frozenset({LEASES, STATE, RATE_LIMITS, EVENTS, SIGNALS})
+TASKS = "tasks"
+CAPABILITIES: frozenset[str] = frozenset({LEASES, STATE, RATE_LIMITS, EVENTS, SIGNALS, TASKS})
 """Every capability of the seam; the built-in stores declare them all."""
 
 

@@ -1,6 +1,6 @@
 """The record stores' seam, assembled from the features' record operations
 (``leases/records.py``, ``state/records.py``, ``rates/records.py``,
-``events/records.py``, ``signals/records.py``) on :class:`RecordBase`."""
+``events/records.py``, ``signals/records.py``, ``tasks/records.py``) on :class:`RecordBase`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from accord.backends.leases.records import LeaseRecords
 from accord.backends.rates.records import RateRecords
 from accord.backends.signals.records import SignalRecords
 from accord.backends.state.records import StateRecords
+from accord.backends.tasks.records import TaskRecords
 
 __all__ = ["LAST_ID", "RecordBackend", "RecordBase", "RecordStore", "event_id"]
 
@@ -18,5 +19,6 @@ class RecordBackend(LeaseRecords, StateRecords, RateRecords):
     """Leases, state and rate limits over record storage."""
 
 
-class RecordStore(RecordBackend, EventRecords, SignalRecords):
-    """A record backend with the event log and signals: what memory and SQLite are."""
+class RecordStore(RecordBackend, EventRecords, SignalRecords, TaskRecords):
+    """A record backend with the event log, signals and task queues: what memory and
+    SQLite are."""

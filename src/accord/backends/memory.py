@@ -27,6 +27,7 @@ from accord.backends.leases.rule import LeaseRecord
 from accord.backends.signals.rule import Signal
 from accord.backends.state.index import SortedKeys
 from accord.backends.state.rule import HISTORY_KEEP, Stored, page_start
+from accord.backends.tasks._memory import MemoryTasks, TaskSpace
 
 Deliver = Callable[[str], None]
 
@@ -46,6 +47,7 @@ class _Space:
     groups: dict[str, GroupRecord] = field(default_factory=dict)
     barriers: dict[str, BarrierRecord] = field(default_factory=dict)
     bells: set[str] = field(default_factory=set)
+    tasks: TaskSpace = field(default_factory=TaskSpace)
 
 
 class MemoryStore:
@@ -72,7 +74,7 @@ def shared_store(name: str) -> MemoryStore:
         return _stores.setdefault(name, MemoryStore())
 
 
-class MemoryBackend(RecordStore):
+class MemoryBackend(MemoryTasks, RecordStore):
     """The sync memory backend."""
 
     capabilities = CAPABILITIES
@@ -82,6 +84,7 @@ class MemoryBackend(RecordStore):
         self.namespace = namespace
         self._store = store
         self._space = store.space(namespace)
+        self._tasks = self._space.tasks
 
     def _transaction(self, write: bool = True) -> AbstractContextManager[None]:
         return self._store.lock  # type: ignore[return-value]

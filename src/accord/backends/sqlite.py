@@ -63,6 +63,7 @@ from accord.backends.leases.rule import LeaseRecord
 from accord.backends.signals.rule import Signal
 from accord.backends.state import rule as _state
 from accord.backends.state.rule import HISTORY_KEEP, Refused, Stored, page_start
+from accord.backends.tasks._sqlite import SqliteTasks, forget_boot
 
 _FULL = object()  # a lease step that needs the full transaction
 _PARSED_LIMIT = 64  # lease records a connection keeps decoded (see _apply_step)
@@ -127,7 +128,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
 """Each step from a layout version to the next (``_sqlite_file.SCHEMA_VERSION``)."""
 
 
-class SqliteBackend(SqliteFile, RecordStore):
+class SqliteBackend(SqliteFile, SqliteTasks, RecordStore):
     """The sync SQLite backend: records of one namespace in the file at ``path``."""
 
     name = "sqlite"
@@ -223,6 +224,7 @@ class SqliteBackend(SqliteFile, RecordStore):
         conn.execute("UPDATE group_claims SET deadline = 0")
         for table in ("waits", "rates", "barriers"):  # barrier waiters died with the boot
             conn.execute(f"DELETE FROM {table}")
+        forget_boot(conn)
         sweep(self.wake_dir)  # pipes of the old boot (not those opened already in this one)
 
     # clock --------------------------------------------------------------------------

@@ -20,6 +20,9 @@ protocol                        capability      operations
 ``events.AsyncEventLog``        ``events``      event_append/read/tail/history,
                                                 group_create/read/ack, interrupt_reads
 ``signals.AsyncSignals``        ``signals``     post
+``tasks.AsyncTasks``            ``tasks``       task_put/claim/extend/complete/fail/
+                                                release/cancel/retry/get/list/stats/
+                                                watch/unwatch/unwait/prune/revoke
 ==============================  ==============  =====================================
 
 ``AsyncBackend`` is all of them: what memory, SQLite and Redis implement. A store of
@@ -42,9 +45,11 @@ from accord.backends.leases import AsyncLeases as AsyncLeases
 from accord.backends.rates import AsyncRateLimits as AsyncRateLimits
 from accord.backends.signals import AsyncSignals as AsyncSignals
 from accord.backends.state import AsyncStateStore as AsyncStateStore
+from accord.backends.tasks import AsyncTasks as AsyncTasks
 
 
 class AsyncBackend(
-    AsyncLeases, AsyncStateStore, AsyncRateLimits, AsyncEventLog, AsyncSignals, Protocol
+    AsyncLeases, AsyncStateStore, AsyncRateLimits, AsyncEventLog, AsyncSignals, AsyncTasks,
+    Protocol,
 ):
     """A store of every capability, bound to one namespace (see the module docstring)."""

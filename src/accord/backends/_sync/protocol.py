@@ -21,6 +21,9 @@ protocol                        capability      operations
 ``events.AsyncEventLog``        ``events``      event_append/read/tail/history,
                                                 group_create/read/ack, interrupt_reads
 ``signals.AsyncSignals``        ``signals``     post
+``tasks.AsyncTasks``            ``tasks``       task_put/claim/extend/complete/fail/
+                                                release/cancel/retry/get/list/stats/
+                                                watch/unwatch/unwait/prune/revoke
 ==============================  ==============  =====================================
 
 ``AsyncBackend`` is all of them: what memory, SQLite and Redis implement. A store of
@@ -43,9 +46,11 @@ from accord.backends.leases import Leases as Leases
 from accord.backends.rates import RateLimits as RateLimits
 from accord.backends.signals import Signals as Signals
 from accord.backends.state import StateStore as StateStore
+from accord.backends.tasks import Tasks as Tasks
 
 
 class Backend(
-    Leases, StateStore, RateLimits, EventLog, Signals, Protocol
+    Leases, StateStore, RateLimits, EventLog, Signals, Tasks,
+    Protocol,
 ):
     """A store of every capability, bound to one namespace (see the module docstring)."""

@@ -2,7 +2,8 @@
 
 ``_sync.py`` is generated from this file by ``scripts/unasync.py``; the few things
 that differ (the mailbox's and the event log's blocking reads) live in the
-hand-written ``_*_io.py`` pair. The event operations are in ``_async_events.py``.
+hand-written ``_*_io.py`` pair. The event operations are in ``_async_events.py``, the
+task queues in ``_async_tasks.py`` (their keys: ``tasks/lua/_tasks.lua``).
 
 Design: keys and scripts
 ------------------------
@@ -115,6 +116,7 @@ from accord.backends.redis._async_io import (
     loop_closed,
     read_blocking,
 )
+from accord.backends.redis._async_tasks import AsyncRedisTasks
 from accord.backends.redis._keys import Keys
 from accord.backends.redis._lua import Script
 from accord.backends.state.rule import (
@@ -393,7 +395,7 @@ def _at(url: str, host: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{where}" if auth else where))
 
 
-class AsyncRedisBackend(AsyncRedisEvents["_Connections"]):
+class AsyncRedisBackend(AsyncRedisEvents["_Connections"], AsyncRedisTasks["_Connections"]):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"

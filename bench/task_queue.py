@@ -1,0 +1,268 @@
+"""What the task queue costs, measured beside baselines in the same run.
+
+(Not bench/queue.py: a script runs with its folder first on sys.path, and a queue.py
+there would stand in for the standard library's queue module in every bench script.)
+
+    python bench/task_queue.py [--quick] [--items N] [--redis-url URL] [--output FILE]
+
+* one worker, put + claim + complete per second on each store; Redis beside a raw
+  ``LPUSH`` + ``BRPOP`` loop (no ack, no lease), SQLite beside the same three
+  transactions done with bare sqlite3 (insert; select the best ready row and mark it
+  claimed; mark it done), rounds interleaved, medians;
+* idle pick-up latency: a claimer waiting in another process, a put here, the time
+  until its claim returned (CLOCK_MONOTONIC is one clock for every process), p50;
+* a claim (timed) + release (not timed) with 10 and with ``--items`` ready tasks;
+* 8 workers on 4 processes draining 10,000 tasks: duplicates, losses, tasks/s.
+
+Huey (which the issue compares against) is not installed here: only accord's figures
+and the baselines are reported. The report is printed and written to
+bench/results/<date>-queue.md (-queue-quick.md with --quick: 10,000 ready tasks at the
+large scale and 2,000 to drain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import _queue_children as children
+import redis
+from _environment import describe, write_report
+from _server import private_redis
+
+import accord
+
+SPAWN = multiprocessing.get_context("spawn")
+ROUNDS = 2
+TARGETS = {"redis": 0.45, "sqlite": 0.5}  # x the baseline, one worker
+TARGET_P50_MS = 1.0
+TARGET_SCALE = 1.5
+
+
+def per_second(step: Callable[[], object], seconds: float) -> float:
+    for _ in range(20):
+        step()
+    calls, start = 0, time.perf_counter()
+    while (now := time.perf_counter()) - start < seconds:
+        for _ in range(16):
+            step()
+        calls += 16
+    return calls / (now - start)
+
+
+def accord_cycle(url: str, seconds: float) -> float:
+    with accord.connect(url, namespace=f"b-{uuid.uuid4().hex[:8]}", agent="bench") as coord:
+        q = coord.queue("cycle")
+
+        def cycle() -> None:
+            q.put("job")
+            claim = q.claim()
+            assert claim is not None
+            claim.complete()
+
+        return per_second(cycle, seconds)
+
+
+def redis_baseline(url: str, seconds: float) -> float:
+    client = redis.Redis.from_url(url)
+    key = f"bench-list-{uuid.uuid4().hex[:8]}"
+
+    def cycle() -> None:
+        client.lpush(key, "job")
+        client.brpop([key], timeout=1)
+
+    try:
+        return per_second(cycle, seconds)
+    finally:
+        client.delete(key)
+        client.close()
+
+
+def sqlite_baseline(path: Path, seconds: float) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, priority INTEGER, "
+                 "status TEXT, title TEXT)")
+    conn.execute("CREATE INDEX IF NOT EXISTS ready ON jobs (status, priority, id)")
+
+    def cycle() -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO jobs (priority, status, title) VALUES (0, 'ready', 'job')")
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        (job,) = conn.execute("SELECT id FROM jobs WHERE status = 'ready' "
+                              "ORDER BY priority DESC, id LIMIT 1").fetchone()
+        conn.execute("UPDATE jobs SET status = 'claimed' WHERE id = ?", (job,))
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE jobs SET status = 'done' WHERE id = ?", (job,))
+        conn.execute("COMMIT")
+
+    try:
+        return per_second(cycle, seconds)
+    finally:
+        conn.close()
+
+
+def pick_up_p50(url: str, rounds: int) -> float:
+    namespace = f"b-{uuid.uuid4().hex[:8]}"
+    ready, out = SPAWN.Queue(), SPAWN.Queue()
+    proc = SPAWN.Process(target=children.pick_up, args=(url, namespace, rounds, ready, out),
+                         daemon=True)
+    proc.start()
+    ready.get(timeout=60)
+    took = []
+    with accord.connect(url, namespace=namespace, agent="putter") as coord:
+        q = coord.queue("latency")
+        for _ in range(rounds):
+            time.sleep(0.02)  # the claimer waits again by now
+            start = time.monotonic()
+            q.put("now")
+            took.append(out.get(timeout=30) - start)  # this process does nothing meanwhile
+    proc.join(30)
+    return statistics.median(took) * 1000
+
+
+def claim_cost(url: str, ready: int, seconds: float) -> float:
+    """Median microseconds of a claim with ``ready`` tasks ready (each released again)."""
+    with accord.connect(url, namespace=f"b-{uuid.uuid4().hex[:8]}", agent="bench") as coord:
+        q = coord.queue("scale")
+        for i in range(ready):
+            q.put(f"t{i}", priority=i % 5, tags=["a"] if i % 2 else ["b"])
+        took: list[float] = []
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline or len(took) < 20:
+            start = time.perf_counter()
+            claim = q.claim(tags=["a", "b"])
+            took.append(time.perf_counter() - start)
+            assert claim is not None
+            claim.release()
+        return statistics.median(took) * 1e6
+
+
+def drain(url: str, tasks: int) -> dict[str, float]:
+    namespace = f"b-{uuid.uuid4().hex[:8]}"
+    with accord.connect(url, namespace=namespace, agent="producer") as coord:
+        q = coord.queue("drain")
+        ids = {q.put(f"t{i}").id for i in range(tasks)}
+        start, out = SPAWN.Barrier(5), SPAWN.Queue()
+        procs = [SPAWN.Process(target=children.drain, daemon=True,
+                               args=(url, namespace, f"w{i}", 2, start, out)) for i in range(4)]
+        for proc in procs:
+            proc.start()
+        start.wait(60)
+        began = time.monotonic()
+        done = [task_id for _ in procs for task_id in out.get(timeout=300)]
+        took = time.monotonic() - began
+        for proc in procs:
+            proc.join(30)
+        stats = q.stats()
+    counts = Counter(done)
+    return {
+        "tasks": tasks, "per_s": tasks / took, "duplicates": sum(c - 1 for c in counts.values()),
+        "lost": len(ids - set(counts)), "done": stats.done,
+    }
+
+
+def measure(urls: dict[str, str], tmp: Path, items: int, drained: int,
+            seconds: float) -> dict[str, Any]:
+    found: dict[str, Any] = {"cycle": {}, "base": {}, "p50": {}, "scale": {}, "drain": {}}
+    for _ in range(ROUNDS):  # interleaved: the VM's speed drifts
+        for store, url in urls.items():
+            found["cycle"].setdefault(store, []).append(accord_cycle(url, seconds))
+        found["base"].setdefault("redis", []).append(redis_baseline(urls["redis"], seconds))
+        found["base"].setdefault("sqlite", []).append(sqlite_baseline(tmp / "bare.db", seconds))
+    for store in ("sqlite", "redis"):
+        found["p50"][store] = pick_up_p50(urls[store], 60)
+    for store, url in urls.items():
+        found["scale"][store] = (claim_cost(url, 10, seconds), claim_cost(url, items, seconds))
+    for store in ("sqlite", "redis"):
+        found["drain"][store] = drain(urls[store], drained)
+    return found
+
+
+def render(header: dict[str, str], found: dict[str, Any], items: int, drained: int) -> str:
+    med = {k: {s: statistics.median(v) for s, v in found[k].items()} for k in ("cycle", "base")}
+    lines = ["# accord task queue", ""] + [f"- {k}: {v}" for k, v in header.items()]
+    lines += ["", "Huey is not installed on this machine: only accord's figures and the "
+              "baselines measured beside them are given.", "",
+              "## One worker: put + claim + complete", "",
+              f"Per second, median of {ROUNDS} interleaved rounds.", "",
+              "| store | accord | baseline | ratio | target |", "|---|---:|---:|---:|---|"]
+    missed = []
+    for store in ("memory", "sqlite", "redis"):
+        ours = med["cycle"][store]
+        if store == "memory":
+            lines.append(f"| memory | {ours:,.0f} | | | |")
+            continue
+        base, target = med["base"][store], TARGETS[store]
+        name = "LPUSH + BRPOP" if store == "redis" else "bare sqlite3"
+        ok = ours / base >= target
+        missed += [] if ok else [f"{store} cycle {ours / base:.2f} x {name}"]
+        lines.append(f"| {store} | {ours:,.0f} | {base:,.0f} ({name}) | {ours / base:.2f} x | "
+                     f"≥ {target} x {'met' if ok else '**missed**'} |")
+    lines += ["", "## Idle pick-up latency across processes", "",
+              "| store | p50 | target |", "|---|---:|---|"]
+    for store, p50 in found["p50"].items():
+        ok = p50 <= TARGET_P50_MS
+        missed += [] if ok else [f"{store} pick-up p50 {p50:.2f} ms"]
+        lines.append(f"| {store} | {p50:.2f} ms | ≤ {TARGET_P50_MS} ms "
+                     f"{'met' if ok else '**missed**'} |")
+    lines += ["", f"## A claim with 10 and with {items:,} ready tasks", "",
+              "Median µs of one claim (two tags asked, tasks in two tag lanes, 5 priorities).", "",
+              f"| store | at 10 | at {items:,} | ratio | target |", "|---|---:|---:|---:|---|"]
+    for store, (small, large) in found["scale"].items():
+        ok = large / small <= TARGET_SCALE
+        missed += [] if ok else [f"{store} claim at scale {large / small:.2f} x"]
+        lines.append(f"| {store} | {small:,.1f} | {large:,.1f} | {large / small:.2f} x | "
+                     f"≤ {TARGET_SCALE} x {'met' if ok else '**missed**'} |")
+    lines += ["", f"## 8 workers on 4 processes draining {drained:,} tasks", "",
+              "| store | tasks/s | duplicates | lost |", "|---|---:|---:|---:|"]
+    for store, d in found["drain"].items():
+        ok = d["duplicates"] == 0 and d["lost"] == 0 and d["done"] == d["tasks"]
+        missed += [] if ok else [f"{store} drain: {d}"]
+        lines.append(f"| {store} | {d['per_s']:,.0f} | {d['duplicates']} | {d['lost']} |")
+    lines += ["", "## Targets", ""]
+    lines += ["All met."] if not missed else ["Missed:", ""] + [f"- {m}" for m in missed]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller scales, shorter timings")
+    parser.add_argument("--items", type=int, help="ready tasks at the large scale")
+    parser.add_argument("--redis-url", metavar="URL", help="default: a private redis-server")
+    parser.add_argument("--output", type=Path, help="markdown file to write")
+    args = parser.parse_args(argv)
+    items = args.items or (10_000 if args.quick else 100_000)
+    drained = 2_000 if args.quick else 10_000
+    seconds = 0.4 if args.quick else 0.5
+    began = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="accord-bench-queue-"))
+    server = contextlib.nullcontext(args.redis_url) if args.redis_url else private_redis()
+    try:
+        with server as redis_url:
+            urls = {"memory": f"memory://queue-{uuid.uuid4().hex[:6]}",
+                    "sqlite": f"sqlite:///{tmp}/queue.db", "redis": redis_url}
+            found = measure(urls, tmp, items, drained, seconds)
+            header = describe(redis_url, "python bench/task_queue.py" + " --quick" * args.quick)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    write_report(render(header, found, items, drained), began, args.output, "-queue", args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

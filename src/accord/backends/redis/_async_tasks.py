@@ -1,0 +1,158 @@
+"""The task queues on Redis (async source): each operation one script of
+``tasks/lua/`` (see ``_tasks.lua`` for the keys), applying the rule of ``tasks/rule.py``
+with the server clock.
+
+``_sync_tasks.py`` is generated from this file by ``scripts/unasync.py``; the backend
+class mixes :class:`AsyncRedisTasks` in. No script's run grows with the number of tasks
+of a queue: a claim reads the head of each of its lanes (``ZRANGE 0 0``), applies at
+most ``PROMOTE_MAX`` due timed changes and looks at most at ``WAKE_SCAN`` waiters;
+listings, pruning and revocation work a page a script. What does grow is the work a
+task asks for itself: its tags (one lane each), and on completion or death its
+dependents (each told in the same script).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from accord import _json
+from accord._task import STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
+from accord.backends.redis._keys import Keys
+from accord.backends.redis._lua import Script
+from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, us
+from accord.errors import DependencyCycle, TaskNotFound
+
+C = TypeVar("C")  # the store's connection set, opaque here
+REVOKE_PAGE = 100
+
+
+class AsyncRedisTasks(Generic[C]):
+    """The task operations of the seam, for ``AsyncRedisBackend``."""
+
+    _keys: Keys
+
+    if TYPE_CHECKING:
+
+        @property
+        def _data(self) -> C: ...
+
+        @property
+        def _leases(self) -> C: ...
+
+        async def _eval(
+            self, conns: C, script: Script, keys: list[str], *args: Any,
+            within: float | None = None,
+        ) -> Any: ...
+
+        async def _plain(self, conns: C, *args: Any) -> Any: ...
+
+    async def _tasks(self, conns: C, script: Script, agent: str, events: int, *args: Any) -> Any:
+        keys = self._keys
+        return await self._eval(conns, script, [keys.prefix + "tseq"], keys.prefix, agent,
+                                events, *args)
+
+    async def _step(self, step: str, task_id: int | str, *args: Any, agent: str = "",
+                    events: int = 0) -> TaskRecord | None:
+        return task(await self._tasks(self._leases, STEP, agent, events, step, task_id, *args))
+
+    async def task_put(
+        self, queue: str, spec: TaskSpec, agent: str, max_events: int
+    ) -> tuple[TaskRecord, bool]:
+        deps = ",".join(map(str, spec.depends_on))
+        reply = await self._tasks(
+            self._leases, PUT, agent, max_events, queue, spec.title, spec.description, spec.data,
+            spec.priority, "\t".join(spec.tags), deps, spec.key or "", spec.max_attempts,
+            us(spec.delay) if spec.delay > 0 else 0, spec.to or "", _json.dumps_record(queue),
+            _json.dumps_record(spec.title),
+        )
+        kind = reply[0].decode()
+        if kind == "missing":
+            raise TaskNotFound(queue, reply[1].decode(), " (named in depends_on)")
+        if kind == "cycle":
+            keyed = await self._plain(self._data, "HGET", self._keys.prefix + f"tk:"
+                                      f"{len(queue.encode())}:{queue}", spec.key or "")
+            raise DependencyCycle(queue, (keyed or b"?").decode(), reply[1].decode())
+        rec = task(reply[1])
+        assert rec is not None
+        return rec, kind == "new"
+
+    async def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
+        reply = await self._tasks(
+            self._leases, CLAIM, req.agent, max_events, req.queue, req.holder, us(req.lease),
+            req.waiter, *req.lanes,
+        )
+        if reply[0] == 1:
+            return ClaimResult(task(reply[1]))
+        return ClaimResult(None, None if reply[1] < 0 else reply[1] / 1e6)
+
+    async def task_unwait(self, queue: str, waiter: str) -> None:
+        await self._step("unwait", queue, waiter)
+
+    async def _held(self, step: str, task_id: int, *args: Any, agent: str = "",
+                    events: int = 0) -> bool:
+        """A step of a claim: whether the claim still held the task."""
+        return bool(await self._tasks(self._leases, STEP, agent, events, step, task_id, *args))
+
+    async def task_extend(self, task_id: int, token: int, lease: float) -> bool:
+        return await self._held("extend", task_id, token, us(lease))
+
+    async def task_complete(
+        self, task_id: int, token: int, result: str, agent: str, max_events: int
+    ) -> bool:
+        return await self._held("complete", task_id, token, result, agent=agent,
+                                events=max_events)
+
+    async def task_fail(
+        self, task_id: int, token: int, error: str, retry: bool, delay: float, agent: str,
+        max_events: int,
+    ) -> bool:
+        return await self._held("fail", task_id, token, error, int(retry),
+                                us(delay) if delay > 0 else 0, agent=agent, events=max_events)
+
+    async def task_release(self, task_id: int, token: int, agent: str) -> bool:
+        return await self._held("release", task_id, token, agent=agent)
+
+    async def task_get(self, task_id: int) -> TaskRecord | None:
+        return task(await self._plain(self._data, "HGETALL", f"{self._keys.prefix}task:{task_id}"))
+
+    async def task_cancel(
+        self, task_id: int, reason: str, agent: str, max_events: int
+    ) -> TaskRecord | None:
+        return await self._step("cancel", task_id, reason, agent=agent, events=max_events)
+
+    async def task_retry(self, task_id: int, agent: str, max_events: int) -> TaskRecord | None:
+        return await self._step("retry", task_id, agent=agent, events=max_events)
+
+    async def task_watch(self, task_id: int, mailbox: str) -> TaskRecord | None:
+        return await self._step("watch", task_id, mailbox)
+
+    async def task_unwatch(self, task_id: int, mailbox: str) -> None:
+        await self._step("unwatch", task_id, mailbox)
+
+    async def task_list(
+        self, queue: str, status: str | None, after: int, limit: int
+    ) -> tuple[list[TaskRecord], int | None]:
+        reply = await self._tasks(self._data, READ, "", 0, "page", queue, status or "", after,
+                                  limit)
+        found = [rec for rec in map(task, reply[1:]) if rec is not None]
+        return found, int(reply[0]) if reply[0] else None
+
+    async def task_stats(self, queue: str) -> dict[str, int]:
+        counts = await self._tasks(self._data, READ, "", 0, "stats", queue, *STATUSES)
+        return dict(zip(STATUSES, counts, strict=True))
+
+    async def task_prune(
+        self, queue: str, status: str, before: float, after: int, limit: int
+    ) -> tuple[int, int | None]:
+        deleted, cursor = await self._tasks(self._data, SWEEP, "", 0, "prune", queue, status,
+                                            repr(before), after, limit)
+        return int(deleted), int(cursor) if cursor else None
+
+    async def task_revoke(self, holder_prefix: str, agent: str, max_events: int) -> int:
+        revoked = 0
+        while True:
+            count, more = await self._tasks(self._data, SWEEP, agent, max_events, "revoke",
+                                            holder_prefix, REVOKE_PAGE)
+            revoked += int(count)
+            if not more:
+                return revoked

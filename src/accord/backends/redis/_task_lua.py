@@ -1,0 +1,57 @@
+"""The task scripts of the Redis store (``tasks/lua/``) and their replies, shared by
+both twins (nothing here does I/O): the rule's constants go in front of each script."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from accord._task import TaskRecord
+from accord.backends.redis._lua import Script
+from accord.backends.tasks import rule
+from accord.backends.tasks.records import CYCLE_WALK
+
+
+class TaskScript(Script):
+    """A script of ``tasks/lua/`` after ``_tasks.lua``, with the task rule's constants."""
+
+    TASK_HEADER = (
+        f"local EXPIRED, REVOKED, PROMOTE_MAX, WAKE_SCAN, WAITER_TTL_US, CYCLE_WALK = "
+        f"{json.dumps(rule.EXPIRED)}, {json.dumps(rule.REVOKED)}, {rule.PROMOTE_MAX}, "
+        f"{rule.WAKE_SCAN}, "
+        f"{round(rule.WAITER_TTL * 1e6)}, {CYCLE_WALK}\n"
+    )
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, "_tasks")
+        self.source = self.TASK_HEADER + self.source
+        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+
+
+PUT, CLAIM, STEP, READ, SWEEP = (
+    TaskScript(n) for n in ("task_put", "task_claim", "task_step", "task_read", "task_sweep")
+)
+
+
+def us(seconds: float) -> int:
+    return max(1, round(seconds * 1_000_000))
+
+
+def _ids(text: str) -> list[int]:
+    return [int(i) for i in text.split(",")] if text else []
+
+
+def task(raw: Any) -> TaskRecord | None:
+    """A task as ``_tasks.lua`` replies it (or HGETALL gives it): field, value, ..."""
+    if not raw:
+        return None
+    pairs = raw.items() if isinstance(raw, dict) else zip(raw[::2], raw[1::2], strict=True)
+    f = {k.decode(): v.decode() for k, v in pairs}
+    return TaskRecord(
+        int(f["id"]), f["q"], f["ti"], f["de"], f["da"], int(f["pr"]),
+        f["tg"].split("\t") if f["tg"] else [], f.get("to"), f.get("k"), _ids(f["dp"]),
+        int(f["pe"]), _ids(f["dn"]), f["s"], int(f["a"]), int(f["m"]), int(f["r"]) / 1e6,
+        int(f["tk"]), f["h"], f["cb"], int(f["ls"]) / 1e6, f["by"], float(f["ca"]),
+        float(f["ua"]), f.get("re"), f.get("er"), f["w"].split(",") if f["w"] else [],
+    )  # fmt: skip

@@ -1,0 +1,416 @@
+"""The task operations of the seam for record stores (memory, SQLite): each one
+transaction around the rule of ``rule.py`` over the storage hooks below (records and
+the indexes of ``schema.sql``); mailboxes are posted and bells rung after it commits.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from accord import _json
+from accord._event import EventRecord
+from accord._task import (
+    CANCELLED,
+    CLAIMED,
+    DEAD,
+    DONE,
+    FAILED,
+    FINISHED,
+    READY,
+    WAITING,
+    ClaimRequest,
+    ClaimResult,
+    TaskRecord,
+    TaskSpec,
+)
+from accord.backends._record_base import RecordBase
+from accord.backends.signals.rule import Signal
+from accord.backends.tasks import rule
+from accord.errors import DependencyCycle, TaskNotFound
+
+CYCLE_WALK = 10_000  # tasks a put looks through for a cycle at most
+
+
+class _Step:
+    """What one operation does besides its records: who acts, the clocks, the
+    mailboxes to post and whether it appended events, for after the commit."""
+
+    __slots__ = ("agent", "ended", "logged", "max_events", "now", "signals", "wall")
+
+    def __init__(self, agent: str, max_events: int, now: float, wall: float) -> None:
+        self.agent, self.max_events, self.now, self.wall = agent, max_events, now, wall
+        self.signals: list[Signal] = []
+        self.ended: list[TaskRecord] = []  # finished tasks whose dependents are to tell
+        self.logged = False
+
+
+class TaskRecords(RecordBase):
+    """Task queues over record storage; storage always inside _transaction()."""
+
+    # storage hooks -------------------------------------------------------------------
+    @abc.abstractmethod
+    def _task_load(self, task_id: int) -> TaskRecord | None: ...
+
+    @abc.abstractmethod
+    def _task_save(self, rec: TaskRecord, before: str | None) -> None:
+        """Store ``rec``; ``before`` is the status it was stored with (None: new)."""
+
+    @abc.abstractmethod
+    def _task_delete(self, rec: TaskRecord) -> None: ...
+
+    @abc.abstractmethod
+    def _task_counter(self) -> int:
+        """The next number of the namespace's task counter (ids and tokens)."""
+
+    @abc.abstractmethod
+    def _task_key(self, queue: str, key: str, task_id: int | None = None) -> int | None:
+        """The task of idempotency key ``key``; with ``task_id``, record it as that
+        (0: forget the key)."""
+
+    @abc.abstractmethod
+    def _ready_add(self, rec: TaskRecord, lanes: list[str]) -> None: ...
+
+    @abc.abstractmethod
+    def _ready_drop(self, rec: TaskRecord, lanes: list[str]) -> None: ...
+
+    @abc.abstractmethod
+    def _ready_first(self, queue: str, lanes: list[str]) -> int | None:
+        """The id of the best ready task of these lanes (highest priority, lowest id)."""
+
+    @abc.abstractmethod
+    def _due_add(self, queue: str, run_at: float, task_id: int) -> None:
+        """List a timed change of the task, due at ``run_at``."""
+
+    @abc.abstractmethod
+    def _due_drop(self, queue: str, run_at: float, task_id: int) -> None: ...
+
+    @abc.abstractmethod
+    def _due_first(self, queue: str, limit: int) -> list[tuple[float, int]]:
+        """The ``limit`` soonest (run_at, id) of the queue."""
+
+    @abc.abstractmethod
+    def _waiter_set(self, queue: str, waiter: str, lanes: list[str], expires: float) -> None:
+        """Register (or keep registered, in its place) a waiting claimer."""
+
+    @abc.abstractmethod
+    def _waiter_drop(self, queue: str, waiter: str) -> None: ...
+
+    @abc.abstractmethod
+    def _waiters(self, queue: str, limit: int) -> list[tuple[str, list[str], float]]:
+        """The first ``limit`` registered waiters: (mailbox, lanes, expires)."""
+
+    @abc.abstractmethod
+    def _claims_of(self, holder_prefix: str) -> list[int]:
+        """The ids of the claimed tasks whose holder starts with ``holder_prefix``."""
+
+    @abc.abstractmethod
+    def _task_page(
+        self, queue: str, status: str | None, after: int, limit: int
+    ) -> tuple[list[TaskRecord], int | None]: ...
+
+    @abc.abstractmethod
+    def _task_counts(self, queue: str) -> dict[str, int]: ...
+
+    @abc.abstractmethod
+    def _append_event(
+        self, name: str, data: str, source: str, time: float, max_events: int
+    ) -> EventRecord: ...
+
+    @abc.abstractmethod
+    def _ring(self) -> None: ...
+
+    # one operation ---------------------------------------------------------------------
+    @contextmanager
+    def _task_step(self, agent: str = "", max_events: int = 0) -> Iterator[_Step]:
+        with self._transaction():
+            step = _Step(agent, max_events, self._now(), self._wall())
+            yield step
+            while step.ended:  # a loop, not recursion: a chain of dependents may be long
+                self._task_finish(step.ended.pop(), step)
+        self._post(step.signals)
+        if step.logged:
+            self._ring()
+
+    def _task_emit(self, step: _Step, name: str, rec: TaskRecord, **extra: object) -> None:
+        if step.max_events > 0:
+            data = rule.event(name, rec, step.agent, **extra)
+            self._append_event(name, data, step.agent, step.wall, step.max_events)
+            step.logged = True
+
+    def _task_ready(self, rec: TaskRecord, step: _Step) -> None:
+        """List a task that just became ready, and wake the first waiter that may take it."""
+        lanes = rule.lanes(rec.tags, rec.to)
+        self._ready_add(rec, lanes)
+        wanted = set(lanes)
+        for waiter, theirs, expires in self._waiters(rec.queue, rule.WAKE_SCAN):
+            if expires <= step.now:
+                self._waiter_drop(rec.queue, waiter)
+            elif wanted.intersection(theirs):
+                self._waiter_drop(rec.queue, waiter)
+                step.signals.append((waiter, "t"))
+                return
+
+    def _task_leave(self, rec: TaskRecord) -> None:
+        """Take ``rec`` out of the index of its status (before it changes)."""
+        if rec.status == READY:
+            self._ready_drop(rec, rule.lanes(rec.tags, rec.to))
+        elif rule.timed(rec):
+            self._due_drop(rec.queue, rec.run_at, rec.id)
+
+    def _task_enter(self, rec: TaskRecord, before: str | None, step: _Step) -> None:
+        """Store ``rec`` in its new status, with the index and the follow-ups it needs."""
+        if rec.status in FINISHED:
+            step.signals += [(w, "t") for w in rec.watchers]
+            rec.watchers = []
+            if rec.dependents:
+                step.ended.append(rec)
+        self._task_save(rec, before)
+        if rec.status == READY:
+            self._task_ready(rec, step)
+        elif rule.timed(rec):
+            self._due_add(rec.queue, rec.run_at, rec.id)
+
+    def _task_finish(self, rec: TaskRecord, step: _Step) -> None:
+        """Pass the end of ``rec`` on to the tasks waiting for it."""
+        for dep_id in rec.dependents:
+            dep = self._task_load(dep_id)
+            if dep is None or dep.status != WAITING:
+                continue
+            before = dep.status
+            if rec.status == DONE:
+                self._task_leave(dep)
+                rule.dependency_done(dep, step.now)
+                self._task_enter(dep, before, step)
+            else:
+                self._task_leave(dep)
+                rule.cancel(dep, f"dependency {rec.id} is {rec.status}", step.wall)
+                self._task_emit(step, "task_cancelled", dep, error=dep.error)
+                self._task_enter(dep, before, step)
+
+    def _task_expire(self, rec: TaskRecord, error: str, step: _Step) -> None:
+        """A claim that ended without a word (its lease ran out, or it was revoked)."""
+        before = rec.status
+        self._task_leave(rec)
+        agent = rec.claimed_by
+        status = rule.end_attempt(rec, error, True, 0.0, step.now, step.wall)
+        name = "task_dead" if status == DEAD else "task_failed"
+        self._task_emit(step, name, rec, error=error, claimed_by=agent)
+        self._task_enter(rec, before, step)
+
+    def _task_promote(self, queue: str, step: _Step) -> None:
+        """Apply the queue's due timed changes (at most PROMOTE_MAX)."""
+        for run_at, task_id in self._due_first(queue, rule.PROMOTE_MAX):
+            if run_at > step.now:
+                return
+            rec = self._task_load(task_id)
+            if rec is None or not rule.timed(rec):
+                self._due_drop(queue, run_at, task_id)  # an entry left behind
+            elif rec.status == CLAIMED:
+                self._task_expire(rec, rule.EXPIRED, step)
+            else:  # waiting out a delay, or failed: ready now
+                self._due_drop(queue, run_at, task_id)
+                before, rec.status = rec.status, READY
+                self._task_enter(rec, before, step)
+
+    def _task_claimed(self, task_id: int, token: int, step: _Step) -> TaskRecord | None:
+        """The task if claim ``token`` still holds it; a lease found run out ends here."""
+        rec = self._task_load(task_id)
+        if rec is None or rec.status != CLAIMED or rec.token != token:
+            return None
+        if rec.run_at <= step.now:
+            self._task_expire(rec, rule.EXPIRED, step)
+            return None
+        return rec
+
+    # the seam ------------------------------------------------------------------------
+    def task_put(
+        self, queue: str, spec: TaskSpec, agent: str, max_events: int
+    ) -> tuple[TaskRecord, bool]:
+        with self._task_step(agent, max_events) as step:
+            if spec.key is not None:
+                found = self._task_key(queue, spec.key)
+                rec = None if found is None else self._task_load(found)
+                if rec is not None:
+                    self._check_cycle(rec, spec.depends_on)
+                    return rec, False
+            deps = []
+            for dep_id in spec.depends_on:
+                dep = self._task_load(dep_id)
+                if dep is None:
+                    raise TaskNotFound(queue, str(dep_id), " (named in depends_on)")
+                deps.append(dep)
+            rec = rule.new_task(queue, self._task_counter(), spec, agent, deps, step.now,
+                                step.wall)
+            for dep in deps:
+                if dep.status not in FINISHED:
+                    dep.dependents.append(rec.id)
+                    self._task_save(dep, dep.status)
+            if spec.key is not None:
+                self._task_key(queue, spec.key, rec.id)
+            self._task_emit(step, "task_put", rec, priority=rec.priority, tags=rec.tags, to=rec.to)
+            if rec.status == CANCELLED:
+                self._task_emit(step, "task_cancelled", rec, error=rec.error)
+            self._task_enter(rec, None, step)
+            return rec, True
+
+    def _check_cycle(self, rec: TaskRecord, depends_on: list[int]) -> None:
+        """DependencyCycle if any of ``depends_on`` is ``rec`` or waits for it."""
+        seen: set[int] = set()
+        stack = list(depends_on)
+        while stack and len(seen) < CYCLE_WALK:
+            task_id = stack.pop()
+            if task_id == rec.id:
+                raise DependencyCycle(rec.queue, str(rec.id), str(task_id))
+            if task_id in seen:
+                continue
+            seen.add(task_id)
+            found = self._task_load(task_id)
+            if found is not None:
+                stack += found.deps
+
+    def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
+        with self._task_step(req.agent, max_events) as step:
+            self._task_promote(req.queue, step)
+            task_id = self._ready_first(req.queue, req.lanes)
+            if task_id is None:
+                if req.waiter:
+                    self._waiter_set(req.queue, req.waiter, req.lanes, step.now + rule.WAITER_TTL)
+                first = self._due_first(req.queue, 1)
+                return ClaimResult(None, max(first[0][0] - step.now, 0.0) if first else None)
+            rec = self._task_load(task_id)
+            assert rec is not None
+            self._task_leave(rec)
+            rule.claim(rec, req.holder, req.agent, self._task_counter(), req.lease, step.now,
+                       step.wall)
+            self._task_enter(rec, READY, step)
+            if req.waiter:
+                self._waiter_drop(req.queue, req.waiter)
+            self._task_emit(step, "task_claimed", rec)
+            return ClaimResult(rec)
+
+    def task_unwait(self, queue: str, waiter: str) -> None:
+        with self._task_step():
+            self._waiter_drop(queue, waiter)
+
+    def task_extend(self, task_id: int, token: int, lease: float) -> bool:
+        with self._task_step() as step:
+            rec = self._task_claimed(task_id, token, step)
+            if rec is not None:
+                self._due_drop(rec.queue, rec.run_at, rec.id)
+                rec.run_at, rec.lease = step.now + lease, lease
+                self._task_enter(rec, CLAIMED, step)
+            return rec is not None
+
+    def task_complete(
+        self, task_id: int, token: int, result: str, agent: str, max_events: int
+    ) -> bool:
+        with self._task_step(agent, max_events) as step:
+            rec = self._task_claimed(task_id, token, step)
+            if rec is not None:
+                self._task_leave(rec)
+                rule.complete(rec, result, step.wall)
+                self._task_emit(step, "task_done", rec, result=_json.loads(result))
+                self._task_enter(rec, CLAIMED, step)
+            return rec is not None
+
+    def task_fail(
+        self, task_id: int, token: int, error: str, retry: bool, delay: float, agent: str,
+        max_events: int,
+    ) -> bool:
+        with self._task_step(agent, max_events) as step:
+            rec = self._task_claimed(task_id, token, step)
+            if rec is not None:
+                self._task_leave(rec)
+                status = rule.end_attempt(rec, error, retry, delay, step.now, step.wall)
+                name = "task_dead" if status == DEAD else "task_failed"
+                self._task_emit(step, name, rec, error=error, claimed_by=agent)
+                self._task_enter(rec, CLAIMED, step)
+            return rec is not None
+
+    def task_release(self, task_id: int, token: int, agent: str) -> bool:
+        with self._task_step(agent) as step:
+            rec = self._task_claimed(task_id, token, step)
+            if rec is not None:
+                self._task_leave(rec)
+                rule.release(rec, step.wall)
+                self._task_enter(rec, CLAIMED, step)
+            return rec is not None
+
+    def task_get(self, task_id: int) -> TaskRecord | None:
+        with self._transaction(write=False):
+            return self._task_load(task_id)
+
+    def task_cancel(
+        self, task_id: int, reason: str, agent: str, max_events: int
+    ) -> TaskRecord | None:
+        with self._task_step(agent, max_events) as step:
+            rec = self._task_load(task_id)
+            if rec is None or rec.status in FINISHED:
+                return rec
+            before = rec.status
+            self._task_leave(rec)
+            rule.cancel(rec, reason, step.wall)
+            self._task_emit(step, "task_cancelled", rec, error=reason)
+            self._task_enter(rec, before, step)
+            return rec
+
+    def task_retry(self, task_id: int, agent: str, max_events: int) -> TaskRecord | None:
+        with self._task_step(agent, max_events) as step:
+            rec = self._task_load(task_id)
+            if rec is None or rec.status not in (DEAD, FAILED):
+                return rec
+            before = rec.status
+            self._task_leave(rec)
+            rule.retry(rec, step.wall)
+            self._task_enter(rec, before, step)
+            return rec
+
+    def task_watch(self, task_id: int, mailbox: str) -> TaskRecord | None:
+        with self._task_step():
+            rec = self._task_load(task_id)
+            if rec is not None and rec.status not in FINISHED and mailbox not in rec.watchers:
+                rec.watchers.append(mailbox)
+                self._task_save(rec, rec.status)
+            return rec
+
+    def task_unwatch(self, task_id: int, mailbox: str) -> None:
+        with self._task_step():
+            rec = self._task_load(task_id)
+            if rec is not None and mailbox in rec.watchers:
+                rec.watchers.remove(mailbox)
+                self._task_save(rec, rec.status)
+
+    def task_list(
+        self, queue: str, status: str | None, after: int, limit: int
+    ) -> tuple[list[TaskRecord], int | None]:
+        with self._transaction(write=False):
+            return self._task_page(queue, status, after, limit)
+
+    def task_stats(self, queue: str) -> dict[str, int]:
+        with self._transaction(write=False):
+            return self._task_counts(queue)
+
+    def task_prune(
+        self, queue: str, status: str, before: float, after: int, limit: int
+    ) -> tuple[int, int | None]:
+        with self._task_step():
+            found, cursor = self._task_page(queue, status, after, limit)
+            old = [rec for rec in found if rec.updated_at < before and rec.status == status]
+            for rec in old:
+                if rec.key is not None and self._task_key(queue, rec.key) == rec.id:
+                    self._task_key(queue, rec.key, 0)
+                self._task_delete(rec)
+            return len(old), cursor
+
+    def task_revoke(self, holder_prefix: str, agent: str, max_events: int) -> int:
+        with self._task_step(agent, max_events) as step:
+            revoked = 0
+            for task_id in self._claims_of(holder_prefix):
+                rec = self._task_load(task_id)
+                if rec is not None and rec.status == CLAIMED:
+                    self._task_expire(rec, rule.REVOKED, step)
+                    revoked += 1
+            return revoked
+

@@ -1,0 +1,177 @@
+"""The task rule of the memory and SQLite stores, free of I/O.
+
+``records.py`` loads the records an operation needs, calls the functions here and
+stores the result, inside one transaction. The Redis store implements the same rule
+in ``lua/`` beside this file; the conformance suite holds all three to it.
+
+Statuses and what moves a task between them::
+
+    put ──> waiting ──(dependencies done, delay over)──> ready ──claim──> claimed
+                                                           ^                 │
+                      failed ──(its delay over)────────────┤   complete ──> done
+                        ^                                  │   fail, lease end ──> failed,
+                        └──────────────────────────────────┴── ready or dead (attempts used)
+    cancel, or a dependency dead or cancelled ──> cancelled;  retry: dead ──> ready
+
+Order. Ready tasks sit in *lanes*, each an index ordered by (priority descending, id):
+ids come from one counter per namespace, so within a priority the first put is the
+first claimed, whenever it became ready (wall time plays no part). A task is in the
+lane of each of its tags and in the lane of any tag ("" ), or, addressed ``to`` an
+agent, in that agent's lanes (``a\\t<agent>`` and ``a\\t<agent>\\t<tag>``) instead. A
+claim looks at the head of each lane it may take from (one per tag asked, twice when
+addressed tasks count) and takes the best: O(tags x log n) in the ready tasks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord import _json
+from accord._task import (
+    CANCELLED,
+    CLAIMED,
+    DEAD,
+    DONE,
+    FAILED,
+    FINISHED,
+    MAX_PRIORITY,
+    READY,
+    WAITING,
+    TaskRecord,
+    TaskSpec,
+)
+
+WAITER_TTL = 10.0
+"""Seconds a claimer waiting for work stays registered without asking again."""
+PROMOTE_MAX = 64
+"""Timed changes (delays over, leases ended) one operation applies at most; more wait
+for the next operations (a waiting claimer wakes for each)."""
+WAKE_SCAN = 64
+"""Registered waiters a newly ready task looks through for one that may take it."""
+EXPIRED = "its claim's lease ran out"
+REVOKED = "its claim was revoked"
+ANY = ""  # the lane of every task not addressed to an agent
+
+
+def lanes(tags: list[str], to: str | None) -> list[str]:
+    """The lanes a ready task is listed in."""
+    if to is None:
+        return [ANY, *(f"t\t{t}" for t in tags)]
+    return [f"a\t{to}", *(f"a\t{to}\t{t}" for t in tags)]
+
+
+def claim_lanes(tags: list[str] | None, agent: str) -> list[str]:
+    """The lanes a claim by ``agent`` for ``tags`` (None: any) takes from."""
+    if tags is None:
+        return [ANY, f"a\t{agent}"]
+    return [f"t\t{t}" for t in tags] + [f"a\t{agent}\t{t}" for t in tags]
+
+
+def ready_key(priority: int, task_id: int) -> str:
+    """A string that sorts ready tasks: higher priority first, then lower id."""
+    return f"{MAX_PRIORITY - priority:010d}{task_id:020d}"
+
+
+def due_key(run_at: float, task_id: int) -> str:
+    """A string that sorts timed changes by when they are due."""
+    return f"{max(run_at, 0.0):020.6f}{task_id:020d}"
+
+
+def new_task(
+    queue: str, task_id: int, spec: TaskSpec, agent: str, deps: list[TaskRecord],
+    now: float, wall: float,
+) -> TaskRecord:
+    """A new task: ready, waiting (for dependencies or its delay) or, when a dependency
+    is dead or cancelled already, cancelled."""
+    rec = TaskRecord(
+        task_id, queue, spec.title, spec.description, spec.data, spec.priority,
+        list(spec.tags), spec.to, spec.key, [d.id for d in deps], 0, [], WAITING, 0,
+        spec.max_attempts, now + spec.delay, 0, "", "", 0.0, agent, wall, wall,
+    )
+    gone = [d for d in deps if d.status in (DEAD, CANCELLED)]
+    if gone:
+        rec.status, rec.error = CANCELLED, f"dependency {gone[0].id} is {gone[0].status}"
+        return rec
+    rec.pending = sum(1 for d in deps if d.status != DONE)
+    if rec.pending == 0 and spec.delay <= 0:
+        rec.status = READY
+    return rec
+
+
+def claim(rec: TaskRecord, holder: str, agent: str, token: int, lease: float,
+          now: float, wall: float) -> None:
+    rec.status, rec.holder, rec.claimed_by = CLAIMED, holder, agent
+    rec.token, rec.lease, rec.run_at = token, lease, now + lease
+    rec.attempts += 1
+    rec.updated_at = wall
+
+
+def holds(rec: TaskRecord | None, token: int, now: float) -> bool:
+    """Whether the claim of ``token`` still holds ``rec`` (a live lease)."""
+    return rec is not None and rec.status == CLAIMED and rec.token == token and rec.run_at > now
+
+
+def end_attempt(rec: TaskRecord, error: str, retry: bool, delay: float, now: float,
+                wall: float) -> str:
+    """A claim ended without success: ``failed`` (retry after ``delay``), ``ready``
+    (retry now) or ``dead`` (no retry, or attempts used up). Returns the new status."""
+    rec.holder, rec.error, rec.updated_at = "", error, wall
+    if not retry or rec.attempts >= rec.max_attempts:
+        rec.status = DEAD
+    elif delay > 0:
+        rec.status, rec.run_at = FAILED, now + delay
+    else:
+        rec.status = READY
+    return rec.status
+
+
+def complete(rec: TaskRecord, result: str, wall: float) -> None:
+    rec.status, rec.result, rec.holder, rec.updated_at = DONE, result, "", wall
+
+
+def release(rec: TaskRecord, wall: float) -> None:
+    """Give the claim back: ready again, and the attempt does not count."""
+    rec.status, rec.holder, rec.updated_at = READY, "", wall
+    rec.attempts = max(rec.attempts - 1, 0)
+
+
+def cancel(rec: TaskRecord, reason: str, wall: float) -> None:
+    rec.status, rec.error, rec.holder, rec.updated_at = CANCELLED, reason, "", wall
+
+
+def retry(rec: TaskRecord, wall: float) -> None:
+    """A dead task (or a failed one, without waiting out its delay) ready again, with
+    its attempts counted from zero."""
+    rec.status, rec.attempts, rec.error, rec.updated_at = READY, 0, None, wall
+
+
+def dependency_done(rec: TaskRecord, now: float) -> bool:
+    """One dependency of a waiting task is done; True when the task is ready now
+    (False: still waiting for others, or for its delay: see ``rec.run_at``)."""
+    rec.pending = max(rec.pending - 1, 0)
+    if rec.status != WAITING or rec.pending:
+        return False
+    if rec.run_at <= now:
+        rec.status = READY
+        return True
+    return False
+
+
+def timed(rec: TaskRecord) -> bool:
+    """Whether ``rec`` has a timed change due at ``rec.run_at``."""
+    return rec.status in (FAILED, CLAIMED) or (rec.status == WAITING and rec.pending == 0)
+
+
+def event(name: str, rec: TaskRecord, agent: str, **extra: Any) -> str:
+    """The payload of a lifecycle event (``task_put``, ``task_claimed``, ...)."""
+    data: dict[str, Any] = {
+        "queue": rec.queue, "id": str(rec.id), "title": rec.title, "agent": agent,
+        "attempts": rec.attempts,
+    }
+    data.update(extra)
+    return _json.dumps_record(data)
+
+
+def finished(rec: TaskRecord) -> bool:
+    return rec.status in FINISHED
+
