@@ -8,7 +8,10 @@ rate limits and versioned state, on ``memory://``, ``sqlite:///path`` or
 
 from accord import errors, events
 from accord._async._lease import AsyncLease
+from accord._async.approvals import AsyncApprovalRequest, AsyncApprovals
+from accord._async.audit import AsyncAudit
 from accord._async.barrier import AsyncBarrier
+from accord._async.board import AsyncBoard, AsyncBoardThread
 from accord._async.coordinator import AsyncCoordinator
 from accord._async.events import AsyncEvents
 from accord._async.lock import AsyncLock, AsyncMultiLock
@@ -19,8 +22,12 @@ from accord._connect import connect, connect_async
 from accord._default import configure, coordinate, emit, wait_idle, when
 from accord._event import Event
 from accord._models import Entry, HolderInfo, LeaseStatistics, Page, RateLimitStatistics
+from accord._people import Approval, AuditBreak, AuditEntry, Decision, Message
 from accord._sync._lease import Lease
+from accord._sync.approvals import ApprovalRequest, Approvals
+from accord._sync.audit import Audit
 from accord._sync.barrier import Barrier
+from accord._sync.board import Board, BoardThread
 from accord._sync.coordinator import Coordinator
 from accord._sync.events import Events
 from accord._sync.lock import Lock, MultiLock
@@ -30,6 +37,8 @@ from accord._sync.state import StateMap
 from accord._version import __version__
 from accord.errors import (
     AccordError,
+    ApprovalClosed,
+    ApprovalTimeout,
     BackendUnavailable,
     BarrierBroken,
     BarrierTimeout,
@@ -38,6 +47,8 @@ from accord.errors import (
     InvalidName,
     LeaseLost,
     LockTimeout,
+    NotAnApprover,
+    NotFound,
     PayloadTooLarge,
     RemoteError,
     RequestTimeout,
@@ -51,7 +62,17 @@ from accord.errors import (
 __all__ = [
     "MISSING",
     "AccordError",
+    "Approval",
+    "ApprovalClosed",
+    "ApprovalRequest",
+    "ApprovalTimeout",
+    "Approvals",
+    "AsyncApprovalRequest",
+    "AsyncApprovals",
+    "AsyncAudit",
     "AsyncBarrier",
+    "AsyncBoard",
+    "AsyncBoardThread",
     "AsyncCoordinator",
     "AsyncEvents",
     "AsyncLease",
@@ -60,13 +81,19 @@ __all__ = [
     "AsyncRateLimit",
     "AsyncSemaphore",
     "AsyncStateMap",
+    "Audit",
+    "AuditBreak",
+    "AuditEntry",
     "BackendUnavailable",
     "Barrier",
     "BarrierBroken",
     "BarrierTimeout",
+    "Board",
+    "BoardThread",
     "ConfigError",
     "Coordinator",
     "DeadlockError",
+    "Decision",
     "Entry",
     "Event",
     "Events",
@@ -77,7 +104,10 @@ __all__ = [
     "LeaseStatistics",
     "Lock",
     "LockTimeout",
+    "Message",
     "MultiLock",
+    "NotAnApprover",
+    "NotFound",
     "Page",
     "PayloadTooLarge",
     "RateLimit",

@@ -15,8 +15,9 @@ from types import TracebackType
 from typing import Generic, TypeVar
 
 from accord import _validate
-from accord._async import _rt
+from accord._async import _rt, audit
 from accord._contended import ContendedKeys
+from accord._context import Context
 from accord._models import Deadlocked, Granted, LeaseRequest, Waiting
 from accord.backends import AsyncBackend
 from accord.errors import DeadlockError, LeaseLost, LockTimeout
@@ -127,8 +128,11 @@ class AsyncLease:
         holder: str,
         agent: str,
         granted: Granted,
+        ctx: Context[AsyncBackend] | None = None,
     ) -> None:
         self._backend = backend
+        self._ctx = ctx  # its coordinator's, to audit a lost lease (and releases)
+        self._lost_noted = False
         self._key = key
         self._holder = holder
         self.agent = agent
@@ -162,7 +166,7 @@ class AsyncLease:
             self._key, self._holder, self.token, ttl
         )
         if not ok:
-            raise LeaseLost(self.name, self.token)
+            raise await self._lost() if not self.released else LeaseLost(self.name, self.token)
         self.ttl = ttl
         self._deadline = time.monotonic() + ttl
 
@@ -177,7 +181,18 @@ class AsyncLease:
         if self._renewer is not None:
             await self._renewer.stop()
         if not await self._backend.release(self._key, self._holder, self.token):
-            raise LeaseLost(self.name, self.token)
+            raise await self._lost()
+        if self._ctx is not None and self._ctx.audit_locks and self._key.startswith("lock/"):
+            await audit.record(self._ctx, "lock_released", lock=self.name, token=self.token)
+
+    async def _lost(self) -> LeaseLost:
+        """Audit that this lease was lost (``accord.lease_lost``, once); the error to raise."""
+        if self._ctx is not None and not self._lost_noted:
+            self._lost_noted = True
+            kind, _, name = self._key.partition("/")
+            kind = {"lock": "lock", "sem": "semaphore"}.get(kind, kind)
+            await audit.note(self._ctx, "lease_lost", **{kind: name}, token=self.token)
+        return LeaseLost(self.name, self.token)
 
     async def _confirm(self, ttl: float) -> bool:
         """Whether the store still has this lease; if so it now lasts ``ttl`` seconds
@@ -185,6 +200,8 @@ class AsyncLease:
         if self.released or not await self._backend.extend(
             self._key, self._holder, self.token, ttl
         ):
+            if not self.released:
+                await self._lost()
             return False
         self._deadline = time.monotonic() + ttl
         return True
@@ -199,6 +216,8 @@ class AsyncLease:
         ok = await self._backend.extend(self._key, self._holder, self.token, self.ttl)
         if ok:
             self._deadline = time.monotonic() + self.ttl
+        else:
+            await self._lost()
         return ok
 
     async def __aenter__(self) -> AsyncLease:

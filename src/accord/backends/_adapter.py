@@ -19,6 +19,8 @@ from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
 from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._async.waiting import read_or_wait
 from accord.backends._records import RecordBackend, RecordStore
+from accord.backends.approvals.adapter import AsyncApprovalCalls
+from accord.backends.streams.adapter import AsyncStreamCalls
 
 T = TypeVar("T")
 
@@ -125,8 +127,11 @@ class AsyncRecordBackend:
         await in_thread(self.sync.close)
 
 
-class AsyncEventRecordBackend(AsyncRecordBackend):
-    """The async twin with the event log; ``bell`` makes awaitable bells."""
+class AsyncEventRecordBackend(AsyncRecordBackend, AsyncStreamCalls, AsyncApprovalCalls):
+    """The async twin with the event log, streams and approvals; ``bell`` makes
+    awaitable bells."""
+
+    store: RecordStore
 
     def __init__(
         self,

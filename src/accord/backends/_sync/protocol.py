@@ -21,6 +21,9 @@ protocol                        capability      operations
 ``events.AsyncEventLog``        ``events``      event_append/read/tail/history,
                                                 group_create/read/ack, interrupt_reads
 ``signals.AsyncSignals``        ``signals``     post
+``streams.AsyncStreams``        ``streams``     stream_append/read/meta
+``approvals.                    ``approvals``   approval_create/get/decide/pending
+AsyncApprovalStore``
 ==============================  ==============  =====================================
 
 ``AsyncBackend`` is all of them: what memory, SQLite and Redis implement. A store of
@@ -38,14 +41,17 @@ from typing import Protocol
 # re-exported ("as"): the protocols of every capability, from their folders
 from accord.backends._sync.store import Mailbox as Mailbox
 from accord.backends._sync.store import Store as Store
+from accord.backends.approvals import ApprovalStore as ApprovalStore
 from accord.backends.events import EventLog as EventLog
 from accord.backends.leases import Leases as Leases
 from accord.backends.rates import RateLimits as RateLimits
 from accord.backends.signals import Signals as Signals
 from accord.backends.state import StateStore as StateStore
+from accord.backends.streams import Streams as Streams
 
 
 class Backend(
-    Leases, StateStore, RateLimits, EventLog, Signals, Protocol
+    Leases, StateStore, RateLimits, EventLog, Signals, Streams,
+    ApprovalStore, Protocol,
 ):
     """A store of every capability, bound to one namespace (see the module docstring)."""

@@ -115,6 +115,7 @@ from accord.backends.redis._async_io import (
     loop_closed,
     read_blocking,
 )
+from accord.backends.redis._async_streams import AsyncRedisStreams
 from accord.backends.redis._keys import Keys
 from accord.backends.redis._lua import Script
 from accord.backends.state.rule import (
@@ -393,7 +394,7 @@ def _at(url: str, host: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{where}" if auth else where))
 
 
-class AsyncRedisBackend(AsyncRedisEvents["_Connections"]):
+class AsyncRedisBackend(AsyncRedisEvents["_Connections"], AsyncRedisStreams["_Connections"]):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"

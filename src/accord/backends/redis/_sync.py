@@ -116,6 +116,7 @@ from accord.backends.redis._sync_io import (
     loop_closed,
     read_blocking,
 )
+from accord.backends.redis._sync_streams import RedisStreams
 from accord.backends.redis._keys import Keys
 from accord.backends.redis._lua import Script
 from accord.backends.state.rule import (
@@ -394,7 +395,7 @@ def _at(url: str, host: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{where}" if auth else where))
 
 
-class RedisBackend(RedisEvents["_Connections"]):
+class RedisBackend(RedisEvents["_Connections"], RedisStreams["_Connections"]):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"
