@@ -161,7 +161,7 @@ class AsyncBoard:
             "tags": _tags(tags), "to": None if to is None else _validate.name(to, "to"),
             "status": "open", "created": round(time.time(), 6),
         }  # fmt: skip
-        thread = f"{int(time.time() * 1000):012x}{secrets.token_hex(2)}"  # sorts by time
+        thread = f"{int(meta['created'] * 1e6):014x}{secrets.token_hex(2)}"  # sorts by time
         await self._threads.set(thread, meta, expected_version=0)
         await self._events.emit("board_post", {
             "thread": thread, "title": meta["title"], "priority": meta["priority"],
@@ -191,7 +191,7 @@ class AsyncBoard:
             async for thread, entry in self._threads.items()
             if status in (None, entry.value["status"]) and tag in (None, *entry.value["tags"])
         ]
-        return found[::-1]
+        return sorted(found, key=lambda t: (t.created_at, t.id), reverse=True)
 
     async def unread(self) -> list[AsyncBoardThread]:
         """Open threads with a message this agent did not write and has not marked read:
@@ -209,7 +209,7 @@ class AsyncBoard:
             if seen < 0 or (meta.last > seen and await self._news(thread, seen, me)):
                 found.append(thread)
         rank = {p: i for i, p in enumerate(reversed(PRIORITIES))}
-        return sorted(found, key=lambda t: (t.to != me, rank[t.priority], t.id))
+        return sorted(found, key=lambda t: (t.to != me, rank[t.priority], t.created_at, t.id))
 
     async def _news(self, thread: AsyncBoardThread, seen: int, me: str) -> bool:
         """Whether a reply after ``seen`` was written by someone else."""
@@ -220,8 +220,9 @@ class AsyncBoard:
         """Mark every message of ``thread`` (an id or a thread) so far as read by this
         agent; for this agent only (every agent has its own cursors)."""
         found = thread if isinstance(thread, AsyncBoardThread) else await self.thread(thread)
-        meta = (await self._ctx.store.stream_meta([found._stream]))[0]
-        await self._read.set(_reader(self._ctx.agent) + found.id, meta.last)
+        last = (await self._ctx.store.stream_meta([found._stream]))[0].last
+        key = _reader(self._ctx.agent) + found.id  # a cursor only moves forward
+        await self._read.update(key, lambda seen: max(seen, last), default=last)
 
     def __repr__(self) -> str:
         return f"<Board namespace={self._ctx.store.namespace!r}>"
