@@ -60,6 +60,22 @@ _NAMES = {
     "wait_idle",
     "when",
     "errors",
+    # people in the loop: the audit log, approvals, the board
+    "Audit",
+    "AsyncAudit",
+    "AuditEntry",
+    "AuditBreak",
+    "Approvals",
+    "AsyncApprovals",
+    "ApprovalRequest",
+    "AsyncApprovalRequest",
+    "Approval",
+    "Decision",
+    "Board",
+    "AsyncBoard",
+    "BoardThread",
+    "AsyncBoardThread",
+    "Message",
 }
 
 ERRORS = {
@@ -80,6 +96,10 @@ ERRORS = {
     "BarrierBroken",
     "WouldBlockLoop",
     "Unsupported",
+    "NotFound",
+    "ApprovalClosed",
+    "NotAnApprover",
+    "ApprovalTimeout",
 }
 
 PUBLIC = _NAMES | ERRORS
@@ -94,6 +114,11 @@ TWINS = [
     ("StateMap", "AsyncStateMap"),
     ("Barrier", "AsyncBarrier"),
     ("Events", "AsyncEvents"),
+    ("Audit", "AsyncAudit"),
+    ("Approvals", "AsyncApprovals"),
+    ("ApprovalRequest", "AsyncApprovalRequest"),
+    ("Board", "AsyncBoard"),
+    ("BoardThread", "AsyncBoardThread"),
 ]
 
 # Data, not code: documented where they are used (``StateMap.update``).

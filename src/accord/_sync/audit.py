@@ -197,7 +197,9 @@ def _entry_or_none(e: StreamEntry) -> AuditEntry | None:
 def _tail(meta: StreamMeta, last: int, head: str) -> AuditBreak | None:
     """A break at the newest end: entries the store appended last are gone."""
     if last < meta.last:
-        return AuditBreak(last + 1, None, f"entries {last + 1} to {meta.last} are missing")
+        first = last + 1
+        gone = f"entry {first} is" if first == meta.last else f"entries {first} to {meta.last} are"
+        return AuditBreak(first, None, f"{gone} missing")
     if last > meta.last or head != meta.head:
         return AuditBreak(last, None, f"entry {last} is not the entry the log appended last")
     return None

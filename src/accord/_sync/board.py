@@ -155,14 +155,15 @@ class Board:
         is addressed to, first in that agent's ``unread()``) and emit ``board_post``.
         Bad input raises before anything is stored."""
         ctx = self._ctx
-        meta = {
+        created = round(time.time(), 6)
+        meta: dict[str, Any] = {
             "title": _text(title, "title", 512), "message": _text(message, "message",
                                                                     ctx.max_payload),
             "author": ctx.agent, "priority": _choice(priority, "priority", PRIORITIES),
             "tags": _tags(tags), "to": None if to is None else _validate.name(to, "to"),
-            "status": "open", "created": round(time.time(), 6),
+            "status": "open", "created": created,
         }  # fmt: skip
-        thread = f"{int(meta['created'] * 1e6):014x}{secrets.token_hex(2)}"  # sorts by time
+        thread = f"{int(created * 1e6):014x}{secrets.token_hex(2)}"  # sorts by time
         self._threads.set(thread, meta, expected_version=0)
         self._events.emit("board_post", {
             "thread": thread, "title": meta["title"], "priority": meta["priority"],

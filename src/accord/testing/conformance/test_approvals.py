@@ -33,13 +33,15 @@ async def test_approved_by_another_agent_and_readable_after(coord: Any, connect:
     req = await coord.approvals.request("deploy", details={"service": "api"}, timeout=30)
     assert [a.id for a in await ops.approvals.pending()] == [req.id]
     pending = await ops.approvals.get(req.id)
-    assert (pending.action, pending.details, pending.requested_by) == ("deploy", {"service": "api"}, "tester")
+    assert (pending.action, pending.requested_by) == ("deploy", "tester")
+    assert pending.details == {"service": "api"}
     assert pending.pending and pending.status == "pending" and pending.decision is None
     assert 29 < pending.expires_at - pending.created_at <= 30
 
     decision = await ops.approvals.approve(req.id, reason="tested")
     assert decision and decision.approved
-    assert (decision.by, decision.reason, decision.status, decision.id) == ("ops", "tested", "approved", req.id)
+    assert (decision.by, decision.reason, decision.status) == ("ops", "tested", "approved")
+    assert decision.id == req.id
     assert await req.wait(timeout=1) == decision
     assert (await coord.approvals.get(req.id)).decision == decision
     assert await coord.approvals.pending() == []
@@ -105,7 +107,9 @@ async def test_a_timeout_denies_lazily_and_is_audited_once(coord: Any, connect: 
     assert entry.agent == "ops" and entry.details["status"] == "expired"
 
 
-async def test_exactly_one_of_many_racing_decisions_wins(coord: Any, connect: Any, run_workers: Any) -> None:
+async def test_exactly_one_of_many_racing_decisions_wins(
+    coord: Any, connect: Any, run_workers: Any
+) -> None:
     req = await coord.approvals.request("deploy", timeout=30)
     deciders = [connect(f"d{i}") for i in range(8)]
 

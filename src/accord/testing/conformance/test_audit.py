@@ -103,7 +103,9 @@ async def test_lost_leases_and_deadlocks_are_audited(
         await lease.release()
     await taken.release()
     lost = await coord.audit.read(kind="accord.lease_lost")
-    assert [(e.agent, e.details) for e in lost] == [("tester", {"lock": "job", "token": lease.token})]
+    assert [(e.agent, e.details) for e in lost] == [
+        ("tester", {"lock": "job", "token": lease.token})
+    ]
 
     line_up = barrier(2)
 
