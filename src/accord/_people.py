@@ -64,6 +64,15 @@ class AuditEntry:
     prev: str
     hash: str
 
+    # Every audit.log() returns one: made by filling __dict__, as Entry is (_models.py).
+    def __init__(
+        self, id: int, time_us: int, agent: str, kind: str, details: dict[str, Any],
+        prev: str, hash: str,
+    ) -> None:  # fmt: skip
+        fields = self.__dict__
+        fields["id"], fields["time_us"], fields["agent"], fields["kind"] = id, time_us, agent, kind
+        fields["details"], fields["prev"], fields["hash"] = details, prev, hash
+
     @property
     def time(self) -> float:
         """Unix time of the store's clock when it was appended."""

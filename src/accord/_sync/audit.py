@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from functools import lru_cache
 from typing import IO, Any
 
 from accord import _json, _validate
@@ -37,15 +38,21 @@ log = logging.getLogger("accord")
 PAGE = 1000  # entries per store read while reading, verifying or exporting
 OWN = "accord."  # the kinds of accord's own entries start with it
 _KIND = re.compile(r"[A-Za-z0-9_.:\-/]{1,200}")
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # values JSON gives back as they are
 
 
 def kind_name(kind: object) -> str:
     """``kind`` if a user may log it, else InvalidName (``accord.`` is accord's)."""
-    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+    if not isinstance(kind, str) or not _kind_ok(kind):
         raise InvalidName(str(kind), "an audit kind is 1-200 of A-Z a-z 0-9 _ . : - /")
     if kind.startswith(OWN):
         raise InvalidName(kind, "kinds starting with 'accord.' are accord's own entries")
     return kind
+
+
+@lru_cache(maxsize=1024)
+def _kind_ok(kind: str) -> bool:
+    return _KIND.fullmatch(kind) is not None
 
 
 def entry_of(e: StreamEntry) -> AuditEntry:
@@ -58,7 +65,10 @@ def entry_of(e: StreamEntry) -> AuditEntry:
 
 def _append(ctx: Context[Backend], kind: str, details: dict[str, Any]) -> AuditEntry:
     text = _validate.encode({**details, "kind": kind}, ctx.max_payload, canonical=True)
-    return entry_of(ctx.store.stream_append(AUDIT, ctx.agent, text, ctx.audit_keep))
+    e = ctx.store.stream_append(AUDIT, ctx.agent, text, ctx.audit_keep)
+    # the details as written, without parsing them back (JSON data: a tuple became a list)
+    details = details if _PLAIN.issuperset(map(type, details.values())) else entry_of(e).details
+    return AuditEntry(e.id, e.time_us, e.source, kind, details, e.prev, e.hash)
 
 
 def record(ctx: Context[Backend], kind: str, **details: Any) -> AuditEntry | None:

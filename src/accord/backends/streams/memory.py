@@ -30,14 +30,16 @@ class MemoryStreams(StreamRecords):
         return found
 
     def _load_stream_meta(self, stream: str) -> StreamMeta | None:
-        meta = self._streams.meta.get(stream)
-        return None if meta is None else StreamMeta(meta.last, meta.head, meta.base)
+        return self._streams.meta.get(stream)  # moved on in place, under the store's lock
 
     def _save_stream_meta(self, stream: str, meta: StreamMeta) -> None:
         self._streams.meta[stream] = meta
 
     def _add_stream_entry(self, stream: str, entry: StreamEntry) -> None:
-        self._streams.entries.setdefault(stream, deque()).append(entry)
+        entries = self._streams.entries.get(stream)
+        if entries is None:
+            entries = self._streams.entries[stream] = deque()
+        entries.append(entry)
 
     def _drop_stream_entries(self, stream: str, upto: int) -> None:
         entries = self._streams.entries[stream]

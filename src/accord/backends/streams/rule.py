@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import NamedTuple
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from accord import _json
 
@@ -34,8 +35,9 @@ canonical = _json.dumps_canonical
 must be."""
 
 
+@lru_cache(maxsize=1024)
 def json_str(text: str) -> str:
-    """``text`` as a canonical JSON string."""
+    """``text`` as a canonical JSON string (cached: sources are a few agent names)."""
     return canonical(text)
 
 
@@ -66,8 +68,8 @@ def line(entry_id: int, time_us: int, source: str, data: str, prev: str) -> str:
     )
 
 
-def chain_hash(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()
+def chain_hash(text: str, _sha1: Any = hashlib.sha1) -> str:
+    return str(_sha1(text.encode()).hexdigest())
 
 
 def append(meta: StreamMeta, source: str, data: str, now_us: int) -> StreamEntry:

@@ -1,0 +1,260 @@
+"""Benchmark people in the loop: approval wake-up across processes, audit appends.
+
+    python bench/people.py [--quick] [--redis-url URL] [--rounds N] [--output FILE]
+
+Each round measures, on SQLite and Redis (a private redis-server unless --redis-url),
+and in memory where it applies:
+
+* approval wake-up: a requester process waits on its request (``req.wait()``); this
+  process approves it; the time from the start of ``approve()`` to the waiter's return
+  with the decision, on the machine-wide monotonic clock (p50, p99);
+* audit append vs event append: ``coord.audit.log(kind, **fields)`` against
+  ``coord.emit(name, fields)`` with the same fields, one thread, interleaved in
+  blocks; the ratio of their times per call (target ≤ 1.5 x);
+* the cost of ``connect(audit_locks=True)``: an uncontended lock acquire + release
+  with and without it (each audited cycle appends two entries).
+
+Writes a markdown table to bench/results/<date>-people.md (-people-quick.md with
+--quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+from _environment import describe, write_report
+from _server import private_redis
+
+import accord
+
+STORES = ("memory", "sqlite", "redis")
+WAKE_P50_MS = 1.0  # targets of issue 14
+AUDIT_RATIO = 1.5
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: int
+    wakes: int  # approvals decided per round and store
+    appends: int  # audit appends (and event appends) per round and store
+    cycles: int  # lock cycles per round, store and setting
+
+
+QUICK = Plan(rounds=2, wakes=60, appends=2_000, cycles=1_000)
+FULL = Plan(rounds=3, wakes=300, appends=10_000, cycles=5_000)
+
+
+def _url(store: str, redis_url: str, tmp: Path) -> str:
+    return {"memory": f"memory://bench-{uuid.uuid4().hex[:6]}", "sqlite": f"sqlite:///{tmp}/people.db",
+            "redis": redis_url}[store]  # fmt: skip
+
+
+# --- approval wake-up across processes ---------------------------------------------------
+
+
+def _requester(url: str, namespace: str, n: int, ids: Any, woke: Any) -> None:
+    """Request ``n`` approvals one after another, each waited for; report wake times."""
+    with accord.connect(url, namespace=namespace, agent="requester") as coord:
+        for _ in range(n):
+            req = coord.approvals.request("deploy", timeout=60)
+            ids.put(req.id)
+            decision = req.wait()
+            woke.put((time.monotonic(), decision.approved))
+
+
+def wake_latencies(url: str, n: int) -> list[float]:
+    """Milliseconds from the start of approve() here to the waiter's return there."""
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    spawn = multiprocessing.get_context("spawn")
+    ids, woke = spawn.Queue(), spawn.Queue()
+    proc = spawn.Process(target=_requester, args=(url, namespace, n + 5, ids, woke), daemon=True)
+    proc.start()
+    found = []
+    try:
+        with accord.connect(url, namespace=namespace, agent="approver") as coord:
+            for i in range(n + 5):
+                approval = ids.get(timeout=60)
+                time.sleep(0.003)  # the waiter is asleep on its mailbox by now
+                began = time.monotonic()
+                coord.approvals.approve(approval)
+                at, approved = woke.get(timeout=60)
+                assert approved
+                if i >= 5:  # the first few warm the connections up
+                    found.append((at - began) * 1000)
+    finally:
+        proc.join(30)
+        if proc.is_alive():
+            proc.kill()
+    return found
+
+
+# --- audit append vs event append -------------------------------------------------------
+
+
+def append_ratio(url: str, n: int) -> tuple[float, float]:
+    """Microseconds per event append and per audit append, interleaved in blocks."""
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    fields = {"context": "Backend v2.0", "reason": "tests passed", "ticket": 42}
+    with accord.connect(url, namespace=namespace, agent="bench") as coord:
+        def emit() -> None:
+            coord.emit("deployment", fields)
+
+        def log() -> None:
+            coord.audit.log("deployment", **fields)
+
+        return _interleaved(emit, log, n)
+
+
+def _interleaved(a: Callable[[], None], b: Callable[[], None], n: int) -> tuple[float, float]:
+    """Microseconds per call of ``a`` and of ``b``, run in alternating blocks of 100."""
+    took = [0.0, 0.0]
+    for _ in range(max(1, n // 100)):
+        for i, fn in enumerate((a, b)):
+            began = time.perf_counter()
+            for _ in range(100):
+                fn()
+            took[i] += time.perf_counter() - began
+    calls = max(1, n // 100) * 100
+    return took[0] / calls * 1e6, took[1] / calls * 1e6
+
+
+def lock_cost(url: str, n: int) -> tuple[float, float]:
+    """Microseconds per lock cycle without and with audit_locks."""
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    with (
+        accord.connect(url, namespace=namespace, agent="plain") as plain,
+        accord.connect(url, namespace=namespace, agent="audited", audit_locks=True) as audited,
+    ):
+        a, b = plain.lock("plain"), audited.lock("audited")
+
+        def cycle_a() -> None:
+            with a:
+                pass
+
+        def cycle_b() -> None:
+            with b:
+                pass
+
+        return _interleaved(cycle_a, cycle_b, n)
+
+
+# --- the report -----------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run(plan: Plan, redis_url: str, tmp: Path) -> dict[str, Any]:
+    got: dict[str, Any] = {s: {"wake": [], "appends": [], "locks": []} for s in STORES}
+    for r in range(plan.rounds):
+        print(f"round {r + 1}/{plan.rounds}", file=sys.stderr)
+        for store in STORES:
+            url = _url(store, redis_url, tmp)
+            if store != "memory":  # memory reaches no other process
+                got[store]["wake"] += wake_latencies(url, plan.wakes)
+            got[store]["appends"].append(append_ratio(url, plan.appends))
+            got[store]["locks"].append(lock_cost(url, plan.cycles))
+    return got
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def render(env: dict[str, str], plan: Plan, got: dict[str, Any]) -> str:
+    rows, met, checked = [], 0, 0
+    for store in STORES:
+        wake = got[store]["wake"]
+        event_us = statistics.median(e for e, _ in got[store]["appends"])
+        audit_us = statistics.median(a for _, a in got[store]["appends"])
+        ratio = statistics.median(a / e for e, a in got[store]["appends"])
+        plain_us = statistics.median(p for p, _ in got[store]["locks"])
+        lock_ratio = statistics.median(a / p for p, a in got[store]["locks"])
+        p50 = _pct(wake, 0.5) if wake else None
+        ok_wake = p50 is not None and p50 <= WAKE_P50_MS
+        ok_ratio = ratio <= AUDIT_RATIO
+        checked += 1 + (p50 is not None)
+        met += ok_ratio + ok_wake
+        shown = "—" if p50 is None else (
+            f"{p50:.2f} ms / {_pct(wake, 0.99):.2f} ms ({_met(ok_wake)})")
+        rows.append(f"| {store} | {shown} | {event_us:.0f} µs | {audit_us:.0f} µs | "
+                    f"{ratio:.2f} x ({_met(ok_ratio)}) | {plain_us:.0f} µs | {lock_ratio:.2f} x |")
+    return "\n".join([
+        f"# accord people-in-the-loop benchmark, {env['date']}",
+        "",
+        f"`{env['command']}` at {env['code']} on {env['machine']}, Python {env['python']}, "
+        f"{env['redis']}. {plan.rounds} rounds: {plan.wakes} approvals decided across "
+        f"processes, {plan.appends} appends and {plan.cycles} lock cycles per store and "
+        "round; medians of the rounds (wake-up percentiles over every approval).",
+        "",
+        "| store | approval decided → waiter in another process wakes, p50 / p99 "
+        f"(target p50 ≤ {WAKE_P50_MS:g} ms) | event append | audit append | audit / event "
+        f"(target ≤ {AUDIT_RATIO:g} x) | lock cycle | with audit_locks=True |",
+        "|---|---|---:|---:|---|---:|---:|",
+        *rows,
+        "",
+        "Wake-up: from the start of `approve()` in this process (its round trip and "
+        "commit included) to `req.wait()` returning the decision in the requester's "
+        "process (which then reads the request once more). Appends: one thread, the same "
+        "three fields as an event payload and as audit details. Lock cycle: `with "
+        "coord.lock(name): pass`; with `audit_locks=True` each cycle also appends "
+        "`accord.lock_acquired` and `accord.lock_released`.",
+        "",
+        f"## Targets\n\n{met} of {checked} target checks met.",
+    ]) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short measurements (~20 s)")
+    parser.add_argument("--redis-url", metavar="URL",
+                        help="use this Redis server (default: start a private redis-server)")
+    parser.add_argument("--rounds", type=int, help="rounds to take medians over")
+    parser.add_argument("--output", type=Path, help="markdown file to write "
+                        "(default bench/results/<date>-people.md)")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    if args.rounds:
+        plan = Plan(args.rounds, plan.wakes, plan.appends, plan.cycles)
+    began = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="accord-bench-"))
+    server = nullcontext(args.redis_url) if args.redis_url else private_redis()
+    try:
+        with server as redis_url:
+            got = run(plan, redis_url, tmp)
+            env = describe(redis_url, "python bench/people.py" + " --quick" * args.quick)
+            _clean(redis_url)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    write_report(render(env, plan, got), began, args.output, "-people", args.quick)
+    return 0
+
+
+def _clean(redis_url: str) -> None:
+    """Delete this run's keys, so a shared --redis-url server is left as found."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match="accord:{bench-*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
