@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import redis
 from _environment import describe, write_report
 from _server import private_redis
+from run import _clean
 
 import accord
 
@@ -238,22 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         with server as redis_url:
             got = run(plan, redis_url, tmp)
             env = describe(redis_url, "python bench/people.py" + " --quick" * args.quick)
-            _clean(redis_url)
+            _clean(redis_url, "bench-")  # every namespace this run made
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     write_report(render(env, plan, got), began, args.output, "-people", args.quick)
     return 0
-
-
-def _clean(redis_url: str) -> None:
-    """Delete this run's keys, so a shared --redis-url server is left as found."""
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match="accord:{bench-*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 if __name__ == "__main__":

@@ -141,13 +141,26 @@ class AsyncAudit:
         newest ones missing). Costs a read of the whole log (``PAGE`` entries a call).
 
         The chain shows changes made by anyone who did not also recompute every later
-        hash; to catch that too, keep a copy of an entry's hash (or an export) apart."""
+        hash; to catch that too, keep a copy of an entry's hash (or an export) apart.
+        Entries appended while it reads are left for the next call."""
         store = self._ctx.store
-        meta = (await store.stream_meta([AUDIT]))[0]
-        expected, prev, after = meta.base + 1, GENESIS, 0
         while True:
-            page = await store.stream_read(AUDIT, after, PAGE)
+            meta = (await store.stream_meta([AUDIT]))[0]
+            found = await self._walk(meta)
+            if found is None:
+                return None
+            # retention may have dropped the oldest meanwhile: a break it explains is none
+            if (await store.stream_meta([AUDIT]))[0].base < found.id:
+                return found
+
+    async def _walk(self, meta: StreamMeta) -> AuditBreak | None:
+        """The first break of the chain up to the entry ``meta`` names last."""
+        expected, prev, after = meta.base + 1, GENESIS, meta.base
+        while expected <= meta.last:
+            page = await self._ctx.store.stream_read(AUDIT, after, PAGE)
             for e in page:
+                if e.id > meta.last:  # appended since meta was read
+                    break
                 if e.id != expected:
                     return AuditBreak(expected, None, f"entry {expected} is missing")
                 if e.id == meta.base + 1 and meta.base:

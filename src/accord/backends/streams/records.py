@@ -57,4 +57,5 @@ class StreamRecords(RecordBase):
 
     def stream_meta(self, streams: list[str]) -> list[StreamMeta]:
         with self._transaction(write=False):
-            return [self._load_stream_meta(s) or StreamMeta() for s in streams]
+            found = [self._load_stream_meta(s) or StreamMeta() for s in streams]
+            return [StreamMeta(m.last, m.head, m.base) for m in found]  # copies, as read

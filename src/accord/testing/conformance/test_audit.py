@@ -140,3 +140,19 @@ async def test_audit_locks_records_every_acquisition_and_release(connect: Any) -
         ("accord.lock_acquired", {"lock": "deploy", "token": lease.token}),
         ("accord.lock_released", {"lock": "deploy", "token": lease.token}),
     ]
+
+
+async def test_appends_at_once_keep_one_unbroken_chain(connect: Any, run_workers: Any) -> None:
+    agents = [connect(f"w{i}", audit_keep=100) for i in range(8)]
+
+    async def body(i: int) -> list[Any]:
+        if i == 0:  # verifies while the others append (and retention drops the oldest)
+            return [await agents[0].audit.verify() for _ in range(5)]
+        return [(await agents[i].audit.log("step", n=n)).id for n in range(20)]
+
+    results = await run_workers(8, body)
+    assert results[0] == [None] * 5
+    ids = sorted(i for got in results[1:] for i in got)
+    assert ids == list(range(1, 141))  # no id given twice, none skipped
+    assert [e.id for e in await agents[0].audit.read(limit=1000)] == list(range(41, 141))
+    assert await agents[0].audit.verify() is None
