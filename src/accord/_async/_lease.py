@@ -121,6 +121,8 @@ class AsyncLease:
     (pass ``fence=lease`` to ``state().set``). Use as ``async with`` to release.
     """
 
+    _lost_noted = False  # the loss of this lease is audited (once)
+
     def __init__(
         self,
         backend: AsyncBackend,
@@ -132,7 +134,6 @@ class AsyncLease:
     ) -> None:
         self._backend = backend
         self._ctx = ctx  # its coordinator's, to audit a lost lease (and releases)
-        self._lost_noted = False
         self._key = key
         self._holder = holder
         self.agent = agent
@@ -182,8 +183,9 @@ class AsyncLease:
             await self._renewer.stop()
         if not await self._backend.release(self._key, self._holder, self.token):
             raise await self._lost()
-        if self._ctx is not None and self._ctx.audit_locks and self._key.startswith("lock/"):
-            await audit.record(self._ctx, "lock_released", lock=self.name, token=self.token)
+        ctx = self._ctx
+        if ctx is not None and ctx.audit_locks and self._key.startswith("lock/"):
+            await audit.record(ctx, "lock_released", lock=self.name, token=self.token)
 
     async def _lost(self) -> LeaseLost:
         """Audit that this lease was lost (``accord.lease_lost``, once); the error to raise."""

@@ -122,6 +122,8 @@ class Lease:
     (pass ``fence=lease`` to ``state().set``). Use as ``with`` to release.
     """
 
+    _lost_noted = False  # the loss of this lease is audited (once)
+
     def __init__(
         self,
         backend: Backend,
@@ -133,7 +135,6 @@ class Lease:
     ) -> None:
         self._backend = backend
         self._ctx = ctx  # its coordinator's, to audit a lost lease (and releases)
-        self._lost_noted = False
         self._key = key
         self._holder = holder
         self.agent = agent
@@ -183,8 +184,9 @@ class Lease:
             self._renewer.stop()
         if not self._backend.release(self._key, self._holder, self.token):
             raise self._lost()
-        if self._ctx is not None and self._ctx.audit_locks and self._key.startswith("lock/"):
-            audit.record(self._ctx, "lock_released", lock=self.name, token=self.token)
+        ctx = self._ctx
+        if ctx is not None and ctx.audit_locks and self._key.startswith("lock/"):
+            audit.record(ctx, "lock_released", lock=self.name, token=self.token)
 
     def _lost(self) -> LeaseLost:
         """Audit that this lease was lost (``accord.lease_lost``, once); the error to raise."""

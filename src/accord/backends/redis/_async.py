@@ -27,6 +27,8 @@ are %-escaped so the tag stays whole.
 ``barrier:<name>``          list: the mailbox ids waiting in the current round
 ``epoch``                   string: made once, by the first client (see below)
 ``layout``                  string: the key layout version (``LAYOUT_VERSION``)
+``stream:`` ``smeta:``      streams and approval requests: see ``_async_streams.py``
+``approval:`` ``approvals``
 ==========================  ===================================================
 
 Each lease, state, rate-limit, post and barrier operation is one Lua script in the
