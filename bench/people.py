@@ -9,8 +9,8 @@ and in memory where it applies:
   process approves it; the time from the start of ``approve()`` to the waiter's return
   with the decision, on the machine-wide monotonic clock (p50, p99);
 * audit append vs event append: ``coord.audit.log(kind, **fields)`` against
-  ``coord.emit(name, fields)`` with the same fields, one thread, interleaved in
-  blocks; the ratio of their times per call (target ≤ 1.5 x);
+  ``coord.emit(name, fields)`` with the same fields, one thread, in alternating
+  blocks of 100 calls; the ratio of their median times per call (target ≤ 1.5 x);
 * the cost of ``connect(audit_locks=True)``: an uncontended lock acquire + release
   with and without it (each audited cycle appends two entries).
 
@@ -119,16 +119,17 @@ def append_ratio(url: str, n: int) -> tuple[float, float]:
 
 
 def _interleaved(a: Callable[[], None], b: Callable[[], None], n: int) -> tuple[float, float]:
-    """Microseconds per call of ``a`` and of ``b``, run in alternating blocks of 100."""
-    took = [0.0, 0.0]
+    """Microseconds per call of ``a`` and of ``b``: the medians of blocks of 100 calls run
+    in turn (a, b, a, b ...), so a burst of load on the machine hits both alike and a
+    block it slowed does not move the median."""
+    blocks: tuple[list[float], list[float]] = ([], [])
     for _ in range(max(1, n // 100)):
-        for i, fn in enumerate((a, b)):
+        for times, fn in zip(blocks, (a, b), strict=True):
             began = time.perf_counter()
             for _ in range(100):
                 fn()
-            took[i] += time.perf_counter() - began
-    calls = max(1, n // 100) * 100
-    return took[0] / calls * 1e6, took[1] / calls * 1e6
+            times.append((time.perf_counter() - began) / 100 * 1e6)
+    return statistics.median(blocks[0]), statistics.median(blocks[1])
 
 
 def lock_cost(url: str, n: int) -> tuple[float, float]:

@@ -7,6 +7,12 @@ SELECT last, head, base FROM streams WHERE ns = ? AND name = ?;
 -- name: save_stream
 INSERT OR REPLACE INTO streams (ns, name, last, head, base) VALUES (?, ?, ?, ?, ?);
 
+-- Move a stream's meta on from the one this process saw last, if it is still that one
+-- (see sqlite.py, SqliteStreams._stream_add).
+-- name: advance_stream
+UPDATE streams SET last = ?, head = ?, base = ?
+WHERE ns = ? AND name = ? AND last = ? AND head = ? AND base = ?;
+
 -- name: add_stream_entry
 INSERT INTO stream_entries (ns, name, id, time, source, data, prev, hash)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?);
