@@ -98,8 +98,8 @@ class RedisStreams(Generic[C]):
         reply = self._eval(
             self._leases, _APPEND, keys, source, json_str(source), data, _keep(keep)
         )
-        entry_id, time_us, digest, prev = reply
-        return StreamEntry(entry_id, int(time_us), source, data, prev.decode(), digest.decode())
+        entry_id, time_us, digest, prev = reply.decode().split(" ")
+        return StreamEntry(int(entry_id), int(time_us), source, data, prev, digest)
 
     def stream_read(self, stream: str, after: int, limit: int) -> list[StreamEntry]:
         key = self._stream_keys(stream)[0]
