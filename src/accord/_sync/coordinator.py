@@ -274,6 +274,7 @@ class Coordinator:
     ) -> Decision:
         """Request approval of ``action`` and wait for the decision (a timeout denies,
         status ``expired``); ``description`` goes into the details."""
+        _rt.check_may_block("an approval decision", "request_approval")  # before asking
         if description is not None:
             details = {**(details or {}), "description": description}
         request = self.approvals.request(
