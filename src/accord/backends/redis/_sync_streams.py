@@ -8,7 +8,7 @@ Keys, under the namespace's hash tag:
 ========================  ====================================================
 ``stream:<name>``         stream: the entries of a stream, id ``<n>-0``, fields
                           t, s, d, p, h (see ``streams/lua/_streams.lua``)
-``smeta:<name>``          hash: its last id, head hash and base
+``smeta:<name>``          string: its last id, head hash and base, space-separated
 ``approval:<id>``         hash: one approval request (``approvals/lua/_approvals.lua``)
 ``approvals``             sorted set: the pending requests by deadline
 ========================  ====================================================
@@ -50,8 +50,11 @@ def _entry(row: list[Any]) -> StreamEntry:
     )  # fmt: skip
 
 
-def _meta(row: list[bytes]) -> StreamMeta:
-    return StreamMeta(int(row[0]), row[1].decode(), int(row[2]))
+def _meta(raw: bytes) -> StreamMeta:
+    if not raw:
+        return StreamMeta()
+    last, head, base = raw.decode().split(" ")
+    return StreamMeta(int(last), head, int(base))
 
 
 def _approval(flat: list[bytes]) -> ApprovalRecord | None:
@@ -71,6 +74,7 @@ class RedisStreams(Generic[C]):
     """The stream and approval operations of the seam, for ``RedisBackend``."""
 
     _keys: Keys
+    _audit_keys: list[str] | None = None
 
     if TYPE_CHECKING:
 
@@ -88,7 +92,11 @@ class RedisStreams(Generic[C]):
 
     def _stream_keys(self, stream: str) -> list[str]:
         prefix = self._keys.prefix
-        return [f"{prefix}stream:{stream}", f"{prefix}smeta:{stream}"]
+        if stream != AUDIT:
+            return [f"{prefix}stream:{stream}", f"{prefix}smeta:{stream}"]
+        if self._audit_keys is None:  # the stream appended most: its names made once
+            self._audit_keys = [f"{prefix}stream:{stream}", f"{prefix}smeta:{stream}"]
+        return self._audit_keys
 
     # streams -------------------------------------------------------------------------
     def stream_append(
@@ -111,7 +119,7 @@ class RedisStreams(Generic[C]):
             return []
         metas = [self._stream_keys(s)[1] for s in streams]
         rows = self._eval(self._data, _META, metas)
-        return [StreamMeta() if row[0] is None else _meta(row) for row in rows]
+        return [_meta(raw) for raw in rows]
 
     # approvals -------------------------------------------------------------------------
     def _approval_keys(self, approval: str) -> list[str]:
