@@ -59,6 +59,12 @@ PAIRS = {
     "backends/redis/_async.py": "backends/redis/_sync.py",
     "backends/redis/_async_events.py": "backends/redis/_sync_events.py",
     "backends/redis/_async_tasks.py": "backends/redis/_sync_tasks.py",
+    "backends/streams/_async_protocol.py": "backends/streams/_sync_protocol.py",
+    "backends/approvals/_async_protocol.py": "backends/approvals/_sync_protocol.py",
+    "backends/redis/_async_streams.py": "backends/redis/_sync_streams.py",
+    "_async/audit.py": "_sync/audit.py",
+    "_async/approvals.py": "_sync/approvals.py",
+    "_async/board.py": "_sync/board.py",
 }
 
 # NAME tokens renamed in code (never in strings or comments)
@@ -92,6 +98,16 @@ NAMES = {
     "AsyncStateStore": "StateStore",
     "AsyncStore": "Store",
     "AsyncTasks": "Tasks",
+    "AsyncStreams": "Streams",
+    "AsyncApprovalStore": "ApprovalStore",
+    # issue 14: people in the loop (audit, approvals, the board) and their Redis glue
+    "AsyncAudit": "Audit",
+    "AsyncApprovals": "Approvals",
+    "AsyncApprovalRequest": "ApprovalRequest",
+    "AsyncBoard": "Board",
+    "AsyncBoardThread": "BoardThread",
+    "AsyncRedisStreams": "RedisStreams",
+    "_async_streams": "_sync_streams",
     # the standard library's
     "AsyncExitStack": "ExitStack",
     "AsyncIterator": "Iterator",

@@ -70,6 +70,22 @@ _NAMES = {
     "wait_idle",
     "when",
     "errors",
+    # people in the loop: the audit log, approvals, the board
+    "Audit",
+    "AsyncAudit",
+    "AuditEntry",
+    "AuditBreak",
+    "Approvals",
+    "AsyncApprovals",
+    "ApprovalRequest",
+    "AsyncApprovalRequest",
+    "Approval",
+    "Decision",
+    "Board",
+    "AsyncBoard",
+    "BoardThread",
+    "AsyncBoardThread",
+    "Message",
 }
 
 ERRORS = {
@@ -96,6 +112,10 @@ ERRORS = {
     "TaskTimeout",
     "TaskFailed",
     "TaskCancelled",
+    "NotFound",
+    "ApprovalClosed",
+    "NotAnApprover",
+    "ApprovalTimeout",
 }
 
 PUBLIC = _NAMES | ERRORS
@@ -114,6 +134,11 @@ TWINS = [
     ("Claim", "AsyncClaim"),
     ("Task", "AsyncTask"),
     ("Handoffs", "AsyncHandoffs"),
+    ("Audit", "AsyncAudit"),
+    ("Approvals", "AsyncApprovals"),
+    ("ApprovalRequest", "AsyncApprovalRequest"),
+    ("Board", "AsyncBoard"),
+    ("BoardThread", "AsyncBoardThread"),
 ]
 
 # Data, not code: documented where they are used (``StateMap.update``).

@@ -8,7 +8,10 @@ rate limits and versioned state, on ``memory://``, ``sqlite:///path`` or
 
 from accord import errors, events
 from accord._async._lease import AsyncLease
+from accord._async.approvals import AsyncApprovalRequest, AsyncApprovals
+from accord._async.audit import AsyncAudit
 from accord._async.barrier import AsyncBarrier
+from accord._async.board import AsyncBoard, AsyncBoardThread
 from accord._async.coordinator import AsyncCoordinator
 from accord._async.events import AsyncEvents
 from accord._async.handoffs import AsyncHandoffs
@@ -21,8 +24,12 @@ from accord._connect import connect, connect_async
 from accord._default import configure, coordinate, emit, wait_idle, when
 from accord._event import Event
 from accord._models import Entry, HolderInfo, LeaseStatistics, Page, RateLimitStatistics
+from accord._people import Approval, AuditBreak, AuditEntry, Decision, Message
 from accord._sync._lease import Lease
+from accord._sync.approvals import ApprovalRequest, Approvals
+from accord._sync.audit import Audit
 from accord._sync.barrier import Barrier
+from accord._sync.board import Board, BoardThread
 from accord._sync.coordinator import Coordinator
 from accord._sync.events import Events
 from accord._sync.handoffs import Handoffs
@@ -35,6 +42,8 @@ from accord._task import QueueStats
 from accord._version import __version__
 from accord.errors import (
     AccordError,
+    ApprovalClosed,
+    ApprovalTimeout,
     BackendUnavailable,
     BarrierBroken,
     BarrierTimeout,
@@ -44,6 +53,8 @@ from accord.errors import (
     InvalidName,
     LeaseLost,
     LockTimeout,
+    NotAnApprover,
+    NotFound,
     PayloadTooLarge,
     RemoteError,
     RequestTimeout,
@@ -62,7 +73,17 @@ from accord.errors import (
 __all__ = [
     "MISSING",
     "AccordError",
+    "Approval",
+    "ApprovalClosed",
+    "ApprovalRequest",
+    "ApprovalTimeout",
+    "Approvals",
+    "AsyncApprovalRequest",
+    "AsyncApprovals",
+    "AsyncAudit",
     "AsyncBarrier",
+    "AsyncBoard",
+    "AsyncBoardThread",
     "AsyncClaim",
     "AsyncCoordinator",
     "AsyncEvents",
@@ -75,14 +96,20 @@ __all__ = [
     "AsyncSemaphore",
     "AsyncStateMap",
     "AsyncTask",
+    "Audit",
+    "AuditBreak",
+    "AuditEntry",
     "BackendUnavailable",
     "Barrier",
     "BarrierBroken",
     "BarrierTimeout",
+    "Board",
+    "BoardThread",
     "Claim",
     "ConfigError",
     "Coordinator",
     "DeadlockError",
+    "Decision",
     "DependencyCycle",
     "Entry",
     "Event",
@@ -95,7 +122,10 @@ __all__ = [
     "LeaseStatistics",
     "Lock",
     "LockTimeout",
+    "Message",
     "MultiLock",
+    "NotAnApprover",
+    "NotFound",
     "Page",
     "PayloadTooLarge",
     "Queue",

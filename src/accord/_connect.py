@@ -34,6 +34,8 @@ def connect(
     agent: str | None = None,
     max_payload: int = _validate.DEFAULT_MAX_PAYLOAD,
     max_events: int = DEFAULT_MAX_EVENTS,
+    audit_locks: bool = False,
+    audit_keep: int | None = None,
 ) -> Coordinator:
     """A coordinator on ``url``, else ``ACCORD_URL``, else the default SQLite store:
     ``.accord/accord.db`` in the nearest directory upward from the working directory
@@ -44,14 +46,18 @@ def connect(
     ``namespace`` isolates everything; ``agent`` is the name people see (default
     ``<hostname>:<pid>``); ``max_payload`` caps a stored value or event payload in
     bytes (1 MiB); ``max_events`` bounds the event log (the oldest are trimmed).
-    Raises ConfigError for an unknown scheme or a bad URL.
+    ``audit_locks=True`` writes every lock acquisition and release to the audit log;
+    ``audit_keep`` keeps its newest N entries (None: all; the event log's cap never
+    trims it). Raises ConfigError for an unknown scheme or a bad URL.
     """
     namespace, agent, max_payload = _options(namespace, agent, max_payload)
     _validate.count(max_events, "max_events")
+    _audit_options(audit_locks, audit_keep)
     url = resolve_url(url)
     backend = open_backend(url, namespace)
     return Coordinator(
-        backend, agent=agent, url=url, max_payload=max_payload, max_events=max_events
+        backend, agent=agent, url=url, max_payload=max_payload, max_events=max_events,
+        audit_locks=audit_locks, audit_keep=audit_keep,
     )
 
 
@@ -62,12 +68,23 @@ def connect_async(
     agent: str | None = None,
     max_payload: int = _validate.DEFAULT_MAX_PAYLOAD,
     max_events: int = DEFAULT_MAX_EVENTS,
+    audit_locks: bool = False,
+    audit_keep: int | None = None,
 ) -> AsyncCoordinator:
     """The asyncio twin of :func:`connect`: same arguments, awaitable methods."""
     namespace, agent, max_payload = _options(namespace, agent, max_payload)
     _validate.count(max_events, "max_events")
+    _audit_options(audit_locks, audit_keep)
     url = resolve_url(url)
     backend = open_async_backend(url, namespace)
     return AsyncCoordinator(
-        backend, agent=agent, url=url, max_payload=max_payload, max_events=max_events
+        backend, agent=agent, url=url, max_payload=max_payload, max_events=max_events,
+        audit_locks=audit_locks, audit_keep=audit_keep,
     )
+
+
+def _audit_options(audit_locks: bool, audit_keep: int | None) -> None:
+    if not isinstance(audit_locks, bool):
+        raise ConfigError(f"audit_locks must be True or False, got {audit_locks!r}")
+    if audit_keep is not None:
+        _validate.count(audit_keep, "audit_keep")

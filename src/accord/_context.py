@@ -3,8 +3,9 @@
 Locks, semaphores, rate limits, state, barriers, events and the agent helpers take a
 :class:`Context`, never the coordinator, so they import nothing above them. It holds
 the store, who acts (``agent``, :meth:`Context.owner`), the leases this coordinator
-holds (for re-entrance), the contention hint, and the limits (``max_payload``,
-``max_events``). The coordinator builds one and hands it to every primitive.
+holds (for re-entrance), the contention hint, the limits (``max_payload``,
+``max_events``) and the audit options. The coordinator builds one and hands it to
+every primitive.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class Context(Generic[S]):
     # held locks by (key, owner): what makes a lock re-entrant for its owner
     held: dict[tuple[str, str], object] = field(default_factory=dict)
     contended: ContendedKeys = field(default_factory=ContendedKeys)
+    # the audit log: lock acquisitions and releases audited too; its retention (None: all)
+    audit_locks: bool = False
+    audit_keep: int | None = None
 
     def __post_init__(self) -> None:
         self._owner_prefix = f"{self.agent}#{self.id}:"

@@ -15,19 +15,21 @@ from collections.abc import Callable
 from typing import Any
 
 
-def _encoder(ensure_ascii: bool, allow_nan: bool) -> Callable[[Any], str]:
+def _encoder(
+    ensure_ascii: bool, allow_nan: bool, sort_keys: bool = False
+) -> Callable[[Any], str]:
     """A compact encoder (``,`` and ``:`` separators); no circular-reference check,
     so walk untrusted data first (``accord._validate.encode`` does)."""
     plain = json.JSONEncoder(
         separators=(",", ":"), ensure_ascii=ensure_ascii, allow_nan=allow_nan,
-        check_circular=False,
+        check_circular=False, sort_keys=sort_keys,
     )
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:
         return plain.encode
     enc = json.encoder
     strings = enc.encode_basestring_ascii if ensure_ascii else enc.encode_basestring
-    encode = make(None, plain.default, strings, None, ":", ",", False, False, allow_nan)
+    encode = make(None, plain.default, strings, None, ":", ",", sort_keys, False, allow_nan)
 
     def dumps(value: Any) -> str:
         if isinstance(value, str):
@@ -56,6 +58,9 @@ def _decoder() -> Callable[[str], Any]:
 
 dumps_data = _encoder(ensure_ascii=False, allow_nan=False)
 """Payloads and state values: UTF-8 text as it is, no NaN or infinity."""
+
+dumps_canonical = _encoder(ensure_ascii=False, allow_nan=False, sort_keys=True)
+"""Canonical JSON, what a hash is taken of: sorted keys, no spaces, UTF-8 as it is."""
 
 dumps_record = _encoder(ensure_ascii=True, allow_nan=False)
 """accord's own records in a store."""

@@ -84,8 +84,9 @@ def _offending(value: Any) -> str:
 _PLAIN = (str, int, bool, type(None))
 
 
-def encode(value: Any, limit: int) -> str:
-    """JSON-encode ``value``; TypeError if it is not JSON data, PayloadTooLarge if big."""
+def encode(value: Any, limit: int, *, canonical: bool = False) -> str:
+    """JSON-encode ``value``; TypeError if it is not JSON data, PayloadTooLarge if big.
+    ``canonical``: sorted keys (what a hash is taken of, see ``_json.dumps_canonical``)."""
     try:
         bad = "" if type(value) in _PLAIN else _offending(value)
     except RecursionError:
@@ -95,7 +96,7 @@ def encode(value: Any, limit: int) -> str:
             f"value is not JSON data: it contains {bad}; convert it to dict, list, str, "
             "int, float, bool or None first"
         )
-    text = _json.dumps_data(value)
+    text = (_json.dumps_canonical if canonical else _json.dumps_data)(value)
     size = len(text) if text.isascii() else len(text.encode())
     if size > limit:
         raise PayloadTooLarge(size, limit)

@@ -23,7 +23,11 @@ AccordError
 ├── TaskStateError         the task's status does not allow that (retry a done task...)
 ├── TaskTimeout            Task.wait() ended before the task finished
 ├── TaskFailed             the awaited task is dead (its attempts ran out)
-└── TaskCancelled          the awaited task was cancelled
+├── TaskCancelled          the awaited task was cancelled
+├── NotFound               no approval request or board thread has that id
+├── ApprovalClosed         an approval request was already decided (or expired)
+├── NotAnApprover          this agent may not decide that approval request
+└── ApprovalTimeout        an approval request was still pending when the wait ended
 ```
 
 A value that is not JSON data raises the built-in ``TypeError``. Each error carries
@@ -37,9 +41,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from accord._models import Entry
+    from accord._people import Decision
 
 __all__ = [
     "AccordError",
+    "ApprovalClosed",
+    "ApprovalTimeout",
     "BackendUnavailable",
     "BarrierBroken",
     "BarrierTimeout",
@@ -49,6 +56,8 @@ __all__ = [
     "InvalidName",
     "LeaseLost",
     "LockTimeout",
+    "NotAnApprover",
+    "NotFound",
     "PayloadTooLarge",
     "RemoteError",
     "RequestTimeout",
@@ -355,4 +364,74 @@ class TaskCancelled(AccordError):
         super().__init__(
             f"task {task_id!r} of queue {queue!r} was cancelled: {reason or 'no reason given'}"
             "; put it again to run it"
+        )
+
+
+class NotFound(AccordError, LookupError):
+    """No approval request or board thread of the namespace has that id."""
+
+    def __init__(self, kind: str, id: str, hint: str) -> None:
+        self.kind = kind
+        self.id = id
+        shown = id if len(id) <= 60 else id[:57] + "..."
+        super().__init__(
+            f"no {kind} {shown!r} in this namespace; check the id (and the namespace): "
+            f"{hint}"
+        )
+
+
+class ApprovalClosed(AccordError):
+    """The approval request was decided already: ``.decision`` is the one that stood."""
+
+    def __init__(self, action: str, decision: Decision) -> None:
+        self.id = decision.id
+        self.decision = decision
+        if decision.status == "expired":
+            what = "expired without a decision (a timeout denies)"
+        else:
+            what = f"was already {decision.status} by {decision.by}"
+        super().__init__(
+            f"approval request {decision.id!r} ({action}) {what}; a decision is final: "
+            "make a new request if it must be decided again"
+        )
+
+
+class NotAnApprover(AccordError, PermissionError):
+    """This agent may not decide the approval request: it asked for it, or it is not
+    among its ``approvers``."""
+
+    def __init__(
+        self,
+        approval: str,
+        action: str,
+        agent: str,
+        approvers: tuple[str, ...] | None,
+        own: bool,
+    ) -> None:
+        self.id = approval
+        self.agent = agent
+        self.approvers = approvers
+        self.own = own
+        if own:
+            why = "it made the request, and a requester cannot decide its own: another agent must"
+        else:
+            why = f"only {', '.join(approvers or ())} may decide it: ask one of them"
+        super().__init__(
+            f"agent {agent!r} may not decide approval request {approval!r} ({action}): {why}; "
+            "nothing was changed"
+        )
+
+
+class ApprovalTimeout(AccordError, TimeoutError):
+    """The wait ended while the approval request was still pending (it stays pending
+    until decided or until it expires)."""
+
+    def __init__(self, approval: str, action: str, waited: float, expires_in: float) -> None:
+        self.id = approval
+        self.waited = waited
+        self.expires_in = expires_in
+        super().__init__(
+            f"approval request {approval!r} ({action}) is still pending after {waited:.1f} s "
+            f"of waiting; it expires in {expires_in:.1f} s unless decided: wait again, or "
+            "wait without a timeout (it then ends at the latest when the request expires)"
         )

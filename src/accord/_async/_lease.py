@@ -15,8 +15,9 @@ from types import TracebackType
 from typing import Generic, Protocol, TypeVar
 
 from accord import _validate
-from accord._async import _rt
+from accord._async import _rt, audit
 from accord._contended import ContendedKeys
+from accord._context import Context
 from accord._models import Deadlocked, Granted, LeaseRequest, Waiting
 from accord.backends import AsyncBackend
 from accord.errors import DeadlockError, LeaseLost, LockTimeout
@@ -129,6 +130,8 @@ class AsyncLease:
     (pass ``fence=lease`` to ``state().set``). Use as ``async with`` to release.
     """
 
+    _lost_noted = False  # the loss of this lease is audited (once)
+
     def __init__(
         self,
         backend: AsyncBackend,
@@ -136,8 +139,10 @@ class AsyncLease:
         holder: str,
         agent: str,
         granted: Granted,
+        ctx: Context[AsyncBackend] | None = None,
     ) -> None:
         self._backend = backend
+        self._ctx = ctx  # its coordinator's, to audit a lost lease (and releases)
         self._key = key
         self._holder = holder
         self.agent = agent
@@ -171,7 +176,7 @@ class AsyncLease:
             self._key, self._holder, self.token, ttl
         )
         if not ok:
-            raise LeaseLost(self.name, self.token)
+            raise await self._lost() if not self.released else LeaseLost(self.name, self.token)
         self.ttl = ttl
         self._deadline = time.monotonic() + ttl
 
@@ -186,7 +191,19 @@ class AsyncLease:
         if self._renewer is not None:
             await self._renewer.stop()
         if not await self._backend.release(self._key, self._holder, self.token):
-            raise LeaseLost(self.name, self.token)
+            raise await self._lost()
+        ctx = self._ctx
+        if ctx is not None and ctx.audit_locks and self._key.startswith("lock/"):
+            await audit.record(ctx, "lock_released", lock=self.name, token=self.token)
+
+    async def _lost(self) -> LeaseLost:
+        """Audit that this lease was lost (``accord.lease_lost``, once); the error to raise."""
+        if self._ctx is not None and not self._lost_noted:
+            self._lost_noted = True
+            kind, _, name = self._key.partition("/")
+            kind = {"lock": "lock", "sem": "semaphore"}.get(kind, kind)
+            await audit.note(self._ctx, "lease_lost", **{kind: name}, token=self.token)
+        return LeaseLost(self.name, self.token)
 
     async def _confirm(self, ttl: float) -> bool:
         """Whether the store still has this lease; if so it now lasts ``ttl`` seconds
@@ -194,6 +211,8 @@ class AsyncLease:
         if self.released or not await self._backend.extend(
             self._key, self._holder, self.token, ttl
         ):
+            if not self.released:
+                await self._lost()
             return False
         self._deadline = time.monotonic() + ttl
         return True
@@ -208,6 +227,8 @@ class AsyncLease:
         ok = await self._backend.extend(self._key, self._holder, self.token, self.ttl)
         if ok:
             self._deadline = time.monotonic() + self.ttl
+        else:
+            await self._lost()
         return ok
 
     async def __aenter__(self) -> AsyncLease:

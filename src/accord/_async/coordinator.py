@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 
 from accord import _lifecycle, _validate
 from accord._async import _rt, agents
+from accord._async.approvals import AsyncApprovals
+from accord._async.audit import AsyncAudit
 from accord._async.barrier import AsyncBarrier
+from accord._async.board import AsyncBoard, AsyncBoardThread
 from accord._async.events import AsyncEvents
 from accord._async.handoffs import AsyncHandoffs
 from accord._async.lock import AsyncLock, AsyncMultiLock
@@ -20,12 +23,15 @@ from accord._async.state import AsyncStateMap
 from accord._context import Context
 from accord._event import Event
 from accord._models import LeaseStatistics
+from accord._people import AuditEntry, Decision
 from accord.backends import (
+    APPROVALS,
     EVENTS,
     LEASES,
     RATE_LIMITS,
     SIGNALS,
     STATE,
+    STREAMS,
     TASKS,
     AsyncBackend,
     redact,
@@ -52,9 +58,14 @@ class AsyncCoordinator:
         url: str,
         max_payload: int,
         max_events: int,
+        audit_locks: bool = False,
+        audit_keep: int | None = None,
     ) -> None:
+        if audit_locks:
+            require(backend, STREAMS)
         self._ctx: Context[AsyncBackend] = Context(
-            backend, agent, _rt.current_owner_key, max_payload, max_events
+            backend, agent, _rt.current_owner_key, max_payload, max_events,
+            audit_locks=audit_locks, audit_keep=audit_keep,
         )
         self._url = url
         self.agent = agent
@@ -64,6 +75,8 @@ class AsyncCoordinator:
         self.max_events = max_events
         self.events = AsyncEvents(self._ctx)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
+        self._people = (AsyncAudit(self._ctx), AsyncApprovals(self._ctx),
+                        AsyncBoard(self._ctx, self.events))  # fmt: skip
 
     @property
     def _backend(self) -> AsyncBackend:
@@ -268,6 +281,63 @@ class AsyncCoordinator:
             return fn
 
         return register
+
+    # --- people in the loop: the audit log, approvals, the board ----------------------
+    @property
+    def audit(self) -> AsyncAudit:
+        """The audit log: ``log``, ``read``, ``verify``, ``export`` (needs ``streams``)."""
+        require(self._ctx.store, STREAMS)
+        return self._people[0]
+
+    @property
+    def approvals(self) -> AsyncApprovals:
+        """Approval requests: ``request``, ``approve``, ``deny``, ``get``, ``pending``."""
+        require(self._ctx.store, APPROVALS)
+        return self._people[1]
+
+    @property
+    def board(self) -> AsyncBoard:
+        """The message board: ``post``, ``thread``, ``threads``, ``unread``, ``mark_read``."""
+        for capability in (STATE, STREAMS, EVENTS):
+            require(self._ctx.store, capability)
+        return self._people[2]
+
+    async def log_decision(
+        self, decision_type: str, context: Any = None, reason: Any = None, **details: Any
+    ) -> AuditEntry:
+        """``audit.log(decision_type, context=..., reason=..., **details)``."""
+        return await self.audit.log(decision_type, context=context, reason=reason, **details)
+
+    async def request_approval(
+        self,
+        action: str,
+        description: str | None = None,
+        *,
+        timeout: float = 300.0,
+        approvers: list[str] | None = None,
+        details: Any = None,
+    ) -> Decision:
+        """Request approval of ``action`` and wait for the decision (a timeout denies,
+        status ``expired``); ``description`` goes into the details."""
+        _rt.check_may_block("an approval decision", "request_approval")  # before asking
+        if description is not None:
+            details = {**(details or {}), "description": description}
+        request = await self.approvals.request(
+            action, details=details, timeout=timeout, approvers=approvers
+        )
+        return await request.wait()
+
+    async def post_thread(
+        self,
+        title: str,
+        message: str,
+        priority: str = "normal",
+        *,
+        tags: list[str] | tuple[str, ...] = (),
+        to: str | None = None,
+    ) -> AsyncBoardThread:
+        """``board.post(title, message, priority=..., tags=..., to=...)``."""
+        return await self.board.post(title, message, priority=priority, tags=tags, to=to)
 
     async def aclose(self) -> None:
         """Let running handlers finish, then close the store connection.

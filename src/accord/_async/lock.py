@@ -15,14 +15,16 @@ Race the lease closes::
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 
 from accord import _validate
+from accord._async import audit
 from accord._async._lease import AsyncLease, AsyncNestedLease, OwnerStacks, wait_for_grant
 from accord._context import Context
 from accord._models import LeaseRequest, LeaseStatistics
 from accord.backends import AsyncBackend
-from accord.errors import LeaseLost
+from accord.errors import DeadlockError, LeaseLost
 
 
 class AsyncLock:
@@ -67,16 +69,32 @@ class AsyncLock:
             return await self._nest(held)
         req = LeaseRequest(self._key, owner, ctx.agent, "", self.ttl, 1, False)
         holds_a_lock = any(o == owner for _, o in ctx.held)
-        granted = await wait_for_grant(
-            ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended,
-            may_deadlock=holds_a_lock,
-        )
-        lease = AsyncLease(ctx.store, self._key, owner, ctx.agent, granted)
+        try:
+            granted = await wait_for_grant(
+                ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended,
+                may_deadlock=holds_a_lock,
+            )
+        except DeadlockError as exc:
+            await audit.note(ctx, "deadlock", lock=self.name, cycle=exc.cycle)
+            raise
+        lease = AsyncLease(ctx.store, self._key, owner, ctx.agent, granted, ctx)
         ctx.held[self._key, owner] = lease
         lease._held = ctx.held  # the release takes it out (the lock frees)
+        if ctx.audit_locks:
+            await self._audit_acquired(lease)
         if self.auto_renew:
             lease.renew_in_background()
         return lease
+
+    async def _audit_acquired(self, lease: AsyncLease) -> None:
+        """``accord.lock_acquired``; if it cannot be written, no lease is kept."""
+        try:
+            await audit.record(self._ctx, "lock_acquired", lock=self.name, token=lease.token)
+        except BaseException:
+            lease._ctx = None  # its release is not audited either
+            with contextlib.suppress(Exception):  # the first error is the one to raise
+                await lease.release()
+            raise
 
     async def _nest(self, outer: AsyncLease) -> AsyncNestedLease:
         """A nested lease, once the store confirms the outer one: it must still hold

@@ -49,7 +49,7 @@ class AsyncSemaphore:
         granted = await wait_for_grant(
             ctx.store, req, timeout, kind="semaphore", name=self.name, contended=ctx.contended
         )
-        return AsyncLease(ctx.store, self._key, holder, ctx.agent, granted)
+        return AsyncLease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
 
     async def statistics(self) -> LeaseStatistics:
         """Holders, waiters in order and the last token, read from the store."""

@@ -16,8 +16,9 @@ from types import TracebackType
 from typing import Generic, Protocol, TypeVar
 
 from accord import _validate
-from accord._sync import _rt
+from accord._sync import _rt, audit
 from accord._contended import ContendedKeys
+from accord._context import Context
 from accord._models import Deadlocked, Granted, LeaseRequest, Waiting
 from accord.backends import Backend
 from accord.errors import DeadlockError, LeaseLost, LockTimeout
@@ -130,6 +131,8 @@ class Lease:
     (pass ``fence=lease`` to ``state().set``). Use as ``with`` to release.
     """
 
+    _lost_noted = False  # the loss of this lease is audited (once)
+
     def __init__(
         self,
         backend: Backend,
@@ -137,8 +140,10 @@ class Lease:
         holder: str,
         agent: str,
         granted: Granted,
+        ctx: Context[Backend] | None = None,
     ) -> None:
         self._backend = backend
+        self._ctx = ctx  # its coordinator's, to audit a lost lease (and releases)
         self._key = key
         self._holder = holder
         self.agent = agent
@@ -172,7 +177,7 @@ class Lease:
             self._key, self._holder, self.token, ttl
         )
         if not ok:
-            raise LeaseLost(self.name, self.token)
+            raise self._lost() if not self.released else LeaseLost(self.name, self.token)
         self.ttl = ttl
         self._deadline = time.monotonic() + ttl
 
@@ -187,7 +192,19 @@ class Lease:
         if self._renewer is not None:
             self._renewer.stop()
         if not self._backend.release(self._key, self._holder, self.token):
-            raise LeaseLost(self.name, self.token)
+            raise self._lost()
+        ctx = self._ctx
+        if ctx is not None and ctx.audit_locks and self._key.startswith("lock/"):
+            audit.record(ctx, "lock_released", lock=self.name, token=self.token)
+
+    def _lost(self) -> LeaseLost:
+        """Audit that this lease was lost (``accord.lease_lost``, once); the error to raise."""
+        if self._ctx is not None and not self._lost_noted:
+            self._lost_noted = True
+            kind, _, name = self._key.partition("/")
+            kind = {"lock": "lock", "sem": "semaphore"}.get(kind, kind)
+            audit.note(self._ctx, "lease_lost", **{kind: name}, token=self.token)
+        return LeaseLost(self.name, self.token)
 
     def _confirm(self, ttl: float) -> bool:
         """Whether the store still has this lease; if so it now lasts ``ttl`` seconds
@@ -195,6 +212,8 @@ class Lease:
         if self.released or not self._backend.extend(
             self._key, self._holder, self.token, ttl
         ):
+            if not self.released:
+                self._lost()
             return False
         self._deadline = time.monotonic() + ttl
         return True
@@ -209,6 +228,8 @@ class Lease:
         ok = self._backend.extend(self._key, self._holder, self.token, self.ttl)
         if ok:
             self._deadline = time.monotonic() + self.ttl
+        else:
+            self._lost()
         return ok
 
     def __enter__(self) -> Lease:

@@ -10,7 +10,10 @@ from typing import Any, TypeVar
 
 from accord import _lifecycle, _validate
 from accord._sync import _rt, agents
+from accord._sync.approvals import Approvals
+from accord._sync.audit import Audit
 from accord._sync.barrier import Barrier
+from accord._sync.board import Board, BoardThread
 from accord._sync.events import Events
 from accord._sync.handoffs import Handoffs
 from accord._sync.lock import Lock, MultiLock
@@ -21,12 +24,15 @@ from accord._sync.state import StateMap
 from accord._context import Context
 from accord._event import Event
 from accord._models import LeaseStatistics
+from accord._people import AuditEntry, Decision
 from accord.backends import (
+    APPROVALS,
     EVENTS,
     LEASES,
     RATE_LIMITS,
     SIGNALS,
     STATE,
+    STREAMS,
     TASKS,
     Backend,
     redact,
@@ -53,9 +59,14 @@ class Coordinator:
         url: str,
         max_payload: int,
         max_events: int,
+        audit_locks: bool = False,
+        audit_keep: int | None = None,
     ) -> None:
+        if audit_locks:
+            require(backend, STREAMS)
         self._ctx: Context[Backend] = Context(
-            backend, agent, _rt.current_owner_key, max_payload, max_events
+            backend, agent, _rt.current_owner_key, max_payload, max_events,
+            audit_locks=audit_locks, audit_keep=audit_keep,
         )
         self._url = url
         self.agent = agent
@@ -65,6 +76,8 @@ class Coordinator:
         self.max_events = max_events
         self.events = Events(self._ctx)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
+        self._people = (Audit(self._ctx), Approvals(self._ctx),
+                        Board(self._ctx, self.events))  # fmt: skip
 
     @property
     def _backend(self) -> Backend:
@@ -269,6 +282,63 @@ class Coordinator:
             return fn
 
         return register
+
+    # --- people in the loop: the audit log, approvals, the board ----------------------
+    @property
+    def audit(self) -> Audit:
+        """The audit log: ``log``, ``read``, ``verify``, ``export`` (needs ``streams``)."""
+        require(self._ctx.store, STREAMS)
+        return self._people[0]
+
+    @property
+    def approvals(self) -> Approvals:
+        """Approval requests: ``request``, ``approve``, ``deny``, ``get``, ``pending``."""
+        require(self._ctx.store, APPROVALS)
+        return self._people[1]
+
+    @property
+    def board(self) -> Board:
+        """The message board: ``post``, ``thread``, ``threads``, ``unread``, ``mark_read``."""
+        for capability in (STATE, STREAMS, EVENTS):
+            require(self._ctx.store, capability)
+        return self._people[2]
+
+    def log_decision(
+        self, decision_type: str, context: Any = None, reason: Any = None, **details: Any
+    ) -> AuditEntry:
+        """``audit.log(decision_type, context=..., reason=..., **details)``."""
+        return self.audit.log(decision_type, context=context, reason=reason, **details)
+
+    def request_approval(
+        self,
+        action: str,
+        description: str | None = None,
+        *,
+        timeout: float = 300.0,
+        approvers: list[str] | None = None,
+        details: Any = None,
+    ) -> Decision:
+        """Request approval of ``action`` and wait for the decision (a timeout denies,
+        status ``expired``); ``description`` goes into the details."""
+        _rt.check_may_block("an approval decision", "request_approval")  # before asking
+        if description is not None:
+            details = {**(details or {}), "description": description}
+        request = self.approvals.request(
+            action, details=details, timeout=timeout, approvers=approvers
+        )
+        return request.wait()
+
+    def post_thread(
+        self,
+        title: str,
+        message: str,
+        priority: str = "normal",
+        *,
+        tags: list[str] | tuple[str, ...] = (),
+        to: str | None = None,
+    ) -> BoardThread:
+        """``board.post(title, message, priority=..., tags=..., to=...)``."""
+        return self.board.post(title, message, priority=priority, tags=tags, to=to)
 
     def close(self) -> None:
         """Let running handlers finish, then close the store connection.

@@ -16,14 +16,16 @@ Race the lease closes::
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 
 from accord import _validate
+from accord._sync import audit
 from accord._sync._lease import Lease, NestedLease, OwnerStacks, wait_for_grant
 from accord._context import Context
 from accord._models import LeaseRequest, LeaseStatistics
 from accord.backends import Backend
-from accord.errors import LeaseLost
+from accord.errors import DeadlockError, LeaseLost
 
 
 class Lock:
@@ -68,16 +70,32 @@ class Lock:
             return self._nest(held)
         req = LeaseRequest(self._key, owner, ctx.agent, "", self.ttl, 1, False)
         holds_a_lock = any(o == owner for _, o in ctx.held)
-        granted = wait_for_grant(
-            ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended,
-            may_deadlock=holds_a_lock,
-        )
-        lease = Lease(ctx.store, self._key, owner, ctx.agent, granted)
+        try:
+            granted = wait_for_grant(
+                ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended,
+                may_deadlock=holds_a_lock,
+            )
+        except DeadlockError as exc:
+            audit.note(ctx, "deadlock", lock=self.name, cycle=exc.cycle)
+            raise
+        lease = Lease(ctx.store, self._key, owner, ctx.agent, granted, ctx)
         ctx.held[self._key, owner] = lease
         lease._held = ctx.held  # the release takes it out (the lock frees)
+        if ctx.audit_locks:
+            self._audit_acquired(lease)
         if self.auto_renew:
             lease.renew_in_background()
         return lease
+
+    def _audit_acquired(self, lease: Lease) -> None:
+        """``accord.lock_acquired``; if it cannot be written, no lease is kept."""
+        try:
+            audit.record(self._ctx, "lock_acquired", lock=self.name, token=lease.token)
+        except BaseException:
+            lease._ctx = None  # its release is not audited either
+            with contextlib.suppress(Exception):  # the first error is the one to raise
+                lease.release()
+            raise
 
     def _nest(self, outer: Lease) -> NestedLease:
         """A nested lease, once the store confirms the outer one: it must still hold

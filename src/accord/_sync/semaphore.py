@@ -50,7 +50,7 @@ class Semaphore:
         granted = wait_for_grant(
             ctx.store, req, timeout, kind="semaphore", name=self.name, contended=ctx.contended
         )
-        return Lease(ctx.store, self._key, holder, ctx.agent, granted)
+        return Lease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
 
     def statistics(self) -> LeaseStatistics:
         """Holders, waiters in order and the last token, read from the store."""

@@ -9,9 +9,11 @@
 
 A store of your own joins them with :func:`register`: it declares the capabilities it
 implements in a ``capabilities`` frozenset (:data:`CAPABILITIES`: ``leases``,
-``state``, ``rate_limits``, ``events``, ``signals``, ``tasks``) and implements their
-protocols (:class:`Leases`, :class:`StateStore`, :class:`RateLimits`, :class:`EventLog`,
-:class:`Signals`, :class:`Tasks`, each on :class:`Store`, and their async twins; :class:`Backend` is
+``state``, ``rate_limits``, ``events``, ``signals``, ``tasks``, ``streams``,
+``approvals``) and implements their protocols (:class:`Leases`, :class:`StateStore`,
+:class:`RateLimits`, :class:`EventLog`, :class:`Signals`, :class:`Tasks`,
+:class:`Streams`, :class:`ApprovalStore`, each on :class:`Store`, and their async
+twins; :class:`Backend` is
 all of them). A primitive of a capability the store lacks raises ``Unsupported``
 (:func:`require`), and ``accord.testing`` runs the part of the conformance suite of
 the capabilities the store declares. A
@@ -29,6 +31,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from accord.backends._async.protocol import (
+    AsyncApprovalStore,
     AsyncBackend,
     AsyncEventLog,
     AsyncLeases,
@@ -37,15 +40,18 @@ from accord.backends._async.protocol import (
     AsyncSignals,
     AsyncStateStore,
     AsyncStore,
+    AsyncStreams,
     AsyncTasks,
 )
 from accord.backends._capabilities import (
+    APPROVALS,
     CAPABILITIES,
     EVENTS,
     LEASES,
     RATE_LIMITS,
     SIGNALS,
     STATE,
+    STREAMS,
     TASKS,
     capabilities_of,
     require,
@@ -53,6 +59,7 @@ from accord.backends._capabilities import (
 from accord.backends._redact import redact
 from accord.backends._sqlite_path import absolute_url, default_url
 from accord.backends._sync.protocol import (
+    ApprovalStore,
     Backend,
     EventLog,
     Leases,
@@ -61,17 +68,19 @@ from accord.backends._sync.protocol import (
     Signals,
     StateStore,
     Store,
+    Streams,
     Tasks,
 )
 from accord.errors import ConfigError
 
 __all__ = [
-    "CAPABILITIES", "EVENTS", "LEASES", "RATE_LIMITS", "SIGNALS", "STATE", "TASKS",
-    "AsyncBackend", "AsyncEventLog", "AsyncLeases", "AsyncMailbox", "AsyncRateLimits",
-    "AsyncSignals", "AsyncStateStore", "AsyncStore", "AsyncTasks", "Backend", "EventLog",
-    "Leases", "Mailbox", "RateLimits", "Signals", "StateStore", "Store", "Tasks",
-    "capabilities_of", "open_async_backend", "open_backend", "redact", "register", "require",
-    "resolve_url",
+    "APPROVALS", "CAPABILITIES", "EVENTS", "LEASES", "RATE_LIMITS", "SIGNALS", "STATE",
+    "STREAMS", "TASKS", "ApprovalStore", "AsyncApprovalStore", "AsyncBackend",
+    "AsyncEventLog", "AsyncLeases", "AsyncMailbox", "AsyncRateLimits", "AsyncSignals",
+    "AsyncStateStore", "AsyncStore", "AsyncStreams", "AsyncTasks", "Backend",
+    "EventLog", "Leases", "Mailbox", "RateLimits", "Signals", "StateStore", "Store",
+    "Streams", "Tasks", "capabilities_of", "open_async_backend", "open_backend",
+    "redact", "register", "require", "resolve_url",
 ]  # fmt: skip
 
 ACCEPTED = (

@@ -19,6 +19,8 @@ from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
 from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._async.waiting import read_or_wait
 from accord.backends._records import RecordBackend, RecordStore
+from accord.backends.approvals.adapter import AsyncApprovalCalls
+from accord.backends.streams.adapter import AsyncStreamCalls
 from accord.backends.tasks._adapter import AsyncTaskRecords
 
 T = TypeVar("T")
@@ -126,8 +128,13 @@ class AsyncRecordBackend:
         await in_thread(self.sync.close)
 
 
-class AsyncEventRecordBackend(AsyncRecordBackend, AsyncTaskRecords):
-    """The async twin with the event log and task queues; ``bell`` makes awaitable bells."""
+class AsyncEventRecordBackend(
+    AsyncRecordBackend, AsyncTaskRecords, AsyncStreamCalls, AsyncApprovalCalls
+):
+    """The async twin with the event log, task queues, streams and approvals; ``bell``
+    makes awaitable bells."""
+
+    store: RecordStore
 
     def __init__(
         self,

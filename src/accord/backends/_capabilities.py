@@ -12,6 +12,8 @@ capability       protocol                     what needs it
 ``events``       ``EventLog``                 emit, ``@when``, subscribe, ``@coordinate``
 ``signals``      ``Signals``                  ``request`` / ``@responder`` (with events)
 ``tasks``        ``Tasks``                    ``coord.queue(...)``, handoffs
+``streams``      ``Streams``                  ``coord.audit``, ``coord.board`` (replies)
+``approvals``    ``ApprovalStore``            ``coord.approvals`` (with streams)
 ===============  ===========================  =========================================
 
 Every store opens mailboxes (``open_mailbox``): that is how any waiter is woken. A
@@ -32,7 +34,11 @@ RATE_LIMITS = "rate_limits"
 EVENTS = "events"
 SIGNALS = "signals"
 TASKS = "tasks"
-CAPABILITIES: frozenset[str] = frozenset({LEASES, STATE, RATE_LIMITS, EVENTS, SIGNALS, TASKS})
+STREAMS = "streams"
+APPROVALS = "approvals"
+CAPABILITIES: frozenset[str] = frozenset(
+    {LEASES, STATE, RATE_LIMITS, EVENTS, SIGNALS, TASKS, STREAMS, APPROVALS}
+)
 """Every capability of the seam; the built-in stores declare them all."""
 
 

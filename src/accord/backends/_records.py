@@ -1,10 +1,12 @@
 """The record stores' seam, assembled from the features' record operations
 (``leases/records.py``, ``state/records.py``, ``rates/records.py``,
-``events/records.py``, ``signals/records.py``, ``tasks/records.py``) on :class:`RecordBase`."""
+``events/records.py``, ``signals/records.py``, ``tasks/records.py``,
+``streams/records.py``, ``approvals/records.py``) on :class:`RecordBase`."""
 
 from __future__ import annotations
 
 from accord.backends._record_base import RecordBase
+from accord.backends.approvals.records import ApprovalRecords
 from accord.backends.events.records import LAST_ID, EventRecords, event_id
 from accord.backends.leases.records import LeaseRecords
 from accord.backends.rates.records import RateRecords
@@ -19,6 +21,6 @@ class RecordBackend(LeaseRecords, StateRecords, RateRecords):
     """Leases, state and rate limits over record storage."""
 
 
-class RecordStore(RecordBackend, EventRecords, SignalRecords, TaskRecords):
-    """A record backend with the event log, signals and task queues: what memory and
-    SQLite are."""
+class RecordStore(RecordBackend, EventRecords, SignalRecords, TaskRecords, ApprovalRecords):
+    """A record backend with the event log, signals, task queues, streams and
+    approvals: what memory and SQLite are."""

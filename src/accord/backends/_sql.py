@@ -7,7 +7,8 @@ from __future__ import annotations
 import sqlite3
 from importlib import resources
 
-FEATURES = ("leases", "state", "rates", "events", "tasks")  # in the order their tables are made
+# in the order their tables are made
+FEATURES = ("leases", "state", "rates", "events", "tasks", "streams", "approvals")
 
 
 def _text(package: str, name: str) -> str:

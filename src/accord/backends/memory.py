@@ -21,12 +21,14 @@ from accord._event import EventRecord
 from accord.backends._adapter import AsyncEventRecordBackend, inline
 from accord.backends._capabilities import CAPABILITIES
 from accord.backends._records import RecordStore
+from accord.backends.approvals.memory import ApprovalSpace, MemoryApprovals
 from accord.backends.events.rule import GroupRecord
 from accord.backends.leases.barrier import BarrierRecord
 from accord.backends.leases.rule import LeaseRecord
 from accord.backends.signals.rule import Signal
 from accord.backends.state.index import SortedKeys
 from accord.backends.state.rule import HISTORY_KEEP, Stored, page_start
+from accord.backends.streams.memory import MemoryStreams, StreamSpace
 from accord.backends.tasks._memory import MemoryTasks, TaskSpace
 
 Deliver = Callable[[str], None]
@@ -48,6 +50,8 @@ class _Space:
     barriers: dict[str, BarrierRecord] = field(default_factory=dict)
     bells: set[str] = field(default_factory=set)
     tasks: TaskSpace = field(default_factory=TaskSpace)
+    streams: StreamSpace = field(default_factory=StreamSpace)
+    approvals: ApprovalSpace = field(default_factory=ApprovalSpace)
 
 
 class MemoryStore:
@@ -74,10 +78,11 @@ def shared_store(name: str) -> MemoryStore:
         return _stores.setdefault(name, MemoryStore())
 
 
-class MemoryBackend(MemoryTasks, RecordStore):
+class MemoryBackend(MemoryTasks, MemoryStreams, MemoryApprovals, RecordStore):
     """The sync memory backend."""
 
     capabilities = CAPABILITIES
+    _space: _Space
 
     def __init__(self, store: MemoryStore, namespace: str) -> None:
         self.name = "memory"

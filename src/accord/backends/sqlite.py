@@ -56,6 +56,7 @@ from accord.backends._sqlite_file import (
     SqliteFile,
     WouldBlock,
 )
+from accord.backends.approvals.sqlite import SqliteApprovals
 from accord.backends.events.rule import GroupRecord
 from accord.backends.leases import rule as _lease
 from accord.backends.leases.barrier import BarrierRecord
@@ -63,6 +64,7 @@ from accord.backends.leases.rule import LeaseRecord
 from accord.backends.signals.rule import Signal
 from accord.backends.state import rule as _state
 from accord.backends.state.rule import HISTORY_KEEP, Refused, Stored, page_start
+from accord.backends.streams.sqlite import SqliteStreams
 from accord.backends.tasks._sqlite import SqliteTasks, forget_boot
 
 _FULL = object()  # a lease step that needs the full transaction
@@ -128,7 +130,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
 """Each step from a layout version to the next (``_sqlite_file.SCHEMA_VERSION``)."""
 
 
-class SqliteBackend(SqliteFile, SqliteTasks, RecordStore):
+class SqliteBackend(SqliteFile, SqliteTasks, SqliteStreams, SqliteApprovals, RecordStore):
     """The sync SQLite backend: records of one namespace in the file at ``path``."""
 
     name = "sqlite"

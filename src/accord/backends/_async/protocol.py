@@ -23,6 +23,9 @@ protocol                        capability      operations
 ``tasks.AsyncTasks``            ``tasks``       task_put/claim/extend/complete/fail/
                                                 release/cancel/retry/get/list/stats/
                                                 watch/unwatch/unwait/prune/revoke
+``streams.AsyncStreams``        ``streams``     stream_append/read/meta
+``approvals.                    ``approvals``   approval_create/get/decide/pending
+AsyncApprovalStore``
 ==============================  ==============  =====================================
 
 ``AsyncBackend`` is all of them: what memory, SQLite and Redis implement. A store of
@@ -40,16 +43,18 @@ from typing import Protocol
 # re-exported ("as"): the protocols of every capability, from their folders
 from accord.backends._async.store import AsyncMailbox as AsyncMailbox
 from accord.backends._async.store import AsyncStore as AsyncStore
+from accord.backends.approvals import AsyncApprovalStore as AsyncApprovalStore
 from accord.backends.events import AsyncEventLog as AsyncEventLog
 from accord.backends.leases import AsyncLeases as AsyncLeases
 from accord.backends.rates import AsyncRateLimits as AsyncRateLimits
 from accord.backends.signals import AsyncSignals as AsyncSignals
 from accord.backends.state import AsyncStateStore as AsyncStateStore
+from accord.backends.streams import AsyncStreams as AsyncStreams
 from accord.backends.tasks import AsyncTasks as AsyncTasks
 
 
 class AsyncBackend(
     AsyncLeases, AsyncStateStore, AsyncRateLimits, AsyncEventLog, AsyncSignals, AsyncTasks,
-    Protocol,
+    AsyncStreams, AsyncApprovalStore, Protocol,
 ):
     """A store of every capability, bound to one namespace (see the module docstring)."""

@@ -24,6 +24,9 @@ protocol                        capability      operations
 ``tasks.AsyncTasks``            ``tasks``       task_put/claim/extend/complete/fail/
                                                 release/cancel/retry/get/list/stats/
                                                 watch/unwatch/unwait/prune/revoke
+``streams.AsyncStreams``        ``streams``     stream_append/read/meta
+``approvals.                    ``approvals``   approval_create/get/decide/pending
+AsyncApprovalStore``
 ==============================  ==============  =====================================
 
 ``AsyncBackend`` is all of them: what memory, SQLite and Redis implement. A store of
@@ -41,16 +44,18 @@ from typing import Protocol
 # re-exported ("as"): the protocols of every capability, from their folders
 from accord.backends._sync.store import Mailbox as Mailbox
 from accord.backends._sync.store import Store as Store
+from accord.backends.approvals import ApprovalStore as ApprovalStore
 from accord.backends.events import EventLog as EventLog
 from accord.backends.leases import Leases as Leases
 from accord.backends.rates import RateLimits as RateLimits
 from accord.backends.signals import Signals as Signals
 from accord.backends.state import StateStore as StateStore
+from accord.backends.streams import Streams as Streams
 from accord.backends.tasks import Tasks as Tasks
 
 
 class Backend(
     Leases, StateStore, RateLimits, EventLog, Signals, Tasks,
-    Protocol,
+    Streams, ApprovalStore, Protocol,
 ):
     """A store of every capability, bound to one namespace (see the module docstring)."""

@@ -28,6 +28,8 @@ are %-escaped so the tag stays whole.
 ``barrier:<name>``          list: the mailbox ids waiting in the current round
 ``epoch``                   string: made once, by the first client (see below)
 ``layout``                  string: the key layout version (``LAYOUT_VERSION``)
+``stream:`` ``smeta:``      streams and approval requests: see ``_async_streams.py``
+``approval:`` ``approvals``
 ==========================  ===================================================
 
 Each lease, state, rate-limit, post and barrier operation is one Lua script in the
@@ -116,6 +118,7 @@ from accord.backends.redis._async_io import (
     loop_closed,
     read_blocking,
 )
+from accord.backends.redis._async_streams import AsyncRedisStreams
 from accord.backends.redis._async_tasks import AsyncRedisTasks
 from accord.backends.redis._keys import Keys
 from accord.backends.redis._lua import Script
@@ -395,7 +398,11 @@ def _at(url: str, host: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{where}" if auth else where))
 
 
-class AsyncRedisBackend(AsyncRedisEvents["_Connections"], AsyncRedisTasks["_Connections"]):
+class AsyncRedisBackend(
+    AsyncRedisEvents["_Connections"],
+    AsyncRedisTasks["_Connections"],
+    AsyncRedisStreams["_Connections"],
+):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"

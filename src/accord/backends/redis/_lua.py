@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 MAILBOX_TTL_MS = 60_000
 
 
-FEATURES = ("leases", "state", "rates", "events", "signals", "tasks")
+FEATURES = ("leases", "state", "rates", "events", "signals", "tasks", "streams", "approvals")
 
 
 def _lua_of(name: str) -> Traversable:
@@ -30,19 +30,18 @@ def _lua_of(name: str) -> Traversable:
 
 class Script:
     """A script of a feature's ``lua/`` with the constants in front and its shared helpers
-    (``prelude``) at its ``-- @helpers`` line, else in front: a fast path placed
-    before that line does not pay for defining them."""
+    (``preludes``, from any feature's ``lua/``, in order) at its ``-- @helpers`` line,
+    else in front: a fast path placed before that line does not pay for defining them."""
 
     HEADER = (
         f"local HISTORY_KEEP, TRIM_SLACK, MAX_CYCLE, MAILBOX_TTL_MS, MAX_FENCES = "
         f"{HISTORY_KEEP}, {TRIM_SLACK}, {MAX_CYCLE}, {MAILBOX_TTL_MS}, {MAX_FENCES}\n"
     )
 
-    def __init__(self, name: str, prelude: str = "") -> None:
+    def __init__(self, name: str, *preludes: str) -> None:
         self.name = name
-        lua = _lua_of(name)
-        body = (lua / f"{name}.lua").read_text()
-        helpers = (lua / f"{prelude}.lua").read_text() if prelude else ""
+        body = (_lua_of(name) / f"{name}.lua").read_text()
+        helpers = "".join((_lua_of(p) / f"{p}.lua").read_text() for p in preludes if p)
         before, marker, after = body.rpartition("-- @helpers")
         self.source = self.HEADER + before + helpers + marker + after
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()

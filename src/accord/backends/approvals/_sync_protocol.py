@@ -1,0 +1,64 @@
+# Generated from src/accord/backends/approvals/_async_protocol.py by scripts/unasync.py: do not edit.
+"""The ``approvals`` capability: requests that one decision settles, atomically in the
+store (the state machine of ``rule.py``), each decision appended to the audit stream
+in the same step. Needs ``streams``.
+
+Every operation that may find a request past its deadline expires it there, as
+``observer`` (the agent whose call it is; the audit entry's source), appending to the
+audit stream with retention ``audit_keep``. A decision posts ``d`` to the mailboxes
+of the waiters (``approval_get(..., mailbox=...)``) after it is committed: waiting is
+pushed, across processes.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from accord.backends._sync.store import Store
+from accord.backends.approvals.rule import ApprovalRecord
+
+
+class ApprovalStore(Store, Protocol):
+    """The approval state machine; records stay readable once decided."""
+
+    def approval_create(
+        self,
+        approval: str,
+        action: str,
+        details: str,
+        requested_by: str,
+        approvers: list[str] | None,
+        ttl: float,
+    ) -> ApprovalRecord:
+        """Store a pending request that expires ``ttl`` seconds from now (store time)."""
+        ...
+
+    def approval_get(
+        self, approval: str, observer: str, audit_keep: int | None, mailbox: str = ""
+    ) -> ApprovalRecord | None:
+        """The request (expired first if past its deadline), None if unknown. With a
+        ``mailbox`` and the request pending, that mailbox is posted when it is decided."""
+        ...
+
+    def approval_decide(
+        self,
+        approval: str,
+        status: str,
+        by: str,
+        identities: list[str],
+        reason: str | None,
+        audit_keep: int | None,
+    ) -> tuple[str, ApprovalRecord | None]:
+        """Approve or deny (``status``) as ``by``, whose ``identities`` (agent name,
+        roles) are matched against the approvers. The outcome (``rule.DECIDED``,
+        ``CLOSED``, ``UNKNOWN``, ``OWN``, ``NOT_APPROVER``) and the request as it is
+        now; only ``DECIDED`` changed it (``CLOSED`` may have expired it)."""
+        ...
+
+    def approval_pending(
+        self, observer: str, audit_keep: int | None, limit: int
+    ) -> tuple[list[ApprovalRecord], bool]:
+        """Expire up to ``rule.SWEEP`` overdue requests, then list up to ``limit``
+        pending ones, soonest deadline first; True as well if overdue ones are left
+        (call again)."""
+        ...
