@@ -44,7 +44,8 @@ class Connection:
     def of(cls, target: CoordLike) -> Connection:
         """A connection for an integration's ``coord=``: a URL (or None for the default
         store) connected lazily, a :class:`Connection`, or a coordinator to use as it is
-        (then only its own flavour is available)."""
+        (then only its own flavour is available). Only the first is the integration's
+        own (see :func:`owned`), to close when the integration closes."""
         if isinstance(target, Connection):
             return target
         if isinstance(target, (accord.Coordinator, accord.AsyncCoordinator)):
@@ -160,3 +161,10 @@ CoordLike: TypeAlias = "str | Connection | accord.Coordinator | accord.AsyncCoor
 """What an integration's ``coord=`` takes: a store URL (None: ``ACCORD_URL`` or the
 default store) connected lazily in each process, a :class:`Connection`, or a
 coordinator used as it is."""
+
+
+def owned(target: CoordLike) -> bool:
+    """Whether :meth:`Connection.of` makes a connection of its own for ``target`` (a
+    URL or None), which the integration then closes; a Connection or coordinator the
+    caller passed is the caller's to close."""
+    return target is None or isinstance(target, str)

@@ -37,7 +37,7 @@ from agents import Agent, Model, ModelProvider, MultiProvider, RunContextWrapper
 from agents.items import ModelResponse
 from agents.tracing import get_current_trace
 
-from accord.integrations._connection import Connection, CoordLike
+from accord.integrations._connection import Connection, CoordLike, owned
 from accord.integrations._limits import Concurrency, Limits, Rate
 
 __all__ = ["AccordRunHooks", "LimitedModel", "LimitedModelProvider", "leased"]
@@ -66,8 +66,14 @@ class AccordRunHooks(RunHooks[Any]):
     ) -> None:
         if not isinstance(prefix, str) or not prefix:
             raise ValueError(f"prefix must be a non-empty event name prefix, got {prefix!r}")
-        self._conn = Connection.of(coord)
+        self._conn, self._owns = Connection.of(coord), owned(coord)
         self.prefix, self._run_id, self._own_id = prefix, run_id, uuid.uuid4().hex
+
+    async def aclose(self) -> None:
+        """Close the connections made from a URL ``coord`` (a Connection or coordinator
+        you passed stays open): on Redis, before the event loop ends."""
+        if self._owns:
+            await self._conn.aclose()
 
     def run_id(self) -> str:
         """The id this hooks object puts in its events now (see the class docstring)."""
@@ -172,12 +178,13 @@ class LimitedModel(Model):
         )
         if not limits:
             raise ValueError("LimitedModel needs a semaphore or a rate_limit")
-        self.model, self._limits = model, limits
+        self.model, self._limits, self._owns = model, limits, owned(coord)
 
     @classmethod
     def _sharing(cls, model: Model, limits: Limits) -> LimitedModel:
+        """A model of a provider, under the provider's limits (the provider closes them)."""
         limited = cls.__new__(cls)
-        limited.model, limited._limits = model, limits
+        limited.model, limited._limits, limited._owns = model, limits, False
         return limited
 
     async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
@@ -193,7 +200,12 @@ class LimitedModel(Model):
         return self.model.get_retry_advice(request)
 
     async def close(self) -> None:
-        await self.model.close()
+        """Close the wrapped model, and the connections made from a URL ``coord``."""
+        try:
+            await self.model.close()
+        finally:
+            if self._owns:
+                await self._limits.conn.aclose()
 
     def __repr__(self) -> str:
         return f"<LimitedModel {self.model!r}>"
@@ -226,13 +238,18 @@ class LimitedModelProvider(ModelProvider):
         if not limits:
             raise ValueError("LimitedModelProvider needs a semaphore or a rate_limit")
         self.provider = provider if provider is not None else MultiProvider()
-        self._limits = limits
+        self._limits, self._owns = limits, owned(coord)
 
     def get_model(self, model_name: str | None) -> Model:
         return LimitedModel._sharing(self.provider.get_model(model_name), self._limits)
 
     async def aclose(self) -> None:
-        await self.provider.aclose()
+        """Close the wrapped provider, and the connections made from a URL ``coord``."""
+        try:
+            await self.provider.aclose()
+        finally:
+            if self._owns:
+                await self._limits.conn.aclose()
 
 
 def leased(
