@@ -25,7 +25,8 @@ def in_processes(
         readers.append(reader)
         children.append(child)
     try:
-        return [_result(reader, child, timeout) for reader, child in zip(readers, children)]
+        pairs = zip(readers, children, strict=True)
+        return [_result(reader, child, timeout) for reader, child in pairs]
     finally:
         for child in children:
             child.join(5)

@@ -39,7 +39,9 @@ class Timed(ModelProvider):
 def limited_config(url: str, namespace: str, provider: ModelProvider) -> RunConfig:
     return RunConfig(
         model_provider=LimitedModelProvider(
-            provider, semaphore=Concurrency("llm", LIMIT), rate_limit=Rate("llm", RATE, burst=BURST),
+            provider,
+            semaphore=Concurrency("llm", LIMIT),
+            rate_limit=Rate("llm", RATE, burst=BURST),
             coord=Connection(url, namespace=namespace),
         ),
         tracing_disabled=True,

@@ -107,7 +107,9 @@ def test_hooks_take_the_run_id_from_the_trace_else_make_one() -> None:
 
 
 @pytest.mark.accord_processes
-def test_model_calls_of_two_processes_stay_under_the_shared_limits(url: str, namespace: str) -> None:
+def test_model_calls_of_two_processes_stay_under_the_shared_limits(
+    url: str, namespace: str
+) -> None:
     """Six concurrent runs in each of two processes: never more than LIMIT calls at
     once, and no window holds more calls than the rate limit admits."""
     runs = 6
@@ -180,7 +182,7 @@ def test_limited_model_holds_its_permit_for_a_whole_stream() -> None:
 def test_limited_model_refuses_bad_arguments() -> None:
     with pytest.raises(ValueError, match="semaphore or a rate_limit"):
         LimitedModel(ScriptedModel([]))
-    with pytest.raises(TypeError, match="agents.Model"):
+    with pytest.raises(TypeError, match=r"agents\.Model"):
         LimitedModel("gpt-4o", rate_limit=Rate("llm", 1))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="semaphore or a rate_limit"):
         LimitedModelProvider()
