@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import subprocess
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -83,3 +87,17 @@ def most_in_window(starts: Iterable[float], rate: float, per: float, slack: floa
             count = j - i + 1
             worst = max(worst, count - rate * (times[j] - a + slack) / per)
     return worst
+
+
+def run_example(name: str, url: str) -> str:
+    """Run ``examples/<name>`` on the store at ``url`` with this interpreter and return
+    its output; a failing example fails the test with its output."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+        str(root / "src"), os.environ.get("PYTHONPATH", "")]))}
+    run = subprocess.run(
+        [sys.executable, str(root / "examples" / name), "--url", url],
+        capture_output=True, text=True, timeout=120, env=env, cwd=root,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout

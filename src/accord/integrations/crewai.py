@@ -41,8 +41,8 @@ class LimitedLLM(BaseLLM):
     seconds (None: for ever), then LockTimeout fails the call. ``coord``: a URL (None:
     ``ACCORD_URL`` or the default store) connected on first use in each process, a
     Connection, or a coordinator (sync for ``call``, async for ``acall``). The agent's
-    stop words reach ``llm``; whether it calls functions natively, its context window
-    and stop-word support are ``llm``'s.
+    stop words reach ``llm``; whether it calls functions natively, its token counts,
+    context window and stop-word support are ``llm``'s.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -88,6 +88,9 @@ class LimitedLLM(BaseLLM):
         async with self._limits.aheld(None):
             with call_stop_override(self.llm, self.stop_sequences):
                 return await self.llm.acall(messages, *args, **kwargs)
+
+    def get_input_tokens_count(self, *args: Any, **kwargs: Any) -> int:
+        return int(self.llm.get_input_tokens_count(*args, **kwargs))
 
     def supports_function_calling(self) -> bool:
         check = getattr(self.llm, "supports_function_calling", None)
