@@ -5,9 +5,10 @@ Each framework of ``accord.integrations`` gets an environment of its own, becaus
 their pins conflict (crewai wants ``openai<3`` and ``mcp<2``; openai-agents wants
 ``openai`` 3 and ``mcp`` 2). For each one this script
 
-1. builds ``.venv-<framework>`` (``pip install -e '.[<framework>,integration-tests]'``)
-   unless one built from the same requirements is there already (a stamp file holds a
-   hash of the Python version and of pyproject.toml's dependency lists);
+1. builds ``.venv-<framework>`` (``pip install -e '.[<framework>,integration-tests]'``,
+   with uv when it is there) unless one built from the same requirements is there
+   already (a stamp file holds a hash of the Python version and of pyproject.toml's
+   dependency lists);
 2. type-checks the integration (``mypy --strict``) against the real framework;
 3. runs ``tests/integrations/<framework>/`` there, the current checkout first on the
    path, and reads pytest's JUnit report.
@@ -106,11 +107,29 @@ def build(name: str, venv: Path, rebuild: bool) -> str:
         return "reused"
     began = time.monotonic()
     shutil.rmtree(venv, ignore_errors=True)
-    run([sys.executable, "-m", "venv", str(venv)])
-    run([str(python_of(venv)), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         "-e", f"{ROOT}[{FRAMEWORKS[name].extra},integration-tests]"])
+    spec = f"{ROOT}[{FRAMEWORKS[name].extra},integration-tests]"
+    uv = find_uv()
+    if uv is not None:  # the same install, ten times faster (crewai's: 10 s, not 170 s)
+        run([uv, "venv", "-q", "--python", sys.executable, str(venv)])
+        run([uv, "pip", "install", "-q", "--python", str(python_of(venv)), "-e", spec])
+    else:
+        run([sys.executable, "-m", "venv", str(venv)])
+        run([str(python_of(venv)), "-m", "pip", "install", "-q",
+             "--disable-pip-version-check", "-e", spec])
     stamp.write_text(json.dumps({"key": key, "framework": name}))  # last: a broken build has none
-    return f"built in {time.monotonic() - began:.0f} s"
+    return f"built with {'uv' if uv else 'pip'} in {time.monotonic() - began:.0f} s"
+
+
+def find_uv() -> str | None:
+    """uv, if it is on PATH or installed beside this interpreter (``pip install uv``)."""
+    found = shutil.which("uv")
+    if found is None:
+        try:
+            from uv import find_uv_bin
+        except ImportError:
+            return None
+        found = find_uv_bin()
+    return found
 
 
 def run(command: list[str]) -> None:
