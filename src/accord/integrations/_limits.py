@@ -18,7 +18,7 @@ from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextma
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from accord.integrations._connection import Connection
+from accord.integrations._connection import Connection, CoordLike, owned
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,7 +70,9 @@ def _check_name(name: object, what: str) -> None:
 
 class Limits:
     """A lock (a name, or a function of the call's arguments), a :class:`Concurrency`
-    and a :class:`Rate`, any of them None, held around calls on ``conn``'s store.
+    and a :class:`Rate`, any of them None, held around calls on the store of ``coord``
+    (see :meth:`Connection.of`; a connection made here from a URL is closed by
+    :meth:`close` / :meth:`aclose`).
 
     ``ttl`` is the lease of the lock and of the permit; ``timeout`` bounds each wait
     (None: wait for ever), and a wait that runs out raises :class:`accord.LockTimeout`.
@@ -78,7 +80,7 @@ class Limits:
 
     def __init__(
         self,
-        conn: Connection,
+        coord: CoordLike,
         *,
         lock: str | Callable[..., str] | None = None,
         semaphore: Concurrency | None = None,
@@ -105,8 +107,36 @@ class Limits:
                 raise ValueError(f"{what} must be a number of seconds > 0, got {value!r}")
         if ttl is None:
             raise ValueError("ttl must be a number of seconds > 0, got None")
-        self.conn, self.lock, self.semaphore, self.rate_limit = conn, lock, semaphore, rate_limit
+        self.conn, self.owns = Connection.of(coord), owned(coord)
+        self.lock, self.semaphore, self.rate_limit = lock, semaphore, rate_limit
         self.ttl, self.timeout = float(ttl), timeout
+
+    @classmethod
+    def for_calls(
+        cls,
+        what: str,
+        coord: CoordLike,
+        semaphore: Concurrency | None,
+        rate_limit: Rate | None,
+        ttl: float,
+        timeout: float | None,
+    ) -> Limits:
+        """The limits of a wrapper of model calls, ``what`` (named in the error): a
+        semaphore and/or a rate limit, at least one."""
+        limits = cls(coord, semaphore=semaphore, rate_limit=rate_limit, ttl=ttl, timeout=timeout)
+        if not limits:
+            raise ValueError(f"{what} needs a semaphore or a rate_limit")
+        return limits
+
+    def close(self) -> None:
+        """Close the connection made here from a URL (one passed in stays open)."""
+        if self.owns:
+            self.conn.close()
+
+    async def aclose(self) -> None:
+        """The async twin of :meth:`close` (both flavours' coordinators)."""
+        if self.owns:
+            await self.conn.aclose()
 
     def __bool__(self) -> bool:
         return not (self.lock is None and self.semaphore is None and self.rate_limit is None)

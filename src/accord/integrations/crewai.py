@@ -25,7 +25,7 @@ from typing import Any
 from crewai.llms.base_llm import BaseLLM, call_stop_override
 from pydantic import ConfigDict, PrivateAttr
 
-from accord.integrations._connection import Connection, CoordLike
+from accord.integrations._connection import CoordLike
 from accord.integrations._limits import Concurrency, Limits, Rate
 
 __all__ = ["LimitedLLM"]
@@ -67,12 +67,7 @@ class LimitedLLM(BaseLLM):
     ) -> None:
         if not isinstance(llm, BaseLLM):
             raise TypeError(f"LimitedLLM wraps a crewai BaseLLM, not {type(llm).__name__}")
-        limits = Limits(
-            Connection.of(coord), semaphore=semaphore, rate_limit=rate_limit, ttl=ttl,
-            timeout=timeout,
-        )
-        if not limits:
-            raise ValueError("LimitedLLM needs a semaphore or a rate_limit")
+        limits = Limits.for_calls("LimitedLLM", coord, semaphore, rate_limit, ttl, timeout)
         fields: dict[str, Any] = dict(
             model=llm.model, stop=list(llm.stop), llm=llm, semaphore=semaphore,
             rate_limit=rate_limit, ttl=ttl, timeout=timeout, coord=coord,
@@ -91,6 +86,14 @@ class LimitedLLM(BaseLLM):
 
     def get_input_tokens_count(self, *args: Any, **kwargs: Any) -> int:
         return int(self.llm.get_input_tokens_count(*args, **kwargs))
+
+    def close(self) -> None:
+        """Close the connection made from a URL ``coord`` (one passed in stays open)."""
+        self._limits.close()
+
+    async def aclose(self) -> None:
+        """The async twin of :meth:`close`: on Redis, before the event loop ends."""
+        await self._limits.aclose()
 
     def supports_function_calling(self) -> bool:
         check = getattr(self.llm, "supports_function_calling", None)

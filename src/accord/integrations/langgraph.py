@@ -85,8 +85,7 @@ def guard(
     sync API (LangGraph runs it in a worker thread), an async node under the async one.
     """
     limits = Limits(
-        Connection.of(coord), lock=lock, semaphore=semaphore, rate_limit=rate_limit,
-        ttl=ttl, timeout=timeout,
+        coord, lock=lock, semaphore=semaphore, rate_limit=rate_limit, ttl=ttl, timeout=timeout
     )
     if not limits:
         raise ValueError("guard() needs a lock, a semaphore or a rate_limit to hold")

@@ -172,19 +172,14 @@ class LimitedModel(Model):
     ) -> None:
         if not isinstance(model, Model):
             raise TypeError(f"LimitedModel wraps an agents.Model, not {type(model).__name__}")
-        limits = Limits(
-            Connection.of(coord), semaphore=semaphore, rate_limit=rate_limit, ttl=ttl,
-            timeout=timeout,
-        )
-        if not limits:
-            raise ValueError("LimitedModel needs a semaphore or a rate_limit")
-        self.model, self._limits, self._owns = model, limits, owned(coord)
+        limits = Limits.for_calls("LimitedModel", coord, semaphore, rate_limit, ttl, timeout)
+        self.model, self._limits, self._closes = model, limits, True
 
     @classmethod
     def _sharing(cls, model: Model, limits: Limits) -> LimitedModel:
         """A model of a provider, under the provider's limits (the provider closes them)."""
         limited = cls.__new__(cls)
-        limited.model, limited._limits, limited._owns = model, limits, False
+        limited.model, limited._limits, limited._closes = model, limits, False
         return limited
 
     async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
@@ -204,8 +199,8 @@ class LimitedModel(Model):
         try:
             await self.model.close()
         finally:
-            if self._owns:
-                await self._limits.conn.aclose()
+            if self._closes:
+                await self._limits.aclose()
 
     def __repr__(self) -> str:
         return f"<LimitedModel {self.model!r}>"
@@ -231,14 +226,10 @@ class LimitedModelProvider(ModelProvider):
         timeout: float | None = None,
         coord: CoordLike = None,
     ) -> None:
-        limits = Limits(
-            Connection.of(coord), semaphore=semaphore, rate_limit=rate_limit, ttl=ttl,
-            timeout=timeout,
+        self._limits = Limits.for_calls(
+            "LimitedModelProvider", coord, semaphore, rate_limit, ttl, timeout
         )
-        if not limits:
-            raise ValueError("LimitedModelProvider needs a semaphore or a rate_limit")
         self.provider = provider if provider is not None else MultiProvider()
-        self._limits, self._owns = limits, owned(coord)
 
     def get_model(self, model_name: str | None) -> Model:
         return LimitedModel._sharing(self.provider.get_model(model_name), self._limits)
@@ -248,8 +239,7 @@ class LimitedModelProvider(ModelProvider):
         try:
             await self.provider.aclose()
         finally:
-            if self._owns:
-                await self._limits.conn.aclose()
+            await self._limits.aclose()
 
 
 def leased(
@@ -269,7 +259,7 @@ def leased(
     loses it and raises LeaseLost); waiting lasts at most ``timeout`` seconds (None:
     for ever), then LockTimeout, which the SDK reports to the model as the tool's error.
     """
-    limits = Limits(Connection.of(coord), lock=lock, ttl=ttl, timeout=timeout)
+    limits = Limits(coord, lock=lock, ttl=ttl, timeout=timeout)
 
     def decorate(fn: F) -> F:
         if not callable(fn) or hasattr(fn, "on_invoke_tool"):
