@@ -24,7 +24,7 @@ def test_mypy_strict_is_clean() -> None:
 
 def test_ruff_is_clean() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "src", "tests", "bench", "scripts"],
+        [sys.executable, "-m", "ruff", "check", "src", "tests", "bench", "scripts", "examples"],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert run.returncode == 0, run.stdout + run.stderr

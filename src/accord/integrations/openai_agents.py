@@ -1,0 +1,276 @@
+"""accord inside the OpenAI Agents SDK: run events, shared model limits, leased tools.
+
+The SDK coordinates one run in one process. Several runs (several workers, several
+processes) share nothing: each calls the model as fast as it likes, and two tools
+writing one record interleave. Three tools::
+
+    from agents import Agent, RunConfig, Runner, function_tool
+    from accord.integrations import Concurrency, Rate
+    from accord.integrations.openai_agents import (
+        AccordRunHooks, LimitedModelProvider, leased)
+
+    @function_tool
+    @leased(lambda path, line: f"file:{path}")     # one writer per file, in every process
+    async def append_line(path: str, line: str) -> str: ...
+
+    config = RunConfig(model_provider=LimitedModelProvider(
+        semaphore=Concurrency("openai", 8), rate_limit=Rate("openai", 60, per=60)))
+    await Runner.run(agent, "...", run_config=config, hooks=AccordRunHooks())
+
+- :class:`AccordRunHooks` appends the run's agent, handoff, tool and model start/end
+  events to the accord event log (``agents.agent_start`` ...), each with the run id
+  and the agent's name, and the tool call id for tools.
+- :class:`LimitedModelProvider` (for every agent whose model is a name) and
+  :class:`LimitedModel` (around one ``Model`` object) put each model call under a
+  semaphore and/or a rate limit shared by every process on the store.
+- :func:`leased` holds a lock around each call of a tool function; put it under
+  ``@function_tool``, which then reads the function's own signature and docstring.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+from agents import Agent, Model, ModelProvider, MultiProvider, RunContextWrapper, RunHooks, Tool
+from agents.items import ModelResponse
+from agents.tracing import get_current_trace
+
+from accord.integrations._connection import Connection, CoordLike, owned
+from accord.integrations._limits import Concurrency, Limits, Rate
+
+__all__ = ["AccordRunHooks", "LimitedModel", "LimitedModelProvider", "leased"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AccordRunHooks(RunHooks[Any]):
+    """Run hooks that append each step of a run to the accord event log.
+
+    Events, each with ``run_id`` and ``agent`` (the acting agent's name) in its payload:
+    ``<prefix>.agent_start`` / ``.agent_end`` (with a short ``output``),
+    ``.handoff`` (``from_agent``, ``to_agent``), ``.tool_start`` / ``.tool_end``
+    (``tool``, ``tool_call_id``; ``.tool_end`` a short ``result``), ``.llm_start`` /
+    ``.llm_end`` (``.llm_end`` the response's ``total_tokens``). ``run_id`` is the one
+    given, else the run's trace id, else (tracing disabled) an id made for this hooks
+    object: with tracing disabled, make one hooks object per run.
+
+    ``coord`` is where the log is: a URL (None: ``ACCORD_URL`` or the default store)
+    connected on first use in each process, a Connection, or an async coordinator. A
+    failing store fails the run (BackendUnavailable): nothing is silently dropped.
+    """
+
+    def __init__(
+        self, coord: CoordLike = None, *, prefix: str = "agents", run_id: str | None = None
+    ) -> None:
+        if not isinstance(prefix, str) or not prefix:
+            raise ValueError(f"prefix must be a non-empty event name prefix, got {prefix!r}")
+        self._conn, self._owns = Connection.of(coord), owned(coord)
+        self.prefix, self._run_id, self._own_id = prefix, run_id, uuid.uuid4().hex
+
+    async def aclose(self) -> None:
+        """Close the connections made from a URL ``coord`` (a Connection or coordinator
+        you passed stays open): on Redis, before the event loop ends."""
+        if self._owns:
+            await self._conn.aclose()
+
+    def run_id(self) -> str:
+        """The id this hooks object puts in its events now (see the class docstring)."""
+        if self._run_id is not None:
+            return self._run_id
+        trace = get_current_trace()
+        trace_id = str(trace.trace_id) if trace is not None else ""
+        if trace_id and trace_id != "no-op":  # the SDK's id of a disabled trace
+            return trace_id
+        return self._own_id
+
+    async def _emit(self, event: str, agent: str, **payload: Any) -> None:
+        """Append one event as ``agent``'s: the one place that says who acts.
+
+        Phase two (accord issue #13, agents): emit through ``coord.as_agent(agent)``, so
+        that the event's source and any lease taken by the step show the agent's name
+        rather than the process's; the payload keeps ``agent`` either way.
+        """
+        data = {"run_id": self.run_id(), "agent": agent, **payload}
+        await self._conn.aio().emit(f"{self.prefix}.{event}", data)
+
+    async def on_agent_start(self, context: Any, agent: Agent[Any]) -> None:
+        await self._emit("agent_start", agent.name)
+
+    async def on_agent_end(self, context: Any, agent: Agent[Any], output: Any) -> None:
+        await self._emit("agent_end", agent.name, output=_short(output))
+
+    async def on_handoff(
+        self, context: RunContextWrapper[Any], from_agent: Agent[Any], to_agent: Agent[Any]
+    ) -> None:
+        await self._emit(
+            "handoff", from_agent.name, from_agent=from_agent.name, to_agent=to_agent.name
+        )
+
+    async def on_tool_start(
+        self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool
+    ) -> None:
+        await self._emit(
+            "tool_start", agent.name, tool=tool.name, tool_call_id=_call_id(context)
+        )
+
+    async def on_tool_end(
+        self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool, result: object
+    ) -> None:
+        await self._emit(
+            "tool_end", agent.name, tool=tool.name, tool_call_id=_call_id(context),
+            result=_short(result),
+        )
+
+    async def on_llm_start(
+        self,
+        context: RunContextWrapper[Any],
+        agent: Agent[Any],
+        system_prompt: str | None,
+        input_items: list[Any],
+    ) -> None:
+        await self._emit("llm_start", agent.name)
+
+    async def on_llm_end(
+        self, context: RunContextWrapper[Any], agent: Agent[Any], response: ModelResponse
+    ) -> None:
+        await self._emit("llm_end", agent.name, total_tokens=response.usage.total_tokens)
+
+
+def _call_id(context: object) -> str | None:
+    """The tool call id of a function tool's context (other tools have none)."""
+    call_id = getattr(context, "tool_call_id", None)
+    return call_id if isinstance(call_id, str) else None
+
+
+def _short(value: object, limit: int = 200) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class LimitedModel(Model):
+    """``model`` with each call (``get_response``, a whole ``stream_response``) holding
+    a semaphore permit and/or a rate-limit token shared by every process on the store.
+
+    ``semaphore=Concurrency(name, limit)``, ``rate_limit=Rate(name, rate, per, burst)``;
+    the permit is a lease of ``ttl`` seconds (set it above the longest call); each wait
+    lasts at most ``timeout`` seconds (None: for ever), then LockTimeout fails the call.
+    ``coord``: a URL (None: ``ACCORD_URL`` or the default store) connected on first use
+    in each process, a Connection, or an async coordinator.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        semaphore: Concurrency | None = None,
+        rate_limit: Rate | None = None,
+        ttl: float = 120.0,
+        timeout: float | None = None,
+        coord: CoordLike = None,
+    ) -> None:
+        if not isinstance(model, Model):
+            raise TypeError(f"LimitedModel wraps an agents.Model, not {type(model).__name__}")
+        limits = Limits.for_calls("LimitedModel", coord, semaphore, rate_limit, ttl, timeout)
+        self.model, self._limits, self._closes = model, limits, True
+
+    @classmethod
+    def _sharing(cls, model: Model, limits: Limits) -> LimitedModel:
+        """A model of a provider, under the provider's limits (the provider closes them)."""
+        limited = cls.__new__(cls)
+        limited.model, limited._limits, limited._closes = model, limits, False
+        return limited
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        async with self._limits.aheld(None):
+            return await self.model.get_response(*args, **kwargs)
+
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async with self._limits.aheld(None):
+            async for event in self.model.stream_response(*args, **kwargs):
+                yield event
+
+    def get_retry_advice(self, request: Any) -> Any:
+        return self.model.get_retry_advice(request)
+
+    async def close(self) -> None:
+        """Close the wrapped model, and the connections made from a URL ``coord``."""
+        try:
+            await self.model.close()
+        finally:
+            if self._closes:
+                await self._limits.aclose()
+
+    def __repr__(self) -> str:
+        return f"<LimitedModel {self.model!r}>"
+
+
+class LimitedModelProvider(ModelProvider):
+    """A model provider whose models all share one semaphore and/or rate limit.
+
+    ``RunConfig(model_provider=LimitedModelProvider(...))`` limits every agent of the
+    run whose ``model`` is a name (or unset); an agent given a ``Model`` object bypasses
+    any provider, so wrap that one in :class:`LimitedModel`. ``provider`` is the one to
+    ask for models (default: the SDK's ``MultiProvider``); the other arguments are
+    :class:`LimitedModel`'s.
+    """
+
+    def __init__(
+        self,
+        provider: ModelProvider | None = None,
+        *,
+        semaphore: Concurrency | None = None,
+        rate_limit: Rate | None = None,
+        ttl: float = 120.0,
+        timeout: float | None = None,
+        coord: CoordLike = None,
+    ) -> None:
+        self._limits = Limits.for_calls(
+            "LimitedModelProvider", coord, semaphore, rate_limit, ttl, timeout
+        )
+        self.provider = provider if provider is not None else MultiProvider()
+
+    def get_model(self, model_name: str | None) -> Model:
+        return LimitedModel._sharing(self.provider.get_model(model_name), self._limits)
+
+    async def aclose(self) -> None:
+        """Close the wrapped provider, and the connections made from a URL ``coord``."""
+        try:
+            await self.provider.aclose()
+        finally:
+            await self._limits.aclose()
+
+
+def leased(
+    lock: str | Callable[..., str],
+    ttl: float = 30.0,
+    *,
+    timeout: float | None = None,
+    coord: CoordLike = None,
+) -> Callable[[F], F]:
+    """Hold the lock ``lock`` around each call of a tool function, in every process.
+
+    ``lock`` is a name, or a function of the tool's arguments (called like the tool)
+    returning one. Put ``@leased`` under ``@function_tool``: the tool's schema and
+    description come from the function's own signature and docstring, which the
+    wrapper keeps. A sync tool (the SDK runs it in a thread) uses the sync API, an
+    async one the async API. The lease lasts ``ttl`` seconds (a tool running longer
+    loses it and raises LeaseLost); waiting lasts at most ``timeout`` seconds (None:
+    for ever), then LockTimeout, which the SDK reports to the model as the tool's error.
+    """
+    limits = Limits(coord, lock=lock, ttl=ttl, timeout=timeout)
+
+    def decorate(fn: F) -> F:
+        if not callable(fn) or hasattr(fn, "on_invoke_tool"):
+            raise TypeError(
+                "leased() wraps the tool's function: put @leased(...) below @function_tool"
+            )
+        return limits.wrap(fn, _tool_args)
+
+    return decorate
+
+
+def _tool_args(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """What a lock function gets: the tool's own arguments (see :func:`leased`)."""
+    return args, kwargs

@@ -1,0 +1,17 @@
+"""examples/openai_agents_ledger.py runs offline and loses no line where accord is used."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .. import _shared
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite"], indirect=True)
+def test_the_example_runs_and_accord_loses_nothing(url: str) -> None:
+    out = _shared.run_example("openai_agents_ledger.py", url)
+    assert re.search(r"@leased\(file\)\s+10 written, 10 kept,  0 lost", out), out
+    assert "AccordRunHooks logged 160 steps" in out, out
+    assert "accord prevented" in out
