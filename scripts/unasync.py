@@ -45,6 +45,9 @@ PAIRS = {
     "_async/events.py": "_sync/events.py",
     "_async/agents.py": "_sync/agents.py",
     "_async/barrier.py": "_sync/barrier.py",
+    "_async/files.py": "_sync/files.py",
+    "_async/registry.py": "_sync/registry.py",
+    "_async/session.py": "_sync/session.py",
     "backends/_async/protocol.py": "backends/_sync/protocol.py",
     "backends/_async/store.py": "backends/_sync/store.py",
     "backends/leases/_async_protocol.py": "backends/leases/_sync_protocol.py",
@@ -52,6 +55,8 @@ PAIRS = {
     "backends/rates/_async_protocol.py": "backends/rates/_sync_protocol.py",
     "backends/events/_async_protocol.py": "backends/events/_sync_protocol.py",
     "backends/signals/_async_protocol.py": "backends/signals/_sync_protocol.py",
+    "backends/agents/_async_protocol.py": "backends/agents/_sync_protocol.py",
+    "backends/redis/_async_agents.py": "backends/redis/_sync_agents.py",
     "backends/_async/waiting.py": "backends/_sync/waiting.py",
     "backends/redis/_async.py": "backends/redis/_sync.py",
     "backends/redis/_async_events.py": "backends/redis/_sync_events.py",
@@ -64,6 +69,10 @@ NAMES = {
     "AsyncBarrier": "Barrier",
     "AsyncCoordinator": "Coordinator",
     "AsyncEvents": "Events",
+    "AsyncAgentRegistry": "AgentRegistry",
+    "AsyncFileLease": "FileLease",
+    "AsyncFileLock": "FileLock",
+    "AsyncSession": "Session",
     "AsyncLease": "Lease",
     "AsyncLock": "Lock",
     "AsyncMailbox": "Mailbox",
@@ -76,6 +85,8 @@ NAMES = {
     "AsyncSemaphore": "Semaphore",
     "AsyncStateMap": "StateMap",
     # the seam's capability protocols (backends/<feature>/_async_protocol.py)
+    "AsyncAgents": "Agents",
+    "AsyncRedisAgents": "RedisAgents",
     "AsyncEventLog": "EventLog",
     "AsyncLeases": "Leases",
     "AsyncRateLimits": "RateLimits",
@@ -95,6 +106,7 @@ NAMES = {
     # modules
     "_async": "_sync",
     "_async_events": "_sync_events",
+    "_async_agents": "_sync_agents",
     "_async_io": "_sync_io",
 }
 

@@ -11,18 +11,31 @@ from accord._async._lease import AsyncLease
 from accord._async.barrier import AsyncBarrier
 from accord._async.coordinator import AsyncCoordinator
 from accord._async.events import AsyncEvents
+from accord._async.files import AsyncFileLease, AsyncFileLock
+from accord._async.registry import AsyncAgentRegistry
 from accord._async.lock import AsyncLock, AsyncMultiLock
 from accord._async.ratelimit import AsyncRateLimit
 from accord._async.semaphore import AsyncSemaphore
 from accord._async.state import MISSING, AsyncStateMap
-from accord._connect import connect, connect_async
+from accord._connect import connect, connect_async, session, session_async
 from accord._default import configure, coordinate, emit, wait_idle, when
 from accord._event import Event
-from accord._models import Entry, HolderInfo, LeaseStatistics, Page, RateLimitStatistics
+from accord._models import (
+    AgentInfo,
+    ConnectSpec,
+    Entry,
+    HolderInfo,
+    LeaseStatistics,
+    LockMetrics,
+    Page,
+    RateLimitStatistics,
+)
 from accord._sync._lease import Lease
 from accord._sync.barrier import Barrier
 from accord._sync.coordinator import Coordinator
 from accord._sync.events import Events
+from accord._sync.files import FileLease, FileLock
+from accord._sync.registry import AgentRegistry
 from accord._sync.lock import Lock, MultiLock
 from accord._sync.ratelimit import RateLimit
 from accord._sync.semaphore import Semaphore
@@ -30,11 +43,14 @@ from accord._sync.state import StateMap
 from accord._version import __version__
 from accord.errors import (
     AccordError,
+    AgentExists,
+    AgentKilled,
     BackendUnavailable,
     BarrierBroken,
     BarrierTimeout,
     ConfigError,
     DeadlockError,
+    Halted,
     InvalidName,
     LeaseLost,
     LockTimeout,
@@ -43,6 +59,7 @@ from accord.errors import (
     RequestTimeout,
     SchemaError,
     StaleFence,
+    UnknownAgent,
     Unsupported,
     VersionConflict,
     WouldBlockLoop,
@@ -51,9 +68,16 @@ from accord.errors import (
 __all__ = [
     "MISSING",
     "AccordError",
+    "AgentExists",
+    "AgentInfo",
+    "AgentKilled",
+    "AgentRegistry",
+    "AsyncAgentRegistry",
     "AsyncBarrier",
     "AsyncCoordinator",
     "AsyncEvents",
+    "AsyncFileLease",
+    "AsyncFileLock",
     "AsyncLease",
     "AsyncLock",
     "AsyncMultiLock",
@@ -65,17 +89,22 @@ __all__ = [
     "BarrierBroken",
     "BarrierTimeout",
     "ConfigError",
+    "ConnectSpec",
     "Coordinator",
     "DeadlockError",
     "Entry",
     "Event",
     "Events",
+    "FileLease",
+    "FileLock",
+    "Halted",
     "HolderInfo",
     "InvalidName",
     "Lease",
     "LeaseLost",
     "LeaseStatistics",
     "Lock",
+    "LockMetrics",
     "LockTimeout",
     "MultiLock",
     "Page",
@@ -88,6 +117,7 @@ __all__ = [
     "Semaphore",
     "StaleFence",
     "StateMap",
+    "UnknownAgent",
     "Unsupported",
     "VersionConflict",
     "WouldBlockLoop",
@@ -99,6 +129,8 @@ __all__ = [
     "emit",
     "errors",
     "events",
+    "session",
+    "session_async",
     "wait_idle",
     "when",
 ]

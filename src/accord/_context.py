@@ -9,12 +9,14 @@ holds (for re-entrance), the contention hint, and the limits (``max_payload``,
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from accord._contended import ContendedKeys
+from accord.errors import AgentKilled
 
 S = TypeVar("S")
 
@@ -44,3 +46,56 @@ class Context(Generic[S]):
     def owner(self) -> str:
         """The lock owner right now: this agent in this coordinator, thread or task."""
         return self._owner_prefix + self.owner_key()
+
+
+@dataclass(eq=False)
+class Watch:
+    """What a session knows of its agent between heartbeats: when it last made
+    progress (monotonic), and whether it was killed (the reason)."""
+
+    name: str
+    progress_at: float = field(default_factory=time.monotonic)
+    killed: str | None = None
+
+    def check(self) -> None:
+        """Raise AgentKilled once the agent was killed."""
+        if self.killed is not None:
+            raise AgentKilled(self.name, self.killed)
+
+
+class Watched:
+    """A session's store as its primitives see it: each call first raises AgentKilled
+    once the agent was killed, then counts as progress, except what runs by itself
+    (renewals, the event reader's reads) which would make a stuck agent look busy.
+    A wrapped method is kept after its first use, so later calls cost one check."""
+
+    QUIET = frozenset({
+        "extend", "event_read", "event_tail", "group_read", "group_ack", "group_create",
+        "interrupt_reads", "open_bell", "lease_statistics", "list_leases",
+    })  # fmt: skip
+    FREE = frozenset({"close", "aclose", "name", "namespace", "capabilities"})
+
+    def __init__(self, store: Any, watch: Watch) -> None:
+        self._store = store
+        self._watch = watch
+
+    @property
+    def unwatched(self) -> Any:
+        """The store itself."""
+        return self._store
+
+    def __getattr__(self, attr: str) -> Any:
+        target = getattr(self._store, attr)
+        if attr in self.FREE or not callable(target):
+            return target
+        watch, quiet = self._watch, attr in self.QUIET
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if watch.killed is not None:
+                watch.check()
+            if not quiet:
+                watch.progress_at = time.monotonic()
+            return target(*args, **kwargs)
+
+        self.__dict__[attr] = call
+        return call

@@ -11,16 +11,20 @@ lock had to wait (see :class:`ContendedKeys`).
 
 from __future__ import annotations
 
+import logging
 import time
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from accord import _validate
+from accord import _json, _validate
 from accord._sync import _rt
 from accord._contended import ContendedKeys
+from accord._context import Context
 from accord._models import Deadlocked, Granted, LeaseRequest, Waiting
-from accord.backends import Backend
-from accord.errors import DeadlockError, LeaseLost, LockTimeout
+from accord.backends import EVENTS, Backend, capabilities_of
+from accord.errors import AccordError, DeadlockError, LeaseLost, LockTimeout
+
+log = logging.getLogger("accord")
 
 MIN_PAUSE = 0.001
 T = TypeVar("T")
@@ -46,6 +50,20 @@ class OwnerStacks(Generic[T]):
         return item
 
 
+def notify(ctx: Context[Backend], name: str, payload: dict[str, Any]) -> None:
+    """Emit a system event (``lease_lost``, ``agent_dead``...) as ``ctx.agent``, if the
+    store keeps events; a failure (a halted namespace, an outage) is logged, never
+    raised: the event reports something that already happened."""
+    store: Any = ctx.store
+    store = getattr(store, "unwatched", store)  # a killed session still reports
+    if EVENTS not in capabilities_of(store):
+        return
+    try:
+        store.event_append(name, _json.dumps_record(payload), ctx.agent, ctx.max_events)
+    except AccordError as exc:
+        log.warning("accord: event %s not emitted: %s", name, exc)
+
+
 def wait_for_grant(
     backend: Backend,
     req: LeaseRequest,
@@ -55,11 +73,14 @@ def wait_for_grant(
     name: str,
     contended: ContendedKeys,
     may_deadlock: bool = False,
+    ctx: Context[Backend] | None = None,
+    alert_after: float | None = None,
 ) -> Granted:
     """Acquire ``req`` (made with ``wait=False``) within ``timeout`` seconds
     (None: for ever, 0: no waiting). ``may_deadlock``: the owner holds a lock, so its
     wait could close a wait-for cycle; only then does the store record the wait and
-    look for one (a waiter that holds no lock is in no cycle)."""
+    look for one (a waiter that holds no lock is in no cycle). With ``ctx``, a wait
+    longer than ``alert_after`` seconds emits ``lock_wait_long`` once."""
     start = time.monotonic()
     queue_at_once = timeout != 0 and req.key in contended and not _rt.blocking_forbidden()
     if not queue_at_once:
@@ -70,8 +91,12 @@ def wait_for_grant(
             raise _timed_out(first, kind, name, 0.0)
     _rt.check_may_block(f"{kind} {name!r}", kind)
     mailbox = backend.open_mailbox()
-    req = LeaseRequest(req.key, req.holder, req.agent, mailbox.id, req.ttl, req.limit, True)
+    req = LeaseRequest(
+        req.key, req.holder, req.agent, mailbox.id, req.ttl, req.limit, True, req.mode,
+        req.intent,
+    )
     waited = not queue_at_once  # the first try was refused
+    alert = float("inf") if ctx is None or alert_after is None else alert_after
     try:
         while True:
             result = backend.acquire(req, detect_deadlock=may_deadlock)
@@ -86,7 +111,13 @@ def wait_for_grant(
             if remaining <= 0:
                 contended.note(req.key, True)
                 raise _timed_out(result, kind, name, elapsed)
-            pause = min(remaining, result.retry_in + MIN_PAUSE, req.ttl / 2)
+            if elapsed > alert and ctx is not None:
+                alert = float("inf")
+                notify(ctx, "lock_wait_long", {
+                    "name": name, "kind": kind, "agent": req.agent, "waited_s": elapsed,
+                    "holder": result.holder, "intent": result.intent,
+                })  # fmt: skip
+            pause = min(remaining, result.retry_in + MIN_PAUSE, req.ttl / 2, alert - elapsed)
             message = mailbox.wait(max(pause, MIN_PAUSE))
             if message is not None:
                 contended.note(req.key, True)
@@ -109,7 +140,9 @@ def _step(agent: str, key: str) -> str:
 
 def _timed_out(result: object, kind: str, name: str, waited: float) -> LockTimeout:
     if isinstance(result, Waiting):
-        return LockTimeout(name, waited, result.holder, result.retry_in, kind=kind)
+        return LockTimeout(
+            name, waited, result.holder, result.retry_in, kind=kind, intent=result.intent
+        )
     return LockTimeout(name, waited, kind=kind)
 
 
@@ -139,6 +172,8 @@ class Lease:
         self._renewer: _rt.Renewer | None = None
         # the coordinator's held locks by (key, owner), when this lease is listed there
         self._held: dict[tuple[str, str], object] | None = None
+        self._ctx: Context[Backend] | None = None  # set to report lease_lost
+        self.mode = ""
         self.released = False
 
     @property
@@ -163,6 +198,7 @@ class Lease:
             self._key, self._holder, self.token, ttl
         )
         if not ok:
+            self._lost()
             raise LeaseLost(self.name, self.token)
         self.ttl = ttl
         self._deadline = time.monotonic() + ttl
@@ -178,7 +214,17 @@ class Lease:
         if self._renewer is not None:
             self._renewer.stop()
         if not self._backend.release(self._key, self._holder, self.token):
+            self._lost()
             raise LeaseLost(self.name, self.token)
+
+    def _lost(self) -> None:
+        """Emit ``lease_lost`` (once: the lease is given up after this)."""
+        ctx, self._ctx = self._ctx, None
+        if ctx is not None:
+            kind, _, name = self._key.partition("/")
+            notify(ctx, "lease_lost", {
+                "name": name, "kind": kind, "agent": self.agent, "token": self.token,
+            })  # fmt: skip
 
     def _confirm(self, ttl: float) -> bool:
         """Whether the store still has this lease; if so it now lasts ``ttl`` seconds
@@ -200,6 +246,8 @@ class Lease:
         ok = self._backend.extend(self._key, self._holder, self.token, self.ttl)
         if ok:
             self._deadline = time.monotonic() + self.ttl
+        else:
+            self._lost()
         return ok
 
     def __enter__(self) -> Lease:

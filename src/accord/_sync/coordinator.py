@@ -3,23 +3,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 from collections.abc import Iterator, Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from accord import _lifecycle, _validate
 from accord._sync import _rt, agents
+from accord._sync._lease import notify
 from accord._sync.barrier import Barrier
 from accord._sync.events import Events
+from accord._sync.files import FileLock
 from accord._sync.lock import Lock, MultiLock
 from accord._sync.ratelimit import RateLimit
+from accord._sync.registry import AgentRegistry
 from accord._sync.semaphore import Semaphore
+from accord._sync.session import Session
 from accord._sync.state import StateMap
-from accord._context import Context
+from accord._context import Context, Watch, Watched
 from accord._event import Event
-from accord._models import LeaseStatistics
+from accord._models import ConnectSpec, LeaseStatistics, LockMetrics
 from accord.backends import (
+    AGENTS,
     EVENTS,
     LEASES,
     RATE_LIMITS,
@@ -29,6 +36,8 @@ from accord.backends import (
     redact,
     require,
 )
+from accord.backends.leases.rule import METRICS
+from accord.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,6 +71,9 @@ class Coordinator:
         self.max_events = max_events
         self.events = Events(self._ctx)
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
+        self._session: Session | None = None
+        self._owns_store = True
+        self._views: list[Coordinator] = []
 
     @property
     def _backend(self) -> Backend:
@@ -79,13 +91,56 @@ class Coordinator:
         ttl: float = 30.0,
         timeout: float | None = None,
         auto_renew: bool = False,
+        shared: bool = False,
+        alert_after: float | None = None,
     ) -> Lock:
         """A lock leased for ``ttl`` seconds; ``timeout`` bounds waiting (None: for ever).
 
         ``auto_renew=True`` extends the lease every ttl/3 while it is held.
+        ``shared=True`` makes it a read lease: many readers at once or one writer,
+        served first come first served (a reader behind a queued writer waits, so
+        writers are not starved). A waiter that waited ``alert_after`` seconds
+        (default twice the ttl) emits ``lock_wait_long``.
         """
         require(self._ctx.store, LEASES)
-        return Lock(self._ctx, name, ttl, timeout, auto_renew)
+        return Lock(self._ctx, name, ttl, timeout, auto_renew, shared, alert_after)
+
+    def lock_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        intent: str,
+        ttl: float = 300.0,
+        timeout: float | None = None,
+        shared: bool = False,
+        auto_renew: bool = True,
+    ) -> FileLock:
+        """A lease on a file or directory of the repository, with what you mean to do
+        with it (``intent``, shown to others). ``path`` in any spelling (relative,
+        ``./``, ``..``, absolute, through a symlink) is one lease, named from the git
+        top level (else the working directory); a directory (existing, or ending in
+        ``/``) conflicts with every lease under it. ``shared=True``: a read lease."""
+        require(self._ctx.store, LEASES)
+        return FileLock(self._ctx, [path], intent=intent, ttl=ttl, timeout=timeout,
+                             shared=shared, auto_renew=auto_renew)
+
+    def lock_files(
+        self,
+        paths: list[str | os.PathLike[str]],
+        *,
+        intent: str,
+        ttl: float = 300.0,
+        timeout: float | None = None,
+        shared: bool = False,
+        auto_renew: bool = True,
+    ) -> FileLock:
+        """Leases on several files or directories, taken in one global order (so two
+        agents asking for overlapping sets cannot deadlock); see :meth:`lock_file`."""
+        if isinstance(paths, (str, os.PathLike)):
+            raise TypeError("lock_files() takes a list of paths; use lock_file() for one")
+        require(self._ctx.store, LEASES)
+        return FileLock(self._ctx, list(paths), intent=intent, ttl=ttl,
+                             timeout=timeout, shared=shared, auto_renew=auto_renew)
 
     def locks(
         self, names: list[str], *, ttl: float = 30.0, timeout: float | None = None
@@ -116,10 +171,37 @@ class Coordinator:
         return StateMap(self._ctx, name)
 
     def list_locks(self) -> list[LeaseStatistics]:
-        """Every lock and semaphore of the namespace with holders or waiters."""
+        """Every lock, semaphore and file lease of the namespace with holders or
+        waiters (the intent leases a file lease takes on the directories above it are
+        left out), with each holder's mode and intent."""
         require(self._ctx.store, LEASES)
-        found = self._ctx.store.list_leases("lock/")
-        return found + self._ctx.store.list_leases("sem/")
+        store = self._ctx.store
+        found = store.list_leases("lock/") + store.list_leases("sem/")
+        for stats in store.list_leases("file/"):
+            held = tuple(h for h in stats.holders if not h.mode.startswith("intent"))
+            if held or stats.waiters:
+                found.append(dataclasses.replace(stats, holders=held))
+        return found
+
+    def metrics(self) -> list[LockMetrics]:
+        """Counters of every lock, semaphore and file lease ever used in the namespace,
+        kept in the store since it started (so every process and the CLI see the same):
+        acquisitions, waits, total and maximum wait, timeouts, deadlocks, lost and
+        revoked leases. Reads every lease record of the namespace once."""
+        require(self._ctx.store, LEASES)
+        found = []
+        for prefix in ("lock/", "sem/", "file/"):
+            for key, token, counted in self._ctx.store.lease_metrics(prefix):
+                kind, _, name = key.partition("/")
+                numbers = dict(zip(METRICS, counted, strict=True))
+                found.append(LockMetrics(
+                    name, {"sem": "semaphore"}.get(kind, kind), token,
+                    waits=int(numbers["waits"]), total_wait=numbers["total_wait"],
+                    max_wait=numbers["max_wait"], timeouts=int(numbers["timeouts"]),
+                    deadlocks=int(numbers["deadlocks"]),
+                    lost_leases=int(numbers["lost_leases"]), revoked=int(numbers["revoked"]),
+                ))  # fmt: skip
+        return found
 
     def barrier(self, name: str, parties: int, *, timeout: float | None = None) -> Barrier:
         """A barrier that releases ``parties`` waiters at once, in any processes."""
@@ -224,14 +306,124 @@ class Coordinator:
 
         return register
 
-    def close(self) -> None:
-        """Let running handlers finish, then close the store connection.
+    # --- agents: sessions, the registry, the kill switch, halting --------------------
+    @property
+    def agents(self) -> AgentRegistry:
+        """The registry of agents: ``list()``, ``get(name)``, ``hung(threshold)``,
+        ``kill(name, reason=...)``."""
+        require(self._ctx.store, AGENTS)
+        return AgentRegistry(self._ctx)
 
-        Held leases are not released (they expire)."""
+    def _start_session(
+        self,
+        *,
+        role: str,
+        working_on: str,
+        capabilities: tuple[str, ...],
+        heartbeat: float,
+    ) -> None:
+        """Make this coordinator a session of its agent (see ``accord.session``)."""
+        require(self._ctx.store, AGENTS)
+        watch = Watch(self.agent)
+        session = Session(
+            self._ctx, watch, role=role, working_on=working_on, capabilities=capabilities,
+            heartbeat=heartbeat,
+        )
+        session.join()
+        self._session = session
+        self._ctx.store = cast(Backend, Watched(self._ctx.store, watch))
+
+    def _the_session(self) -> Session:
+        if self._session is None:
+            raise ConfigError(
+                "this coordinator is not an agent's session: open it with "
+                "accord.session(name=...) to report working_on and progress"
+            )
+        return self._session
+
+    def working_on(self, text: str) -> None:
+        """Say what this agent works on now (the registry shows it); counts as progress."""
+        self._the_session().working_on(text)
+
+    def progress(self, note: str = "") -> None:
+        """Report progress without changing ``working_on`` (any coordination call
+        counts too); an agent without progress for a while shows as ``hung``."""
+        self._the_session().progress(note)
+
+    def as_agent(self, name: str) -> Coordinator:
+        """A cheap view over this coordinator's connection that acts as agent ``name``:
+        lock holders, ``updated_by``, event sources and the registry show ``name``.
+        It shares the store (closing it closes nothing but its own handlers); on a
+        session it is registered as an agent of its own, whose heartbeat is this
+        session's, until the session ends."""
+        name = _validate.name(name, "agent")
+        view = Coordinator(
+            self._ctx.store, agent=name, url=self._url, max_payload=self.max_payload,
+            max_events=self.max_events,
+        )
+        view._owns_store = False
+        view._session = self._session  # working_on/progress report for the session
+        self._views.append(view)
+        return view
+
+    def spec(self) -> ConnectSpec:
+        """A small picklable description of this coordinator (URL, namespace, agent,
+        limits) for another process: ``accord.connect(**coord.spec())``. Its repr
+        hides the URL's password."""
+        return ConnectSpec(
+            self.url, url=self._url, namespace=self.namespace, agent=self.agent,
+            max_payload=self.max_payload, max_events=self.max_events,
+        )
+
+    def halt(self, reason: str) -> None:
+        """Stop the whole namespace: every acquisition, claim and emit raises
+        ``Halted(reason)`` until :meth:`resume` (reads, releases and the CLI still
+        work), so an operator can freeze a runaway swarm without losing state."""
+        require(self._ctx.store, AGENTS)
+        reason = _validate.name(reason, "reason")
+        notify(self._ctx, "namespace_halted", {"by": self.agent, "reason": reason})
+        self._ctx.store.halt(reason)
+
+    def resume(self) -> None:
+        """End a halt; ConfigError if the namespace is not halted."""
+        require(self._ctx.store, AGENTS)
+        if not self._ctx.store.resume():
+            raise ConfigError(f"namespace {self.namespace!r} is not halted: nothing to resume")
+        notify(self._ctx, "namespace_resumed", {"by": self.agent})
+
+    def halted(self) -> str | None:
+        """Why the namespace is halted, or None when it is not."""
+        require(self._ctx.store, AGENTS)
+        return self._ctx.store.halt_reason()
+
+    def drop_namespace(self, *, confirm: str) -> None:
+        """Delete everything of this namespace on the store (locks, state, events,
+        agents...); ``confirm`` must repeat the namespace's name."""
+        require(self._ctx.store, AGENTS)
+        if confirm != self.namespace:
+            raise ConfigError(
+                f"drop_namespace(confirm=...) must repeat the namespace's name "
+                f"{self.namespace!r} (got {confirm!r}); nothing was deleted"
+            )
+        self._ctx.store.drop_namespace()
+
+    def close(self) -> None:
+        """Let running handlers finish, then close the store connection. A session
+        releases its leases and deregisters first.
+
+        Held leases of a plain coordinator are not released (they expire)."""
         try:
+            for view in self._views:
+                view.events.close()
             self.events.close()
         finally:
-            self._ctx.store.close()
+            try:
+                if self._session is not None and self._owns_store:
+                    session, self._session = self._session, None
+                    session.leave()
+            finally:
+                if self._owns_store:
+                    self._ctx.store.close()
 
     def __enter__(self) -> Coordinator:
         return self

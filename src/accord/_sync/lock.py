@@ -19,11 +19,20 @@ from __future__ import annotations
 from types import TracebackType
 
 from accord import _validate
-from accord._sync._lease import Lease, NestedLease, OwnerStacks, wait_for_grant
+from accord._sync._lease import (
+    Lease,
+    NestedLease,
+    OwnerStacks,
+    notify,
+    wait_for_grant,
+)
 from accord._context import Context
-from accord._models import LeaseRequest, LeaseStatistics
+from accord._models import MODES, LeaseRequest, LeaseStatistics
 from accord.backends import Backend
-from accord.errors import LeaseLost
+from accord.errors import DeadlockError, LeaseLost
+
+# which held mode serves a nested acquisition of which asked mode
+_COVERS = {"": {"", "S", "IS", "IX"}, "S": {"S", "IS"}, "IX": {"IX", "IS"}, "IS": {"IS"}}
 
 
 class Lock:
@@ -36,13 +45,26 @@ class Lock:
         ttl: float,
         timeout: float | None,
         auto_renew: bool,
+        shared: bool = False,
+        alert_after: float | None = None,
+        *,
+        kind: str = "lock",
+        mode: str | None = None,
+        intent: str = "",
     ) -> None:
         self.name = _validate.name(name, "lock name")
         self.ttl = _validate.positive(ttl, "ttl")
         self.timeout = _validate.timeout(timeout)
         self.auto_renew = auto_renew
+        self.shared = bool(shared)
+        self.alert_after = (
+            2 * self.ttl if alert_after is None else _validate.positive(alert_after, "alert_after")
+        )
         self._ctx = ctx
-        self._key = f"lock/{name}"
+        self._kind = kind
+        self._key = f"{kind}/{name}"
+        self._mode = ("S" if self.shared else "") if mode is None else mode
+        self._intent = intent
         self._entered: OwnerStacks[Lease] = OwnerStacks()
 
     def acquire(self, timeout: float | None = _validate.DEFAULT) -> Lease:
@@ -65,14 +87,23 @@ class Lock:
         owner = ctx.owner()
         held = ctx.held.get((self._key, owner))
         if isinstance(held, Lease) and not held.released:
+            if self._mode not in _COVERS[held.mode]:
+                raise DeadlockError(self.name, [
+                    f"{ctx.agent} holds {self.name!r} {MODES[held.mode]} and asks for it "
+                    f"{MODES[self._mode]}: release it first"
+                ])  # fmt: skip
             return self._nest(held)
-        req = LeaseRequest(self._key, owner, ctx.agent, "", self.ttl, 1, False)
+        req = LeaseRequest(
+            self._key, owner, ctx.agent, "", self.ttl, 1, False, self._mode, self._intent
+        )
         holds_a_lock = any(o == owner for _, o in ctx.held)
         granted = wait_for_grant(
-            ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended,
-            may_deadlock=holds_a_lock,
+            ctx.store, req, timeout, kind=self._kind, name=self.name, contended=ctx.contended,
+            may_deadlock=holds_a_lock, ctx=ctx, alert_after=self.alert_after,
         )
         lease = Lease(ctx.store, self._key, owner, ctx.agent, granted)
+        lease.mode = self._mode
+        lease._ctx = ctx
         ctx.held[self._key, owner] = lease
         lease._held = ctx.held  # the release takes it out (the lock frees)
         if self.auto_renew:
@@ -100,6 +131,19 @@ class Lock:
         """True while someone holds the lock."""
         return (self.statistics()).locked
 
+    def force_release(self, *, reason: str) -> list[str]:
+        """An operator's override: free the lock whoever holds it (a dead or stuck
+        holder), hand it to the next waiter and return the agents dropped. The next
+        holder gets a newer token, so the old holder's release raises LeaseLost and its
+        fenced writes are refused once the new holder wrote. Emits ``lock_force_released``."""
+        reason = _validate.name(reason, "reason")
+        agents = self._ctx.store.force_release(self._key)
+        notify(self._ctx, "lock_force_released", {
+            "name": self.name, "kind": self._kind, "by": self._ctx.agent, "reason": reason,
+            "holders": agents,
+        })  # fmt: skip
+        return agents
+
     def __enter__(self) -> Lease:
         return self._entered.push(self.acquire())
 
@@ -112,7 +156,8 @@ class Lock:
         self._entered.pop().release()
 
     def __repr__(self) -> str:
-        return f"<Lock {self.name!r} ttl={self.ttl}>"
+        shared = " shared" if self.shared else ""
+        return f"<Lock {self.name!r} ttl={self.ttl}{shared}>"
 
 
 class MultiLock:

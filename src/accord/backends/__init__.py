@@ -9,9 +9,9 @@
 
 A store of your own joins them with :func:`register`: it declares the capabilities it
 implements in a ``capabilities`` frozenset (:data:`CAPABILITIES`: ``leases``,
-``state``, ``rate_limits``, ``events``, ``signals``) and implements their protocols
-(:class:`Leases`, :class:`StateStore`, :class:`RateLimits`, :class:`EventLog`,
-:class:`Signals`, each on :class:`Store`, and their async twins; :class:`Backend` is
+``state``, ``rate_limits``, ``events``, ``signals``, ``agents``) and implements their
+protocols (:class:`Leases`, :class:`StateStore`, :class:`RateLimits`, :class:`EventLog`,
+:class:`Signals`, :class:`Agents`, each on :class:`Store`, and their async twins; :class:`Backend` is
 all of them). A primitive of a capability the store lacks raises ``Unsupported``
 (:func:`require`), and ``accord.testing`` runs the part of the conformance suite of
 the capabilities the store declares. A
@@ -29,6 +29,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from accord.backends._async.protocol import (
+    AsyncAgents,
     AsyncBackend,
     AsyncEventLog,
     AsyncLeases,
@@ -39,6 +40,7 @@ from accord.backends._async.protocol import (
     AsyncStore,
 )
 from accord.backends._capabilities import (
+    AGENTS,
     CAPABILITIES,
     EVENTS,
     LEASES,
@@ -51,6 +53,7 @@ from accord.backends._capabilities import (
 from accord.backends._redact import redact
 from accord.backends._sqlite_path import absolute_url, default_url
 from accord.backends._sync.protocol import (
+    Agents,
     Backend,
     EventLog,
     Leases,
@@ -63,7 +66,8 @@ from accord.backends._sync.protocol import (
 from accord.errors import ConfigError
 
 __all__ = [
-    "CAPABILITIES", "EVENTS", "LEASES", "RATE_LIMITS", "SIGNALS", "STATE", "AsyncBackend",
+    "AGENTS", "CAPABILITIES", "EVENTS", "LEASES", "RATE_LIMITS", "SIGNALS", "STATE", "Agents",
+    "AsyncAgents", "AsyncBackend",
     "AsyncEventLog", "AsyncLeases", "AsyncMailbox", "AsyncRateLimits", "AsyncSignals",
     "AsyncStateStore", "AsyncStore", "Backend", "EventLog", "Leases", "Mailbox", "RateLimits",
     "Signals", "StateStore", "Store", "capabilities_of", "open_async_backend", "open_backend",

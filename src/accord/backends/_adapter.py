@@ -19,6 +19,7 @@ from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
 from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._async.waiting import read_or_wait
 from accord.backends._records import RecordBackend, RecordStore
+from accord.backends.agents.adapter import AsyncAgentsAdapter
 
 T = TypeVar("T")
 
@@ -125,7 +126,7 @@ class AsyncRecordBackend:
         await in_thread(self.sync.close)
 
 
-class AsyncEventRecordBackend(AsyncRecordBackend):
+class AsyncEventRecordBackend(AsyncAgentsAdapter, AsyncRecordBackend):
     """The async twin with the event log; ``bell`` makes awaitable bells."""
 
     def __init__(

@@ -11,6 +11,8 @@ capability       protocol                     what needs it
 ``rate_limits``  ``RateLimits``               ``coord.rate_limit(...)``
 ``events``       ``EventLog``                 emit, ``@when``, subscribe, ``@coordinate``
 ``signals``      ``Signals``                  ``request`` / ``@responder`` (with events)
+``agents``       ``Agents``                   ``session()``, the registry, kill, halt,
+                                              ``drop_namespace``
 ===============  ===========================  =========================================
 
 Every store opens mailboxes (``open_mailbox``): that is how any waiter is woken. A
@@ -30,7 +32,8 @@ STATE = "state"
 RATE_LIMITS = "rate_limits"
 EVENTS = "events"
 SIGNALS = "signals"
-CAPABILITIES: frozenset[str] = frozenset({LEASES, STATE, RATE_LIMITS, EVENTS, SIGNALS})
+AGENTS = "agents"
+CAPABILITIES: frozenset[str] = frozenset({LEASES, STATE, RATE_LIMITS, EVENTS, SIGNALS, AGENTS})
 """Every capability of the seam; the built-in stores declare them all."""
 
 

@@ -1,10 +1,12 @@
 """The record stores' seam, assembled from the features' record operations
 (``leases/records.py``, ``state/records.py``, ``rates/records.py``,
-``events/records.py``, ``signals/records.py``) on :class:`RecordBase`."""
+``events/records.py``, ``signals/records.py``, ``agents/records.py``) on
+:class:`RecordBase`."""
 
 from __future__ import annotations
 
 from accord.backends._record_base import RecordBase
+from accord.backends.agents.records import AgentRecords
 from accord.backends.events.records import LAST_ID, EventRecords, event_id
 from accord.backends.leases.records import LeaseRecords
 from accord.backends.rates.records import RateRecords
@@ -18,5 +20,5 @@ class RecordBackend(LeaseRecords, StateRecords, RateRecords):
     """Leases, state and rate limits over record storage."""
 
 
-class RecordStore(RecordBackend, EventRecords, SignalRecords):
+class RecordStore(AgentRecords, RecordBackend, EventRecords, SignalRecords):
     """A record backend with the event log and signals: what memory and SQLite are."""

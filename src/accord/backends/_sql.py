@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from importlib import resources
 
-FEATURES = ("leases", "state", "rates", "events")  # in the order their tables are made
+FEATURES = ("leases", "state", "rates", "events", "agents")  # in the order their tables are made
 
 
 def _text(package: str, name: str) -> str:

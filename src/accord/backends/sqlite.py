@@ -48,6 +48,7 @@ from accord.backends._pipes import (
     sweep,
 )
 from accord.backends._records import RecordStore, event_id
+from accord.backends.agents.sqlite import SqliteAgentStorage
 from accord.backends._sql import queries
 from accord.backends._sqlite_file import (
     CHECKPOINT_EVERY,
@@ -127,7 +128,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
 """Each step from a layout version to the next (``_sqlite_file.SCHEMA_VERSION``)."""
 
 
-class SqliteBackend(SqliteFile, RecordStore):
+class SqliteBackend(SqliteAgentStorage, SqliteFile, RecordStore):
     """The sync SQLite backend: records of one namespace in the file at ``path``."""
 
     name = "sqlite"
@@ -192,7 +193,7 @@ class SqliteBackend(SqliteFile, RecordStore):
             rec = LeaseRecord.from_json(_loads(text))
         local = self._local
         outcome, signals = local.step(rec, self._now())
-        if signals:
+        if signals or rec.counted:  # a wake-up or a counter for metrics: the transaction
             return text
         local.outcome = outcome
         if signals is None:
@@ -221,6 +222,7 @@ class SqliteBackend(SqliteFile, RecordStore):
             rec.queue.clear()
             conn.execute(SAVE_LEASE, (ns, key, _dumps(rec.to_json())))
         conn.execute("UPDATE group_claims SET deadline = 0")
+        conn.execute("UPDATE agents SET expires_at = 0")  # every session of that boot lapsed
         for table in ("waits", "rates", "barriers"):  # barrier waiters died with the boot
             conn.execute(f"DELETE FROM {table}")
         sweep(self.wake_dir)  # pipes of the old boot (not those opened already in this one)

@@ -20,6 +20,9 @@ protocol                        capability      operations
 ``events.AsyncEventLog``        ``events``      event_append/read/tail/history,
                                                 group_create/read/ack, interrupt_reads
 ``signals.AsyncSignals``        ``signals``     post
+``agents.AsyncAgents``          ``agents``      agent_join/beat/leave/get/page/hung/
+                                                reap/kill, halt, resume, halt_reason,
+                                                drop_namespace
 ==============================  ==============  =====================================
 
 ``AsyncBackend`` is all of them: what memory, SQLite and Redis implement. A store of
@@ -37,6 +40,7 @@ from typing import Protocol
 # re-exported ("as"): the protocols of every capability, from their folders
 from accord.backends._async.store import AsyncMailbox as AsyncMailbox
 from accord.backends._async.store import AsyncStore as AsyncStore
+from accord.backends.agents import AsyncAgents as AsyncAgents
 from accord.backends.events import AsyncEventLog as AsyncEventLog
 from accord.backends.leases import AsyncLeases as AsyncLeases
 from accord.backends.rates import AsyncRateLimits as AsyncRateLimits
@@ -45,6 +49,7 @@ from accord.backends.state import AsyncStateStore as AsyncStateStore
 
 
 class AsyncBackend(
-    AsyncLeases, AsyncStateStore, AsyncRateLimits, AsyncEventLog, AsyncSignals, Protocol
+    AsyncLeases, AsyncStateStore, AsyncRateLimits, AsyncEventLog, AsyncSignals, AsyncAgents,
+    Protocol,
 ):
     """A store of every capability, bound to one namespace (see the module docstring)."""

@@ -21,6 +21,9 @@ protocol                        capability      operations
 ``events.AsyncEventLog``        ``events``      event_append/read/tail/history,
                                                 group_create/read/ack, interrupt_reads
 ``signals.AsyncSignals``        ``signals``     post
+``agents.AsyncAgents``          ``agents``      agent_join/beat/leave/get/page/hung/
+                                                reap/kill, halt, resume, halt_reason,
+                                                drop_namespace
 ==============================  ==============  =====================================
 
 ``AsyncBackend`` is all of them: what memory, SQLite and Redis implement. A store of
@@ -38,6 +41,7 @@ from typing import Protocol
 # re-exported ("as"): the protocols of every capability, from their folders
 from accord.backends._sync.store import Mailbox as Mailbox
 from accord.backends._sync.store import Store as Store
+from accord.backends.agents import Agents as Agents
 from accord.backends.events import EventLog as EventLog
 from accord.backends.leases import Leases as Leases
 from accord.backends.rates import RateLimits as RateLimits
@@ -46,6 +50,7 @@ from accord.backends.state import StateStore as StateStore
 
 
 class Backend(
-    Leases, StateStore, RateLimits, EventLog, Signals, Protocol
+    Leases, StateStore, RateLimits, EventLog, Signals, Agents,
+    Protocol,
 ):
     """A store of every capability, bound to one namespace (see the module docstring)."""

@@ -94,6 +94,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accord import _json
 from accord._models import (
+    MODES,
     AcquireResult,
     Deadlocked,
     Entry,
@@ -107,6 +108,7 @@ from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._capabilities import CAPABILITIES
 from accord.backends._records import RecordBackend
 from accord.backends._redact import redact
+from accord.backends.redis._async_agents import AsyncRedisAgents
 from accord.backends.redis._async_events import AsyncRedisEvents
 from accord.backends.redis._async_io import (
     AsyncRedisMailbox,
@@ -125,7 +127,7 @@ from accord.backends.state.rule import (
     incremented,
     page_start,
 )
-from accord.errors import BackendUnavailable, ConfigError, VersionConflict
+from accord.errors import BackendUnavailable, ConfigError, Halted, VersionConflict
 
 SOCKET_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 2.0
@@ -295,8 +297,9 @@ def _statistics(row: list[Any]) -> LeaseStatistics:
     key, limit, token, flat, waiters = row
     kind, _, name = key.decode().partition("/")
     holders = tuple(
-        HolderInfo(flat[i].decode(), flat[i + 1].decode(), flat[i + 2], flat[i + 3] / 1e6)
-        for i in range(0, len(flat), 4)
+        HolderInfo(flat[i].decode(), flat[i + 1].decode(), flat[i + 2], flat[i + 3] / 1e6,
+                   MODES[flat[i + 4].decode()], flat[i + 5].decode())
+        for i in range(0, len(flat), 6)
     )
     return LeaseStatistics(name, kind, limit, holders, tuple(w.decode() for w in waiters), token)
 
@@ -305,7 +308,7 @@ def _acquired(reply: list[Any]) -> AcquireResult:
     if reply[0] == 1:
         return Granted(reply[1], reply[2] / 1e6)
     if reply[0] == 2:
-        return Waiting(reply[1].decode() or None, reply[2] / 1e6)
+        return Waiting(reply[1].decode() or None, reply[2] / 1e6, reply[3].decode())
     steps = [part.decode() for part in reply[1:]]
     return Deadlocked(tuple(zip(steps[::2], steps[1::2], strict=True)))
 
@@ -393,7 +396,7 @@ def _at(url: str, host: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{where}" if auth else where))
 
 
-class AsyncRedisBackend(AsyncRedisEvents["_Connections"]):
+class AsyncRedisBackend(AsyncRedisEvents["_Connections"], AsyncRedisAgents["_Connections"]):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"
@@ -435,6 +438,11 @@ class AsyncRedisBackend(AsyncRedisEvents["_Connections"]):
     @property
     def _leases(self) -> _Connections:
         return self._here()[0]
+
+    def _forget_epoch(self) -> None:
+        """The namespace was dropped on purpose: adopt the epoch the next connection
+        makes, rather than take it for lost data."""
+        self._epoch = None
 
     @property
     def _data(self) -> _Connections:
@@ -597,11 +605,14 @@ class AsyncRedisBackend(AsyncRedisEvents["_Connections"]):
     # leases ----------------------------------------------------------------------------
     async def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
         flags = (req.limit, int(req.wait), int(detect_deadlock))
+        more = (req.mode, req.intent) if req.mode or req.intent else ()
         reply = await self._lease_eval(
-            _ACQUIRE, req.key, req.holder, req.agent, req.waiter, _us(req.ttl), *flags
+            _ACQUIRE, req.key, req.holder, req.agent, req.waiter, _us(req.ttl), *flags, *more
         )
         if isinstance(reply, int):
             return Granted(reply, req.ttl)
+        if reply[0] == 4:
+            raise Halted(self.namespace, reply[1].decode())
         return _acquired(reply)
 
     async def release(self, key: str, holder: str, token: int) -> bool:

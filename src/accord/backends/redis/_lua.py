@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 MAILBOX_TTL_MS = 60_000
 
 
-FEATURES = ("leases", "state", "rates", "events", "signals")
+FEATURES = ("leases", "state", "rates", "events", "signals", "agents")
 
 
 def _lua_of(name: str) -> Traversable:

@@ -95,6 +95,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accord import _json
 from accord._models import (
+    MODES,
     AcquireResult,
     Deadlocked,
     Entry,
@@ -108,6 +109,7 @@ from accord.backends._sync.protocol import Mailbox
 from accord.backends._capabilities import CAPABILITIES
 from accord.backends._records import RecordBackend
 from accord.backends._redact import redact
+from accord.backends.redis._sync_agents import RedisAgents
 from accord.backends.redis._sync_events import RedisEvents
 from accord.backends.redis._sync_io import (
     RedisMailbox,
@@ -126,7 +128,7 @@ from accord.backends.state.rule import (
     incremented,
     page_start,
 )
-from accord.errors import BackendUnavailable, ConfigError, VersionConflict
+from accord.errors import BackendUnavailable, ConfigError, Halted, VersionConflict
 
 SOCKET_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 2.0
@@ -296,8 +298,9 @@ def _statistics(row: list[Any]) -> LeaseStatistics:
     key, limit, token, flat, waiters = row
     kind, _, name = key.decode().partition("/")
     holders = tuple(
-        HolderInfo(flat[i].decode(), flat[i + 1].decode(), flat[i + 2], flat[i + 3] / 1e6)
-        for i in range(0, len(flat), 4)
+        HolderInfo(flat[i].decode(), flat[i + 1].decode(), flat[i + 2], flat[i + 3] / 1e6,
+                   MODES[flat[i + 4].decode()], flat[i + 5].decode())
+        for i in range(0, len(flat), 6)
     )
     return LeaseStatistics(name, kind, limit, holders, tuple(w.decode() for w in waiters), token)
 
@@ -306,7 +309,7 @@ def _acquired(reply: list[Any]) -> AcquireResult:
     if reply[0] == 1:
         return Granted(reply[1], reply[2] / 1e6)
     if reply[0] == 2:
-        return Waiting(reply[1].decode() or None, reply[2] / 1e6)
+        return Waiting(reply[1].decode() or None, reply[2] / 1e6, reply[3].decode())
     steps = [part.decode() for part in reply[1:]]
     return Deadlocked(tuple(zip(steps[::2], steps[1::2], strict=True)))
 
@@ -394,7 +397,7 @@ def _at(url: str, host: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{where}" if auth else where))
 
 
-class RedisBackend(RedisEvents["_Connections"]):
+class RedisBackend(RedisEvents["_Connections"], RedisAgents["_Connections"]):
     """The Redis store, bound to one namespace; see the module docstring."""
 
     name = "redis"
@@ -436,6 +439,11 @@ class RedisBackend(RedisEvents["_Connections"]):
     @property
     def _leases(self) -> _Connections:
         return self._here()[0]
+
+    def _forget_epoch(self) -> None:
+        """The namespace was dropped on purpose: adopt the epoch the next connection
+        makes, rather than take it for lost data."""
+        self._epoch = None
 
     @property
     def _data(self) -> _Connections:
@@ -598,11 +606,14 @@ class RedisBackend(RedisEvents["_Connections"]):
     # leases ----------------------------------------------------------------------------
     def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
         flags = (req.limit, int(req.wait), int(detect_deadlock))
+        more = (req.mode, req.intent) if req.mode or req.intent else ()
         reply = self._lease_eval(
-            _ACQUIRE, req.key, req.holder, req.agent, req.waiter, _us(req.ttl), *flags
+            _ACQUIRE, req.key, req.holder, req.agent, req.waiter, _us(req.ttl), *flags, *more
         )
         if isinstance(reply, int):
             return Granted(reply, req.ttl)
+        if reply[0] == 4:
+            raise Halted(self.namespace, reply[1].decode())
         return _acquired(reply)
 
     def release(self, key: str, holder: str, token: int) -> bool:
