@@ -14,8 +14,9 @@ it, each in the FIFO order of that directory's queue.
 
 Every lease of one call is taken in one global order (sorted names: a directory
 before what is under it), so two agents locking overlapping sets cannot deadlock.
-The intent is stored with the path's own lease: ``statistics()``, ``list_locks()``
-and ``accord locks`` show it, and a ``LockTimeout`` names the holder and its intent.
+The intent is stored with the path's own lease (and, followed by the paths, with the
+intent leases above them): ``statistics()``, ``list_locks()`` and ``accord locks``
+show it, and a ``LockTimeout`` names the holder and its intent.
 """
 
 from __future__ import annotations
@@ -110,10 +111,11 @@ class AsyncFileLock:
         if not self.paths:
             raise ValueError("lock_files() needs at least one path")
         steps = _paths.plan([(name, self.shared) for name in self.paths])
+        below = f"{self.intent} ({', '.join(self.paths)})"  # what the intent leases say
         self._locks = [
             AsyncLock(
                 ctx, name, ttl, timeout, auto_renew, kind="file", mode=mode,
-                intent=self.intent if name in self.paths else "",
+                intent=self.intent if name in self.paths else below,
             )
             for name, mode in steps
         ]

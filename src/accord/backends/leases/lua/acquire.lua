@@ -72,7 +72,7 @@ else
   rec.seq = rec.seq + 1
   entry.seq = rec.seq
   rec.set['seq'] = rec.seq
-  rec.set['m:' .. holder] = mode .. '|' .. now .. '|' .. intent
+  rec.set['m:' .. holder] = string.format('%s|%d|%s', mode, now, intent)
   rec.modes[holder] = {mode = mode, since = now, intent = intent}
   count(rec, WAITS, 1)
 end
