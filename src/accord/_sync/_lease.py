@@ -175,6 +175,7 @@ class Lease:
         self._ctx: Context[Backend] | None = None  # set to report lease_lost
         self.mode = ""
         self.released = False
+        self._refs = 1  # this handle and its nested ones not released yet
 
     @property
     def name(self) -> str:
@@ -193,8 +194,14 @@ class Lease:
 
     def extend(self, ttl: float | None = None) -> None:
         """Make the lease last ``ttl`` (default: its ttl) seconds from now, or LeaseLost."""
+        if self.released:
+            raise LeaseLost(self.name, self.token)
+        self._extend(ttl)
+
+    def _extend(self, ttl: float | None) -> None:
+        """Extend the store's lease (while any handle of it is held), or LeaseLost."""
         ttl = self.ttl if ttl is None else _validate.positive(ttl, "ttl")
-        ok = not self.released and self._backend.extend(
+        ok = self._refs > 0 and self._backend.extend(
             self._key, self._holder, self.token, ttl
         )
         if not ok:
@@ -204,10 +211,19 @@ class Lease:
         self._deadline = time.monotonic() + ttl
 
     def release(self) -> None:
-        """Give the lease back and wake the next waiter; LeaseLost if it had expired."""
+        """Give the lease back and wake the next waiter; LeaseLost if it had expired.
+        While nested acquisitions of it are held, the lease is given back with the
+        last of them, in whatever order they are released."""
         if self.released:
             return
         self.released = True
+        self._drop()
+
+    def _drop(self) -> None:
+        """One handle less; the last one gives the lease back to the store."""
+        self._refs -= 1
+        if self._refs > 0:
+            return
         held = self._held
         if held is not None and held.get((self._key, self._holder)) is self:
             del held[self._key, self._holder]
@@ -229,7 +245,7 @@ class Lease:
     def _confirm(self, ttl: float) -> bool:
         """Whether the store still has this lease; if so it now lasts ``ttl`` seconds
         (its own ``ttl``, what ``extend()`` uses by default, is left as it is)."""
-        if self.released or not self._backend.extend(
+        if self._refs == 0 or not self._backend.extend(
             self._key, self._holder, self.token, ttl
         ):
             return False
@@ -241,7 +257,7 @@ class Lease:
         self._renewer = _rt.Renewer(self.ttl / 3, self._renew_once)
 
     def _renew_once(self) -> bool:
-        if self.released:
+        if self._refs == 0:
             return False
         ok = self._backend.extend(self._key, self._holder, self.token, self.ttl)
         if ok:
@@ -278,6 +294,7 @@ class NestedLease(Lease):
         self._renewer = None
         self._held = None
         self.released = False
+        outer._refs += 1
 
     @property
     def expires_in(self) -> float:
@@ -286,7 +303,9 @@ class NestedLease(Lease):
     def extend(self, ttl: float | None = None) -> None:
         if self.released:  # this level was given back, even if the outer one still holds
             raise LeaseLost(self.name, self.token)
-        self._outer.extend(ttl)
+        self._outer._extend(ttl)
 
     def release(self) -> None:
-        self.released = True
+        if not self.released:
+            self.released = True
+            self._outer._drop()

@@ -29,10 +29,13 @@ from accord._sync._lease import (
 from accord._context import Context
 from accord._models import MODES, LeaseRequest, LeaseStatistics
 from accord.backends import Backend
+from accord.backends.leases.rule import COMPATIBLE
 from accord.errors import DeadlockError, LeaseLost
 
 # which held mode serves a nested acquisition of which asked mode
 _COVERS = {"": {"", "S", "IS", "IX"}, "S": {"S", "IS"}, "IX": {"IX", "IS"}, "IS": {"IS"}}
+_MODES = ("", "S", "IX", "IS")  # the strongest first
+_MODE_MARK = "\x1f"  # owner + mark + mode: the holder of a lease of a shared mode
 
 
 class Lock:
@@ -85,30 +88,45 @@ class Lock:
     def _acquire(self, timeout: float | None) -> Lease:
         ctx = self._ctx
         owner = ctx.owner()
-        held = ctx.held.get((self._key, owner))
-        if isinstance(held, Lease) and not held.released:
-            if self._mode not in _COVERS[held.mode]:
-                raise DeadlockError(self.name, [
-                    f"{ctx.agent} holds {self.name!r} {MODES[held.mode]} and asks for it "
-                    f"{MODES[self._mode]}: release it first"
-                ])  # fmt: skip
-            return self._nest(held)
-        req = LeaseRequest(
-            self._key, owner, ctx.agent, "", self.ttl, 1, False, self._mode, self._intent
-        )
-        holds_a_lock = any(o == owner for _, o in ctx.held)
+        mode = self._mode
+        holder = owner if not mode else f"{owner}{_MODE_MARK}{mode}"
+        if ctx.held:
+            mine = self._mine(owner)
+            if mine is not None:
+                return self._nest(mine)
+        req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, 1, False, mode, self._intent)
+        holds_a_lock = any(o.partition(_MODE_MARK)[0] == owner for _, o in ctx.held)
         granted = wait_for_grant(
             ctx.store, req, timeout, kind=self._kind, name=self.name, contended=ctx.contended,
             may_deadlock=holds_a_lock, ctx=ctx, alert_after=self.alert_after,
         )
-        lease = Lease(ctx.store, self._key, owner, ctx.agent, granted)
-        lease.mode = self._mode
+        lease = Lease(ctx.store, self._key, holder, ctx.agent, granted)
+        lease.mode = mode
         lease._ctx = ctx
-        ctx.held[self._key, owner] = lease
+        ctx.held[self._key, holder] = lease
         lease._held = ctx.held  # the release takes it out (the lock frees)
         if self.auto_renew:
             lease.renew_in_background()
         return lease
+
+    def _mine(self, owner: str) -> Lease | None:
+        """A lease of this lock the owner holds that serves this acquisition (nested),
+        None when it holds none or one of a mode that goes beside this one (a file
+        read and a file write under one directory take IS and IX there). Raises
+        DeadlockError for a mode it cannot hold beside its own (an upgrade)."""
+        held = self._ctx.held
+        for mode in _MODES:
+            lease = held.get((self._key, owner if not mode else f"{owner}{_MODE_MARK}{mode}"))
+            if not isinstance(lease, Lease) or lease._refs == 0:
+                continue
+            if self._mode in _COVERS[mode]:
+                return lease
+            if (mode, self._mode) not in COMPATIBLE:
+                raise DeadlockError(self.name, [
+                    f"{self._ctx.agent} holds {self.name!r} {MODES[mode]} and asks for it "
+                    f"{MODES[self._mode]}: release it first"
+                ])  # fmt: skip
+        return None
 
     def _nest(self, outer: Lease) -> NestedLease:
         """A nested lease, once the store confirms the outer one: it must still hold
