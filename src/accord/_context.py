@@ -82,7 +82,7 @@ class Watched:
     @property
     def unwatched(self) -> Any:
         """The store itself."""
-        return self._store
+        return getattr(self._store, "unwatched", self._store)
 
     def __getattr__(self, attr: str) -> Any:
         target = getattr(self._store, attr)

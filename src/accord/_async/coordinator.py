@@ -351,17 +351,22 @@ class AsyncCoordinator:
 
     def as_agent(self, name: str) -> AsyncCoordinator:
         """A cheap view over this coordinator's connection that acts as agent ``name``:
-        lock holders, ``updated_by``, event sources and the registry show ``name``.
-        It shares the store (closing it closes nothing but its own handlers); on a
-        session it is registered as an agent of its own, whose heartbeat is this
-        session's, until the session ends."""
+        lock holders, ``updated_by`` and event sources show ``name``. It shares the
+        store (closing it closes nothing but its own handlers). On a session it is
+        also an agent of the registry, joined with the session's next heartbeat
+        (within ``heartbeat / 3`` seconds) and beaten by it until the session ends:
+        ``agents.kill(name)`` revokes the view's leases and stops its calls, and
+        killing the session stops its views too."""
         name = _validate.name(name, "agent")
         view = AsyncCoordinator(
             self._ctx.store, agent=name, url=self._url, max_payload=self.max_payload,
             max_events=self.max_events,
         )
         view._owns_store = False
-        view._session = self._session  # working_on/progress report for the session
+        if self._session is not None:
+            watch = Watch(name)  # its calls are progress of both, and a kill of either stops it
+            view._ctx.store = cast(AsyncBackend, Watched(self._ctx.store, watch))
+            self._session.add_view(name, view._ctx.id, watch)
         self._views.append(view)
         return view
 

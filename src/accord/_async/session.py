@@ -30,6 +30,7 @@ from accord._async.registry import here, reap, revoke_everything
 from accord._context import Context, Watch
 from accord.backends import AsyncBackend, AsyncMailbox
 from accord.backends.agents.rule import HUNG_AFTER, AgentRecord
+from accord.errors import AgentExists
 
 log = logging.getLogger("accord")
 
@@ -69,6 +70,13 @@ class AsyncSession:
         self._mailbox: AsyncMailbox | None = None
         self._worker: Any = None
         self._stopping = False
+        self._views: list[tuple[str, str, Watch, bool]] = []  # name, session, watch, joined
+
+    def add_view(self, name: str, session: str, watch: Watch) -> None:
+        """Register ``coord.as_agent(name)`` as an agent of its own with the next
+        heartbeat, which beats for it from then on (a kill of it reaches ``watch``)."""
+        self._views.append((name, session, watch, False))
+        here[self._ctx.store.namespace, name, session] = watch
 
     async def join(self) -> None:
         """Register (AgentExists if a live session has the name) and start beating."""
@@ -118,10 +126,37 @@ class AsyncSession:
             log.warning("accord: agent %s was deregistered under this session", self.name)
             return
         self._reported = progress_at
+        await self._beat_views()
         await reap(self._ctx)
         _, fresh = await self._store.agent_hung(HUNG_AFTER, 100)
         for name in fresh:
             await notify(self._ctx, "agent_hung", {"name": name, "threshold_s": HUNG_AFTER})
+
+    async def _beat_views(self) -> None:
+        """Join the views made since the last heartbeat; renew the others' leases."""
+        for i, (name, session, watch, joined) in enumerate(self._views):
+            if watch.killed is not None:
+                continue
+            if not joined:
+                rec = AgentRecord(
+                    name=name, session=session, role=self._record.role, host=self._record.host,
+                    pid=self._record.pid, ttl=self.ttl, mailbox=self._record.mailbox,
+                )
+                try:
+                    await self._store.agent_join(rec)
+                except AgentExists as exc:
+                    log.warning("accord: view %s not registered: %s", name, exc)
+                    continue
+                self._views[i] = (name, session, watch, True)
+                await notify(self._ctx, "agent_joined", {
+                    "name": name, "role": rec.role, "host": rec.host, "pid": rec.pid,
+                    "via": self.name,
+                })  # fmt: skip
+                continue
+            ago = max(0.0, time.monotonic() - watch.progress_at)
+            status, reason = await self._store.agent_beat(name, session, self.ttl, ago, None)
+            if status == "killed":
+                watch.killed = reason
 
     async def working_on(self, text: str) -> None:
         """Say what the agent works on now (shown by the registry); counts as progress."""
@@ -149,9 +184,11 @@ class AsyncSession:
             if self._worker is not None:
                 await self._store.post(mailbox.id, "stop")
                 await _rt.stop(self._worker, 5.0)
-            revoked = await revoke_everything(self._store, self.name, self.id)
-            if await self._store.agent_leave(self.name, self.id):
-                await notify(self._ctx, "agent_left", {"name": self.name, "released": revoked})
+            for name, session, _, _ in [*self._views, (self.name, self.id, None, True)]:
+                here.pop((self._ctx.store.namespace, name, session), None)
+                revoked = await revoke_everything(self._store, name, session)
+                if await self._store.agent_leave(name, session):
+                    await notify(self._ctx, "agent_left", {"name": name, "released": revoked})
         finally:
             await mailbox.aclose()
 

@@ -31,6 +31,7 @@ from accord._sync.registry import here, reap, revoke_everything
 from accord._context import Context, Watch
 from accord.backends import Backend, Mailbox
 from accord.backends.agents.rule import HUNG_AFTER, AgentRecord
+from accord.errors import AgentExists
 
 log = logging.getLogger("accord")
 
@@ -70,6 +71,13 @@ class Session:
         self._mailbox: Mailbox | None = None
         self._worker: Any = None
         self._stopping = False
+        self._views: list[tuple[str, str, Watch, bool]] = []  # name, session, watch, joined
+
+    def add_view(self, name: str, session: str, watch: Watch) -> None:
+        """Register ``coord.as_agent(name)`` as an agent of its own with the next
+        heartbeat, which beats for it from then on (a kill of it reaches ``watch``)."""
+        self._views.append((name, session, watch, False))
+        here[self._ctx.store.namespace, name, session] = watch
 
     def join(self) -> None:
         """Register (AgentExists if a live session has the name) and start beating."""
@@ -119,10 +127,37 @@ class Session:
             log.warning("accord: agent %s was deregistered under this session", self.name)
             return
         self._reported = progress_at
+        self._beat_views()
         reap(self._ctx)
         _, fresh = self._store.agent_hung(HUNG_AFTER, 100)
         for name in fresh:
             notify(self._ctx, "agent_hung", {"name": name, "threshold_s": HUNG_AFTER})
+
+    def _beat_views(self) -> None:
+        """Join the views made since the last heartbeat; renew the others' leases."""
+        for i, (name, session, watch, joined) in enumerate(self._views):
+            if watch.killed is not None:
+                continue
+            if not joined:
+                rec = AgentRecord(
+                    name=name, session=session, role=self._record.role, host=self._record.host,
+                    pid=self._record.pid, ttl=self.ttl, mailbox=self._record.mailbox,
+                )
+                try:
+                    self._store.agent_join(rec)
+                except AgentExists as exc:
+                    log.warning("accord: view %s not registered: %s", name, exc)
+                    continue
+                self._views[i] = (name, session, watch, True)
+                notify(self._ctx, "agent_joined", {
+                    "name": name, "role": rec.role, "host": rec.host, "pid": rec.pid,
+                    "via": self.name,
+                })  # fmt: skip
+                continue
+            ago = max(0.0, time.monotonic() - watch.progress_at)
+            status, reason = self._store.agent_beat(name, session, self.ttl, ago, None)
+            if status == "killed":
+                watch.killed = reason
 
     def working_on(self, text: str) -> None:
         """Say what the agent works on now (shown by the registry); counts as progress."""
@@ -150,9 +185,11 @@ class Session:
             if self._worker is not None:
                 self._store.post(mailbox.id, "stop")
                 _rt.stop(self._worker, 5.0)
-            revoked = revoke_everything(self._store, self.name, self.id)
-            if self._store.agent_leave(self.name, self.id):
-                notify(self._ctx, "agent_left", {"name": self.name, "released": revoked})
+            for name, session, _, _ in [*self._views, (self.name, self.id, None, True)]:
+                here.pop((self._ctx.store.namespace, name, session), None)
+                revoked = revoke_everything(self._store, name, session)
+                if self._store.agent_leave(name, session):
+                    notify(self._ctx, "agent_left", {"name": name, "released": revoked})
         finally:
             mailbox.close()
 

@@ -297,6 +297,32 @@ async def test_as_agent_acts_as_another_agent_on_one_connection(coord: Any) -> N
     assert (await coord.state("books").get("q1")).value == 10
 
 
+async def test_a_view_of_a_session_is_an_agent_of_its_own(
+    coord: Any, sessions: Sessions
+) -> None:
+    async with sessions:
+        crew = await sessions("crew", heartbeat=0.3)
+        billing = crew.as_agent("billing")
+        lease = await billing.lock("invoice").acquire()
+
+        async def registered() -> bool:
+            return await coord.agents.get("billing") is not None
+
+        await eventually(registered, what="the view registered")
+        found = await coord.agents.get("billing")
+        assert (found.host, found.pid, found.holds) == ((await coord.agents.get("crew")).host,
+                                                         os.getpid(), ("lock invoice",))
+        await coord.agents.kill("billing", reason="wrong customer")
+        with pytest.raises(AgentKilled):
+            await billing.state("books").set("q1", 1)
+        assert (await coord.lock("invoice").statistics()).holders == ()
+        with pytest.raises(AgentKilled):
+            await lease.release()
+        await crew.state("books").set("q1", 2)  # the session itself goes on
+        await crew.aclose()
+        assert (await coord.agents.get("crew")) is None
+
+
 async def test_spec_reopens_the_coordinator_elsewhere(coord: Any, url: str) -> None:
     spec = pickle.loads(pickle.dumps(coord.spec()))
     assert spec["namespace"] == coord.namespace and spec["agent"] == "tester"
