@@ -56,7 +56,7 @@ def measure(url: str, agents: int, budget_s: float) -> dict[str, float]:
             "reap (none dead)": lambda: store.agent_reap(100),
             "hung() (none hung)": lambda: coord.agents.hung(300),
             "get()": lambda: coord.agents.get(name),
-            "list_page(limit=100)": lambda: coord.agents.list_page(limit=100),
+            "list_page(limit=10)": lambda: coord.agents.list_page(limit=10),
         }
         return {op: timed(run, budget_s) for op, run in ops.items()}
 

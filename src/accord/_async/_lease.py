@@ -153,6 +153,10 @@ class AsyncLease:
     (pass ``fence=lease`` to ``state().set``). Use as ``async with`` to release.
     """
 
+    mode = ""  # a lease mode (see backends/leases/rule.py): "" is exclusive
+    _refs = 1  # this handle and its nested ones not released yet; 0 once given back
+    _told = False  # lease_lost was emitted
+
     def __init__(
         self,
         backend: AsyncBackend,
@@ -160,6 +164,7 @@ class AsyncLease:
         holder: str,
         agent: str,
         granted: Granted,
+        ctx: Context[AsyncBackend] | None = None,
     ) -> None:
         self._backend = backend
         self._key = key
@@ -169,12 +174,19 @@ class AsyncLease:
         self.ttl = granted.ttl
         self._deadline = time.monotonic() + granted.ttl
         self._renewer: _rt.Renewer | None = None
-        # the coordinator's held locks by (key, owner), when this lease is listed there
-        self._held: dict[tuple[str, str], object] | None = None
-        self._ctx: Context[AsyncBackend] | None = None  # set to report lease_lost
-        self.mode = ""
+        # the coordinator's context: its held locks by (key, owner) list a lock's lease,
+        # and a lost lease is reported as lease_lost
+        self._ctx = ctx
         self.released = False
-        self._refs = 1  # this handle and its nested ones not released yet
+
+    @property
+    def _alive(self) -> bool:
+        """Whether this lease is still held here: this handle or a nested one."""
+        return self._refs > 0
+
+    @property
+    def _held(self) -> dict[tuple[str, str], object] | None:
+        return None if self._ctx is None else self._ctx.held
 
     @property
     def name(self) -> str:
@@ -200,7 +212,7 @@ class AsyncLease:
     async def _extend(self, ttl: float | None) -> None:
         """Extend the store's lease (while any handle of it is held), or LeaseLost."""
         ttl = self.ttl if ttl is None else _validate.positive(ttl, "ttl")
-        ok = self._refs > 0 and await self._backend.extend(
+        ok = self._alive and await self._backend.extend(
             self._key, self._holder, self.token, ttl
         )
         if not ok:
@@ -216,16 +228,13 @@ class AsyncLease:
         if self.released:
             return
         self.released = True
-        await self._drop()
-
-    async def _drop(self) -> None:
-        """One handle less; the last one gives the lease back to the store."""
-        self._refs -= 1
-        if self._refs > 0:
+        if self._refs > 1:  # a nested handle is still held: the last one gives it back
+            self._refs -= 1
             return
-        held = self._held
-        if held is not None and held.get((self._key, self._holder)) is self:
-            del held[self._key, self._holder]
+        self._refs = 0
+        ctx = self._ctx
+        if ctx is not None and ctx.held.get((self._key, self._holder)) is self:
+            del ctx.held[self._key, self._holder]
         if self._renewer is not None:
             await self._renewer.stop()
         if not await self._backend.release(self._key, self._holder, self.token):
@@ -234,8 +243,9 @@ class AsyncLease:
 
     async def _lost(self) -> None:
         """Emit ``lease_lost`` (once: the lease is given up after this)."""
-        ctx, self._ctx = self._ctx, None
-        if ctx is not None:
+        ctx = self._ctx
+        if ctx is not None and not self._told:
+            self._told = True
             kind, _, name = self._key.partition("/")
             await notify(ctx, "lease_lost", {
                 "name": name, "kind": kind, "agent": self.agent, "token": self.token,
@@ -244,7 +254,7 @@ class AsyncLease:
     async def _confirm(self, ttl: float) -> bool:
         """Whether the store still has this lease; if so it now lasts ``ttl`` seconds
         (its own ``ttl``, what ``extend()`` uses by default, is left as it is)."""
-        if self._refs == 0 or not await self._backend.extend(
+        if not self._alive or not await self._backend.extend(
             self._key, self._holder, self.token, ttl
         ):
             return False
@@ -256,7 +266,7 @@ class AsyncLease:
         self._renewer = _rt.Renewer(self.ttl / 3, self._renew_once)
 
     async def _renew_once(self) -> bool:
-        if self._refs == 0:
+        if not self._alive:
             return False
         ok = await self._backend.extend(self._key, self._holder, self.token, self.ttl)
         if ok:
@@ -291,7 +301,6 @@ class AsyncNestedLease(AsyncLease):
         self.__dict__.update(outer.__dict__)
         self._outer = outer
         self._renewer = None
-        self._held = None
         self.released = False
         outer._refs += 1
 
@@ -305,6 +314,12 @@ class AsyncNestedLease(AsyncLease):
         await self._outer._extend(ttl)
 
     async def release(self) -> None:
-        if not self.released:
-            self.released = True
-            await self._outer._drop()
+        if self.released:
+            return
+        self.released = True
+        outer = self._outer
+        if outer._refs == 1 and outer.released:  # the outer handle went first: give it back
+            outer.released = False
+            await outer.release()
+        else:
+            outer._refs -= 1

@@ -89,21 +89,21 @@ class AsyncLock:
         owner = ctx.owner()
         mode = self._mode
         holder = owner if not mode else f"{owner}{_MODE_MARK}{mode}"
-        if ctx.held:
+        holds_a_lock = False
+        if ctx.held:  # an owner holding nothing (the common case) skips all this
             mine = self._mine(owner)
             if mine is not None:
                 return await self._nest(mine)
+            holds_a_lock = any(o.partition(_MODE_MARK)[0] == owner for _, o in ctx.held)
         req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, 1, False, mode, self._intent)
-        holds_a_lock = any(o.partition(_MODE_MARK)[0] == owner for _, o in ctx.held)
         granted = await wait_for_grant(
             ctx.store, req, timeout, kind=self._kind, name=self.name, contended=ctx.contended,
             may_deadlock=holds_a_lock, ctx=ctx, alert_after=self.alert_after,
         )
-        lease = AsyncLease(ctx.store, self._key, holder, ctx.agent, granted)
-        lease.mode = mode
-        lease._ctx = ctx
-        ctx.held[self._key, holder] = lease
-        lease._held = ctx.held  # the release takes it out (the lock frees)
+        lease = AsyncLease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
+        if mode:
+            lease.mode = mode
+        ctx.held[self._key, holder] = lease  # the release takes it out (the lock frees)
         if self.auto_renew:
             lease.renew_in_background()
         return lease
@@ -116,7 +116,7 @@ class AsyncLock:
         held = self._ctx.held
         for mode in _MODES:
             lease = held.get((self._key, owner if not mode else f"{owner}{_MODE_MARK}{mode}"))
-            if not isinstance(lease, AsyncLease) or lease._refs == 0:
+            if not isinstance(lease, AsyncLease) or not lease._alive:
                 continue
             if self._mode in _COVERS[mode]:
                 return lease

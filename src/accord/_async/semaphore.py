@@ -50,9 +50,7 @@ class AsyncSemaphore:
             ctx.store, req, timeout, kind="semaphore", name=self.name, contended=ctx.contended,
             ctx=ctx, alert_after=2 * self.ttl,
         )
-        lease = AsyncLease(ctx.store, self._key, holder, ctx.agent, granted)
-        lease._ctx = ctx
-        return lease
+        return AsyncLease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
 
     async def statistics(self) -> LeaseStatistics:
         """Holders, waiters in order and the last token, read from the store."""

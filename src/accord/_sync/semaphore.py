@@ -51,9 +51,7 @@ class Semaphore:
             ctx.store, req, timeout, kind="semaphore", name=self.name, contended=ctx.contended,
             ctx=ctx, alert_after=2 * self.ttl,
         )
-        lease = Lease(ctx.store, self._key, holder, ctx.agent, granted)
-        lease._ctx = ctx
-        return lease
+        return Lease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
 
     def statistics(self) -> LeaseStatistics:
         """Holders, waiters in order and the last token, read from the store."""

@@ -9,6 +9,7 @@ cost a binary search and what they return, whatever the number of agents.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -30,7 +31,7 @@ class _AgentSpace:
     by_expiry: SortedKeys = field(default_factory=SortedKeys)  # live agents only
     by_progress: SortedKeys = field(default_factory=SortedKeys)  # live agents only
     indexed: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: entries
-    halt: str | None = None
+    halt: list[str | None] = field(default_factory=lambda: [None])  # shared, see _halt_box
     metrics: dict[str, list[float]] = field(default_factory=dict)  # lease key: counters
 
 
@@ -50,11 +51,17 @@ class MemoryAgentStorage:
         return space
 
     def _agents(self) -> _AgentSpace:
-        key = id(self._base())
-        found = _spaces.get(key)
-        if found is None:
-            found = _spaces.setdefault(key, _AgentSpace())
+        found: _AgentSpace | None = self.__dict__.get("_agent_space")
+        if found is None:  # kept on the backend: the halt check runs on every acquire
+            found = _spaces.setdefault(id(self._base()), _AgentSpace())
+            self.__dict__["_agent_space"] = found
         return found
+
+    @functools.cached_property
+    def _halt_box(self) -> list[str | None] | None:
+        """The namespace's halt reason in a box every backend of it shares, read by
+        the lease rule's acquire without a call (``LeaseRecords._halt_box``)."""
+        return self._agents().halt
 
     def _load_agent(self, name: str) -> AgentRecord | None:
         rec = self._agents().agents.get(name)
@@ -109,10 +116,10 @@ class MemoryAgentStorage:
         return self._walk(self._agents().by_progress, before, limit)
 
     def _load_halt(self) -> str | None:
-        return self._agents().halt
+        return self._agents().halt[0]
 
     def _save_halt(self, reason: str | None) -> None:
-        self._agents().halt = reason
+        self._agents().halt[0] = reason
 
     def _drop_all(self) -> None:
         space = self._base()
@@ -123,7 +130,11 @@ class MemoryAgentStorage:
                 setattr(space, f.name, f.default)
             elif f.default_factory is not dataclasses.MISSING:
                 setattr(space, f.name, f.default_factory())
-        _spaces.pop(id(space), None)
+        agents = self._agents()  # emptied in place: other backends of it keep a reference
+        box = agents.halt
+        agents.__dict__.update(_AgentSpace().__dict__)
+        box[0] = None
+        agents.halt = box
 
     # lease metrics ------------------------------------------------------------------
     def _add_metrics(self, key: str, counted: list[float]) -> None:

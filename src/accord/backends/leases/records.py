@@ -19,6 +19,12 @@ from accord.errors import Halted
 class LeaseRecords(RecordBase):
     """Leases and barriers over record storage; storage always inside _transaction()."""
 
+    @property
+    def _halt_box(self) -> list[str | None] | None:
+        """A store that keeps the halt reason in memory shares it here (one shared
+        list), so the acquire reads it without a call; others give ``_halt_reason()``."""
+        return None
+
     @abc.abstractmethod
     def _load_lease(self, key: str) -> LeaseRecord | None: ...
 
@@ -69,7 +75,8 @@ class LeaseRecords(RecordBase):
     # leases -----------------------------------------------------------------------
     def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
         with self._transaction():
-            reason = self._halt_reason()
+            box = self._halt_box
+            reason = box[0] if box is not None else self._halt_reason()
             if reason is not None:
                 raise Halted(self.namespace, reason)
             now = self._now()
@@ -82,7 +89,8 @@ class LeaseRecords(RecordBase):
                     rec.count(_lease.DEADLOCKS)
                     result = cycle
             self._save_lease(req.key, rec)
-            self._counted(req.key, rec)
+            if rec.counted is not None:
+                self._counted(req.key, rec)
             # Only a waiter that may deadlock enters the wait-for graph; any other
             # outcome of a wait leaves it.
             if req.wait and not isinstance(result, Waiting):
@@ -117,7 +125,8 @@ class LeaseRecords(RecordBase):
                     self._counted(key, rec)
                 return False
             self._save_lease(key, rec)
-            self._counted(key, rec)
+            if rec.counted is not None:
+                self._counted(key, rec)
             self._mark_granted(key, signals, rec)
         self._post(signals)
         return True

@@ -140,7 +140,10 @@ def _grant(
 ) -> int:
     rec.token += 1
     rec.holders.pop(holder, None)  # a fresh grant goes last: holders stay in token order
-    rec.holders[holder] = Holder(agent, rec.token, ttl, now + ttl, mode, intent)
+    if mode or intent:
+        rec.holders[holder] = Holder(agent, rec.token, ttl, now + ttl, mode, intent)
+    else:
+        rec.holders[holder] = Holder(agent, rec.token, ttl, now + ttl)
     return rec.token
 
 

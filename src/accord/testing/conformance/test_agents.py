@@ -259,6 +259,27 @@ async def _refused(coord: Any, path: str) -> None:
         await coord.lock_file(path, intent="peek", timeout=0).acquire()
 
 
+async def test_a_nested_lease_is_given_back_with_its_last_handle(
+    coord: Any, connect: Any
+) -> None:
+    outer = await coord.lock("job").acquire()
+    inner = await coord.lock("job").acquire()
+    await outer.release()  # released first: the nested handle still holds the lock
+    assert (await coord.lock("job").statistics()).holder == "tester"
+    again = await coord.lock("job").acquire()  # nests on the lease still held
+    assert again.token == outer.token
+    await inner.release()
+    await again.release()
+    theirs = await connect("other").lock("job").try_acquire()
+    assert theirs is not None
+    await theirs.release()
+    reader = await coord.lock_file("notes/a.md", intent="read", shared=True).acquire()
+    writer = await coord.lock_file("notes/b.md", intent="write").acquire()  # IS and IX
+    await reader.release()
+    await writer.release()
+    assert await coord.list_locks() == []
+
+
 async def test_metrics_and_lease_events(coord: Any, connect: Any, spawn: Any) -> None:
     for _ in range(3):
         async with coord.lock("hot"):

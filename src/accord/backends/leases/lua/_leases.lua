@@ -25,8 +25,6 @@
 
 local P = ARGV[1]
 local DEAD_MAX = 8
-local COMPATIBLE = {S = {S = true, IS = true}, IS = {S = true, IS = true, IX = true},
-                    IX = {IS = true, IX = true}}
 -- the counters of rule.METRICS, by index
 local WAITS, WAIT_TOTAL, WAIT_MAX, TIMEOUTS, DEADLOCKS, LOST, REVOKED = 1, 2, 3, 4, 5, 6, 7
 
@@ -41,9 +39,6 @@ end
 
 -- Add rec.counted to the key's counters (durations in seconds, as rule.py counts).
 local function save_counted(rec, key)
-  if not rec.counted then
-    return
-  end
   local mk = P .. 'metrics'
   local old = redis.call('HGET', mk, key)
   local c = old and cjson.decode(old) or {0, 0, 0, 0, 0, 0, 0}
@@ -98,11 +93,7 @@ local function load_lease(lk, now)
                modes = {}, exists = #flat > 0}
   for i = 1, #flat, 2 do
     local f, v = flat[i], flat[i + 1]
-    if string.sub(f, 1, 2) == 'm:' then
-      local mode, since, intent = string.match(v, '^(%u*)|(%d*)|(.*)$')
-      rec.modes[string.sub(f, 3)] = {mode = mode or '', since = tonumber(since) or 0,
-                                     intent = intent or ''}
-    elseif f == 'token' then
+    if f == 'token' then
       rec.token = tonumber(v)
     elseif f == 'limit' then
       rec.limit = tonumber(v)
@@ -110,6 +101,11 @@ local function load_lease(lk, now)
       rec.seq = tonumber(v)
     elseif f == 'listed' then
       rec.listed = true
+    elseif string.byte(f, 1) == 109 then -- 'm:<holder>'
+      local mode, since, intent = string.match(v, '^(%u*)|(%d*)|(.*)$')
+      rec.modes[string.sub(f, 3)] = {mode = mode or '', since = tonumber(since) or 0,
+                                     intent = intent or ''}
+      rec.nm = true
     elseif v == '' then
       rec.dead[#rec.dead + 1] = f
     elseif string.sub(v, 1, 1) == 'w' then
@@ -141,9 +137,11 @@ local function load_lease(lk, now)
     count(rec, LOST, rec.lost)
     rec.force = true
   end
-  for h, _ in pairs(rec.modes) do -- the mode of an entry gone goes with it
-    if not rec.holders[h] and not rec.waiters[h] then
-      rec.dead[#rec.dead + 1] = 'm:' .. h
+  if rec.nm then
+    for h, _ in pairs(rec.modes) do -- the mode of an entry gone goes with it
+      if not rec.holders[h] and not rec.waiters[h] then
+        rec.dead[#rec.dead + 1] = 'm:' .. h
+      end
     end
   end
   return rec
@@ -159,7 +157,8 @@ local function fits(rec, mode)
   if mode == '' then
     return rec.n < rec.limit
   end
-  local ok = COMPATIBLE[mode]
+  local ok = ({S = {S = true, IS = true}, IS = {S = true, IS = true, IX = true},
+               IX = {IS = true, IX = true}})[mode]
   for h, _ in pairs(rec.holders) do
     if not ok[mode_of(rec, h)] then
       return false
@@ -216,10 +215,10 @@ local function grant(rec, key, holder, agent, mb, ttl, now, mode, intent)
   rec.token = tok
   rec.set['token'] = tok
   rec.set['h:' .. holder] = string.format('%d %d:%s %s', exp, tok, mb, agent)
-  if (mode and mode ~= '') or (intent and intent ~= '') then
+  if mode and (mode ~= '' or intent ~= '') then
     rec.set['m:' .. holder] = mode .. '||' .. intent
     rec.modes[holder] = {mode = mode, since = 0, intent = intent}
-  elseif rec.modes[holder] then
+  elseif rec.nm and rec.modes[holder] then
     rec.modes[holder] = nil
     rec.del[#rec.del + 1] = 'm:' .. holder
   end

@@ -26,15 +26,20 @@ promote(rec, key, now)
 local mine = rec.holders[holder]
 if mine and rec.promoted[holder] then -- handed over by this very call
   flush(lk, rec, false)
-  save_counted(rec, key)
+  if rec.counted then
+    save_counted(rec, key)
+  end
   return {1, mine.tok, mine.exp - now}
 end
 -- A holder asking again lost track of its lease (a hand-off it has not heard of, a
 -- release that failed on the way): a fresh grant, new token and the ttl asked for.
-if mine or (rec.nw == 0 and fits(rec, mode)) then
+if mine or (rec.nw == 0 and (mode == '' and rec.n < rec.limit or mode ~= '' and fits(rec, mode)))
+then
   local tok = grant(rec, key, holder, agent, '', ttl, now, mode, intent)
   flush(lk, rec, false)
-  save_counted(rec, key)
+  if rec.counted then
+    save_counted(rec, key)
+  end
   if wait then
     redis.call('HDEL', waits, holder)
   end
@@ -50,7 +55,9 @@ local function waiting()
       first, first_h = v, h
     end
   end
-  save_counted(rec, key)
+  if rec.counted then
+    save_counted(rec, key)
+  end
   if not first then
     return {2, '', 0, ''}
   end
@@ -151,7 +158,9 @@ if cycle then -- leave the queue (nothing was handed to this waiter: it was refu
   end
   count(rec, DEADLOCKS, 1)
   flush(lk, rec, false)
-  save_counted(rec, key)
+  if rec.counted then
+    save_counted(rec, key)
+  end
   redis.call('HDEL', waits, holder)
   return cycle
 end

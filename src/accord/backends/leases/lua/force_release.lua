@@ -15,5 +15,7 @@ if #agents > 0 then
 end
 promote(rec, key, now)
 flush(lk, rec, true)
-save_counted(rec, key)
+if rec.counted then
+  save_counted(rec, key)
+end
 return agents

@@ -8,12 +8,16 @@ local mine = rec.holders[holder]
 if not mine or mine.tok ~= tonumber(ARGV[4]) then
   if rec.lost then
     flush(lk, rec, true)
-    save_counted(rec, key)
+    if rec.counted then
+      save_counted(rec, key)
+    end
   end
   return 0
 end
 release_holder(rec, holder)
 promote(rec, key, now)
 flush(lk, rec, false)
-save_counted(rec, key)
+if rec.counted then
+  save_counted(rec, key)
+end
 return 1
