@@ -12,9 +12,9 @@ from accord._async.barrier import AsyncBarrier
 from accord._async.coordinator import AsyncCoordinator
 from accord._async.events import AsyncEvents
 from accord._async.files import AsyncFileLease, AsyncFileLock
-from accord._async.registry import AsyncAgentRegistry
 from accord._async.lock import AsyncLock, AsyncMultiLock
 from accord._async.ratelimit import AsyncRateLimit
+from accord._async.registry import AsyncAgentRegistry
 from accord._async.semaphore import AsyncSemaphore
 from accord._async.state import MISSING, AsyncStateMap
 from accord._connect import connect, connect_async, session, session_async
@@ -35,9 +35,9 @@ from accord._sync.barrier import Barrier
 from accord._sync.coordinator import Coordinator
 from accord._sync.events import Events
 from accord._sync.files import FileLease, FileLock
-from accord._sync.registry import AgentRegistry
 from accord._sync.lock import Lock, MultiLock
 from accord._sync.ratelimit import RateLimit
+from accord._sync.registry import AgentRegistry
 from accord._sync.semaphore import Semaphore
 from accord._sync.state import StateMap
 from accord._version import __version__

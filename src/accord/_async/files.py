@@ -28,7 +28,7 @@ from types import TracebackType
 
 from accord import _paths, _validate
 from accord._async._lease import AsyncLease, OwnerStacks
-from accord._async.lock import AsyncLock
+from accord._async.lock import AsyncLock, release_all
 from accord._context import Context
 from accord._models import LeaseStatistics
 from accord.backends import AsyncBackend
@@ -66,14 +66,7 @@ class AsyncFileLease:
     async def release(self) -> None:
         """Release every lease, the paths first; the first LeaseLost is raised after
         all are tried."""
-        lost: BaseException | None = None
-        for lease in reversed(self.leases):
-            try:
-                await lease.release()
-            except Exception as exc:
-                lost = lost or exc
-        if lost is not None:
-            raise lost
+        await release_all(self.leases)
 
     async def __aenter__(self) -> AsyncFileLease:
         return self

@@ -192,7 +192,7 @@ class AsyncMultiLock:
             for lock in self.locks:
                 leases.append(await lock.acquire(timeout))
         except BaseException:
-            await _release_all(leases)
+            await release_all(leases)
             raise
         return leases
 
@@ -205,10 +205,10 @@ class AsyncMultiLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await _release_all(self._entered.pop())
+        await release_all(self._entered.pop())
 
 
-async def _release_all(leases: list[AsyncLease]) -> None:
+async def release_all(leases: list[AsyncLease]) -> None:
     """Release in reverse order; the first LeaseLost is raised after all are tried."""
     lost: BaseException | None = None
     for lease in reversed(leases):

@@ -29,7 +29,7 @@ from types import TracebackType
 
 from accord import _paths, _validate
 from accord._sync._lease import Lease, OwnerStacks
-from accord._sync.lock import Lock
+from accord._sync.lock import Lock, release_all
 from accord._context import Context
 from accord._models import LeaseStatistics
 from accord.backends import Backend
@@ -67,14 +67,7 @@ class FileLease:
     def release(self) -> None:
         """Release every lease, the paths first; the first LeaseLost is raised after
         all are tried."""
-        lost: BaseException | None = None
-        for lease in reversed(self.leases):
-            try:
-                lease.release()
-            except Exception as exc:
-                lost = lost or exc
-        if lost is not None:
-            raise lost
+        release_all(self.leases)
 
     def __enter__(self) -> FileLease:
         return self

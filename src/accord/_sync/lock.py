@@ -193,7 +193,7 @@ class MultiLock:
             for lock in self.locks:
                 leases.append(lock.acquire(timeout))
         except BaseException:
-            _release_all(leases)
+            release_all(leases)
             raise
         return leases
 
@@ -206,10 +206,10 @@ class MultiLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        _release_all(self._entered.pop())
+        release_all(self._entered.pop())
 
 
-def _release_all(leases: list[Lease]) -> None:
+def release_all(leases: list[Lease]) -> None:
     """Release in reverse order; the first LeaseLost is raised after all are tried."""
     lost: BaseException | None = None
     for lease in reversed(leases):

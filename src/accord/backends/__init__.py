@@ -11,8 +11,8 @@ A store of your own joins them with :func:`register`: it declares the capabiliti
 implements in a ``capabilities`` frozenset (:data:`CAPABILITIES`: ``leases``,
 ``state``, ``rate_limits``, ``events``, ``signals``, ``agents``) and implements their
 protocols (:class:`Leases`, :class:`StateStore`, :class:`RateLimits`, :class:`EventLog`,
-:class:`Signals`, :class:`Agents`, each on :class:`Store`, and their async twins; :class:`Backend` is
-all of them). A primitive of a capability the store lacks raises ``Unsupported``
+:class:`Signals`, :class:`Agents`, each on :class:`Store`, and their async twins;
+:class:`Backend` is all of them). A primitive of a capability the store lacks raises ``Unsupported``
 (:func:`require`), and ``accord.testing`` runs the part of the conformance suite of
 the capabilities the store declares. A
 package that names the registering module as an ``accord.backends`` entry point under

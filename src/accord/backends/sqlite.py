@@ -48,7 +48,6 @@ from accord.backends._pipes import (
     sweep,
 )
 from accord.backends._records import RecordStore, event_id
-from accord.backends.agents.sqlite import SqliteAgentStorage
 from accord.backends._sql import queries
 from accord.backends._sqlite_file import (
     CHECKPOINT_EVERY,
@@ -57,6 +56,7 @@ from accord.backends._sqlite_file import (
     SqliteFile,
     WouldBlock,
 )
+from accord.backends.agents.sqlite import SqliteAgentStorage
 from accord.backends.events.rule import GroupRecord
 from accord.backends.leases import rule as _lease
 from accord.backends.leases.barrier import BarrierRecord

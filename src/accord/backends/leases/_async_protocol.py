@@ -6,8 +6,8 @@ then calls ``acquire`` with ``wait=True``; when a hand-off makes it a holder, th
 posts the new fencing token to that mailbox after the change is committed.
 ``release``/``extend`` return False when the lease is lost (the caller raises
 ``LeaseLost``). While the namespace is halted (the ``agents`` capability), ``acquire``
-raises ``Halted``; releases still work. Each operation is atomic: one Lua script on Redis, one transaction on
-SQLite, one critical section in memory.
+raises ``Halted``; releases still work. Each operation is atomic: one Lua script on
+Redis, one transaction on SQLite, one critical section in memory.
 """
 
 from __future__ import annotations
