@@ -37,6 +37,13 @@ _FORCE, _REVOKE, _METRICS = (
 )
 
 
+def _glob(text: str) -> str:
+    """``text`` as a literal in a SCAN MATCH pattern."""
+    for special in ("\\", "[", "]", "?", "*"):
+        text = text.replace(special, "\\" + special)
+    return text
+
+
 def _us(seconds: float) -> int:
     return max(1, round(seconds * 1_000_000))
 
@@ -154,7 +161,7 @@ class AsyncRedisAgents(Generic[C]):
         return None if raw is None else str(raw.decode())
 
     async def drop_namespace(self) -> None:
-        pattern = self._keys.prefix.replace("[", "\\[").replace("?", "\\?").replace("*", "\\*")
+        pattern = _glob(self._keys.prefix)
         cursor = b"0"
         while True:
             cursor, found = await self._plain(self._data, "SCAN", cursor, "MATCH",
@@ -182,8 +189,7 @@ class AsyncRedisAgents(Generic[C]):
 
     async def lease_metrics(self, prefix: str) -> list[tuple[str, int, list[float]]]:
         keys = self._keys
-        pattern = f"{keys.prefix}lease:{prefix}".replace("*", "\\*").replace("?", "\\?")
-        pattern = pattern.replace("[", "\\[")
+        pattern = _glob(f"{keys.prefix}lease:{prefix}")
         names, cursor = [], b"0"
         while True:
             cursor, found = await self._plain(self._data, "SCAN", cursor, "MATCH",

@@ -38,6 +38,13 @@ _FORCE, _REVOKE, _METRICS = (
 )
 
 
+def _glob(text: str) -> str:
+    """``text`` as a literal in a SCAN MATCH pattern."""
+    for special in ("\\", "[", "]", "?", "*"):
+        text = text.replace(special, "\\" + special)
+    return text
+
+
 def _us(seconds: float) -> int:
     return max(1, round(seconds * 1_000_000))
 
@@ -155,7 +162,7 @@ class RedisAgents(Generic[C]):
         return None if raw is None else str(raw.decode())
 
     def drop_namespace(self) -> None:
-        pattern = self._keys.prefix.replace("[", "\\[").replace("?", "\\?").replace("*", "\\*")
+        pattern = _glob(self._keys.prefix)
         cursor = b"0"
         while True:
             cursor, found = self._plain(self._data, "SCAN", cursor, "MATCH",
@@ -183,8 +190,7 @@ class RedisAgents(Generic[C]):
 
     def lease_metrics(self, prefix: str) -> list[tuple[str, int, list[float]]]:
         keys = self._keys
-        pattern = f"{keys.prefix}lease:{prefix}".replace("*", "\\*").replace("?", "\\?")
-        pattern = pattern.replace("[", "\\[")
+        pattern = _glob(f"{keys.prefix}lease:{prefix}")
         names, cursor = [], b"0"
         while True:
             cursor, found = self._plain(self._data, "SCAN", cursor, "MATCH",

@@ -98,6 +98,25 @@ async def test_a_name_has_one_live_session(coord: Any, sessions: Sessions) -> No
         await again.aclose()
 
 
+async def test_bad_session_input_is_refused_before_anything_is_registered(
+    coord: Any, sessions: Sessions
+) -> None:
+    async with sessions:
+        with pytest.raises(InvalidName):
+            await sessions("")
+        with pytest.raises(ConfigError, match="heartbeat"):
+            await sessions("x", heartbeat=0)
+        with pytest.raises(TypeError, match="capabilities"):
+            await sessions("x", capabilities="backend")
+        with pytest.raises(InvalidName):
+            await sessions("x", role="a\0b")
+        assert [a async for a in coord.agents.list()] == []
+        with pytest.raises(InvalidName):
+            await coord.agents.kill("", reason="x")
+        with pytest.raises(InvalidName):
+            await coord.agents.kill("x", reason="")
+
+
 async def test_no_progress_makes_an_agent_hung_once(coord: Any, sessions: Sessions) -> None:
     async with sessions:
         agent = await sessions("stuck", heartbeat=0.3)
