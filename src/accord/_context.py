@@ -65,13 +65,13 @@ class Watch:
 
 class Watched:
     """A session's store as its primitives see it: each call first raises AgentKilled
-    once the agent was killed, then counts as progress, except what runs by itself
-    (renewals, the event reader's reads) which would make a stuck agent look busy.
-    A wrapped method is kept after its first use, so later calls cost one check."""
+    once the agent was killed, then counts as progress; what runs by itself (renewals,
+    the event reader's reads: ``QUIET``) does neither, as it would make a stuck agent
+    look busy. A wrapped method is kept after its first use, so a call costs a check."""
 
     QUIET = frozenset({
         "extend", "event_read", "event_tail", "group_read", "group_ack", "group_create",
-        "interrupt_reads", "open_bell", "lease_statistics", "list_leases",
+        "interrupt_reads", "open_bell",
     })  # fmt: skip
     FREE = frozenset({"close", "aclose", "name", "namespace", "capabilities"})
 
@@ -90,11 +90,14 @@ class Watched:
             return target
         watch, quiet = self._watch, attr in self.QUIET
 
+        if quiet:
+            self.__dict__[attr] = target
+            return target
+
         def call(*args: Any, **kwargs: Any) -> Any:
             if watch.killed is not None:
                 watch.check()
-            if not quiet:
-                watch.progress_at = time.monotonic()
+            watch.progress_at = time.monotonic()
             return target(*args, **kwargs)
 
         self.__dict__[attr] = call

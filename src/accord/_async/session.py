@@ -184,9 +184,11 @@ class AsyncSession:
             if self._worker is not None:
                 await self._store.post(mailbox.id, "stop")
                 await _rt.stop(self._worker, 5.0)
-            for name, session, _, _ in [*self._views, (self.name, self.id, None, True)]:
+            for name, session, watch, _ in [*self._views, (self.name, self.id, self.watch, True)]:
                 here.pop((self._ctx.store.namespace, name, session), None)
                 revoked = await revoke_everything(self._store, name, session)
+                if watch is not None and watch.killed is not None:
+                    continue  # a killed agent stays in the registry as killed
                 if await self._store.agent_leave(name, session):
                     await notify(self._ctx, "agent_left", {"name": name, "released": revoked})
         finally:

@@ -163,6 +163,8 @@ async def test_the_kill_switch_revokes_everything_at_once(
         assert event["name"] == "rogue" and event["revoked"] == 2
         with pytest.raises(UnknownAgent):
             await coord.agents.kill("nobody", reason="typo")
+        await rogue.aclose()  # a killed agent stays listed as killed after it exits
+        assert (await coord.agents.get("rogue")).status == "killed"
 
 
 async def _waiters(coord: Any, name: str, agents: tuple[str, ...]) -> bool:
