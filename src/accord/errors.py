@@ -271,17 +271,25 @@ class VersionConflict(AccordError):
 
 
 class StaleFence(AccordError):
-    """A write fenced by an old lease arrived after a newer lease wrote the key."""
+    """A write fenced by an old lease arrived after a newer lease wrote the key, or
+    after that lease was revoked (``.revoked``)."""
 
-    def __init__(self, name: str, key: str, token: int, newest: int) -> None:
+    def __init__(
+        self, name: str, key: str, token: int, newest: int, *, revoked: bool = False
+    ) -> None:
         self.name = name
         self.key = key
         self.token = token
         self.newest = newest
+        self.revoked = revoked
+        why = (
+            f"the lease of token {newest} was revoked (its agent killed, or the lock "
+            "force-released)" if revoked else f"token {newest} already wrote it, so your "
+            "lease expired and another holder took over"
+        )
         super().__init__(
-            f"{name}[{key!r}] refused fencing token {token}: token {newest} already "
-            "wrote it, so your lease expired and another holder took over. Re-acquire "
-            "the lock and re-read before writing"
+            f"{name}[{key!r}] refused fencing token {token}: {why}. Re-acquire the lock "
+            "and re-read before writing"
         )
 
 

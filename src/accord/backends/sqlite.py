@@ -80,6 +80,7 @@ LOAD_WAIT, SAVE_WAIT, DROP_WAIT = _LEASES["LOAD_WAIT"], _LEASES["SAVE_WAIT"], _L
 LOAD_BARRIER, SAVE_BARRIER = _LEASES["LOAD_BARRIER"], _LEASES["SAVE_BARRIER"]
 LOAD_CURRENT, LOAD_HISTORY = _STATE["LOAD_CURRENT"], _STATE["LOAD_HISTORY"]
 SAVE_VERSION, KEY_PAGE, ITEM_PAGE = (_STATE[q] for q in ("SAVE_VERSION", "KEY_PAGE", "ITEM_PAGE"))
+SAVE_FENCED = _STATE["SAVE_FENCED_VERSION"]
 LOAD_TAT, SAVE_TAT = _RATES["LOAD_TAT"], _RATES["SAVE_TAT"]
 LAST_EVENT, SAVE_EVENT = _EVENTS["LAST_EVENT"], _EVENTS["SAVE_EVENT"]
 TRIM_EVENTS, EVENTS_AFTER = _EVENTS["TRIM_EVENTS"], _EVENTS["EVENTS_AFTER"]
@@ -320,7 +321,12 @@ class SqliteBackend(SqliteAgentStorage, SqliteFile, RecordStore):
             except Refused:
                 pass
             else:
-                if self._write_one(SAVE_VERSION, self._version_row(map_name, key, new)):
+                row = self._version_row(map_name, key, new)
+                if fence is not None:  # refused (nothing written) if its lease was revoked
+                    if self._write_one(SAVE_FENCED, (*row, fence[0], fence[1])):
+                        self._newest.seen(map_name, key, new)
+                        return new
+                elif self._write_one(SAVE_VERSION, row):
                     self._newest.seen(map_name, key, new)
                     return new
         # the transaction reads the newest version, and remembers it in _newest

@@ -32,6 +32,7 @@ class _AgentSpace:
     by_progress: SortedKeys = field(default_factory=SortedKeys)  # live agents only
     indexed: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: entries
     halt: list[str | None] = field(default_factory=lambda: [None])  # shared, see _halt_box
+    floors: dict[str, int] = field(default_factory=dict)  # lease key: newest token revoked
     metrics: dict[str, list[float]] = field(default_factory=dict)  # lease key: counters
 
 
@@ -136,7 +137,14 @@ class MemoryAgentStorage:
         box[0] = None
         agents.halt = box
 
-    # lease metrics ------------------------------------------------------------------
+    # fence floors, lease metrics ------------------------------------------------------
+    def _raise_floor(self, key: str, token: int) -> None:
+        floors = self._agents().floors
+        floors[key] = max(floors.get(key, 0), token)
+
+    def _fence_floor(self, lock_key: str) -> int:
+        return self._agents().floors.get(lock_key, 0)
+
     def _add_metrics(self, key: str, counted: list[float]) -> None:
         add_metrics(self._agents().metrics, key, counted)
 

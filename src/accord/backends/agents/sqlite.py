@@ -73,7 +73,14 @@ class SqliteAgentStorage:
         for (table,) in cur.execute(_Q["NAMESPACED_TABLES"]).fetchall():
             cur.execute(f'DELETE FROM "{table}" WHERE ns = ?', (self.namespace,))
 
-    # lease metrics ------------------------------------------------------------------
+    # fence floors, lease metrics ------------------------------------------------------
+    def _raise_floor(self, key: str, token: int) -> None:
+        self._local.cur.execute(_L["RAISE_FLOOR"], (self.namespace, key, token))
+
+    def _fence_floor(self, lock_key: str) -> int:
+        row = self._local.cur.execute(_L["LOAD_FLOOR"], (self.namespace, lock_key)).fetchone()
+        return 0 if row is None else int(row[0])
+
     def _add_metrics(self, key: str, counted: list[float]) -> None:
         cur = self._local.cur
         row = cur.execute(_L["LOAD_METRIC"], (self.namespace, key)).fetchone()

@@ -58,3 +58,10 @@ SELECT key, counted FROM lease_metrics WHERE ns = ? AND substr(key, 1, ?) = ?;
 
 -- name: records_under
 SELECT key, record FROM leases WHERE ns = ? AND substr(key, 1, ?) = ?;
+
+-- name: load_floor
+SELECT token FROM fence_floors WHERE ns = ? AND key = ?;
+
+-- name: raise_floor
+INSERT INTO fence_floors (ns, key, token) VALUES (?1, ?2, ?3)
+ON CONFLICT (ns, key) DO UPDATE SET token = max(token, excluded.token);

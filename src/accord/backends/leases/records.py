@@ -63,6 +63,11 @@ class LeaseRecords(RecordBase):
         """The counters of every key starting with ``prefix`` that has any."""
 
     @abc.abstractmethod
+    def _raise_floor(self, key: str, token: int) -> None:
+        """Refuse fenced writes with ``token`` or older of lease ``key`` from now on
+        (the state feature's ``_fence_floor`` reads it)."""
+
+    @abc.abstractmethod
     def _lease_records(self, prefix: str) -> Iterator[tuple[str, LeaseRecord]]:
         """Every stored lease record whose key starts with ``prefix`` (for metrics)."""
 
@@ -176,7 +181,9 @@ class LeaseRecords(RecordBase):
             rec = self._load_lease(key)
             if rec is None:
                 return []
-            agents, signals = _lease.force_release(rec, self._now())
+            agents, signals, floor = _lease.force_release(rec, self._now())
+            if floor:
+                self._raise_floor(key, floor)
             self._save_lease(key, rec)
             self._counted(key, rec)
             self._mark_granted(key, signals, rec)
@@ -193,9 +200,11 @@ class LeaseRecords(RecordBase):
                 rec = self._load_lease(key)
                 if rec is None:
                     continue
-                gone, signals = _lease.revoke(rec, prefix, self._now())
+                gone, signals, floor = _lease.revoke(rec, prefix, self._now())
                 if not gone:
                     continue
+                if floor:
+                    self._raise_floor(key, floor)
                 revoked += gone
                 self._save_lease(key, rec)
                 self._counted(key, rec)

@@ -251,30 +251,33 @@ def abandon(
     return settle(rec, now)
 
 
-def force_release(rec: LeaseRecord, now: float) -> tuple[list[str], list[Signal]]:
-    """Drop every holder (an operator's force release); return their agents and whom
-    to wake. The next grant gets the next token, so the old holders' tokens are stale."""
+def force_release(rec: LeaseRecord, now: float) -> tuple[list[str], list[Signal], int]:
+    """Drop every holder (an operator's force release); return their agents, whom to
+    wake and the highest token revoked (0: none), below which fenced writes are
+    refused from now on (the store keeps it: its *fence floor*)."""
     _purge(rec, now)
     agents = [h.agent for h in rec.holders.values()]
+    floor = max((h.token for h in rec.holders.values()), default=0)
     rec.holders.clear()
     if agents:
         rec.count(REVOKED, len(agents))
-    return agents, _promote(rec, now)
+    return agents, _promote(rec, now), floor
 
 
-def revoke(rec: LeaseRecord, prefix: str, now: float) -> tuple[int, list[Signal]]:
+def revoke(rec: LeaseRecord, prefix: str, now: float) -> tuple[int, list[Signal], int]:
     """Drop the holders and waiters whose holder id starts with ``prefix`` (one
-    session's leases: a kill, or a dead session reaped); return how many went and
-    whom to wake."""
+    session's leases: a kill, or a dead session reaped); return how many went, whom
+    to wake and the highest token revoked (see :func:`force_release`)."""
     _purge(rec, now)
     gone = [k for k in rec.holders if k.startswith(prefix)]
+    floor = max((rec.holders[k].token for k in gone), default=0)
     for k in gone:
         del rec.holders[k]
     before = len(rec.queue)
     rec.queue = [w for w in rec.queue if not w.holder.startswith(prefix)]
     if gone:
         rec.count(REVOKED, len(gone))
-    return len(gone) + before - len(rec.queue), _promote(rec, now)
+    return len(gone) + before - len(rec.queue), _promote(rec, now), floor
 
 
 def statistics(rec: LeaseRecord, name: str, kind: str, now: float) -> LeaseStatistics:

@@ -59,3 +59,12 @@ CREATE TABLE IF NOT EXISTS lease_metrics (
     counted TEXT NOT NULL,
     PRIMARY KEY (ns, key)
 ) WITHOUT ROWID;
+
+-- The newest token of a lease that was revoked (a kill, a dead session reaped, a force
+-- release): a fenced state write with it or an older one is refused.
+CREATE TABLE IF NOT EXISTS fence_floors (
+    ns    TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    PRIMARY KEY (ns, key)
+) WITHOUT ROWID;

@@ -127,7 +127,7 @@ from accord.backends.state.rule import (
     incremented,
     page_start,
 )
-from accord.errors import BackendUnavailable, ConfigError, Halted, VersionConflict
+from accord.errors import BackendUnavailable, ConfigError, Halted, StaleFence, VersionConflict
 
 SOCKET_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 2.0
@@ -670,11 +670,14 @@ class AsyncRedisBackend(AsyncRedisEvents["_Connections"], AsyncRedisAgents["_Con
     ) -> Entry:
         fence_name, fence_token = fence if fence is not None else ("", 0)
         expected = "" if expected_version is None else expected_version
+        floors = () if fence is None else (f"{self._keys.prefix}floors",)
         reply = await self._state_eval(
-            _SET, map_name, key, value, agent, expected, fence_name, fence_token
+            _SET, map_name, key, value, agent, expected, fence_name, fence_token, *floors
         )
         if reply[0] == 0:
             return Entry(_json.loads(value), reply[1], agent, float(reply[2]))
+        if reply[0] == 4:
+            raise StaleFence(map_name, key, fence_token, int(reply[1]), revoked=True)
         raise _refused(reply, map_name, key, expected_version, fence)
 
     async def state_incr(self, map_name: str, key: str, delta: int | float, agent: str) -> Entry:

@@ -22,6 +22,7 @@ from accord.errors import (
     InvalidName,
     LeaseLost,
     LockTimeout,
+    StaleFence,
     UnknownAgent,
 )
 from accord.testing.harness import Twin, eventually
@@ -157,6 +158,9 @@ async def test_the_kill_switch_revokes_everything_at_once(
             await rogue.lock("other").acquire()
         with pytest.raises(AgentKilled):
             await permit.release()
+        with pytest.raises(StaleFence) as stale:  # its token is stale for anyone's write
+            await coord.state("inv").set("x", 3, fence=lease)
+        assert stale.value.revoked and "revoked" in str(stale.value)
         assert (await coord.state("inv").get("x")).value == 1
         assert (await coord.agents.get("rogue")).status == "killed"
         [event] = await coord.events.history(name="agent_killed")
@@ -196,9 +200,13 @@ async def test_halt_freezes_acquisitions_until_resume(coord: Any, connect: Any) 
 async def test_force_release_frees_a_stuck_holder(coord: Any, connect: Any) -> None:
     stuck = connect("stuck")
     old = await stuck.lock("db", ttl=60).acquire()
+    await stuck.state("rows").set("r", 1, fence=old)
     assert await coord.lock("db").force_release(reason="holder hung") == ["stuck"]
+    with pytest.raises(StaleFence):  # refused at once, before any new holder wrote
+        await stuck.state("rows").set("r", 2, fence=old)
     new = await coord.lock("db").acquire(timeout=1)
     assert new.token > old.token
+    await coord.state("rows").set("r", 3, fence=new)  # the next holder writes
     with pytest.raises(LeaseLost):
         await old.release()
     await new.release()

@@ -52,6 +52,15 @@ local function save_counted(rec, key)
   redis.call('HSET', mk, key, cjson.encode(c))
 end
 
+-- Refuse fenced writes of `key` with `tok` or an older token from now on: the hash
+-- 'floors' (lease key -> newest token revoked) that state_set.lua reads.
+local function raise_floor(key, tok)
+  local fk = P .. 'floors'
+  if tok > tonumber(redis.call('HGET', fk, key) or '0') then
+    redis.call('HSET', fk, key, tok)
+  end
+end
+
 local function now_us()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000000 + tonumber(t[2])

@@ -5,10 +5,14 @@
 local lk, key = KEYS[1], ARGV[2]
 local now = now_us()
 local rec = load_lease(lk, now)
-local agents = {}
+local agents, floor = {}, 0
 for h, v in pairs(rec.holders) do
   agents[#agents + 1] = v.agent
+  floor = math.max(floor, v.tok)
   release_holder(rec, h)
+end
+if floor > 0 then
+  raise_floor(key, floor)
 end
 if #agents > 0 then
   count(rec, REVOKED, #agents)

@@ -11,15 +11,17 @@ local dropped = 0
 for _, key in ipairs(keys) do
   local lk = P .. 'lease:' .. key
   local rec = load_lease(lk, now)
-  local gone = 0
-  for h, _ in pairs(rec.holders) do
+  local gone, floor = 0, 0
+  for h, v in pairs(rec.holders) do
     if string.sub(h, 1, #hp) == hp then
+      floor = math.max(floor, v.tok)
       release_holder(rec, h)
       gone = gone + 1
     end
   end
   if gone > 0 then
     count(rec, REVOKED, gone)
+    raise_floor(key, floor)
   end
   for h, _ in pairs(rec.waiters) do
     if string.sub(h, 1, #hp) == hp then
