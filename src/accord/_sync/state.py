@@ -163,11 +163,16 @@ def _version(expected: int | None) -> int | None:
 
 
 def _fence(lease: Lease | None) -> tuple[str, int] | None:
+    """The (lease key, token) of a lease, or of a file lease (its first path)."""
     if lease is None:
         return None
-    if not isinstance(lease, Lease):
-        raise TypeError(f"fence must be a Lease from lock().acquire(), not {type(lease).__name__}")
-    return lease.fence
+    found = lease.fence if isinstance(lease, Lease) else getattr(lease, "fence", None)
+    if not (isinstance(found, tuple) and len(found) == 2 and isinstance(found[1], int)):
+        raise TypeError(
+            f"fence must be a Lease from lock().acquire() or a file lease, not "
+            f"{type(lease).__name__}"
+        )
+    return found
 
 
 def _listing(prefix: str, after: str | None, size: int, what: str) -> tuple[str, str | None, int]:

@@ -267,6 +267,7 @@ async def test_file_leases_are_one_per_file_and_nest_in_directories(
             await other.lock_file("api/", intent="move the package", timeout=0.1).acquire()
         async with other.lock_file("api/y.py", intent="new file", timeout=1):
             pass  # a sibling file is another lease
+        await coord.state("files").set("x", 1, fence=lease)  # a file lease fences too
         await lease.release()
         directory = await other.lock_file("api", intent="move the package").acquire(1)
         assert directory.path == "src/api/"
