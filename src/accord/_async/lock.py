@@ -103,6 +103,8 @@ class AsyncLock:
         lease = AsyncLease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
         if mode:
             lease.mode = mode
+        if self._kind == "file":  # the directories' leases are shared by file leases
+            lease._counts = True
         ctx.held[self._key, holder] = lease  # the release takes it out (the lock frees)
         if self.auto_renew:
             lease.renew_in_background()

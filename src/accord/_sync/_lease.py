@@ -156,6 +156,7 @@ class Lease:
 
     mode = ""  # a lease mode (see backends/leases/rule.py): "" is exclusive
     _refs = 1  # this handle and its nested ones not released yet; 0 once given back
+    _counts = False  # nested handles keep it (file leases); a lock's outermost frees it
     _told = False  # lease_lost was emitted
 
     def __init__(
@@ -224,8 +225,9 @@ class Lease:
 
     def release(self) -> None:
         """Give the lease back and wake the next waiter; LeaseLost if it had expired.
-        While nested acquisitions of it are held, the lease is given back with the
-        last of them, in whatever order they are released."""
+        A lock is given back by its outermost lease; a file lease (whose directories'
+        intent leases other file leases of the owner share) with the last of its
+        nested handles, in whatever order they are released."""
         if self.released:
             return
         self.released = True
@@ -303,7 +305,8 @@ class NestedLease(Lease):
         self._outer = outer
         self._renewer = None
         self.released = False
-        outer._refs += 1
+        if outer._counts:
+            outer._refs += 1
 
     @property
     def expires_in(self) -> float:
@@ -319,6 +322,8 @@ class NestedLease(Lease):
             return
         self.released = True
         outer = self._outer
+        if not outer._counts:  # a lock's nested level: the outermost gives it back
+            return
         if outer._refs == 1 and outer.released:  # the outer handle went first: give it back
             outer.released = False
             outer.release()

@@ -289,24 +289,22 @@ async def _refused(coord: Any, path: str) -> None:
         await coord.lock_file(path, intent="peek", timeout=0).acquire()
 
 
-async def test_a_nested_lease_is_given_back_with_its_last_handle(
+async def test_file_leases_of_one_owner_share_their_directories(
     coord: Any, connect: Any
 ) -> None:
-    outer = await coord.lock("job").acquire()
-    inner = await coord.lock("job").acquire()
-    await outer.release()  # released first: the nested handle still holds the lock
-    assert (await coord.lock("job").statistics()).holder == "tester"
-    again = await coord.lock("job").acquire()  # nests on the lease still held
-    assert again.token == outer.token
-    await inner.release()
-    await again.release()
-    theirs = await connect("other").lock("job").try_acquire()
-    assert theirs is not None
-    await theirs.release()
     reader = await coord.lock_file("notes/a.md", intent="read", shared=True).acquire()
     writer = await coord.lock_file("notes/b.md", intent="write").acquire()  # IS and IX
-    await reader.release()
+    await reader.release()  # notes/ stays leased for the writer
+    with pytest.raises(LockTimeout):
+        await connect("other").lock_file("notes/", intent="tidy", timeout=0).acquire()
+    first = await coord.lock_file("notes/c.md", intent="edit").acquire()
+    again = await coord.lock_file("notes/c.md", intent="edit").acquire()  # nested
+    assert again.token == first.token
     await writer.release()
+    await first.release()  # released first: the nested one keeps the file and notes/
+    with pytest.raises(LockTimeout):
+        await connect("other").lock_file("notes/", intent="tidy", timeout=0).acquire()
+    await again.release()
     assert await coord.list_locks() == []
 
 
