@@ -24,6 +24,8 @@ _NAMES = {
     # entry points
     "connect",
     "connect_async",
+    "session",
+    "session_async",
     "__version__",
     # the sync API and its asyncio twin
     "Coordinator",
@@ -47,6 +49,16 @@ _NAMES = {
     "HolderInfo",
     "LeaseStatistics",
     "RateLimitStatistics",
+    "LockMetrics",
+    "AgentInfo",
+    "ConnectSpec",
+    # agents: the registry, file leases
+    "AgentRegistry",
+    "AsyncAgentRegistry",
+    "FileLock",
+    "AsyncFileLock",
+    "FileLease",
+    "AsyncFileLease",
     # events, barriers and the module-level helpers for agents
     "events",
     "Event",
@@ -116,6 +128,10 @@ ERRORS = {
     "ApprovalClosed",
     "NotAnApprover",
     "ApprovalTimeout",
+    "AgentExists",
+    "AgentKilled",
+    "Halted",
+    "UnknownAgent",
 }
 
 PUBLIC = _NAMES | ERRORS
@@ -139,6 +155,9 @@ TWINS = [
     ("ApprovalRequest", "AsyncApprovalRequest"),
     ("Board", "AsyncBoard"),
     ("BoardThread", "AsyncBoardThread"),
+    ("AgentRegistry", "AsyncAgentRegistry"),
+    ("FileLock", "AsyncFileLock"),
+    ("FileLease", "AsyncFileLease"),
 ]
 
 # Data, not code: documented where they are used (``StateMap.update``).

@@ -29,7 +29,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_help_lists_the_commands() -> None:
     done = run_cli("--help")
     assert done.returncode == 0
-    for command in ("demo", "locks", "status", "events"):
+    for command in ("demo", "locks", "status", "events", "agents"):
         assert command in done.stdout
 
 
@@ -124,3 +124,26 @@ def test_events_shows_the_newest_events_with_filters() -> None:
     empty = CliRunner().invoke(main, ["events", "--url", url, "-n", "elsewhere"])
     assert empty.exit_code == 0 and "No events" in empty.output
     coord.close()
+
+
+def test_agents_and_file_lease_intents_from_another_process(tmp_path: Path) -> None:
+    url, ns = f"sqlite:///{tmp_path / 'a.db'}", "swarm"
+    (tmp_path / ".git").mkdir()
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with accord.session(url, namespace=ns, name="Agent-1", role="Engineer",
+                            working_on="Add /health") as coord:
+            lease = coord.lock_file("src/api.py", intent="add the endpoint").acquire()
+            agents = run_cli("agents", "--url", url, "-n", ns)
+            locks = run_cli("locks", "--url", url, "-n", ns)
+            lease.release()
+    finally:
+        os.chdir(here)
+    assert agents.returncode == 0, agents.stderr
+    row = next(line for line in agents.stdout.splitlines() if "Agent-1" in line)
+    for shown in ("active", "Engineer", "Add /health", "file src/api.py"):
+        assert shown in row, agents.stdout
+    assert locks.returncode == 0, locks.stderr
+    row = next(line for line in locks.stdout.splitlines() if "src/api.py" in line)
+    assert "add the endpoint" in row and "Agent-1" in row and "file" in row

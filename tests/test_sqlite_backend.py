@@ -905,7 +905,7 @@ def test_a_new_file_carries_the_layout_version(tmp_path: Path) -> None:
     with accord.connect(_url(path), namespace="n") as coord:
         coord.state("m").set("k", 1)
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
 
 
 def test_a_file_of_layout_1_lists_the_leases_held_in_it(tmp_path: Path) -> None:
@@ -919,3 +919,23 @@ def test_a_file_of_layout_1_lists_the_leases_held_in_it(tmp_path: Path) -> None:
         with accord.connect(_url(path), namespace="n", agent="later") as later:
             assert [s.name for s in later.list_locks()] == ["held"]
         held.release()
+
+
+def test_a_file_of_layout_2_reads_its_contended_leases(tmp_path: Path) -> None:
+    """Layout 3 added lease modes and intents; a record of layout 2 (holders and
+    waiters of five fields) reads as exclusive leases, and the file is marked 3."""
+    path = tmp_path / "older.db"
+    with accord.connect(_url(path), namespace="n", agent="a") as coord:
+        coord.state("m").set("k", 1)
+    now = time.time()
+    record = [1, 4, [["a#1:t", "a", 4, 30.0, now + 30]], [["w1", "b#2:t", "b", 30.0, now + 30]]]
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO leases (ns, key, record) VALUES ('n', 'lock/x', ?)",
+                    (json.dumps(record),))
+        raw.execute("PRAGMA user_version = 2")
+    with accord.connect(_url(path), namespace="n", agent="later") as later:
+        stats = later.lock("x").statistics()
+        assert [h.agent for h in stats.holders] == ["a"] and stats.waiters == ("b",)
+        assert stats.last_token == 4
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 3

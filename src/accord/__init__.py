@@ -14,16 +14,27 @@ from accord._async.barrier import AsyncBarrier
 from accord._async.board import AsyncBoard, AsyncBoardThread
 from accord._async.coordinator import AsyncCoordinator
 from accord._async.events import AsyncEvents
+from accord._async.files import AsyncFileLease, AsyncFileLock
 from accord._async.handoffs import AsyncHandoffs
 from accord._async.lock import AsyncLock, AsyncMultiLock
 from accord._async.queue import AsyncClaim, AsyncQueue, AsyncTask
 from accord._async.ratelimit import AsyncRateLimit
+from accord._async.registry import AsyncAgentRegistry
 from accord._async.semaphore import AsyncSemaphore
 from accord._async.state import MISSING, AsyncStateMap
-from accord._connect import connect, connect_async
+from accord._connect import connect, connect_async, session, session_async
 from accord._default import configure, coordinate, emit, wait_idle, when
 from accord._event import Event
-from accord._models import Entry, HolderInfo, LeaseStatistics, Page, RateLimitStatistics
+from accord._models import (
+    AgentInfo,
+    ConnectSpec,
+    Entry,
+    HolderInfo,
+    LeaseStatistics,
+    LockMetrics,
+    Page,
+    RateLimitStatistics,
+)
 from accord._people import Approval, AuditBreak, AuditEntry, Decision, Message
 from accord._sync._lease import Lease
 from accord._sync.approvals import ApprovalRequest, Approvals
@@ -32,16 +43,20 @@ from accord._sync.barrier import Barrier
 from accord._sync.board import Board, BoardThread
 from accord._sync.coordinator import Coordinator
 from accord._sync.events import Events
+from accord._sync.files import FileLease, FileLock
 from accord._sync.handoffs import Handoffs
 from accord._sync.lock import Lock, MultiLock
 from accord._sync.queue import Claim, Queue, Task
 from accord._sync.ratelimit import RateLimit
+from accord._sync.registry import AgentRegistry
 from accord._sync.semaphore import Semaphore
 from accord._sync.state import StateMap
 from accord._task import QueueStats
 from accord._version import __version__
 from accord.errors import (
     AccordError,
+    AgentExists,
+    AgentKilled,
     ApprovalClosed,
     ApprovalTimeout,
     BackendUnavailable,
@@ -50,6 +65,7 @@ from accord.errors import (
     ConfigError,
     DeadlockError,
     DependencyCycle,
+    Halted,
     InvalidName,
     LeaseLost,
     LockTimeout,
@@ -65,6 +81,7 @@ from accord.errors import (
     TaskNotFound,
     TaskStateError,
     TaskTimeout,
+    UnknownAgent,
     Unsupported,
     VersionConflict,
     WouldBlockLoop,
@@ -73,11 +90,16 @@ from accord.errors import (
 __all__ = [
     "MISSING",
     "AccordError",
+    "AgentExists",
+    "AgentInfo",
+    "AgentKilled",
+    "AgentRegistry",
     "Approval",
     "ApprovalClosed",
     "ApprovalRequest",
     "ApprovalTimeout",
     "Approvals",
+    "AsyncAgentRegistry",
     "AsyncApprovalRequest",
     "AsyncApprovals",
     "AsyncAudit",
@@ -87,6 +109,8 @@ __all__ = [
     "AsyncClaim",
     "AsyncCoordinator",
     "AsyncEvents",
+    "AsyncFileLease",
+    "AsyncFileLock",
     "AsyncHandoffs",
     "AsyncLease",
     "AsyncLock",
@@ -107,6 +131,7 @@ __all__ = [
     "BoardThread",
     "Claim",
     "ConfigError",
+    "ConnectSpec",
     "Coordinator",
     "DeadlockError",
     "Decision",
@@ -114,6 +139,9 @@ __all__ = [
     "Entry",
     "Event",
     "Events",
+    "FileLease",
+    "FileLock",
+    "Halted",
     "Handoffs",
     "HolderInfo",
     "InvalidName",
@@ -121,6 +149,7 @@ __all__ = [
     "LeaseLost",
     "LeaseStatistics",
     "Lock",
+    "LockMetrics",
     "LockTimeout",
     "Message",
     "MultiLock",
@@ -144,6 +173,7 @@ __all__ = [
     "TaskNotFound",
     "TaskStateError",
     "TaskTimeout",
+    "UnknownAgent",
     "Unsupported",
     "VersionConflict",
     "WouldBlockLoop",
@@ -155,6 +185,8 @@ __all__ = [
     "emit",
     "errors",
     "events",
+    "session",
+    "session_async",
     "wait_idle",
     "when",
 ]

@@ -10,12 +10,14 @@ every primitive.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from accord._contended import ContendedKeys
+from accord.errors import AgentKilled
 
 S = TypeVar("S")
 
@@ -48,3 +50,59 @@ class Context(Generic[S]):
     def owner(self) -> str:
         """The lock owner right now: this agent in this coordinator, thread or task."""
         return self._owner_prefix + self.owner_key()
+
+
+@dataclass(eq=False)
+class Watch:
+    """What a session knows of its agent between heartbeats: when it last made
+    progress (monotonic), and whether it was killed (the reason)."""
+
+    name: str
+    progress_at: float = field(default_factory=time.monotonic)
+    killed: str | None = None
+
+    def check(self) -> None:
+        """Raise AgentKilled once the agent was killed."""
+        if self.killed is not None:
+            raise AgentKilled(self.name, self.killed)
+
+
+class Watched:
+    """A session's store as its primitives see it: each call first raises AgentKilled
+    once the agent was killed, then counts as progress; what runs by itself (renewals,
+    the event reader's reads: ``QUIET``) does neither, as it would make a stuck agent
+    look busy. A wrapped method is kept after its first use, so a call costs a check."""
+
+    QUIET = frozenset({
+        "extend", "event_read", "event_tail", "group_read", "group_ack", "group_create",
+        "interrupt_reads", "open_bell",
+    })  # fmt: skip
+    FREE = frozenset({"close", "aclose", "name", "namespace", "capabilities"})
+
+    def __init__(self, store: Any, watch: Watch) -> None:
+        self._store = store
+        self._watch = watch
+
+    @property
+    def unwatched(self) -> Any:
+        """The store itself."""
+        return getattr(self._store, "unwatched", self._store)
+
+    def __getattr__(self, attr: str) -> Any:
+        target = getattr(self._store, attr)
+        if attr in self.FREE or not callable(target):
+            return target
+        watch, quiet = self._watch, attr in self.QUIET
+
+        if quiet:
+            self.__dict__[attr] = target
+            return target
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if watch.killed is not None:
+                watch.check()
+            watch.progress_at = time.monotonic()
+            return target(*args, **kwargs)
+
+        self.__dict__[attr] = call
+        return call

@@ -62,14 +62,31 @@ class Page(Generic[T]):
         return len(self.results)
 
 
+MODES = {"": "exclusive", "S": "shared", "IS": "intent-shared", "IX": "intent-exclusive"}
+"""Lease modes as stored ("" is exclusive) and as shown. The intent modes mark the
+directories above a file lease (see ``coord.lock_file``)."""
+
+
 @dataclass(frozen=True)
 class HolderInfo:
-    """A current holder of a lock or semaphore permit."""
+    """A current holder of a lock or semaphore permit.
+
+    ``mode`` is ``"exclusive"``, ``"shared"`` (a read lease), or for the directories
+    above a file lease ``"intent-shared"`` / ``"intent-exclusive"``; ``intent`` is what
+    the holder said it is doing (``lock_file(..., intent=...)``), or ``""``.
+    """
 
     agent: str
     owner: str
     token: int
     expires_in: float
+    mode: str = "exclusive"
+    intent: str = ""
+
+    @property
+    def shared(self) -> bool:
+        """True for a read lease (``shared=True``)."""
+        return self.mode == "shared"
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,79 @@ class LeaseStatistics:
         """Seconds left on the first holder's lease, or None when free."""
         return self.holders[0].expires_in if self.holders else None
 
+    @property
+    def intent(self) -> str:
+        """The intent of the first holder (``""`` when free or none was given)."""
+        return self.holders[0].intent if self.holders else ""
+
+
+@dataclass(frozen=True)
+class LockMetrics:
+    """Counters of one lock or semaphore since the store started, kept in the store.
+
+    ``acquisitions`` (grants, a hand-off included), ``waits`` (acquisitions that
+    queued), ``total_wait``/``max_wait`` (seconds queued before a grant), ``timeouts``
+    (waiters that gave up), ``deadlocks`` (waits refused as closing a cycle),
+    ``lost_leases`` (leases that expired before their release) and ``revoked``
+    (leases taken by a kill or a force release).
+    """
+
+    name: str
+    kind: str
+    acquisitions: int
+    waits: int = 0
+    total_wait: float = 0.0
+    max_wait: float = 0.0
+    timeouts: int = 0
+    deadlocks: int = 0
+    lost_leases: int = 0
+    revoked: int = 0
+
+
+class ConnectSpec(dict[str, Any]):
+    """What ``accord.connect(**spec)`` needs to reopen a coordinator in another process
+    (``coord.spec()``): ``url``, ``namespace``, ``agent``, ``max_payload``,
+    ``max_events``. A plain picklable dict, whose repr hides the URL's password."""
+
+    def __init__(self, shown: str, **fields: Any) -> None:
+        super().__init__(**fields)
+        self.shown = shown
+
+    def __repr__(self) -> str:
+        return repr({**self, "url": self.shown})
+
+    def __reduce__(self) -> Any:
+        return (_spec, (self.shown, dict(self)))
+
+
+def _spec(shown: str, fields: dict[str, Any]) -> ConnectSpec:
+    return ConnectSpec(shown, **fields)
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """One agent of the registry (``coord.agents.list()`` / ``.get(name)``).
+
+    ``status`` is ``active`` (alive, with something in ``working_on``), ``idle``
+    (alive, nothing in ``working_on``), ``hung`` (alive, but no progress for the hung
+    threshold), ``dead`` (its heartbeat lease lapsed) or ``killed``. Times are Unix
+    times; ``holds`` lists what it holds now: ``"lock <name> (<intent>)"``,
+    ``"semaphore <name>"``, ``"file <path> (<intent>)"``.
+    """
+
+    name: str
+    role: str
+    status: str
+    working_on: str
+    capabilities: tuple[str, ...]
+    host: str
+    pid: int
+    started_at: float
+    last_heartbeat: float
+    last_progress: float
+    holds: tuple[str, ...] = ()
+    reason: str = ""
+
 
 @dataclass(frozen=True)
 class RateLimitStatistics:
@@ -142,6 +232,7 @@ class Waiting:
 
     holder: str | None
     retry_in: float
+    intent: str = ""
 
 
 @dataclass(slots=True)
@@ -160,7 +251,9 @@ class LeaseRequest:
 
     ``holder`` identifies this lease (the owner for a lock, a fresh id for a permit),
     ``waiter`` the mailbox to signal on hand-off, ``limit`` the number of concurrent
-    holders (1 for a lock), ``wait`` whether to join the FIFO queue when refused.
+    holders (1 for a lock), ``wait`` whether to join the FIFO queue when refused,
+    ``mode`` a key of :data:`MODES` (``""``: exclusive), ``intent`` what the holder
+    says it does (stored with the lease, shown by statistics).
     """
 
     key: str
@@ -170,3 +263,5 @@ class LeaseRequest:
     ttl: float
     limit: int
     wait: bool
+    mode: str = ""
+    intent: str = ""

@@ -8,6 +8,10 @@ AccordError
 ├── BackendUnavailable     the store cannot be reached (never a silent fallback)
 ├── Unsupported            the store does not implement a capability (leases, state ...)
 ├── LockTimeout            a lock, semaphore or rate limit was not granted in time
+├── AgentExists            a live session already has this agent name in the namespace
+├── AgentKilled            an operator killed this agent; its leases were revoked
+├── UnknownAgent           no agent of that name is registered in the namespace
+├── Halted                 the namespace is halted: acquisitions and emits are refused
 ├── DeadlockError          waiting would close a cycle of owners waiting on each other
 ├── LeaseLost              a lease expired and may have been taken by someone else
 ├── WouldBlockLoop         a sync call would wait inside a running asyncio event loop
@@ -45,6 +49,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccordError",
+    "AgentExists",
+    "AgentKilled",
     "ApprovalClosed",
     "ApprovalTimeout",
     "BackendUnavailable",
@@ -53,6 +59,7 @@ __all__ = [
     "ConfigError",
     "DeadlockError",
     "DependencyCycle",
+    "Halted",
     "InvalidName",
     "LeaseLost",
     "LockTimeout",
@@ -68,6 +75,7 @@ __all__ = [
     "TaskNotFound",
     "TaskStateError",
     "TaskTimeout",
+    "UnknownAgent",
     "Unsupported",
     "VersionConflict",
     "WouldBlockLoop",
@@ -144,19 +152,77 @@ class LockTimeout(AccordError, TimeoutError):
         holder: str | None = None,
         expires_in: float | None = None,
         kind: str = "lock",
+        intent: str = "",
     ) -> None:
         self.name = name
         self.holder = holder
         self.waited = waited
         self.expires_in = expires_in
+        self.intent = intent
         held = ""
         if holder is not None:
             held = f" is held by {holder}"
+            if intent:
+                held += f" ({intent})"
             if expires_in is not None:
                 held += f" for {expires_in:.1f} s more"
         super().__init__(
             f"{kind} {name!r}{held}; gave up after {waited:.1f} s. Raise timeout=, "
             "or check the holder with `accord locks`"
+        )
+
+
+class AgentExists(AccordError):
+    """Another live session holds this agent name in the namespace."""
+
+    def __init__(self, name: str, namespace: str, host: str, pid: int) -> None:
+        self.name = name
+        self.namespace = namespace
+        self.host = host
+        self.pid = pid
+        super().__init__(
+            f"agent {name!r} is already running in namespace {namespace!r} (host {host}, "
+            f"pid {pid}); pick another name, or end that session (the name is free again "
+            "once it ends or its heartbeat lapses)"
+        )
+
+
+class AgentKilled(AccordError):
+    """An operator killed this agent (``coord.agents.kill``): every lease it held was
+    revoked and each of its calls raises this."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(
+            f"agent {name!r} was killed by an operator: {reason}; its leases were revoked "
+            "and its late fenced writes are refused. Stop this agent; start a new session "
+            "to work again"
+        )
+
+
+class UnknownAgent(AccordError, LookupError):
+    """No agent of that name is registered in the namespace."""
+
+    def __init__(self, name: str, namespace: str) -> None:
+        self.name = name
+        self.namespace = namespace
+        super().__init__(
+            f"no agent {name!r} is registered in namespace {namespace!r}; see "
+            "coord.agents.list() or `accord agents` for the agents there"
+        )
+
+
+class Halted(AccordError):
+    """The namespace is halted (``coord.halt``): acquisitions, claims and emits are
+    refused until ``coord.resume()``; reads and releases still work."""
+
+    def __init__(self, namespace: str, reason: str) -> None:
+        self.namespace = namespace
+        self.reason = reason
+        super().__init__(
+            f"namespace {namespace!r} is halted: {reason}; acquisitions and emits are "
+            "refused until an operator calls coord.resume() (reads and releases still work)"
         )
 
 
@@ -226,17 +292,25 @@ class VersionConflict(AccordError):
 
 
 class StaleFence(AccordError):
-    """A write fenced by an old lease arrived after a newer lease wrote the key."""
+    """A write fenced by an old lease arrived after a newer lease wrote the key, or
+    after that lease was revoked (``.revoked``)."""
 
-    def __init__(self, name: str, key: str, token: int, newest: int) -> None:
+    def __init__(
+        self, name: str, key: str, token: int, newest: int, *, revoked: bool = False
+    ) -> None:
         self.name = name
         self.key = key
         self.token = token
         self.newest = newest
+        self.revoked = revoked
+        why = (
+            f"the lease of token {newest} was revoked (its agent killed, or the lock "
+            "force-released)" if revoked else f"token {newest} already wrote it, so your "
+            "lease expired and another holder took over"
+        )
         super().__init__(
-            f"{name}[{key!r}] refused fencing token {token}: token {newest} already "
-            "wrote it, so your lease expired and another holder took over. Re-acquire "
-            "the lock and re-read before writing"
+            f"{name}[{key!r}] refused fencing token {token}: {why}. Re-acquire the lock "
+            "and re-read before writing"
         )
 
 

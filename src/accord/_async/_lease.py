@@ -10,17 +10,20 @@ lock had to wait (see :class:`ContendedKeys`).
 
 from __future__ import annotations
 
+import logging
 import time
 from types import TracebackType
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from accord import _validate
+from accord import _json, _validate
 from accord._async import _rt, audit
 from accord._contended import ContendedKeys
 from accord._context import Context
 from accord._models import Deadlocked, Granted, LeaseRequest, Waiting
-from accord.backends import AsyncBackend
-from accord.errors import DeadlockError, LeaseLost, LockTimeout
+from accord.backends import EVENTS, AsyncBackend, capabilities_of
+from accord.errors import AccordError, DeadlockError, LeaseLost, LockTimeout
+
+log = logging.getLogger("accord")
 
 MIN_PAUSE = 0.001
 T = TypeVar("T")
@@ -55,6 +58,20 @@ class OwnerStacks(Generic[T]):
         return item
 
 
+async def notify(ctx: Context[AsyncBackend], name: str, payload: dict[str, Any]) -> None:
+    """Emit a system event (``lease_lost``, ``agent_dead``...) as ``ctx.agent``, if the
+    store keeps events; a failure (a halted namespace, an outage) is logged, never
+    raised: the event reports something that already happened."""
+    store: Any = ctx.store
+    store = getattr(store, "unwatched", store)  # a killed session still reports
+    if EVENTS not in capabilities_of(store):
+        return
+    try:
+        await store.event_append(name, _json.dumps_record(payload), ctx.agent, ctx.max_events)
+    except AccordError as exc:
+        log.warning("accord: event %s not emitted: %s", name, exc)
+
+
 async def wait_for_grant(
     backend: AsyncBackend,
     req: LeaseRequest,
@@ -64,11 +81,14 @@ async def wait_for_grant(
     name: str,
     contended: ContendedKeys,
     may_deadlock: bool = False,
+    ctx: Context[AsyncBackend] | None = None,
+    alert_after: float | None = None,
 ) -> Granted:
     """Acquire ``req`` (made with ``wait=False``) within ``timeout`` seconds
     (None: for ever, 0: no waiting). ``may_deadlock``: the owner holds a lock, so its
     wait could close a wait-for cycle; only then does the store record the wait and
-    look for one (a waiter that holds no lock is in no cycle)."""
+    look for one (a waiter that holds no lock is in no cycle). With ``ctx``, a wait
+    longer than ``alert_after`` seconds emits ``lock_wait_long`` once."""
     start = time.monotonic()
     queue_at_once = timeout != 0 and req.key in contended and not _rt.blocking_forbidden()
     if not queue_at_once:
@@ -79,8 +99,12 @@ async def wait_for_grant(
             raise _timed_out(first, kind, name, 0.0)
     _rt.check_may_block(f"{kind} {name!r}", kind)
     mailbox = await backend.open_mailbox()
-    req = LeaseRequest(req.key, req.holder, req.agent, mailbox.id, req.ttl, req.limit, True)
+    req = LeaseRequest(
+        req.key, req.holder, req.agent, mailbox.id, req.ttl, req.limit, True, req.mode,
+        req.intent,
+    )
     waited = not queue_at_once  # the first try was refused
+    alert = float("inf") if ctx is None or alert_after is None else alert_after
     try:
         while True:
             result = await backend.acquire(req, detect_deadlock=may_deadlock)
@@ -95,7 +119,13 @@ async def wait_for_grant(
             if remaining <= 0:
                 contended.note(req.key, True)
                 raise _timed_out(result, kind, name, elapsed)
-            pause = min(remaining, result.retry_in + MIN_PAUSE, req.ttl / 2)
+            if elapsed > alert and ctx is not None:
+                alert = float("inf")
+                await notify(ctx, "lock_wait_long", {
+                    "name": name, "kind": kind, "agent": req.agent, "waited_s": elapsed,
+                    "holder": result.holder, "intent": result.intent,
+                })  # fmt: skip
+            pause = min(remaining, result.retry_in + MIN_PAUSE, req.ttl / 2, alert - elapsed)
             message = await mailbox.wait(max(pause, MIN_PAUSE))
             if message is not None:
                 contended.note(req.key, True)
@@ -118,7 +148,9 @@ def _step(agent: str, key: str) -> str:
 
 def _timed_out(result: object, kind: str, name: str, waited: float) -> LockTimeout:
     if isinstance(result, Waiting):
-        return LockTimeout(name, waited, result.holder, result.retry_in, kind=kind)
+        return LockTimeout(
+            name, waited, result.holder, result.retry_in, kind=kind, intent=result.intent
+        )
     return LockTimeout(name, waited, kind=kind)
 
 
@@ -130,7 +162,10 @@ class AsyncLease:
     (pass ``fence=lease`` to ``state().set``). Use as ``async with`` to release.
     """
 
-    _lost_noted = False  # the loss of this lease is audited (once)
+    mode = ""  # a lease mode (see backends/leases/rule.py): "" is exclusive
+    _refs = 1  # this handle and its nested ones not released yet; 0 once given back
+    _counts = False  # nested handles keep it (file leases); a lock's outermost frees it
+    _told = False  # lease_lost was emitted and audited
 
     def __init__(
         self,
@@ -150,9 +185,19 @@ class AsyncLease:
         self.ttl = granted.ttl
         self._deadline = time.monotonic() + granted.ttl
         self._renewer: _rt.Renewer | None = None
-        # the coordinator's held locks by (key, owner), when this lease is listed there
-        self._held: dict[tuple[str, str], object] | None = None
+        # the coordinator's context: its held locks by (key, owner) list a lock's lease,
+        # and a lost lease is reported as lease_lost
+        self._ctx = ctx
         self.released = False
+
+    @property
+    def _alive(self) -> bool:
+        """Whether this lease is still held here: this handle or a nested one."""
+        return self._refs > 0
+
+    @property
+    def _held(self) -> dict[tuple[str, str], object] | None:
+        return None if self._ctx is None else self._ctx.held
 
     @property
     def name(self) -> str:
@@ -171,44 +216,62 @@ class AsyncLease:
 
     async def extend(self, ttl: float | None = None) -> None:
         """Make the lease last ``ttl`` (default: its ttl) seconds from now, or LeaseLost."""
+        if self.released:
+            raise LeaseLost(self.name, self.token)
+        await self._extend(ttl)
+
+    async def _extend(self, ttl: float | None) -> None:
+        """Extend the store's lease (while any handle of it is held), or LeaseLost."""
         ttl = self.ttl if ttl is None else _validate.positive(ttl, "ttl")
-        ok = not self.released and await self._backend.extend(
+        ok = self._alive and await self._backend.extend(
             self._key, self._holder, self.token, ttl
         )
         if not ok:
-            raise await self._lost() if not self.released else LeaseLost(self.name, self.token)
+            await self._lost()
+            raise LeaseLost(self.name, self.token)
         self.ttl = ttl
         self._deadline = time.monotonic() + ttl
 
     async def release(self) -> None:
-        """Give the lease back and wake the next waiter; LeaseLost if it had expired."""
+        """Give the lease back and wake the next waiter; LeaseLost if it had expired.
+        A lock is given back by its outermost lease; a file lease (whose directories'
+        intent leases other file leases of the owner share) with the last of its
+        nested handles, in whatever order they are released."""
         if self.released:
             return
         self.released = True
-        held = self._held
-        if held is not None and held.get((self._key, self._holder)) is self:
-            del held[self._key, self._holder]
+        if self._refs > 1:  # a nested handle is still held: the last one gives it back
+            self._refs -= 1
+            return
+        self._refs = 0
+        ctx = self._ctx
+        if ctx is not None and ctx.held.get((self._key, self._holder)) is self:
+            del ctx.held[self._key, self._holder]
         if self._renewer is not None:
             await self._renewer.stop()
         if not await self._backend.release(self._key, self._holder, self.token):
-            raise await self._lost()
-        ctx = self._ctx
+            await self._lost()
+            raise LeaseLost(self.name, self.token)
         if ctx is not None and ctx.audit_locks and self._key.startswith("lock/"):
             await audit.record(ctx, "lock_released", lock=self.name, token=self.token)
 
-    async def _lost(self) -> LeaseLost:
-        """Audit that this lease was lost (``accord.lease_lost``, once); the error to raise."""
-        if self._ctx is not None and not self._lost_noted:
-            self._lost_noted = True
+    async def _lost(self) -> None:
+        """Emit ``lease_lost`` and audit it (``accord.lease_lost``), once: the lease is
+        given up after this."""
+        ctx = self._ctx
+        if ctx is not None and not self._told:
+            self._told = True
             kind, _, name = self._key.partition("/")
-            kind = {"lock": "lock", "sem": "semaphore"}.get(kind, kind)
-            await audit.note(self._ctx, "lease_lost", **{kind: name}, token=self.token)
-        return LeaseLost(self.name, self.token)
+            await notify(ctx, "lease_lost", {
+                "name": name, "kind": kind, "agent": self.agent, "token": self.token,
+            })  # fmt: skip
+            noun = {"lock": "lock", "sem": "semaphore"}.get(kind, kind)
+            await audit.note(ctx, "lease_lost", **{noun: name}, token=self.token)
 
     async def _confirm(self, ttl: float) -> bool:
         """Whether the store still has this lease; if so it now lasts ``ttl`` seconds
         (its own ``ttl``, what ``extend()`` uses by default, is left as it is)."""
-        if self.released or not await self._backend.extend(
+        if not self._alive or not await self._backend.extend(
             self._key, self._holder, self.token, ttl
         ):
             if not self.released:
@@ -222,7 +285,7 @@ class AsyncLease:
         self._renewer = _rt.Renewer(self.ttl / 3, self._renew_once)
 
     async def _renew_once(self) -> bool:
-        if self.released:
+        if not self._alive:
             return False
         ok = await self._backend.extend(self._key, self._holder, self.token, self.ttl)
         if ok:
@@ -257,8 +320,9 @@ class AsyncNestedLease(AsyncLease):
         self.__dict__.update(outer.__dict__)
         self._outer = outer
         self._renewer = None
-        self._held = None
         self.released = False
+        if outer._counts:
+            outer._refs += 1
 
     @property
     def expires_in(self) -> float:
@@ -267,7 +331,17 @@ class AsyncNestedLease(AsyncLease):
     async def extend(self, ttl: float | None = None) -> None:
         if self.released:  # this level was given back, even if the outer one still holds
             raise LeaseLost(self.name, self.token)
-        await self._outer.extend(ttl)
+        await self._outer._extend(ttl)
 
     async def release(self) -> None:
+        if self.released:
+            return
         self.released = True
+        outer = self._outer
+        if not outer._counts:  # a lock's nested level: the outermost gives it back
+            return
+        if outer._refs == 1 and outer.released:  # the outer handle went first: give it back
+            outer.released = False
+            await outer.release()
+        else:
+            outer._refs -= 1

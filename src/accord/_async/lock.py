@@ -20,11 +20,23 @@ from types import TracebackType
 
 from accord import _validate
 from accord._async import audit
-from accord._async._lease import AsyncLease, AsyncNestedLease, OwnerStacks, wait_for_grant
+from accord._async._lease import (
+    AsyncLease,
+    AsyncNestedLease,
+    OwnerStacks,
+    notify,
+    wait_for_grant,
+)
 from accord._context import Context
-from accord._models import LeaseRequest, LeaseStatistics
+from accord._models import MODES, LeaseRequest, LeaseStatistics
 from accord.backends import AsyncBackend
+from accord.backends.leases.rule import COMPATIBLE
 from accord.errors import DeadlockError, LeaseLost
+
+# which held mode serves a nested acquisition of which asked mode
+_COVERS = {"": {"", "S", "IS", "IX"}, "S": {"S", "IS"}, "IX": {"IX", "IS"}, "IS": {"IS"}}
+_MODES = ("", "S", "IX", "IS")  # the strongest first
+_MODE_MARK = "\x1f"  # owner + mark + mode: the holder of a lease of a shared mode
 
 
 class AsyncLock:
@@ -37,13 +49,26 @@ class AsyncLock:
         ttl: float,
         timeout: float | None,
         auto_renew: bool,
+        shared: bool = False,
+        alert_after: float | None = None,
+        *,
+        kind: str = "lock",
+        mode: str | None = None,
+        intent: str = "",
     ) -> None:
         self.name = _validate.name(name, "lock name")
         self.ttl = _validate.positive(ttl, "ttl")
         self.timeout = _validate.timeout(timeout)
         self.auto_renew = auto_renew
+        self.shared = bool(shared)
+        self.alert_after = (
+            2 * self.ttl if alert_after is None else _validate.positive(alert_after, "alert_after")
+        )
         self._ctx = ctx
-        self._key = f"lock/{name}"
+        self._kind = kind
+        self._key = f"{kind}/{name}"
+        self._mode = ("S" if self.shared else "") if mode is None else mode
+        self._intent = intent
         self._entered: OwnerStacks[AsyncLease] = OwnerStacks()
 
     async def acquire(self, timeout: float | None = _validate.DEFAULT) -> AsyncLease:
@@ -64,22 +89,30 @@ class AsyncLock:
     async def _acquire(self, timeout: float | None) -> AsyncLease:
         ctx = self._ctx
         owner = ctx.owner()
-        held = ctx.held.get((self._key, owner))
-        if isinstance(held, AsyncLease) and not held.released:
-            return await self._nest(held)
-        req = LeaseRequest(self._key, owner, ctx.agent, "", self.ttl, 1, False)
-        holds_a_lock = any(o == owner for _, o in ctx.held)
+        mode = self._mode
+        holder = owner if not mode else f"{owner}{_MODE_MARK}{mode}"
+        holds_a_lock = False
+        if ctx.held:  # an owner holding nothing (the common case) skips all this
+            mine = self._mine(owner)
+            if mine is not None:
+                return await self._nest(mine)
+            holds_a_lock = any(o.partition(_MODE_MARK)[0] == owner for _, o in ctx.held)
+        req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, 1, False, mode, self._intent)
         try:
             granted = await wait_for_grant(
-                ctx.store, req, timeout, kind="lock", name=self.name, contended=ctx.contended,
-                may_deadlock=holds_a_lock,
+                ctx.store, req, timeout, kind=self._kind, name=self.name,
+                contended=ctx.contended, may_deadlock=holds_a_lock, ctx=ctx,
+                alert_after=self.alert_after,
             )
         except DeadlockError as exc:
             await audit.note(ctx, "deadlock", lock=self.name, cycle=exc.cycle)
             raise
-        lease = AsyncLease(ctx.store, self._key, owner, ctx.agent, granted, ctx)
-        ctx.held[self._key, owner] = lease
-        lease._held = ctx.held  # the release takes it out (the lock frees)
+        lease = AsyncLease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
+        if mode:
+            lease.mode = mode
+        if self._kind == "file":  # the directories' leases are shared by file leases
+            lease._counts = True
+        ctx.held[self._key, holder] = lease  # the release takes it out (the lock frees)
         if ctx.audit_locks:
             await self._audit_acquired(lease)
         if self.auto_renew:
@@ -95,6 +128,25 @@ class AsyncLock:
             with contextlib.suppress(Exception):  # the first error is the one to raise
                 await lease.release()
             raise
+
+    def _mine(self, owner: str) -> AsyncLease | None:
+        """A lease of this lock the owner holds that serves this acquisition (nested),
+        None when it holds none or one of a mode that goes beside this one (a file
+        read and a file write under one directory take IS and IX there). Raises
+        DeadlockError for a mode it cannot hold beside its own (an upgrade)."""
+        held = self._ctx.held
+        for mode in _MODES:
+            lease = held.get((self._key, owner if not mode else f"{owner}{_MODE_MARK}{mode}"))
+            if not isinstance(lease, AsyncLease) or not lease._alive:
+                continue
+            if self._mode in _COVERS[mode]:
+                return lease
+            if (mode, self._mode) not in COMPATIBLE:
+                raise DeadlockError(self.name, [
+                    f"{self._ctx.agent} holds {self.name!r} {MODES[mode]} and asks for it "
+                    f"{MODES[self._mode]}: release it first"
+                ])  # fmt: skip
+        return None
 
     async def _nest(self, outer: AsyncLease) -> AsyncNestedLease:
         """A nested lease, once the store confirms the outer one: it must still hold
@@ -117,6 +169,19 @@ class AsyncLock:
         """True while someone holds the lock."""
         return (await self.statistics()).locked
 
+    async def force_release(self, *, reason: str) -> list[str]:
+        """An operator's override: free the lock whoever holds it (a dead or stuck
+        holder), hand it to the next waiter and return the agents dropped. The next
+        holder gets a newer token, so the old holder's release raises LeaseLost and its
+        fenced writes are refused once the new holder wrote. Emits ``lock_force_released``."""
+        reason = _validate.name(reason, "reason")
+        agents = await self._ctx.store.force_release(self._key)
+        await notify(self._ctx, "lock_force_released", {
+            "name": self.name, "kind": self._kind, "by": self._ctx.agent, "reason": reason,
+            "holders": agents,
+        })  # fmt: skip
+        return agents
+
     async def __aenter__(self) -> AsyncLease:
         return self._entered.push(await self.acquire())
 
@@ -129,7 +194,8 @@ class AsyncLock:
         await self._entered.pop().release()
 
     def __repr__(self) -> str:
-        return f"<Lock {self.name!r} ttl={self.ttl}>"
+        shared = " shared" if self.shared else ""
+        return f"<Lock {self.name!r} ttl={self.ttl}{shared}>"
 
 
 class AsyncMultiLock:
@@ -147,7 +213,7 @@ class AsyncMultiLock:
             for lock in self.locks:
                 leases.append(await lock.acquire(timeout))
         except BaseException:
-            await _release_all(leases)
+            await release_all(leases)
             raise
         return leases
 
@@ -160,10 +226,10 @@ class AsyncMultiLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await _release_all(self._entered.pop())
+        await release_all(self._entered.pop())
 
 
-async def _release_all(leases: list[AsyncLease]) -> None:
+async def release_all(leases: list[AsyncLease]) -> None:
     """Release in reverse order; the first LeaseLost is raised after all are tried."""
     lost: BaseException | None = None
     for lease in reversed(leases):

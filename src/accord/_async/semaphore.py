@@ -47,7 +47,8 @@ class AsyncSemaphore:
         holder = f"{ctx.owner()}/{uuid.uuid4().hex[:12]}"
         req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, self.limit, False)
         granted = await wait_for_grant(
-            ctx.store, req, timeout, kind="semaphore", name=self.name, contended=ctx.contended
+            ctx.store, req, timeout, kind="semaphore", name=self.name, contended=ctx.contended,
+            ctx=ctx, alert_after=2 * self.ttl,
         )
         return AsyncLease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
 

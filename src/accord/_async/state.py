@@ -162,12 +162,13 @@ def _version(expected: int | None) -> int | None:
 
 
 def _fence(lease: Fencing | None) -> tuple[str, int] | None:
+    """The (lease key, token) of a lease, a task claim, or a file lease (its first path)."""
     if lease is None:
         return None
     fence = getattr(lease, "fence", None)
     if not (isinstance(fence, tuple) and len(fence) == 2 and isinstance(fence[1], int)):
-        raise TypeError("fence must be a Lease from lock().acquire() or a Claim from "
-                        f"queue().claim(), not {type(lease).__name__}")
+        raise TypeError("fence must be a Lease from lock().acquire(), a file lease or a "
+                        f"Claim from queue().claim(), not {type(lease).__name__}")
     return fence
 
 

@@ -3,25 +3,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 from collections.abc import Iterator, Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from accord import _lifecycle, _validate
 from accord._sync import _rt, agents
+from accord._sync.agency import Agency
 from accord._sync.approvals import Approvals
 from accord._sync.audit import Audit
 from accord._sync.barrier import Barrier
 from accord._sync.board import Board, BoardThread
 from accord._sync.events import Events
+from accord._sync.files import FileLock
 from accord._sync.handoffs import Handoffs
 from accord._sync.lock import Lock, MultiLock
 from accord._sync.queue import Claim, Queue, Task
 from accord._sync.ratelimit import RateLimit
 from accord._sync.semaphore import Semaphore
+from accord._sync.session import Session
 from accord._sync.state import StateMap
-from accord._context import Context
+from accord._context import Context, Watch, Watched
 from accord._event import Event
 from accord._models import LeaseStatistics
 from accord._people import AuditEntry, Decision
@@ -42,7 +47,7 @@ from accord.backends import (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Coordinator:
+class Coordinator(Agency):
     """Locks, semaphores, rate limits and state on one store and namespace.
 
     Build it with :func:`accord.connect`. Every name is scoped to
@@ -78,6 +83,9 @@ class Coordinator:
         """The event log: ``emit``, ``history``, ``read``, ``subscribe``, ``schema``."""
         self._people = (Audit(self._ctx), Approvals(self._ctx),
                         Board(self._ctx, self.events))  # fmt: skip
+        self._session: Session | None = None
+        self._owns_store = True
+        self._views: list[Coordinator] = []
 
     @property
     def _backend(self) -> Backend:
@@ -95,13 +103,56 @@ class Coordinator:
         ttl: float = 30.0,
         timeout: float | None = None,
         auto_renew: bool = False,
+        shared: bool = False,
+        alert_after: float | None = None,
     ) -> Lock:
         """A lock leased for ``ttl`` seconds; ``timeout`` bounds waiting (None: for ever).
 
         ``auto_renew=True`` extends the lease every ttl/3 while it is held.
+        ``shared=True`` makes it a read lease: many readers at once or one writer,
+        served first come first served (a reader behind a queued writer waits, so
+        writers are not starved). A waiter that waited ``alert_after`` seconds
+        (default twice the ttl) emits ``lock_wait_long``.
         """
         require(self._ctx.store, LEASES)
-        return Lock(self._ctx, name, ttl, timeout, auto_renew)
+        return Lock(self._ctx, name, ttl, timeout, auto_renew, shared, alert_after)
+
+    def lock_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        intent: str,
+        ttl: float = 300.0,
+        timeout: float | None = None,
+        shared: bool = False,
+        auto_renew: bool = True,
+    ) -> FileLock:
+        """A lease on a file or directory of the repository, with what you mean to do
+        with it (``intent``, shown to others). ``path`` in any spelling (relative,
+        ``./``, ``..``, absolute, through a symlink) is one lease, named from the git
+        top level (else the working directory); a directory (existing, or ending in
+        ``/``) conflicts with every lease under it. ``shared=True``: a read lease."""
+        require(self._ctx.store, LEASES)
+        return FileLock(self._ctx, [path], intent=intent, ttl=ttl, timeout=timeout,
+                             shared=shared, auto_renew=auto_renew)
+
+    def lock_files(
+        self,
+        paths: list[str | os.PathLike[str]],
+        *,
+        intent: str,
+        ttl: float = 300.0,
+        timeout: float | None = None,
+        shared: bool = False,
+        auto_renew: bool = True,
+    ) -> FileLock:
+        """Leases on several files or directories, taken in one global order (so two
+        agents asking for overlapping sets cannot deadlock); see :meth:`lock_file`."""
+        if isinstance(paths, (str, os.PathLike)):
+            raise TypeError("lock_files() takes a list of paths; use lock_file() for one")
+        require(self._ctx.store, LEASES)
+        return FileLock(self._ctx, list(paths), intent=intent, ttl=ttl,
+                             timeout=timeout, shared=shared, auto_renew=auto_renew)
 
     def locks(
         self, names: list[str], *, ttl: float = 30.0, timeout: float | None = None
@@ -132,10 +183,17 @@ class Coordinator:
         return StateMap(self._ctx, name)
 
     def list_locks(self) -> list[LeaseStatistics]:
-        """Every lock and semaphore of the namespace with holders or waiters."""
+        """Every lock, semaphore and file lease of the namespace with holders or
+        waiters (the intent leases a file lease takes on the directories above it are
+        left out), with each holder's mode and intent."""
         require(self._ctx.store, LEASES)
-        found = self._ctx.store.list_leases("lock/")
-        return found + self._ctx.store.list_leases("sem/")
+        store = self._ctx.store
+        found = store.list_leases("lock/") + store.list_leases("sem/")
+        for stats in store.list_leases("file/"):
+            held = tuple(h for h in stats.holders if not h.mode.startswith("intent"))
+            if held or stats.waiters:
+                found.append(dataclasses.replace(stats, holders=held))
+        return found
 
     def barrier(self, name: str, parties: int, *, timeout: float | None = None) -> Barrier:
         """A barrier that releases ``parties`` waiters at once, in any processes."""
@@ -283,6 +341,28 @@ class Coordinator:
 
         return register
 
+    def as_agent(self, name: str) -> Coordinator:
+        """A cheap view over this coordinator's connection that acts as agent ``name``:
+        lock holders, ``updated_by`` and event sources show ``name``. It shares the
+        store (closing it closes nothing but its own handlers). On a session it is
+        also an agent of the registry, joined with the session's next heartbeat
+        (within ``heartbeat / 3`` seconds) and beaten by it until the session ends:
+        ``agents.kill(name)`` revokes the view's leases and stops its calls, and
+        killing the session stops its views too."""
+        name = _validate.name(name, "agent")
+        view = Coordinator(
+            self._ctx.store, agent=name, url=self._url, max_payload=self.max_payload,
+            max_events=self.max_events, audit_locks=self._ctx.audit_locks,
+            audit_keep=self._ctx.audit_keep,
+        )
+        view._owns_store = False
+        if self._session is not None:
+            watch = Watch(name)  # its calls are progress of both, and a kill of either stops it
+            view._ctx.store = cast(Backend, Watched(self._ctx.store, watch))
+            self._session.add_view(name, view._ctx.id, watch)
+        self._views.append(view)
+        return view
+
     # --- people in the loop: the audit log, approvals, the board ----------------------
     @property
     def audit(self) -> Audit:
@@ -341,13 +421,22 @@ class Coordinator:
         return self.board.post(title, message, priority=priority, tags=tags, to=to)
 
     def close(self) -> None:
-        """Let running handlers finish, then close the store connection.
+        """Let running handlers finish, then close the store connection. A session
+        releases its leases and deregisters first.
 
-        Held leases are not released (they expire)."""
+        Held leases of a plain coordinator are not released (they expire)."""
         try:
+            for view in self._views:
+                view.events.close()
             self.events.close()
         finally:
-            self._ctx.store.close()
+            try:
+                if self._session is not None and self._owns_store:
+                    session, self._session = self._session, None
+                    session.leave()
+            finally:
+                if self._owns_store:
+                    self._ctx.store.close()
 
     def __enter__(self) -> Coordinator:
         return self

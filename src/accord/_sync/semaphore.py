@@ -48,7 +48,8 @@ class Semaphore:
         holder = f"{ctx.owner()}/{uuid.uuid4().hex[:12]}"
         req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, self.limit, False)
         granted = wait_for_grant(
-            ctx.store, req, timeout, kind="semaphore", name=self.name, contended=ctx.contended
+            ctx.store, req, timeout, kind="semaphore", name=self.name, contended=ctx.contended,
+            ctx=ctx, alert_after=2 * self.ttl,
         )
         return Lease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
 

@@ -10,11 +10,11 @@
 A store of your own joins them with :func:`register`: it declares the capabilities it
 implements in a ``capabilities`` frozenset (:data:`CAPABILITIES`: ``leases``,
 ``state``, ``rate_limits``, ``events``, ``signals``, ``tasks``, ``streams``,
-``approvals``) and implements their protocols (:class:`Leases`, :class:`StateStore`,
-:class:`RateLimits`, :class:`EventLog`, :class:`Signals`, :class:`Tasks`,
-:class:`Streams`, :class:`ApprovalStore`, each on :class:`Store`, and their async
-twins; :class:`Backend` is
-all of them). A primitive of a capability the store lacks raises ``Unsupported``
+``approvals``, ``agents``) and implements their protocols (:class:`Leases`,
+:class:`StateStore`, :class:`RateLimits`, :class:`EventLog`, :class:`Signals`,
+:class:`Tasks`, :class:`Streams`, :class:`ApprovalStore`, :class:`Agents`, each on
+:class:`Store`, and their async twins; :class:`Backend` is all of them). A primitive
+of a capability the store lacks raises ``Unsupported``
 (:func:`require`), and ``accord.testing`` runs the part of the conformance suite of
 the capabilities the store declares. A
 package that names the registering module as an ``accord.backends`` entry point under
@@ -31,6 +31,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from accord.backends._async.protocol import (
+    AsyncAgents,
     AsyncApprovalStore,
     AsyncBackend,
     AsyncEventLog,
@@ -44,6 +45,7 @@ from accord.backends._async.protocol import (
     AsyncTasks,
 )
 from accord.backends._capabilities import (
+    AGENTS,
     APPROVALS,
     CAPABILITIES,
     EVENTS,
@@ -59,6 +61,7 @@ from accord.backends._capabilities import (
 from accord.backends._redact import redact
 from accord.backends._sqlite_path import absolute_url, default_url
 from accord.backends._sync.protocol import (
+    Agents,
     ApprovalStore,
     Backend,
     EventLog,
@@ -74,13 +77,14 @@ from accord.backends._sync.protocol import (
 from accord.errors import ConfigError
 
 __all__ = [
-    "APPROVALS", "CAPABILITIES", "EVENTS", "LEASES", "RATE_LIMITS", "SIGNALS", "STATE",
-    "STREAMS", "TASKS", "ApprovalStore", "AsyncApprovalStore", "AsyncBackend",
-    "AsyncEventLog", "AsyncLeases", "AsyncMailbox", "AsyncRateLimits", "AsyncSignals",
-    "AsyncStateStore", "AsyncStore", "AsyncStreams", "AsyncTasks", "Backend",
-    "EventLog", "Leases", "Mailbox", "RateLimits", "Signals", "StateStore", "Store",
-    "Streams", "Tasks", "capabilities_of", "open_async_backend", "open_backend",
-    "redact", "register", "require", "resolve_url",
+    "AGENTS", "APPROVALS", "CAPABILITIES", "EVENTS", "LEASES", "RATE_LIMITS", "SIGNALS",
+    "STATE", "STREAMS", "TASKS", "Agents", "ApprovalStore", "AsyncAgents",
+    "AsyncApprovalStore", "AsyncBackend", "AsyncEventLog", "AsyncLeases",
+    "AsyncMailbox", "AsyncRateLimits", "AsyncSignals", "AsyncStateStore", "AsyncStore",
+    "AsyncStreams", "AsyncTasks", "Backend", "EventLog", "Leases", "Mailbox",
+    "RateLimits", "Signals", "StateStore", "Store", "Streams", "Tasks",
+    "capabilities_of", "open_async_backend", "open_backend", "redact", "register",
+    "require", "resolve_url",
 ]  # fmt: skip
 
 ACCEPTED = (

@@ -19,6 +19,7 @@ from accord._models import AcquireResult, Entry, LeaseRequest, LeaseStatistics
 from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._async.waiting import read_or_wait
 from accord.backends._records import RecordBackend, RecordStore
+from accord.backends.agents.adapter import AsyncAgentsAdapter
 from accord.backends.approvals.adapter import AsyncApprovalCalls
 from accord.backends.streams.adapter import AsyncStreamCalls
 from accord.backends.tasks._adapter import AsyncTaskRecords
@@ -129,10 +130,11 @@ class AsyncRecordBackend:
 
 
 class AsyncEventRecordBackend(
-    AsyncRecordBackend, AsyncTaskRecords, AsyncStreamCalls, AsyncApprovalCalls
+    AsyncAgentsAdapter, AsyncRecordBackend, AsyncTaskRecords, AsyncStreamCalls,
+    AsyncApprovalCalls,
 ):
-    """The async twin with the event log, task queues, streams and approvals; ``bell``
-    makes awaitable bells."""
+    """The async twin with the event log, agents, task queues, streams and approvals;
+    ``bell`` makes awaitable bells."""
 
     store: RecordStore
 

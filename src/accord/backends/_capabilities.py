@@ -14,6 +14,8 @@ capability       protocol                     what needs it
 ``tasks``        ``Tasks``                    ``coord.queue(...)``, handoffs
 ``streams``      ``Streams``                  ``coord.audit``, ``coord.board`` (replies)
 ``approvals``    ``ApprovalStore``            ``coord.approvals`` (with streams)
+``agents``       ``Agents``                   ``session()``, the registry, kill, halt,
+                                              ``drop_namespace``
 ===============  ===========================  =========================================
 
 Every store opens mailboxes (``open_mailbox``): that is how any waiter is woken. A
@@ -36,8 +38,9 @@ SIGNALS = "signals"
 TASKS = "tasks"
 STREAMS = "streams"
 APPROVALS = "approvals"
+AGENTS = "agents"
 CAPABILITIES: frozenset[str] = frozenset(
-    {LEASES, STATE, RATE_LIMITS, EVENTS, SIGNALS, TASKS, STREAMS, APPROVALS}
+    {LEASES, STATE, RATE_LIMITS, EVENTS, SIGNALS, TASKS, STREAMS, APPROVALS, AGENTS}
 )
 """Every capability of the seam; the built-in stores declare them all."""
 

@@ -1,11 +1,13 @@
 """The record stores' seam, assembled from the features' record operations
 (``leases/records.py``, ``state/records.py``, ``rates/records.py``,
 ``events/records.py``, ``signals/records.py``, ``tasks/records.py``,
-``streams/records.py``, ``approvals/records.py``) on :class:`RecordBase`."""
+``streams/records.py``, ``approvals/records.py``, ``agents/records.py``) on
+:class:`RecordBase`."""
 
 from __future__ import annotations
 
 from accord.backends._record_base import RecordBase
+from accord.backends.agents.records import AgentRecords
 from accord.backends.approvals.records import ApprovalRecords
 from accord.backends.events.records import LAST_ID, EventRecords, event_id
 from accord.backends.leases.records import LeaseRecords
@@ -21,6 +23,8 @@ class RecordBackend(LeaseRecords, StateRecords, RateRecords):
     """Leases, state and rate limits over record storage."""
 
 
-class RecordStore(RecordBackend, EventRecords, SignalRecords, TaskRecords, ApprovalRecords):
-    """A record backend with the event log, signals, task queues, streams and
+class RecordStore(
+    AgentRecords, RecordBackend, EventRecords, SignalRecords, TaskRecords, ApprovalRecords
+):
+    """A record backend with the event log, signals, agents, task queues, streams and
     approvals: what memory and SQLite are."""

@@ -8,7 +8,7 @@ import sqlite3
 from importlib import resources
 
 # in the order their tables are made
-FEATURES = ("leases", "state", "rates", "events", "tasks", "streams", "approvals")
+FEATURES = ("leases", "state", "rates", "events", "tasks", "streams", "approvals", "agents")
 
 
 def _text(package: str, name: str) -> str:

@@ -21,6 +21,7 @@ from accord._event import EventRecord
 from accord.backends._adapter import AsyncEventRecordBackend, inline
 from accord.backends._capabilities import CAPABILITIES
 from accord.backends._records import RecordStore
+from accord.backends.agents.memory import MemoryAgentStorage
 from accord.backends.approvals.memory import ApprovalSpace, MemoryApprovals
 from accord.backends.events.rule import GroupRecord
 from accord.backends.leases.barrier import BarrierRecord
@@ -78,7 +79,9 @@ def shared_store(name: str) -> MemoryStore:
         return _stores.setdefault(name, MemoryStore())
 
 
-class MemoryBackend(MemoryTasks, MemoryStreams, MemoryApprovals, RecordStore):
+class MemoryBackend(
+    MemoryAgentStorage, MemoryTasks, MemoryStreams, MemoryApprovals, RecordStore
+):
     """The sync memory backend."""
 
     capabilities = CAPABILITIES

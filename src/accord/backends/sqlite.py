@@ -56,6 +56,7 @@ from accord.backends._sqlite_file import (
     SqliteFile,
     WouldBlock,
 )
+from accord.backends.agents.sqlite import SqliteAgentStorage
 from accord.backends.approvals.sqlite import SqliteApprovals
 from accord.backends.events.rule import GroupRecord
 from accord.backends.leases import rule as _lease
@@ -82,6 +83,7 @@ LOAD_WAIT, SAVE_WAIT, DROP_WAIT = _LEASES["LOAD_WAIT"], _LEASES["SAVE_WAIT"], _L
 LOAD_BARRIER, SAVE_BARRIER = _LEASES["LOAD_BARRIER"], _LEASES["SAVE_BARRIER"]
 LOAD_CURRENT, LOAD_HISTORY = _STATE["LOAD_CURRENT"], _STATE["LOAD_HISTORY"]
 SAVE_VERSION, KEY_PAGE, ITEM_PAGE = (_STATE[q] for q in ("SAVE_VERSION", "KEY_PAGE", "ITEM_PAGE"))
+SAVE_FENCED = _STATE["SAVE_FENCED_VERSION"]
 LOAD_TAT, SAVE_TAT = _RATES["LOAD_TAT"], _RATES["SAVE_TAT"]
 LAST_EVENT, SAVE_EVENT = _EVENTS["LAST_EVENT"], _EVENTS["SAVE_EVENT"]
 TRIM_EVENTS, EVENTS_AFTER = _EVENTS["TRIM_EVENTS"], _EVENTS["EVENTS_AFTER"]
@@ -123,14 +125,21 @@ def _list_live_leases(conn: Connection) -> None:
     conn.execute(_LEASES["LIST_LIVE_LEASES"])
 
 
+def _nothing_to_migrate(conn: Connection) -> None:
+    """Layout 2 to 3: records of layout 2 read as they are (see SCHEMA_VERSION)."""
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     0: _lease_records_as_arrays,
     1: _list_live_leases,
+    2: _nothing_to_migrate,
 }
 """Each step from a layout version to the next (``_sqlite_file.SCHEMA_VERSION``)."""
 
 
-class SqliteBackend(SqliteFile, SqliteTasks, SqliteStreams, SqliteApprovals, RecordStore):
+class SqliteBackend(
+    SqliteAgentStorage, SqliteFile, SqliteTasks, SqliteStreams, SqliteApprovals, RecordStore
+):
     """The sync SQLite backend: records of one namespace in the file at ``path``."""
 
     name = "sqlite"
@@ -195,7 +204,7 @@ class SqliteBackend(SqliteFile, SqliteTasks, SqliteStreams, SqliteApprovals, Rec
             rec = LeaseRecord.from_json(_loads(text))
         local = self._local
         outcome, signals = local.step(rec, self._now())
-        if signals:
+        if signals or rec.counted:  # a wake-up or a counter for metrics: the transaction
             return text
         local.outcome = outcome
         if signals is None:
@@ -224,6 +233,7 @@ class SqliteBackend(SqliteFile, SqliteTasks, SqliteStreams, SqliteApprovals, Rec
             rec.queue.clear()
             conn.execute(SAVE_LEASE, (ns, key, _dumps(rec.to_json())))
         conn.execute("UPDATE group_claims SET deadline = 0")
+        conn.execute("UPDATE agents SET expires_at = 0")  # every session of that boot lapsed
         for table in ("waits", "rates", "barriers"):  # barrier waiters died with the boot
             conn.execute(f"DELETE FROM {table}")
         forget_boot(conn)
@@ -322,7 +332,12 @@ class SqliteBackend(SqliteFile, SqliteTasks, SqliteStreams, SqliteApprovals, Rec
             except Refused:
                 pass
             else:
-                if self._write_one(SAVE_VERSION, self._version_row(map_name, key, new)):
+                row = self._version_row(map_name, key, new)
+                if fence is not None:  # refused (nothing written) if its lease was revoked
+                    if self._write_one(SAVE_FENCED, (*row, fence[0], fence[1])):
+                        self._newest.seen(map_name, key, new)
+                        return new
+                elif self._write_one(SAVE_VERSION, row):
                     self._newest.seen(map_name, key, new)
                     return new
         # the transaction reads the newest version, and remembers it in _newest

@@ -114,7 +114,8 @@ def demo(url: str | None, agents: int, ops: int, think: float) -> None:
 @url_option
 @namespace_option
 def locks(url: str | None, namespace: str) -> None:
-    """Held locks and semaphores: holder, fencing token, time left, waiters."""
+    """Held locks, semaphores and file leases: holder, mode and intent, fencing token,
+    time left, waiters."""
     with connected(url, namespace) as coord:
         found = coord.list_locks()
         where = f"namespace {namespace!r} on {coord.url}"
@@ -128,17 +129,47 @@ def locks(url: str | None, namespace: str) -> None:
 def locks_table(found: list[accord.LeaseStatistics], where: str) -> Table:
     """One row per holder (a semaphore may have several), then its waiters."""
     table = Table(title=f"Locks in {where}")
-    for header in ("name", "kind", "holder", "token", "expires in", "waiters"):
+    for header in ("name", "kind", "holder", "intent", "token", "expires in", "waiters"):
         table.add_column(header, justify="right" if header in ("token", "expires in") else "left")
     for stats in found:
-        kind = "lock" if stats.kind == "lock" else f"semaphore {len(stats.holders)}/{stats.limit}"
+        kind = stats.kind if stats.kind != "sem" else (
+            f"semaphore {len(stats.holders)}/{stats.limit}")
         waiters = ", ".join(stats.waiters) if stats.waiters else "-"
         if not stats.holders:
-            table.add_row(stats.name, kind, "-", "-", "-", waiters)
+            table.add_row(stats.name, kind, "-", "-", "-", "-", waiters)
         for holder in stats.holders:
-            table.add_row(stats.name, kind, holder.agent, str(holder.token),
-                          f"{holder.expires_in:.1f} s", waiters)
+            shown = f"{kind} (shared)" if holder.shared else kind
+            table.add_row(stats.name, shown, holder.agent, holder.intent or "-",
+                          str(holder.token), f"{holder.expires_in:.1f} s", waiters)
     return table
+
+
+@main.command()
+@url_option
+@namespace_option
+@click.option("--hung-after", type=click.FloatRange(min=0.001), default=300.0,
+              show_default=True, help="Seconds without progress that make an agent hung.")
+def agents(url: str | None, namespace: str, hung_after: float) -> None:
+    """Registered agents: status, role, what they work on and hold, last progress."""
+    with connected(url, namespace) as coord:
+        found = list(coord.agents.list())
+        hung = {a.name for a in coord.agents.hung(hung_after)}
+        where = f"namespace {namespace!r} on {coord.url}"
+    out = console()
+    if not found:
+        out.print(f"No agents are registered in {where}.")
+        return
+    table = Table(title=f"Agents in {where}")
+    for header in ("name", "status", "role", "working on", "holds", "host:pid",
+                   "progress"):
+        table.add_column(header)
+    now = time.time()
+    for agent in found:
+        status = "hung" if agent.name in hung else agent.status
+        table.add_row(agent.name, status, agent.role or "-", agent.working_on or "-",
+                      "; ".join(agent.holds) or "-", f"{agent.host}:{agent.pid}",
+                      f"{max(0.0, now - agent.last_progress):.0f} s ago")
+    out.print(table)
 
 
 @main.command()

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -319,12 +319,17 @@ def store(cfg: DemoConfig) -> Iterator[accord.Coordinator]:
     """The demo's coordinator on a fresh namespace, so runs never interfere.
 
     Connecting and writing the starting stock here surfaces a bad URL or a store
-    that is down (AccordError) before any agent starts.
+    that is down (AccordError) before any agent starts. The namespace is dropped at
+    the end, so a run leaves nothing behind in the store.
     """
     namespace = f"demo-{uuid.uuid4().hex[:8]}"
     with accord.connect(cfg.url, namespace=namespace, agent="demo") as coord:
-        coord.state(MAP).set(ITEM, initial_stock(cfg))
-        yield coord
+        try:
+            coord.state(MAP).set(ITEM, initial_stock(cfg))
+            yield coord
+        finally:
+            with suppress(AccordError):  # a store gone: its error came first
+                coord.drop_namespace(confirm=namespace)
 
 
 def replay(

@@ -22,7 +22,9 @@ Options:
                                        with :func:`accord.backends.register`)
   ``--accord-processes``               your store is shared by processes: run those tests too
 
-Tests marked ``accord_processes`` run only on stores that processes share. Each test
+Tests marked ``accord_processes`` run only on stores that processes share; tests marked
+``accord_sync_only`` run with the sync API only (their work happens in child
+processes, so the parent's flavour does not matter). Each test
 names the capabilities it needs with ``accord_capability("leases", "state", ...)`` (see
 ``accord.backends.CAPABILITIES``); on a store that does not declare one of them (its
 ``capabilities`` attribute) it is skipped, and the reason names the capability, so a
@@ -94,6 +96,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "accord_capability(*names): runs only on stores that declare these capabilities"
     )
+    config.addinivalue_line(
+        "markers", "accord_sync_only: runs with the sync API only (the work is in children)"
+    )
     config.addinivalue_line("markers", "redis: needs the session's redis-server")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
     config.stash[_TARGETS] = _targets(config)  # a bad option stops the run here, once
@@ -112,15 +117,25 @@ def _targets(config: pytest.Config) -> list[Target]:
     return [Target(n, n != "memory") for n in names]
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend_name" not in metafunc.fixturenames:
-        return
+def _named(metafunc: pytest.Metafunc) -> set[str]:
+    """The arguments the test's own ``parametrize`` markers name."""
+    named: set[str] = set()
     for marker in metafunc.definition.iter_markers("parametrize"):
         names = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
         if isinstance(names, str):
             names = [n.strip() for n in names.split(",")]
-        if "backend_name" in names:
-            return  # a test of one backend names it itself
+        named.update(names)
+    return named
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    named = _named(metafunc)
+    if "mode" in metafunc.fixturenames and "mode" not in named:
+        sync_only = metafunc.definition.get_closest_marker("accord_sync_only")
+        modes = ["sync"] if sync_only else ["sync", "async"]
+        metafunc.parametrize("mode", modes, indirect=True, ids=modes)
+    if "backend_name" not in metafunc.fixturenames or "backend_name" in named:
+        return  # a test of one backend names it itself
     targets = metafunc.config.stash[_TARGETS]
     if metafunc.definition.get_closest_marker("accord_processes"):
         targets = [t for t in targets if t.processes]
@@ -159,8 +174,9 @@ def url(backend_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> st
     return server.url
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture
 def mode(request: pytest.FixtureRequest) -> str:
+    """``sync`` or ``async``: which API the test body drives (pytest_generate_tests)."""
     return str(request.param)
 
 

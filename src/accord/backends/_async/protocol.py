@@ -26,6 +26,9 @@ protocol                        capability      operations
 ``streams.AsyncStreams``        ``streams``     stream_append/read/meta
 ``approvals.                    ``approvals``   approval_create/get/decide/pending
 AsyncApprovalStore``
+``agents.AsyncAgents``          ``agents``      agent_join/beat/leave/get/page/hung/
+                                                reap/kill, halt, resume, halt_reason,
+                                                drop_namespace
 ==============================  ==============  =====================================
 
 ``AsyncBackend`` is all of them: what memory, SQLite and Redis implement. A store of
@@ -43,6 +46,7 @@ from typing import Protocol
 # re-exported ("as"): the protocols of every capability, from their folders
 from accord.backends._async.store import AsyncMailbox as AsyncMailbox
 from accord.backends._async.store import AsyncStore as AsyncStore
+from accord.backends.agents import AsyncAgents as AsyncAgents
 from accord.backends.approvals import AsyncApprovalStore as AsyncApprovalStore
 from accord.backends.events import AsyncEventLog as AsyncEventLog
 from accord.backends.leases import AsyncLeases as AsyncLeases
@@ -55,6 +59,6 @@ from accord.backends.tasks import AsyncTasks as AsyncTasks
 
 class AsyncBackend(
     AsyncLeases, AsyncStateStore, AsyncRateLimits, AsyncEventLog, AsyncSignals, AsyncTasks,
-    AsyncStreams, AsyncApprovalStore, Protocol,
+    AsyncStreams, AsyncApprovalStore, AsyncAgents, Protocol,
 ):
     """A store of every capability, bound to one namespace (see the module docstring)."""

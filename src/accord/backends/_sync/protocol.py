@@ -27,6 +27,9 @@ protocol                        capability      operations
 ``streams.AsyncStreams``        ``streams``     stream_append/read/meta
 ``approvals.                    ``approvals``   approval_create/get/decide/pending
 AsyncApprovalStore``
+``agents.AsyncAgents``          ``agents``      agent_join/beat/leave/get/page/hung/
+                                                reap/kill, halt, resume, halt_reason,
+                                                drop_namespace
 ==============================  ==============  =====================================
 
 ``AsyncBackend`` is all of them: what memory, SQLite and Redis implement. A store of
@@ -44,6 +47,7 @@ from typing import Protocol
 # re-exported ("as"): the protocols of every capability, from their folders
 from accord.backends._sync.store import Mailbox as Mailbox
 from accord.backends._sync.store import Store as Store
+from accord.backends.agents import Agents as Agents
 from accord.backends.approvals import ApprovalStore as ApprovalStore
 from accord.backends.events import EventLog as EventLog
 from accord.backends.leases import Leases as Leases
@@ -56,6 +60,6 @@ from accord.backends.tasks import Tasks as Tasks
 
 class Backend(
     Leases, StateStore, RateLimits, EventLog, Signals, Tasks,
-    Streams, ApprovalStore, Protocol,
+    Streams, ApprovalStore, Agents, Protocol,
 ):
     """A store of every capability, bound to one namespace (see the module docstring)."""

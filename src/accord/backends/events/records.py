@@ -17,7 +17,7 @@ from accord.backends._sync.store import Mailbox
 from accord.backends._sync.waiting import read_or_wait
 from accord.backends.events import rule as rules
 from accord.backends.events.rule import GroupRecord
-from accord.errors import ConfigError
+from accord.errors import ConfigError, Halted
 
 LAST_ID = 2**63 - 1  # SQLite's largest integer: no event of a record store is above it
 
@@ -74,11 +74,18 @@ class EventRecords(RecordBase):
     def _load_group(self, group: str) -> GroupRecord | None: ...
 
     @abc.abstractmethod
+    def _halt_reason(self) -> str | None:
+        """Why the namespace is halted (appends are refused then), or None."""
+
+    @abc.abstractmethod
     def _save_group(self, group: str, rec: GroupRecord) -> None: ...
 
     # the seam -------------------------------------------------------------------
     def event_append(self, name: str, data: str, source: str, max_events: int) -> EventRecord:
         with self._transaction():
+            reason = self._halt_reason()
+            if reason is not None:
+                raise Halted(self.namespace, reason)
             record = self._append_event(name, data, source, self._wall(), max_events)
         self._ring()
         return record

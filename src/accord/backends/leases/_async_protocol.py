@@ -5,8 +5,9 @@ Leases are identified by a ``key`` the primitives choose (``lock/<name>``,
 then calls ``acquire`` with ``wait=True``; when a hand-off makes it a holder, the store
 posts the new fencing token to that mailbox after the change is committed.
 ``release``/``extend`` return False when the lease is lost (the caller raises
-``LeaseLost``). Each operation is atomic: one Lua script on Redis, one transaction on
-SQLite, one critical section in memory.
+``LeaseLost``). While the namespace is halted (the ``agents`` capability), ``acquire``
+raises ``Halted``; releases still work. Each operation is atomic: one Lua script on
+Redis, one transaction on SQLite, one critical section in memory.
 """
 
 from __future__ import annotations
@@ -46,6 +47,23 @@ class AsyncLeases(AsyncStore, Protocol):
 
     async def list_leases(self, prefix: str) -> list[LeaseStatistics]:
         """Every lease key starting with ``prefix`` that has holders or waiters."""
+        ...
+
+    async def force_release(self, key: str) -> list[str]:
+        """Drop every holder of ``key`` (an operator's force release) and hand the lease
+        to the next waiter, who gets the next token; return the agents dropped."""
+        ...
+
+    async def revoke_holders(self, prefix: str) -> int:
+        """Drop, on every live lease, the holders and waiters whose holder id starts
+        with ``prefix`` (``<agent>#<session>:``: one session's leases, for a kill or a
+        dead session); the next waiters proceed. Returns how many went."""
+        ...
+
+    async def lease_metrics(self, prefix: str) -> list[tuple[str, int, list[float]]]:
+        """(key, last token, counters in the order of ``leases.rule.METRICS``) of
+        every lease key starting with ``prefix`` ever used; the last token counts
+        its acquisitions."""
         ...
 
     async def barrier_arrive(self, name: str, parties: int, waiter: str) -> int:

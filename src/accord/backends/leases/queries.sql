@@ -8,9 +8,11 @@ SELECT record FROM leases WHERE ns = ? AND key = ?;
 INSERT OR REPLACE INTO leases (ns, key, record) VALUES (?, ?, ?);
 
 -- One lease operation as one statement; accord_lease() runs the rule (see
--- SqliteBackend._lease_step).
+-- SqliteBackend._lease_step). In a halted namespace (agents/schema.sql) it changes
+-- nothing, and the transaction decides (a release goes on, an acquisition is refused).
 -- name: step_lease
-UPDATE leases SET record = accord_lease(record) WHERE ns = ? AND key = ?;
+UPDATE leases SET record = accord_lease(record) WHERE ns = ?1 AND key = ?2
+AND NOT EXISTS (SELECT 1 FROM halts WHERE ns = ?1);
 
 -- The listed lease keys under a prefix (see leases_listed in schema.sql). The bounds
 -- and substr come from sqlite._prefix_range: a range of the primary key, kept exact
@@ -44,3 +46,22 @@ SELECT record FROM barriers WHERE ns = ? AND name = ?;
 
 -- name: save_barrier
 INSERT OR REPLACE INTO barriers (ns, name, record) VALUES (?, ?, ?);
+
+-- name: load_metric
+SELECT counted FROM lease_metrics WHERE ns = ? AND key = ?;
+
+-- name: save_metric
+INSERT OR REPLACE INTO lease_metrics (ns, key, counted) VALUES (?, ?, ?);
+
+-- name: metrics_under
+SELECT key, counted FROM lease_metrics WHERE ns = ? AND substr(key, 1, ?) = ?;
+
+-- name: records_under
+SELECT key, record FROM leases WHERE ns = ? AND substr(key, 1, ?) = ?;
+
+-- name: load_floor
+SELECT token FROM fence_floors WHERE ns = ? AND key = ?;
+
+-- name: raise_floor
+INSERT INTO fence_floors (ns, key, token) VALUES (?1, ?2, ?3)
+ON CONFLICT (ns, key) DO UPDATE SET token = max(token, excluded.token);

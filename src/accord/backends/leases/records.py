@@ -13,10 +13,17 @@ from accord.backends.leases import rule as _lease
 from accord.backends.leases.barrier import BarrierRecord
 from accord.backends.leases.rule import LeaseRecord
 from accord.backends.signals.rule import Signal
+from accord.errors import Halted
 
 
 class LeaseRecords(RecordBase):
     """Leases and barriers over record storage; storage always inside _transaction()."""
+
+    @property
+    def _halt_box(self) -> list[str | None] | None:
+        """A store that keeps the halt reason in memory shares it here (one shared
+        list), so the acquire reads it without a call; others give ``_halt_reason()``."""
+        return None
 
     @abc.abstractmethod
     def _load_lease(self, key: str) -> LeaseRecord | None: ...
@@ -44,6 +51,27 @@ class LeaseRecords(RecordBase):
     def _set_waiting(self, holder: str, key: str | None, expires_at: float) -> None: ...
 
     @abc.abstractmethod
+    def _halt_reason(self) -> str | None:
+        """Why the namespace is halted, or None (the ``agents`` feature keeps it)."""
+
+    @abc.abstractmethod
+    def _add_metrics(self, key: str, counted: list[float]) -> None:
+        """Add a lease operation's counters (``LeaseRecord.counted``) to the key's."""
+
+    @abc.abstractmethod
+    def _load_metrics(self, prefix: str) -> dict[str, list[float]]:
+        """The counters of every key starting with ``prefix`` that has any."""
+
+    @abc.abstractmethod
+    def _raise_floor(self, key: str, token: int) -> None:
+        """Refuse fenced writes with ``token`` or older of lease ``key`` from now on
+        (the state feature's ``_fence_floor`` reads it)."""
+
+    @abc.abstractmethod
+    def _lease_records(self, prefix: str) -> Iterator[tuple[str, LeaseRecord]]:
+        """Every stored lease record whose key starts with ``prefix`` (for metrics)."""
+
+    @abc.abstractmethod
     def _load_barrier(self, name: str) -> BarrierRecord | None: ...
 
     @abc.abstractmethod
@@ -52,15 +80,22 @@ class LeaseRecords(RecordBase):
     # leases -----------------------------------------------------------------------
     def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
         with self._transaction():
+            box = self._halt_box
+            reason = box[0] if box is not None else self._halt_reason()
+            if reason is not None:
+                raise Halted(self.namespace, reason)
             now = self._now()
             rec = self._load_lease(req.key) or LeaseRecord(limit=req.limit)
             result, signals = _lease.acquire(rec, req, now)
             if isinstance(result, Waiting) and req.wait and detect_deadlock:
                 cycle = self._find_cycle(req, now)
                 if cycle is not None:
-                    signals += _lease.abandon(rec, req.waiter, req.holder, now)
+                    signals += _lease.abandon(rec, req.waiter, req.holder, now, False)
+                    rec.count(_lease.DEADLOCKS)
                     result = cycle
             self._save_lease(req.key, rec)
+            if rec.counted is not None:
+                self._counted(req.key, rec)
             # Only a waiter that may deadlock enters the wait-for graph; any other
             # outcome of a wait leaves it.
             if req.wait and not isinstance(result, Waiting):
@@ -90,11 +125,22 @@ class LeaseRecords(RecordBase):
             rec = self._load_lease(key)
             signals = None if rec is None else _lease.release(rec, holder, token, self._now())
             if rec is None or signals is None:
+                if rec is not None and rec.counted is not None:  # it found one expired
+                    self._save_lease(key, rec)
+                    self._counted(key, rec)
                 return False
             self._save_lease(key, rec)
+            if rec.counted is not None:
+                self._counted(key, rec)
             self._mark_granted(key, signals, rec)
         self._post(signals)
         return True
+
+    def _counted(self, key: str, rec: LeaseRecord) -> None:
+        """Store what this operation counted for ``coord.metrics()`` (nothing, mostly)."""
+        if rec.counted is not None:
+            self._add_metrics(key, rec.counted)
+            rec.counted = None
 
     def _mark_granted(self, key: str, signals: list[Signal], rec: LeaseRecord) -> None:
         """A promoted waiter leaves the wait-for graph if it is there for ``key``."""
@@ -110,8 +156,12 @@ class LeaseRecords(RecordBase):
         with self._transaction():
             rec = self._load_lease(key)
             if rec is None or not _lease.extend(rec, holder, token, ttl, self._now()):
+                if rec is not None and rec.counted is not None:
+                    self._save_lease(key, rec)
+                    self._counted(key, rec)
                 return False
             self._save_lease(key, rec)
+            self._counted(key, rec)
         return True
 
     def abandon(self, key: str, waiter: str, holder: str) -> None:
@@ -121,9 +171,53 @@ class LeaseRecords(RecordBase):
                 return
             signals = _lease.abandon(rec, waiter, holder, self._now())
             self._save_lease(key, rec)
+            self._counted(key, rec)
             self._set_waiting(holder, None, 0.0)
             self._mark_granted(key, signals, rec)
         self._post(signals)
+
+    def force_release(self, key: str) -> list[str]:
+        with self._transaction():
+            rec = self._load_lease(key)
+            if rec is None:
+                return []
+            agents, signals, floor = _lease.force_release(rec, self._now())
+            if floor:
+                self._raise_floor(key, floor)
+            self._save_lease(key, rec)
+            self._counted(key, rec)
+            self._mark_granted(key, signals, rec)
+        self._post(signals)
+        return agents
+
+    def revoke_holders(self, prefix: str) -> int:
+        """One transaction per live lease key (a kill is rare; each key stays atomic)."""
+        with self._transaction(write=False):
+            keys = sorted(self._lease_keys(""))
+        revoked = 0
+        for key in keys:
+            with self._transaction():
+                rec = self._load_lease(key)
+                if rec is None:
+                    continue
+                gone, signals, floor = _lease.revoke(rec, prefix, self._now())
+                if not gone:
+                    continue
+                if floor:
+                    self._raise_floor(key, floor)
+                revoked += gone
+                self._save_lease(key, rec)
+                self._counted(key, rec)
+                self._mark_granted(key, signals, rec)
+            self._post(signals)
+        return revoked
+
+    def lease_metrics(self, prefix: str) -> list[tuple[str, int, list[float]]]:
+        with self._transaction(write=False):
+            counted = self._load_metrics(prefix)
+            tokens = {k: rec.token for k, rec in self._lease_records(prefix)}
+        empty = [0.0] * len(_lease.METRICS)
+        return [(k, tokens.get(k, 0), counted.get(k, empty)) for k in sorted(tokens)]
 
     def lease_statistics(self, key: str) -> LeaseStatistics:
         with self._transaction(write=False):

@@ -12,6 +12,15 @@ Leases (locks are leases with ``limit=1``, semaphores with ``limit=n``):
   straight back queues behind the waiters instead of barging in;
 * a promoted waiter is told through its mailbox (``Signal``), so hand-off is pushed;
 * a holder that asks again gets a fresh grant (new token, the ttl asked for).
+
+Modes (locks only, ``limit=1``): ``""`` is exclusive; ``S`` a read lease, ``IS`` and
+``IX`` the intent leases a file lease takes on the directories above it. A request
+fits when it is compatible with every holder (:data:`COMPATIBLE`); an exclusive one
+when the holders are fewer than ``limit`` (so a lock with any holder refuses it). The
+queue is served strictly in order: a reader behind a queued writer waits, so writers
+are not starved. Counters for ``coord.metrics()`` gather in ``LeaseRecord.counted``
+(not stored in the record: the stores add them to their metrics) on the paths that
+wait, time out, deadlock, lose or revoke a lease, never on an uncontended cycle.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord._models import (
+    MODES,
     AcquireResult,
     Deadlocked,
     Granted,
@@ -32,6 +42,14 @@ from accord._models import (
 from accord.backends.signals.rule import Signal
 
 MAX_CYCLE = 64  # the longest wait-for cycle followed
+COMPATIBLE = frozenset({
+    ("S", "S"), ("S", "IS"), ("IS", "S"), ("IS", "IS"), ("IS", "IX"), ("IX", "IS"),
+    ("IX", "IX"),
+})  # fmt: skip
+"""Pairs of shared modes that may hold one lock at once (exclusive fits none)."""
+# Counters of coord.metrics(), by index in LeaseRecord.counted
+WAITS, WAIT_TOTAL, WAIT_MAX, TIMEOUTS, DEADLOCKS, LOST, REVOKED = range(7)
+METRICS = ("waits", "total_wait", "max_wait", "timeouts", "deadlocks", "lost_leases", "revoked")
 
 
 @dataclass(slots=True)
@@ -40,6 +58,8 @@ class Holder:
     token: int
     ttl: float
     expires_at: float
+    mode: str = ""
+    intent: str = ""
 
 
 @dataclass(slots=True)
@@ -49,26 +69,39 @@ class QueuedWaiter:
     agent: str
     ttl: float
     expires_at: float
+    mode: str = ""
+    intent: str = ""
+    since: float = 0.0  # when it first queued (the wait that metrics count)
 
 
 @dataclass
 class LeaseRecord:
-    """Everything stored for one lease key."""
+    """Everything stored for one lease key; ``counted`` is not stored (see above)."""
 
     limit: int = 1
     token: int = 0
     holders: dict[str, Holder] = field(default_factory=dict)
     queue: list[QueuedWaiter] = field(default_factory=list)
+    counted: list[float] | None = None
 
     def to_json(self) -> list[Any]:
         """``[limit, token, [[holder, agent, token, ttl, expires_at]...],
-        [[waiter, holder, agent, ttl, expires_at]...]]``: arrays, as they encode and
-        decode faster than objects (SQLite reads and writes one on every operation)."""
+        [[waiter, holder, agent, ttl, expires_at, mode, intent, since]...]]``: arrays,
+        as they encode and decode faster than objects (SQLite reads and writes one on
+        every operation). A holder's ``mode`` and ``intent`` follow only when set."""
         return [
             self.limit,
             self.token,
-            [[k, h.agent, h.token, h.ttl, h.expires_at] for k, h in self.holders.items()],
-            [[w.waiter, w.holder, w.agent, w.ttl, w.expires_at] for w in self.queue],
+            [
+                [k, h.agent, h.token, h.ttl, h.expires_at, h.mode, h.intent]
+                if h.mode or h.intent
+                else [k, h.agent, h.token, h.ttl, h.expires_at]
+                for k, h in self.holders.items()
+            ],
+            [
+                [w.waiter, w.holder, w.agent, w.ttl, w.expires_at, w.mode, w.intent, w.since]
+                for w in self.queue
+            ],
         ]
 
     @classmethod
@@ -77,9 +110,18 @@ class LeaseRecord:
         return cls(
             limit,
             token,
-            {h[0]: Holder(h[1], h[2], h[3], h[4]) for h in holders},
+            {h[0]: Holder(*h[1:]) for h in holders},
             [QueuedWaiter(*w) for w in queue],
         )
+
+    def count(self, what: int, amount: float = 1.0) -> None:
+        """Add ``amount`` to counter ``what`` (WAIT_MAX keeps the largest)."""
+        if self.counted is None:
+            self.counted = [0.0] * len(METRICS)
+        if what == WAIT_MAX:
+            self.counted[what] = max(self.counted[what], amount)
+        else:
+            self.counted[what] += amount
 
 
 def _purge(rec: LeaseRecord, now: float) -> None:
@@ -87,24 +129,41 @@ def _purge(rec: LeaseRecord, now: float) -> None:
     for key, h in list(holders.items()) if holders else ():
         if h.expires_at <= now:
             del holders[key]
+            rec.count(LOST)
     if rec.queue:
         rec.queue = [w for w in rec.queue if w.expires_at > now]
 
 
-def _grant(rec: LeaseRecord, holder: str, agent: str, ttl: float, now: float) -> int:
+def _grant(
+    rec: LeaseRecord, holder: str, agent: str, ttl: float, now: float, mode: str = "",
+    intent: str = "",
+) -> int:
     rec.token += 1
     rec.holders.pop(holder, None)  # a fresh grant goes last: holders stay in token order
-    rec.holders[holder] = Holder(agent, rec.token, ttl, now + ttl)
+    if mode or intent:
+        rec.holders[holder] = Holder(agent, rec.token, ttl, now + ttl, mode, intent)
+    else:
+        rec.holders[holder] = Holder(agent, rec.token, ttl, now + ttl)
     return rec.token
 
 
+def fits(rec: LeaseRecord, mode: str) -> bool:
+    """Whether a request of ``mode`` may hold now, beside the current holders."""
+    if not mode:
+        return len(rec.holders) < rec.limit
+    return all((h.mode, mode) in COMPATIBLE for h in rec.holders.values())
+
+
 def _promote(rec: LeaseRecord, now: float) -> list[Signal]:
-    """Hand free slots to the head of the queue; return whom to wake."""
+    """Hand free slots to the head of the queue, in order; return whom to wake."""
     signals: list[Signal] = []
-    while rec.queue and len(rec.holders) < rec.limit:
+    while rec.queue and fits(rec, rec.queue[0].mode):
         w = rec.queue.pop(0)
-        token = _grant(rec, w.holder, w.agent, w.ttl, now)
+        token = _grant(rec, w.holder, w.agent, w.ttl, now, w.mode, w.intent)
         signals.append((w.waiter, str(token)))
+        waited = now - w.since
+        rec.count(WAIT_TOTAL, waited)
+        rec.count(WAIT_MAX, waited)
     return signals
 
 
@@ -120,8 +179,11 @@ def _retry_in(rec: LeaseRecord, now: float) -> float:
     return max(0.0, min(h.expires_at for h in rec.holders.values()) - now)
 
 
-def _first_agent(rec: LeaseRecord) -> str | None:
-    return next(iter(rec.holders.values())).agent if rec.holders else None
+def _waiting(rec: LeaseRecord, now: float) -> Waiting:
+    if not rec.holders:
+        return Waiting(None, 0.0)
+    first = next(iter(rec.holders.values()))
+    return Waiting(first.agent, _retry_in(rec, now), first.intent)
 
 
 def acquire(
@@ -133,20 +195,27 @@ def acquire(
     mine = rec.holders.get(req.holder)
     if mine is not None and any(m == str(mine.token) for _, m in signals):
         return Granted(mine.token, mine.ttl), signals  # promoted by this very call
-    if mine is not None or (len(rec.holders) < rec.limit and not rec.queue):
+    if mine is not None or (
+        not rec.queue
+        and (len(rec.holders) < rec.limit if not req.mode else fits(rec, req.mode))
+    ):
         # A holder asking again lost track of its lease (a hand-off it has not heard of
         # yet, a release that failed on the way): it gets a fresh grant, with a new token
         # and the ttl it asks for now, never the rest of the old lease.
-        return Granted(_grant(rec, req.holder, req.agent, req.ttl, now), req.ttl), signals
+        token = _grant(rec, req.holder, req.agent, req.ttl, now, req.mode, req.intent)
+        return Granted(token, req.ttl), signals
     if req.wait:
         for w in rec.queue:
             if w.waiter == req.waiter:
                 w.expires_at = now + req.ttl
                 break
         else:
-            waiter = QueuedWaiter(req.waiter, req.holder, req.agent, req.ttl, now + req.ttl)
-            rec.queue.append(waiter)
-    return Waiting(_first_agent(rec), _retry_in(rec, now)), signals
+            rec.queue.append(QueuedWaiter(
+                req.waiter, req.holder, req.agent, req.ttl, now + req.ttl, req.mode,
+                req.intent, now,
+            ))
+            rec.count(WAITS)
+    return _waiting(rec, now), signals
 
 
 def release(rec: LeaseRecord, holder: str, token: int, now: float) -> list[Signal] | None:
@@ -170,11 +239,45 @@ def extend(rec: LeaseRecord, holder: str, token: int, ttl: float, now: float) ->
     return True
 
 
-def abandon(rec: LeaseRecord, waiter: str, holder: str, now: float) -> list[Signal]:
+def abandon(
+    rec: LeaseRecord, waiter: str, holder: str, now: float, timed_out: bool = True
+) -> list[Signal]:
     """A waiter gives up: leave the queue, and pass on a slot handed to it meanwhile."""
+    before = len(rec.queue)
     rec.queue = [w for w in rec.queue if w.waiter != waiter]
+    if timed_out and len(rec.queue) < before:
+        rec.count(TIMEOUTS)
     rec.holders.pop(holder, None)
     return settle(rec, now)
+
+
+def force_release(rec: LeaseRecord, now: float) -> tuple[list[str], list[Signal], int]:
+    """Drop every holder (an operator's force release); return their agents, whom to
+    wake and the highest token revoked (0: none), below which fenced writes are
+    refused from now on (the store keeps it: its *fence floor*)."""
+    _purge(rec, now)
+    agents = [h.agent for h in rec.holders.values()]
+    floor = max((h.token for h in rec.holders.values()), default=0)
+    rec.holders.clear()
+    if agents:
+        rec.count(REVOKED, len(agents))
+    return agents, _promote(rec, now), floor
+
+
+def revoke(rec: LeaseRecord, prefix: str, now: float) -> tuple[int, list[Signal], int]:
+    """Drop the holders and waiters whose holder id starts with ``prefix`` (one
+    session's leases: a kill, or a dead session reaped); return how many went, whom
+    to wake and the highest token revoked (see :func:`force_release`)."""
+    _purge(rec, now)
+    gone = [k for k in rec.holders if k.startswith(prefix)]
+    floor = max((rec.holders[k].token for k in gone), default=0)
+    for k in gone:
+        del rec.holders[k]
+    before = len(rec.queue)
+    rec.queue = [w for w in rec.queue if not w.holder.startswith(prefix)]
+    if gone:
+        rec.count(REVOKED, len(gone))
+    return len(gone) + before - len(rec.queue), _promote(rec, now), floor
 
 
 def statistics(rec: LeaseRecord, name: str, kind: str, now: float) -> LeaseStatistics:
@@ -185,7 +288,10 @@ def statistics(rec: LeaseRecord, name: str, kind: str, now: float) -> LeaseStati
         name=name,
         kind=kind,
         limit=rec.limit,
-        holders=tuple(HolderInfo(h.agent, k, h.token, h.expires_at - now) for k, h in live),
+        holders=tuple(
+            HolderInfo(h.agent, k, h.token, h.expires_at - now, MODES[h.mode], h.intent)
+            for k, h in live
+        ),
         waiters=tuple(w.agent for w in rec.queue if w.expires_at > now),
         last_token=rec.token,
     )

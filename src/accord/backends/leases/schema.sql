@@ -49,3 +49,22 @@ CREATE TABLE IF NOT EXISTS barriers (
     record TEXT NOT NULL,
     PRIMARY KEY (ns, name)
 ) WITHOUT ROWID;
+
+-- Counters of coord.metrics() by lease key: JSON of the list leases.rule.METRICS names.
+-- Written only when an operation waited, timed out, deadlocked, lost or revoked a
+-- lease (acquisitions are the lease's last token), so an uncontended cycle never does.
+CREATE TABLE IF NOT EXISTS lease_metrics (
+    ns      TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    counted TEXT NOT NULL,
+    PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
+
+-- The newest token of a lease that was revoked (a kill, a dead session reaped, a force
+-- release): a fenced state write with it or an older one is refused.
+CREATE TABLE IF NOT EXISTS fence_floors (
+    ns    TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    PRIMARY KEY (ns, key)
+) WITHOUT ROWID;

@@ -97,6 +97,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accord import _json
 from accord._models import (
+    MODES,
     AcquireResult,
     Deadlocked,
     Entry,
@@ -110,6 +111,7 @@ from accord.backends._async.protocol import AsyncMailbox
 from accord.backends._capabilities import CAPABILITIES
 from accord.backends._records import RecordBackend
 from accord.backends._redact import redact
+from accord.backends.redis._async_agents import AsyncRedisAgents
 from accord.backends.redis._async_events import AsyncRedisEvents
 from accord.backends.redis._async_io import (
     AsyncRedisMailbox,
@@ -130,7 +132,7 @@ from accord.backends.state.rule import (
     incremented,
     page_start,
 )
-from accord.errors import BackendUnavailable, ConfigError, VersionConflict
+from accord.errors import BackendUnavailable, ConfigError, Halted, StaleFence, VersionConflict
 
 SOCKET_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 2.0
@@ -169,7 +171,11 @@ _RATE = Script("rate")
 # 2: the keys of the module docstring: waiters in the lease hash, ``leases`` the live ones.
 #    Nothing to migrate: holder fields read the same, an old ``leases`` set is pruned by
 #    the listings, and a waiter of the old layout queues again when it next asks.
-LAYOUT_VERSION = 2
+# 3: a lease hash may hold ``m:<holder>`` fields (lease modes and intents), which
+#    accord of layout 2 would delete as dead fields; the keys of tasks, streams,
+#    approvals, agents and fence floors. Nothing to migrate: a lease of layout 2 reads
+#    as exclusive leases without an intent.
+LAYOUT_VERSION = 3
 # Run on each new connection: the layout version found (nothing changes when it is
 # newer), then the namespace's epoch, made once by the first client (a new one means
 # lost data). Migrations of an older layout go between the two.
@@ -300,8 +306,9 @@ def _statistics(row: list[Any]) -> LeaseStatistics:
     key, limit, token, flat, waiters = row
     kind, _, name = key.decode().partition("/")
     holders = tuple(
-        HolderInfo(flat[i].decode(), flat[i + 1].decode(), flat[i + 2], flat[i + 3] / 1e6)
-        for i in range(0, len(flat), 4)
+        HolderInfo(flat[i].decode(), flat[i + 1].decode(), flat[i + 2], flat[i + 3] / 1e6,
+                   MODES[flat[i + 4].decode()], flat[i + 5].decode())
+        for i in range(0, len(flat), 6)
     )
     return LeaseStatistics(name, kind, limit, holders, tuple(w.decode() for w in waiters), token)
 
@@ -310,7 +317,7 @@ def _acquired(reply: list[Any]) -> AcquireResult:
     if reply[0] == 1:
         return Granted(reply[1], reply[2] / 1e6)
     if reply[0] == 2:
-        return Waiting(reply[1].decode() or None, reply[2] / 1e6)
+        return Waiting(reply[1].decode() or None, reply[2] / 1e6, reply[3].decode())
     steps = [part.decode() for part in reply[1:]]
     return Deadlocked(tuple(zip(steps[::2], steps[1::2], strict=True)))
 
@@ -402,6 +409,7 @@ class AsyncRedisBackend(
     AsyncRedisEvents["_Connections"],
     AsyncRedisTasks["_Connections"],
     AsyncRedisStreams["_Connections"],
+    AsyncRedisAgents["_Connections"],
 ):
     """The Redis store, bound to one namespace; see the module docstring."""
 
@@ -444,6 +452,11 @@ class AsyncRedisBackend(
     @property
     def _leases(self) -> _Connections:
         return self._here()[0]
+
+    def _forget_epoch(self) -> None:
+        """The namespace was dropped on purpose: adopt the epoch the next connection
+        makes, rather than take it for lost data."""
+        self._epoch = None
 
     @property
     def _data(self) -> _Connections:
@@ -606,11 +619,14 @@ class AsyncRedisBackend(
     # leases ----------------------------------------------------------------------------
     async def acquire(self, req: LeaseRequest, *, detect_deadlock: bool) -> AcquireResult:
         flags = (req.limit, int(req.wait), int(detect_deadlock))
+        more = (req.mode, req.intent) if req.mode or req.intent else ()
         reply = await self._lease_eval(
-            _ACQUIRE, req.key, req.holder, req.agent, req.waiter, _us(req.ttl), *flags
+            _ACQUIRE, req.key, req.holder, req.agent, req.waiter, _us(req.ttl), *flags, *more
         )
         if isinstance(reply, int):
             return Granted(reply, req.ttl)
+        if reply[0] == 4:
+            raise Halted(self.namespace, reply[1].decode())
         return _acquired(reply)
 
     async def release(self, key: str, holder: str, token: int) -> bool:
@@ -668,11 +684,14 @@ class AsyncRedisBackend(
     ) -> Entry:
         fence_name, fence_token = fence if fence is not None else ("", 0)
         expected = "" if expected_version is None else expected_version
+        floors = () if fence is None else (f"{self._keys.prefix}floors",)
         reply = await self._state_eval(
-            _SET, map_name, key, value, agent, expected, fence_name, fence_token
+            _SET, map_name, key, value, agent, expected, fence_name, fence_token, *floors
         )
         if reply[0] == 0:
             return Entry(_json.loads(value), reply[1], agent, float(reply[2]))
+        if reply[0] == 4:
+            raise StaleFence(map_name, key, fence_token, int(reply[1]), revoked=True)
         raise _refused(reply, map_name, key, expected_version, fence)
 
     async def state_incr(self, map_name: str, key: str, delta: int | float, agent: str) -> Entry:

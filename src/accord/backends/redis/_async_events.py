@@ -9,7 +9,7 @@ The log is one stream, ``events``, under the namespace's hash tag. An event is a
 entry with the fields ``name``, ``data`` and ``source``; its id is the stream id
 ``<ms>-<seq>`` the server gives it, and its time is that millisecond of the server
 clock. ``XADD ... MAXLEN n`` appends and trims the oldest beyond ``n`` exactly, in
-one command.
+one command, run by a script that first refuses it in a halted namespace.
 
 * A reader with nothing to read waits in ``XREAD BLOCK``, which the server answers
   the moment an entry is added: an idle reader costs one blocked client and one
@@ -42,7 +42,7 @@ from redis.exceptions import RedisError
 from accord._event import EventRecord
 from accord.backends.redis._keys import Keys
 from accord.backends.redis._lua import Script
-from accord.errors import BackendUnavailable, ConfigError
+from accord.errors import BackendUnavailable, ConfigError, Halted
 
 C = TypeVar("C")  # the store's connection set, opaque here
 
@@ -52,6 +52,7 @@ _GROUP_READS = ("XAUTOCLAIM", "XREADGROUP")
 _LOST = ("NOGROUP", "UNBLOCKED")  # the group or the whole log is gone (or we were unblocked)
 _ID = re.compile(r"[0-9]{1,19}(-[0-9]{1,19})?")  # below 2**64 on both sides
 _POST, _PRUNE, _NEXT = Script("post"), Script("group_prune"), Script("group_next")
+_APPEND = Script("append")  # XADD, unless the namespace is halted
 FORGET_CONSUMERS_AFTER = 3600.0
 """Seconds idle (in the server's XINFO sense) after which a group member holding no
 claims is forgotten; one that is only quiet is made again by its next read."""
@@ -104,6 +105,7 @@ class AsyncRedisEvents(Generic[C]):
     connection sets, which these operations only hand back to it)."""
 
     _keys: Keys
+    namespace: str
     _reclaims: dict[str, tuple[str, float]]  # group -> next XAUTOCLAIM start, when due
 
     if TYPE_CHECKING:
@@ -143,10 +145,11 @@ class AsyncRedisEvents(Generic[C]):
     async def event_append(
         self, name: str, data: str, source: str, max_events: int
     ) -> EventRecord:
-        fields = ("name", name, "data", data, "source", source)
-        events = self._keys.events
-        raw = await self._stream(self._leases, "XADD", events, "MAXLEN", max_events, "*", *fields)
-        event_id = raw.decode()
+        keys = [self._keys.events, f"{self._keys.prefix}halt"]
+        reply = await self._script(_APPEND, keys, max_events, name, data, source)
+        if reply[0] == 1:
+            raise Halted(self.namespace, reply[1].decode())
+        event_id = reply[1].decode()
         return EventRecord(event_id, name, data, source, _time(event_id))
 
     async def event_read(self, after: str | None, limit: int, timeout: float) -> list[EventRecord]:

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 MAILBOX_TTL_MS = 60_000
 
 
-FEATURES = ("leases", "state", "rates", "events", "signals", "tasks", "streams", "approvals")
+FEATURES = (
+    "leases", "state", "rates", "events", "signals", "tasks", "streams", "approvals", "agents"
+)
 
 
 def _lua_of(name: str) -> Traversable:

@@ -13,6 +13,12 @@ SELECT value, version, updated_by, updated_at, fence_name, fence_token FROM vers
 -- name: save_version
 INSERT INTO versions (ns, map, key, value, version, updated_by, updated_at, fence_name, fence_token) VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, ''), ?);
 
+-- A fenced write in one statement: nothing is written when the fence's lease (?10)
+-- was revoked at or after its token (leases/schema.sql, fence_floors), and the
+-- transaction then raises StaleFence.
+-- name: save_fenced_version
+INSERT INTO versions (ns, map, key, value, version, updated_by, updated_at, fence_name, fence_token) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, ''), ?9 WHERE NOT EXISTS (SELECT 1 FROM fence_floors WHERE ns = ?1 AND key = ?10 AND token >= ?11);
+
 -- A page of a map's keys: walk_keys steps from key to key along the primary key,
 -- one seek each (the versions of a key are skipped, not read), for at most ?5 keys
 -- from ?3 (inclusive) below ?4, so a page costs what it walks, not the map's size.

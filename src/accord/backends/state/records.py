@@ -28,6 +28,11 @@ class StateRecords(RecordBase):
     def _append_version(self, map_name: str, key: str, version: Stored) -> None: ...
 
     @abc.abstractmethod
+    def _fence_floor(self, lock_key: str) -> int:
+        """The newest token of lease ``lock_key`` that was revoked (0: none): a fenced
+        write with it or an older one is refused (see ``leases/rule.revoke``)."""
+
+    @abc.abstractmethod
     def _key_page(
         self, map_name: str, prefix: str, after: str | None, limit: int, values: bool
     ) -> tuple[list[tuple[str, Stored | None]], str | None]:
@@ -51,6 +56,8 @@ class StateRecords(RecordBase):
         delta: int | float | None = None,
     ) -> Stored:
         with self._transaction():
+            if fence is not None:
+                self._check_floor(map_name, key, fence)
             cur = self._load_current(map_name, key)
             try:
                 if delta is not None:
@@ -60,6 +67,12 @@ class StateRecords(RecordBase):
                 raise self._refusal(exc, map_name, key, cur, expected_version, fence) from None
             self._append_version(map_name, key, new)
         return new
+
+    def _check_floor(self, map_name: str, key: str, fence: tuple[str, int]) -> None:
+        """StaleFence if the fence's lease was revoked at or after its token."""
+        floor = self._fence_floor(fence[0])
+        if fence[1] <= floor:
+            raise StaleFence(map_name, key, fence[1], floor, revoked=True)
 
     @staticmethod
     def _refusal(

@@ -18,9 +18,48 @@
 --   released    '' (overwritten in the HSET of a hand-off instead of a separate HDEL;
 --               deleted with the next HDEL, or once DEAD_MAX dead fields gathered)
 -- A hand-off turns the waiter's field into its holder field in place.
+-- Beside them, 'm:<holder>' = '<mode>|<since_us>|<intent>' for a waiter (always) and
+-- for a holder of a shared or intent mode or with an intent (rule.py: modes), so an
+-- exclusive lease without intent, the hot path, has none. Counters of coord.metrics()
+-- gather in rec.counted and go to the hash 'metrics' (lease key -> JSON list).
 
 local P = ARGV[1]
 local DEAD_MAX = 8
+-- the counters of rule.METRICS, by index
+local WAITS, WAIT_TOTAL, WAIT_MAX, TIMEOUTS, DEADLOCKS, LOST, REVOKED = 1, 2, 3, 4, 5, 6, 7
+
+local function count(rec, what, amount)
+  rec.counted = rec.counted or {0, 0, 0, 0, 0, 0, 0}
+  if what == WAIT_MAX then
+    rec.counted[what] = math.max(rec.counted[what], amount)
+  else
+    rec.counted[what] = rec.counted[what] + amount
+  end
+end
+
+-- Add rec.counted to the key's counters (durations in seconds, as rule.py counts).
+local function save_counted(rec, key)
+  local mk = P .. 'metrics'
+  local old = redis.call('HGET', mk, key)
+  local c = old and cjson.decode(old) or {0, 0, 0, 0, 0, 0, 0}
+  for i = 1, 7 do
+    if i == WAIT_MAX then
+      c[i] = math.max(c[i], rec.counted[i])
+    else
+      c[i] = c[i] + rec.counted[i]
+    end
+  end
+  redis.call('HSET', mk, key, cjson.encode(c))
+end
+
+-- Refuse fenced writes of `key` with `tok` or an older token from now on: the hash
+-- 'floors' (lease key -> newest token revoked) that state_set.lua reads.
+local function raise_floor(key, tok)
+  local fk = P .. 'floors'
+  if tok > tonumber(redis.call('HGET', fk, key) or '0') then
+    redis.call('HSET', fk, key, tok)
+  end
+end
 
 local function now_us()
   local t = redis.call('TIME')
@@ -60,7 +99,7 @@ local function load_lease(lk, now)
   local flat = redis.call('HGETALL', lk)
   local rec = {token = 0, limit = 1, seq = 0, n = 0, holders = {}, waiters = {}, nw = 0,
                dead = {}, gone = {}, set = {}, del = {}, released = {}, promoted = {},
-               exists = #flat > 0}
+               modes = {}, exists = #flat > 0}
   for i = 1, #flat, 2 do
     local f, v = flat[i], flat[i + 1]
     if f == 'token' then
@@ -71,6 +110,11 @@ local function load_lease(lk, now)
       rec.seq = tonumber(v)
     elseif f == 'listed' then
       rec.listed = true
+    elseif string.byte(f, 1) == 109 then -- 'm:<holder>'
+      local mode, since, intent = string.match(v, '^(%u*)|(%d*)|(.*)$')
+      rec.modes[string.sub(f, 3)] = {mode = mode or '', since = tonumber(since) or 0,
+                                     intent = intent or ''}
+      rec.nm = true
     elseif v == '' then
       rec.dead[#rec.dead + 1] = f
     elseif string.sub(v, 1, 1) == 'w' then
@@ -89,13 +133,47 @@ local function load_lease(lk, now)
       else
         rec.dead[#rec.dead + 1] = f
         local h = parse_holder(v)
+        if h then
+          rec.lost = (rec.lost or 0) + 1
+        end
         if h and h.mb ~= '' then
           rec.gone[#rec.gone + 1] = P .. 'mb:' .. h.mb
         end
       end
     end
   end
+  if rec.lost then -- counted once: their fields go in this script's HDEL
+    count(rec, LOST, rec.lost)
+    rec.force = true
+  end
+  if rec.nm then
+    for h, _ in pairs(rec.modes) do -- the mode of an entry gone goes with it
+      if not rec.holders[h] and not rec.waiters[h] then
+        rec.dead[#rec.dead + 1] = 'm:' .. h
+      end
+    end
+  end
   return rec
+end
+
+local function mode_of(rec, h)
+  local m = rec.modes[h]
+  return m and m.mode or ''
+end
+
+-- rule.fits: may a request of `mode` hold beside the current holders?
+local function fits(rec, mode)
+  if mode == '' then
+    return rec.n < rec.limit
+  end
+  local ok = ({S = {S = true, IS = true}, IS = {S = true, IS = true, IX = true},
+               IX = {IS = true, IX = true}})[mode]
+  for h, _ in pairs(rec.holders) do
+    if not ok[mode_of(rec, h)] then
+      return false
+    end
+  end
+  return true
 end
 
 -- Write what gathered in rec: at most one HDEL and one HSET. Dead fields go with an
@@ -108,6 +186,7 @@ local function flush(lk, rec, force)
     pairs_[#pairs_ + 1] = f
     pairs_[#pairs_ + 1] = v
   end
+  force = force or rec.force
   if #del > 0 or force or #pairs_ == 0 and #rec.released > 0 or #rec.dead >= DEAD_MAX then
     for _, f in ipairs(rec.dead) do
       if rec.set[f] == nil then
@@ -139,12 +218,19 @@ local function flush(lk, rec, force)
 end
 
 -- A fresh grant: the next token. A lease not listed yet enters the index listings walk.
-local function grant(rec, key, holder, agent, mb, ttl, now)
+local function grant(rec, key, holder, agent, mb, ttl, now, mode, intent)
   local tok = rec.token + 1
   local exp = now + ttl
   rec.token = tok
   rec.set['token'] = tok
   rec.set['h:' .. holder] = string.format('%d %d:%s %s', exp, tok, mb, agent)
+  if mode and (mode ~= '' or intent ~= '') then
+    rec.set['m:' .. holder] = mode .. '||' .. intent
+    rec.modes[holder] = {mode = mode, since = 0, intent = intent}
+  elseif rec.nm and rec.modes[holder] then
+    rec.modes[holder] = nil
+    rec.del[#rec.del + 1] = 'm:' .. holder
+  end
   if not rec.listed then
     redis.call('ZADD', P .. 'leases', 0, key)
     rec.set['listed'] = 1
@@ -161,6 +247,10 @@ local function release_holder(rec, holder)
   rec.holders[holder] = nil
   rec.n = rec.n - 1
   rec.released[#rec.released + 1] = 'h:' .. holder
+  if rec.modes[holder] then
+    rec.modes[holder] = nil
+    rec.del[#rec.del + 1] = 'm:' .. holder
+  end
 end
 
 -- The live waiters in queue order: {holder, waiter data} by seq.
@@ -200,17 +290,21 @@ end
 -- once, and a dead waiter's mailbox goes with its expired holder field (load_lease).
 -- Returns true when the queue ran empty.
 local function promote(rec, key, now)
-  if rec.n >= rec.limit or rec.nw == 0 then
-    return rec.nw == 0
+  if rec.nw == 0 then
+    return true
   end
   local q = queue_of(rec)
   local i = 1
-  while rec.n < rec.limit and q[i] do
+  while q[i] and fits(rec, mode_of(rec, q[i][1])) do
     local h, w = q[i][1], q[i][2]
     i = i + 1
     rec.waiters[h] = nil
     rec.nw = rec.nw - 1
-    local tok = grant(rec, key, h, w.agent, w.mb, w.ttl, now)
+    local m = rec.modes[h] or {mode = '', since = now, intent = ''}
+    local waited = (now - m.since) / 1e6
+    count(rec, WAIT_TOTAL, waited)
+    count(rec, WAIT_MAX, waited)
+    local tok = grant(rec, key, h, w.agent, w.mb, w.ttl, now, m.mode, m.intent)
     rec.promoted[h] = true
     redis.call('RPUSH', P .. 'mb:' .. w.mb, tok)
     if w.reg then -- it entered the wait-for graph: it leaves it if there for this key

@@ -12,10 +12,16 @@ if w and w.mb == waiter then
   rec.waiters[holder] = nil
   rec.nw = rec.nw - 1
   rec.del[#rec.del + 1] = 'h:' .. holder
+  rec.del[#rec.del + 1] = 'm:' .. holder
+  rec.modes[holder] = nil
+  count(rec, TIMEOUTS, 1)
 elseif rec.holders[holder] then -- handed over meanwhile: pass it on
   release_holder(rec, holder)
 end
 promote(rec, key, now)
 flush(lk, rec, true)
+if rec.counted then
+  save_counted(rec, key)
+end
 redis.call('HDEL', P .. 'waits', holder)
 return 1

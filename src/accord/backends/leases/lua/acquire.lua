@@ -1,13 +1,20 @@
 -- Grant, queue or refuse one lease request: rule.acquire + records.acquire.
 -- KEYS: lease hash (the waits key follows from the prefix)
--- ARGV: prefix, key, holder, agent, waiter, ttl_us, limit, wait (0/1), detect (0/1)
+-- ARGV: prefix, key, holder, agent, waiter, ttl_us, limit, wait (0/1), detect (0/1),
+--       mode ('' exclusive, S, IS, IX), intent
 -- Reply: token (granted now) | {1, token, us left} (handed over by this call's promote)
---        | {2, first holder's agent or '', us until the first lease expires}
+--        | {2, first holder's agent or '', us until the first lease expires, intent}
 --        | {3, agent, key, agent, key, ...} (waiting would close this cycle)
+--        | {4, reason} (the namespace is halted)
 local key, holder, agent, waiter = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local lk, waits = KEYS[1], P .. 'waits'
 local ttl, limit, wait = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
 local detect = wait and ARGV[9] == '1' -- only such a waiter is in the wait-for graph
+local mode, intent = ARGV[10] or '', ARGV[11] or ''
+local halted = redis.call('GET', P .. 'halt')
+if halted then
+  return {4, halted}
+end
 local now = now_us()
 
 local rec = load_lease(lk, now)
@@ -19,13 +26,20 @@ promote(rec, key, now)
 local mine = rec.holders[holder]
 if mine and rec.promoted[holder] then -- handed over by this very call
   flush(lk, rec, false)
+  if rec.counted then
+    save_counted(rec, key)
+  end
   return {1, mine.tok, mine.exp - now}
 end
 -- A holder asking again lost track of its lease (a hand-off it has not heard of, a
 -- release that failed on the way): a fresh grant, new token and the ttl asked for.
-if mine or rec.n < rec.limit then -- or a free slot and, after promote, an empty queue
-  local tok = grant(rec, key, holder, agent, '', ttl, now)
+if mine or (rec.nw == 0 and (mode == '' and rec.n < rec.limit or mode ~= '' and fits(rec, mode)))
+then
+  local tok = grant(rec, key, holder, agent, '', ttl, now, mode, intent)
   flush(lk, rec, false)
+  if rec.counted then
+    save_counted(rec, key)
+  end
   if wait then
     redis.call('HDEL', waits, holder)
   end
@@ -35,16 +49,20 @@ end
 -- Refused: what follows is defined only when it is needed.
 
 local function waiting()
-  local first
-  for _, h in pairs(rec.holders) do
-    if not first or h.tok < first.tok then
-      first = h
+  local first, first_h
+  for h, v in pairs(rec.holders) do
+    if not first or v.tok < first.tok then
+      first, first_h = v, h
     end
   end
-  if not first then
-    return {2, '', 0}
+  if rec.counted then
+    save_counted(rec, key)
   end
-  return {2, first.agent, math.max(0, soonest_expiry(rec) - now)}
+  if not first then
+    return {2, '', 0, ''}
+  end
+  local m = rec.modes[first_h]
+  return {2, first.agent, math.max(0, soonest_expiry(rec) - now), m and m.intent or ''}
 end
 
 if not wait then
@@ -61,6 +79,9 @@ else
   rec.seq = rec.seq + 1
   entry.seq = rec.seq
   rec.set['seq'] = rec.seq
+  rec.set['m:' .. holder] = string.format('%s|%d|%s', mode, now, intent)
+  rec.modes[holder] = {mode = mode, since = now, intent = intent}
+  count(rec, WAITS, 1)
 end
 rec.set['h:' .. holder] = waiter_text(entry)
 
@@ -130,10 +151,16 @@ end
 local cycle = find_cycle()
 if cycle then -- leave the queue (nothing was handed to this waiter: it was refused)
   rec.set['h:' .. holder] = nil
+  rec.set['m:' .. holder] = nil
+  rec.del[#rec.del + 1] = 'm:' .. holder
   if cur then
     rec.del[#rec.del + 1] = 'h:' .. holder
   end
+  count(rec, DEADLOCKS, 1)
   flush(lk, rec, false)
+  if rec.counted then
+    save_counted(rec, key)
+  end
   redis.call('HDEL', waits, holder)
   return cycle
 end

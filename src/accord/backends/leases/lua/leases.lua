@@ -4,7 +4,8 @@
 -- KEYS: lease hash ('key') or the index ('prefix')
 -- ARGV: prefix, 'key' or 'prefix', the key or the key prefix, [after, page size]
 -- Reply: 'key': {row}; 'prefix': {last key walked or '' at the end, row, row...}
---        where a row is {key, limit, last token, {agent, holder, token, us left, ...},
+--        where a row is {key, limit, last token, {agent, holder, token, us left, mode,
+--        intent, ...},
 --        {waiting agent, ...}}. A page walks at most `page size` keys of the index, so
 --        no call grows with the namespace.
 local now = now_us()
@@ -13,7 +14,9 @@ local function snapshot(key)
   local rec = load_lease(P .. 'lease:' .. key, now)
   local holders = {}
   for h, v in pairs(rec.holders) do
-    holders[#holders + 1] = {v.agent, h, v.tok, v.exp - now}
+    local m = rec.modes[h]
+    holders[#holders + 1] = {v.agent, h, v.tok, v.exp - now, m and m.mode or '',
+                             m and m.intent or ''}
   end
   table.sort(holders, function(a, b) return a[3] < b[3] end)
   local flat = {}

@@ -1,9 +1,12 @@
 -- Write the next version of a key after the checks: rule.check + rule.write.
 -- KEYS: versions list (newest first)
 -- ARGV: live-keys zset of the map (same slot), key, JSON text, agent,
---       expected version or '', fence name or '', fence token
+--       expected version or '', fence name or '', fence token, [the 'floors' hash of
+--       the leases (same slot), given with a fence]
 -- Reply: {0, version, at} | {1, current version text or nil} (version conflict)
---        | {2, newest fence token} (stale fence). Nothing is written on a refusal.
+--        | {2, newest fence token} (stale fence) | {4, newest token revoked} (the
+--        fence's lease was revoked: leases/lua/revoke.lua). Nothing is written on a
+--        refusal.
 local hk = KEYS[1]
 local expected, fname = ARGV[5], ARGV[6]
 local cur = redis.call('LINDEX', hk, 0)
@@ -13,6 +16,12 @@ if cur then
 end
 if expected ~= '' and tonumber(expected) ~= (live and ver or 0) then
   return {1, cur}
+end
+if fname ~= '' and ARGV[8] then
+  local floor = tonumber(redis.call('HGET', ARGV[8], fname) or '0')
+  if tonumber(ARGV[7]) <= floor then
+    return {4, floor}
+  end
 end
 if fname ~= '' then
   local ftok = tonumber(ARGV[7])
