@@ -1,0 +1,156 @@
+"""What every ``accord`` command shares: its options, opening the store, printing, exit codes.
+
+A command module (``cli_store.py``, ``dashboard/command.py`` ...) builds its commands
+from these pieces and lists them in a ``COMMANDS`` tuple that ``cli.py`` adds to the
+command tree::
+
+    @click.command()
+    @store_options
+    @json_option
+    def board(store: StoreArgs, as_json: bool) -> None:
+        \"\"\"One line of help.\"\"\"
+        doc = run(read_board, store)          # async def read_board(coord) -> dict
+        if as_json:
+            return print_json(doc)
+        console().print(...)
+
+Exit codes: 0 done; 1 the operation failed (:class:`Failed`, any accord error but a bad
+argument, an ``OSError``: one line on stderr, no traceback); 2 a usage error (click's,
+and ``ConfigError``/``InvalidName``: the URL or a name as typed is wrong).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+import accord
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Failed(click.ClickException):
+    """The operation failed for a reason the message explains: exit status 1."""
+
+    exit_code = EXIT_FAILED
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"accord: error: {one_line(self.format_message())}", err=True)
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split()) or "failed"
+
+
+@dataclass(frozen=True)
+class StoreArgs:
+    """``--url``, ``--namespace`` and ``--agent`` as given (None: the default)."""
+
+    url: str | None
+    namespace: str
+    agent: str | None
+
+    def agent_or(self, default: str) -> str:
+        """The agent given, else ``default`` with this host and process appended."""
+        return self.agent or f"{default}@{socket.gethostname()}:{os.getpid()}"
+
+
+def store_options(fn: F) -> F:
+    """``--url`` (``$ACCORD_URL``), ``--namespace`` (``$ACCORD_NAMESPACE``) and
+    ``--agent`` (``$ACCORD_AGENT``), passed to the command as ``store: StoreArgs``."""
+
+    def collect(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        return value
+
+    fn = click.option(
+        "--agent", envvar="ACCORD_AGENT", default=None, metavar="NAME",
+        help="Who acts (shown as holder, source, author). Default: $ACCORD_AGENT, else "
+        "a name made of the command, this host and the process id.",
+    )(fn)
+    fn = click.option(
+        "--namespace", "-n", envvar="ACCORD_NAMESPACE", default="default", show_default=True,
+        help="Namespace to use (default: $ACCORD_NAMESPACE, else 'default').",
+    )(fn)
+    fn = click.option(
+        "--url", envvar="ACCORD_URL", default=None, metavar="URL",
+        help="Store URL (memory://, sqlite:///path.db, redis://host:port/0). Default: "
+        "$ACCORD_URL, else .accord/accord.db in the nearest directory upward that has "
+        ".accord/, else at the top of the git repository, else here.",
+    )(fn)
+    return _pack(fn)
+
+
+def _pack(fn: F) -> F:
+    """Hand ``url``, ``namespace`` and ``agent`` to ``fn`` as one ``store`` argument."""
+
+    @functools.wraps(fn)  # with fn's __dict__: the click options declared so far
+    def wrapper(*args: Any, url: str | None, namespace: str, agent: str | None,
+                **kwargs: Any) -> Any:
+        return fn(*args, store=StoreArgs(url, namespace, agent), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def json_option(fn: F) -> F:
+    """``--json``: print the command's document (README, "Command line") instead of a table."""
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print one JSON document (see the README) instead of a table.")(fn)
+
+
+def connect(store: StoreArgs, role: str = "accord-cli") -> accord.AsyncCoordinator:
+    """An async coordinator for the store, acting as ``store.agent`` (else ``role``)."""
+    return accord.connect_async(
+        store.url, namespace=store.namespace, agent=store.agent_or(role)
+    )
+
+
+def run(read: Callable[[accord.AsyncCoordinator], Awaitable[T]], store: StoreArgs,
+        role: str = "accord-cli") -> T:
+    """Open the store, ``await read(coord)``, close the store, return the result."""
+
+    async def once() -> T:
+        async with connect(store, role) as coord:
+            return await read(coord)
+
+    return asyncio.run(once())
+
+
+def console() -> Console:
+    return Console(highlight=False)
+
+
+def print_json(doc: Any) -> None:
+    """One JSON document on stdout (UTF-8, indented, keys in their documented order)."""
+    click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+
+
+def print_json_line(doc: Any) -> None:
+    """One JSON document on one line (for streams: ``events --follow --json``)."""
+    click.echo(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket for a server command (IPv6 if ``host`` is an IPv6 address;
+    port 0: any free port). OSError (exit status 1) if the address is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host.strip("[]"), port))
+    sock.listen(128)
+    return sock
+
+
+def shorten(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
