@@ -7,7 +7,6 @@ people or, with ``--json``, as the document itself (README, "Command line").
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from typing import Any
@@ -28,6 +27,7 @@ from accord.surfaces.clikit import (
     print_json,
     print_json_line,
     run,
+    run_until_interrupted,
     shorten,
     store_options,
 )
@@ -117,9 +117,8 @@ def events(store: StoreArgs, name: str | None, source: str | None, limit: int,
     With --follow, the newest events oldest first, then each new one as it is
     emitted, until Ctrl-C (with --json: one JSON document per line).
     """
-    if follow:
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how following ends
-            asyncio.run(_follow(store, name, source, limit, as_json))
+    if follow:  # until Ctrl-C
+        run_until_interrupted(lambda: _follow(store, name, source, limit, as_json))
         return
 
     async def read(coord: accord.AsyncCoordinator) -> views.Doc:
@@ -190,8 +189,7 @@ def _print_event(doc: views.Doc, as_json: bool) -> None:
               help="Seconds between refreshes.")
 def watch(store: StoreArgs, interval: float) -> None:
     """A live status: locks held and waiting, the newest events; until Ctrl-C."""
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how watching ends
-        asyncio.run(_watch(store, interval))
+    run_until_interrupted(lambda: _watch(store, interval))
 
 
 async def _watch(store: StoreArgs, interval: float) -> None:

@@ -22,9 +22,11 @@ and ``ConfigError``/``InvalidName``: the URL or a name as typed is wrong).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import os
+import signal
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -125,6 +127,44 @@ def run(read: Callable[[accord.AsyncCoordinator], Awaitable[T]], store: StoreArg
             return await read(coord)
 
     return asyncio.run(once())
+
+
+def run_until_interrupted(main: Callable[[], Awaitable[None]]) -> None:
+    """Run ``main()`` until it returns or Ctrl-C, which ends it cleanly (exit status 0)."""
+
+    async def runner() -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(main())
+        interrupted = asyncio.Event()
+        try:
+            loop.add_signal_handler(signal.SIGINT, interrupted.set)
+        except (NotImplementedError, RuntimeError):  # not Unix, or not the main thread
+            pass
+        waiter = asyncio.ensure_future(interrupted.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+            await cancel(task)  # raises what main() raised, if it failed
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(runner())
+
+
+async def cancel(task: asyncio.Future[Any]) -> None:
+    """Cancel ``task`` and wait until it ended. The cancellation is repeated until it
+    lands: on Python 3.11 ``asyncio.wait_for`` loses one that comes just as the awaited
+    read completes (as a Redis store's blocking reads can), and the task goes on."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None and not isinstance(exc, asyncio.CancelledError):
+        raise exc
 
 
 def console() -> Console:

@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import accord
 from accord.errors import AccordError
 from accord.surfaces import views
+from accord.surfaces.clikit import cancel
 from accord.surfaces.dashboard import actions, metrics, panels
 from accord.surfaces.dashboard.html import Safe, fmt, join
 from accord.surfaces.dashboard.hub import KEEP_EVENTS, Hub
@@ -70,9 +71,7 @@ def create_app(
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel(task)
 
     async def page(request: Request) -> Response:
         return HTMLResponse(render_page(hub))

@@ -97,15 +97,9 @@ class Hub:
     # --- the loops -----------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Follow the store until cancelled."""
-        loops = [self._follow_events(), self._refresh_locks(), self._flush()]
-        tasks = [asyncio.ensure_future(loop) for loop in loops]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        """Follow the store until cancelled (cancelling it cancels the three loops; see
+        :func:`~accord.surfaces.clikit.cancel` for how to cancel it)."""
+        await asyncio.gather(self._follow_events(), self._refresh_locks(), self._flush())
 
     async def _follow_events(self) -> None:
         after: str | None = None

@@ -82,37 +82,42 @@ def locks(hub: Hub) -> Safe:
 
 
 def _lock_rows(doc: views.Doc, ttl_seen: dict[tuple[str, int], float]) -> Safe:
+    """A row per holder; the name, waiters and actions span them (a semaphore)."""
     kind = (Safe('<span class="kind">lock</span>') if doc["kind"] == "lock" else
             fmt('<span class="kind sem">semaphore {n}/{limit}</span>',
                 n=len(doc["holders"]), limit=doc["limit"]))
-    waiters = join([fmt('<span class="chip">{w}</span>', w=w) for w in doc["waiters"]]) or Safe(
-        '<span class="muted">none</span>')
-    actions = join([action(doc) for action in LOCK_ACTIONS])
-    holders = doc["holders"] or [None]
-    rows = []
-    for i, holder in enumerate(holders):
-        name = Safe("") if i else fmt(
-            '<td class="lockname" rowspan="{n}"><span class="mono">{name}</span>{kind}</td>',
-            n=len(holders), name=doc["name"], kind=kind)
-        tail = fmt('<td rowspan="{n}" class="waiters">{waiters}</td><td rowspan="{n}">{actions}'
-                   "</td>", n=len(holders), waiters=waiters, actions=actions) if i == 0 else Safe("")
-        if holder is None:
-            cells = Safe('<td class="muted">free</td><td></td><td></td>')
-        else:
-            total = max(ttl_seen.get((doc["name"], holder["token"]), 0.0), holder["expires_in"])
-            cells = fmt(
-                '<td>{agent}</td><td class="num mono">#{token}</td>'
-                '<td><span class="ttl" data-expires-in="{left}" data-ttl="{total}">'
-                '<svg class="bar" viewBox="0 0 100 6" preserveAspectRatio="none">'
-                '<rect class="bar-bg" width="100" height="6" rx="3"/>'
-                '<rect class="bar-fg" width="{pct}" height="6" rx="3"/></svg>'
-                '<span class="secs">{shown}</span></span></td>',
-                agent=_agent(holder["agent"]), token=holder["token"], left=holder["expires_in"],
-                total=round(total, 3), pct=_pct(holder["expires_in"], total),
-                shown=f"{holder['expires_in']:.1f} s",
-            )
-        rows.append(fmt("<tr>{name}{cells}{tail}</tr>", name=name, cells=cells, tail=tail))
+    waiters = join([fmt('<span class="chip">{w}</span>', w=w) for w in doc["waiters"]])
+    span = max(len(doc["holders"]), 1)
+    head = fmt('<td class="lockname" rowspan="{n}"><span class="mono">{name}</span>{kind}</td>',
+               n=span, name=doc["name"], kind=kind)
+    tail = fmt('<td rowspan="{n}" class="waiters">{waiters}</td><td rowspan="{n}">{actions}</td>',
+               n=span, waiters=waiters or Safe('<span class="muted">none</span>'),
+               actions=join([action(doc) for action in LOCK_ACTIONS]))
+    if not doc["holders"]:
+        return fmt('<tr>{head}<td class="muted">free</td><td></td><td></td>{tail}</tr>',
+                   head=head, tail=tail)
+    rows = [
+        fmt("<tr>{head}{cells}{tail}</tr>", head=head if i == 0 else Safe(""),
+            cells=_holder_cells(doc["name"], holder, ttl_seen), tail=tail if i == 0 else Safe(""))
+        for i, holder in enumerate(doc["holders"])
+    ]
     return join(rows)
+
+
+def _holder_cells(name: str, holder: views.Doc, ttl_seen: dict[tuple[str, int], float]) -> Safe:
+    """Agent, token, and time left as a bar that the page runs down between listings."""
+    left = holder["expires_in"]
+    total = max(ttl_seen.get((name, holder["token"]), 0.0), left)
+    return fmt(
+        '<td>{agent}</td><td class="num mono">#{token}</td>'
+        '<td><span class="ttl" data-expires-in="{left}" data-ttl="{total}">'
+        '<svg class="bar" viewBox="0 0 100 6" preserveAspectRatio="none">'
+        '<rect class="bar-bg" width="100" height="6" rx="3"/>'
+        '<rect class="bar-fg" width="{pct}" height="6" rx="3"/></svg>'
+        '<span class="secs">{shown}</span></span></td>',
+        agent=_agent(holder["agent"]), token=holder["token"], left=left,
+        total=round(total, 3), pct=_pct(left, total), shown=f"{left:.1f} s",
+    )
 
 
 def _pct(left: float, total: float) -> str:
