@@ -157,7 +157,7 @@ def test_listings_as_json_documents(url: str) -> None:
     assert set(doc) == {"store", "namespace", "locks"}
     assert [(d["name"], d["kind"], d["limit"]) for d in doc["locks"]] == [
         ("sku-1", "lock", 1), ("openai", "semaphore", 3)]
-    for found, held in zip(doc["locks"], (lease, permit)):
+    for found, held in zip(doc["locks"], (lease, permit), strict=True):
         assert set(found) == LOCK_KEYS and found["waiters"] == []
         [holder] = found["holders"]
         assert set(holder) == {"agent", "token", "expires_in"}

@@ -136,10 +136,9 @@ def run_until_interrupted(main: Callable[[], Awaitable[None]]) -> None:
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(main())
         interrupted = asyncio.Event()
-        try:
+        # not on Windows, nor off the main thread: there Ctrl-C raises KeyboardInterrupt
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, interrupted.set)
-        except (NotImplementedError, RuntimeError):  # not Unix, or not the main thread
-            pass
         waiter = asyncio.ensure_future(interrupted.wait())
         try:
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
