@@ -144,16 +144,18 @@ class Hub:
             if shape != self._shape:
                 self._shape = shape
                 self._mark("locks")
-            summary = views.locks_summary(found)
             second = self._second()
             second.held = max(second.held, sum(len(d["holders"]) for d in found))
-            second.waiting = max(second.waiting, summary["waiting"])
+            second.waiting = max(second.waiting, sum(len(d["waiters"]) for d in found))
             await asyncio.sleep(self.refresh)
 
     def _second(self) -> Second:
+        """This second's record; a new one starts from the holders and waiters listed last."""
         now = int(time.time())
         if not self.seconds or self.seconds[-1].at != now:
-            self.seconds.append(Second(now))
+            held = sum(len(d["holders"]) for d in self.locks)
+            waiting = sum(len(d["waiters"]) for d in self.locks)
+            self.seconds.append(Second(now, held, waiting))
             self._mark("tick")
         return self.seconds[-1]
 

@@ -46,8 +46,9 @@ def summary(hub: Hub) -> Safe:
     last_minute = sum(s.events for s in hub.seconds if s.at > now - 60)
     permits = sum(len(d["holders"]) for d in hub.locks)
     tiles = [
-        _tile("Held", doc["held"], f"{doc['locks']} locks · {doc['semaphores']} semaphores"
-              + (f" · {permits} holders" if permits != doc["held"] else ""), "held"),
+        _tile("Held", doc["held"], f"{_n(doc['locks'], 'lock')} · "
+              f"{_n(doc['semaphores'], 'semaphore')}"
+              + (f" · {_n(permits, 'holder')}" if permits != doc["held"] else ""), "held"),
         _tile("Waiting", doc["waiting"], "agents queued for a lock", "waiting"),
         _tile("Events", last_minute, "in the last minute", "events"),
         _tile("Store", "down" if hub.error else "live",
@@ -55,6 +56,10 @@ def summary(hub: Hub) -> Safe:
               f"{hub.refresh:g} s", "down" if hub.error else "up"),
     ]
     return join(tiles)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def _tile(label: str, value: object, note: str, tone: str) -> Safe:
