@@ -128,14 +128,14 @@ def test_the_stream_pushes_a_lock_taken_elsewhere(dashboard: Dashboard) -> None:
     with urllib.request.urlopen(req, timeout=10) as stream:
         first = _next_event(stream)
         assert first[0] == "panels" and set(first[1]["panels"]) >= {"locks", "events", "chart"}
-        with accord.connect(dashboard.url, namespace=dashboard.namespace, agent="w") as coord:
-            with coord.lock(name, ttl=30):
-                taken = time.monotonic()
-                while True:
-                    kind, data = _next_event(stream)
-                    if kind == "panels" and name in data["panels"].get("locks", ""):
-                        break
-                assert time.monotonic() - taken < 1.0
+        coord = accord.connect(dashboard.url, namespace=dashboard.namespace, agent="w")
+        with coord, coord.lock(name, ttl=30):
+            taken = time.monotonic()
+            while True:
+                kind, data = _next_event(stream)
+                if kind == "panels" and name in data["panels"].get("locks", ""):
+                    break
+            assert time.monotonic() - taken < 1.0
 
 
 def _next_event(stream: Any) -> tuple[str, dict[str, Any]]:

@@ -69,27 +69,27 @@ def test_locks_and_events_show_live_and_the_token_acts(
     page.wait_for_selector("[data-live].on")  # the stream is open
     assert page.url == base  # the token left the address bar
     assert page.inner_text("[data-mode]") == "can act"
-    with accord.connect(url, namespace=ns, agent="researcher-7") as coord:
-        with coord.lock("src/app.py", ttl=30) as lease:
-            taken = time.monotonic()
-            row = page.wait_for_selector("table.locks tr:has-text('src/app.py')", timeout=2000)
-            shown = time.monotonic() - taken
-            assert shown < 1.0, f"the lock showed after {shown:.2f} s"
-            assert "researcher-7" in row.inner_text() and f"#{lease.token}" in row.inner_text()
-            emitted = time.monotonic()
-            coord.emit("review.comment", {"note": "<b>looks good</b>"})
-            item = page.wait_for_selector("#events-list li:has-text('review.comment')",
-                                          timeout=2000)
-            assert time.monotonic() - emitted < 1.0
-            assert "<b>looks good</b>" in item.inner_text()  # shown as text, not markup
-            page.fill("form[data-action=emit] input[name=name]", "operator.note")
-            page.click("form[data-action=emit] button")
-            page.wait_for_selector("form[data-action=emit] output.ok")
-            page.wait_for_selector("#events-list li:has-text('operator.note')")
-            [note] = coord.events.history(name="operator.note")
-            assert note.data == {"note": "hello from the dashboard"}
-            shot = tmp_path / "dashboard.png"
-            page.screenshot(path=str(shot), full_page=True)
+    coord = accord.connect(url, namespace=ns, agent="researcher-7")
+    with coord, coord.lock("src/app.py", ttl=30) as lease:
+        taken = time.monotonic()
+        row = page.wait_for_selector("table.locks tr:has-text('src/app.py')", timeout=2000)
+        shown = time.monotonic() - taken
+        assert shown < 1.0, f"the lock showed after {shown:.2f} s"
+        assert "researcher-7" in row.inner_text() and f"#{lease.token}" in row.inner_text()
+        emitted = time.monotonic()
+        coord.emit("review.comment", {"note": "<b>looks good</b>"})
+        item = page.wait_for_selector("#events-list li:has-text('review.comment')",
+                                      timeout=2000)
+        assert time.monotonic() - emitted < 1.0
+        assert "<b>looks good</b>" in item.inner_text()  # shown as text, not markup
+        page.fill("form[data-action=emit] input[name=name]", "operator.note")
+        page.click("form[data-action=emit] button")
+        page.wait_for_selector("form[data-action=emit] output.ok")
+        page.wait_for_selector("#events-list li:has-text('operator.note')")
+        [note] = coord.events.history(name="operator.note")
+        assert note.data == {"note": "hello from the dashboard"}
+        shot = tmp_path / "dashboard.png"
+        page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
     if os.environ.get("ACCORD_DASHBOARD_SCREENSHOT"):
         shutil.copy(shot, os.environ["ACCORD_DASHBOARD_SCREENSHOT"])
