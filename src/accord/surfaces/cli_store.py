@@ -26,6 +26,7 @@ from accord.surfaces.clikit import (
     json_option,
     print_json,
     print_json_line,
+    print_listing,
     run,
     run_until_interrupted,
     shorten,
@@ -66,18 +67,10 @@ def locks(store: StoreArgs, as_json: bool) -> None:
     """Held locks and semaphores: holder, fencing token, time left, waiters."""
 
     async def read(coord: accord.AsyncCoordinator) -> views.Doc:
-        return {"store": coord.url, "namespace": coord.namespace,
-                "locks": await views.read_locks(coord)}
+        return views.listing(coord, "locks", await views.read_locks(coord))
 
-    doc = run(read, store)
-    if as_json:
-        print_json(doc)
-        return
-    where = f"namespace {doc['namespace']!r} on {doc['store']}"
-    if not doc["locks"]:
-        console().print(f"No locks or semaphores are held in {where}.")
-        return
-    console().print(locks_table(doc["locks"], f"Locks in {where}"))
+    print_listing(run(read, store), "locks", as_json, locks_table, title="Locks in {where}",
+                  empty="No locks or semaphores are held in {where}.")
 
 
 def locks_table(found: list[views.Doc], title: str | None = None) -> Table:
@@ -123,17 +116,10 @@ def events(store: StoreArgs, name: str | None, source: str | None, limit: int,
 
     async def read(coord: accord.AsyncCoordinator) -> views.Doc:
         found = await views.read_events(coord, name=name, source=source, limit=limit)
-        return {"store": coord.url, "namespace": coord.namespace, "events": found}
+        return views.listing(coord, "events", found)
 
-    doc = run(read, store)
-    if as_json:
-        print_json(doc)
-        return
-    where = f"namespace {doc['namespace']!r} on {doc['store']}"
-    if not doc["events"]:
-        console().print(f"No events in {where}.")
-        return
-    console().print(events_table(doc["events"], f"Events in {where}, newest first"))
+    print_listing(run(read, store), "events", as_json, events_table,
+                  title="Events in {where}, newest first", empty="No events in {where}.")
 
 
 def events_table(found: list[views.Doc], title: str | None = None) -> Table:

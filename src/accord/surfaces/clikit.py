@@ -175,6 +175,21 @@ def print_json(doc: Any) -> None:
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
+def print_listing(doc: dict[str, Any], key: str, as_json: bool,
+                  table: Callable[[Any, str], Any], *, title: str, empty: str) -> None:
+    """A listing document (``views.listing``): as it is with ``--json``, else its
+    ``key`` items as ``table(items, title)``, or the ``empty`` line. ``{where}`` in
+    ``title`` and ``empty`` names the namespace and the store."""
+    if as_json:
+        print_json(doc)
+        return
+    where = f"namespace {doc['namespace']!r} on {doc['store']}"
+    if not doc[key]:
+        console().print(empty.format(where=where))
+        return
+    console().print(table(doc[key], title.format(where=where)))
+
+
 def print_json_line(doc: Any) -> None:
     """One JSON document on one line (for streams: ``events --follow --json``)."""
     click.echo(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))

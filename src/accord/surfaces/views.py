@@ -25,6 +25,11 @@ Doc = dict[str, Any]
 KINDS = {"lock": "lock", "sem": "semaphore"}
 
 
+def listing(coord: accord.AsyncCoordinator, key: str, items: list[Doc]) -> Doc:
+    """A listing's document: ``{"store", "namespace", <key>: [...]}``."""
+    return {"store": coord.url, "namespace": coord.namespace, key: items}
+
+
 # --- locks -------------------------------------------------------------------------------
 
 
