@@ -10,9 +10,10 @@ One :class:`Hub` per server process, shared by every browser:
 * a per-second history of holders, waiters and events for the chart (5 minutes).
 
 What changed is collected as *topics* ("locks", "events", "store", "tick") and handed
-to ``publish`` at most every :data:`FLUSH` seconds, so a burst of events becomes one
-message per browser. A store that stops answering is shown (``error``), retried every
-second, and the hub carries on from the last event it saw when it answers again.
+to ``publish`` at once, then at most every :data:`FLUSH` seconds, so a lone event
+reaches browsers at once and a burst becomes one message per browser. A store that
+stops answering is shown (``error``), retried every second, and the hub carries on
+from the last event it saw when it answers again.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class Hub:
     error: str | None = None
     _clients: set[asyncio.Queue[str | None]] = field(default_factory=set)
     _dirty: set[str] = field(default_factory=set)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _closed: bool = False
     _new: list[views.Doc] = field(default_factory=list)
     _shape: object = None
     _errors: dict[str, str] = field(default_factory=dict)
@@ -71,8 +74,11 @@ class Hub:
 
     @contextlib.contextmanager
     def listen(self) -> Iterator[asyncio.Queue[str | None]]:
-        """A queue of messages for one browser (None: it fell behind, reconnect)."""
+        """A queue of messages for one browser (None: it fell behind, reconnect; or
+        the server stops)."""
         queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE)
+        if self._closed:
+            queue.put_nowait(None)
         self._clients.add(queue)
         try:
             yield queue
@@ -82,6 +88,15 @@ class Hub:
     @property
     def clients(self) -> int:
         return len(self._clients)
+
+    def close(self) -> None:
+        """End every browser's stream (the server is stopping), now and from now on."""
+        self._closed = True
+        for queue in list(self._clients):
+            self._clients.discard(queue)
+            with contextlib.suppress(asyncio.QueueEmpty):
+                queue.get_nowait()
+            queue.put_nowait(None)
 
     def _send(self, messages: list[str]) -> None:
         for queue in list(self._clients):
@@ -161,7 +176,8 @@ class Hub:
 
     async def _flush(self) -> None:
         while True:
-            await asyncio.sleep(FLUSH)
+            await self._wake.wait()
+            self._wake.clear()
             if self._dirty and self._clients:
                 dirty, new = self._dirty, self._new
                 self._dirty, self._new = set(), []
@@ -169,9 +185,11 @@ class Hub:
             elif not self._clients:
                 self._dirty.clear()
                 self._new.clear()
+            await asyncio.sleep(FLUSH)  # what changes meanwhile goes in the next message
 
     def _mark(self, topic: str) -> None:
         self._dirty.add(topic)
+        self._wake.set()
 
     def _failed(self, what: str, exc: AccordError) -> None:
         self._errors[what] = str(exc)

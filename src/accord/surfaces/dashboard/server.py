@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from types import FrameType
 
 import click
 import uvicorn
 
 from accord.surfaces import clikit
 from accord.surfaces.dashboard.app import create_app
+from accord.surfaces.dashboard.hub import Hub
 
 
 def serve(store: clikit.StoreArgs, *, host: str, port: int, token: str | None,
@@ -39,7 +41,21 @@ async def _serve(store: clikit.StoreArgs, host: str, port: int, token: str | Non
         click.echo("Ctrl-C stops it.")
         config = uvicorn.Config(app, log_level="warning", access_log=False,
                                 timeout_graceful_shutdown=1, lifespan="on")
-        await uvicorn.Server(config).serve(sockets=[sock])
+        await _Server(config, app.state.hub).serve(sockets=[sock])
+
+
+class _Server(uvicorn.Server):
+    """Ends the browsers' streams as soon as it is told to stop, so that stopping
+    waits for no open page."""
+
+    def __init__(self, config: uvicorn.Config, hub: Hub) -> None:
+        super().__init__(config)
+        self.hub = hub
+        self.loop = asyncio.get_running_loop()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.loop.call_soon_threadsafe(self.hub.close)
+        super().handle_exit(sig, frame)
 
 
 def _shown(host: str) -> str:
