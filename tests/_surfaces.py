@@ -94,10 +94,10 @@ class Running:
 
 
 @contextmanager
-def started(*args: str, tty: bool = False, stderr: bool = False, **extra: str
-            ) -> Iterator[Running]:
-    """``accord ARGS`` running until the block ends; its stdout (or stderr, or both on a
-    pseudo-terminal when ``tty``) readable as it comes."""
+def started(*args: str, tty: bool = False, stderr: bool = False, both: bool = False,
+            **extra: str) -> Iterator[Running]:
+    """``accord ARGS`` running until the block ends; its stdout (or its stderr, or
+    ``both``, or both on a pseudo-terminal when ``tty``) readable as it comes."""
     if tty:
         import pty
 
@@ -107,9 +107,10 @@ def started(*args: str, tty: bool = False, stderr: bool = False, **extra: str
         os.close(slave)
         stream = master
     else:
+        out = subprocess.DEVNULL if stderr else subprocess.PIPE
+        err = subprocess.STDOUT if both else subprocess.PIPE if stderr else subprocess.DEVNULL
         proc = subprocess.Popen([*ACCORD, *args], env=env(**extra), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE if not stderr else subprocess.DEVNULL,
-                                stderr=subprocess.PIPE if stderr else subprocess.DEVNULL)
+                                stdout=out, stderr=err)
         pipe = proc.stderr if stderr else proc.stdout
         assert pipe is not None
         stream = pipe.fileno()

@@ -167,6 +167,18 @@ def test_metrics_in_prometheus_text(dashboard: Dashboard) -> None:
     assert found["accord_events_seen_total[('namespace', 'shop')]"] >= 1
 
 
+def test_ctrl_c_ends_it_at_once_with_a_browser_connected(tmp_path: Path) -> None:
+    with started("dashboard", "--url", f"sqlite:///{tmp_path / 'a.db'}", "--port", "0",
+                 both=True) as server:
+        base = server.wait_for(r"read-only:\s+(http://127\.0\.0\.1:\d+/)").group(1)
+        with urllib.request.urlopen(base + "api/stream", timeout=10) as stream:
+            assert _next_event(stream)[0] == "panels"
+            start = time.monotonic()
+            assert server.interrupt() == 0
+            assert time.monotonic() - start < 1.0
+    assert "Traceback" not in server.seen and "ERROR" not in server.seen
+
+
 def test_a_store_that_is_down_fails_at_start() -> None:
     done = run_cli("dashboard", "--url", f"redis://:hunter2@127.0.0.1:{free_port()}/0",
                    "--port", "0")
