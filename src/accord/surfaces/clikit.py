@@ -8,11 +8,13 @@ command tree::
     @store_options
     @json_option
     def board(store: StoreArgs, as_json: bool) -> None:
-        \"\"\"One line of help.\"\"\"
-        doc = run(read_board, store)          # async def read_board(coord) -> dict
-        if as_json:
-            return print_json(doc)
-        console().print(...)
+        \"\"\"The board's threads, newest first.\"\"\"
+
+        async def read(coord: accord.AsyncCoordinator) -> views.Doc:
+            return views.listing(coord, "threads", await read_threads(coord))
+
+        print_listing(run(read, store), "threads", as_json, threads_table,
+                      title="Threads in {where}", empty="No threads in {where}.")
 
 Exit codes: 0 done; 1 the operation failed (:class:`Failed`, any accord error but a bad
 argument, an ``OSError``: one line on stderr, no traceback); 2 a usage error (click's,
@@ -73,16 +75,13 @@ def store_options(fn: F) -> F:
     """``--url`` (``$ACCORD_URL``), ``--namespace`` (``$ACCORD_NAMESPACE``) and
     ``--agent`` (``$ACCORD_AGENT``), passed to the command as ``store: StoreArgs``."""
 
-    def collect(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        return value
-
     fn = click.option(
         "--agent", envvar="ACCORD_AGENT", default=None, metavar="NAME",
         help="Who acts (shown as holder, source, author). Default: $ACCORD_AGENT, else "
         "a name made of the command, this host and the process id.",
     )(fn)
     fn = click.option(
-        "--namespace", "-n", envvar="ACCORD_NAMESPACE", default="default", show_default=True,
+        "--namespace", "-n", envvar="ACCORD_NAMESPACE", default="default",
         help="Namespace to use (default: $ACCORD_NAMESPACE, else 'default').",
     )(fn)
     fn = click.option(
