@@ -175,7 +175,7 @@ def test_ctrl_c_ends_it_at_once_with_a_browser_connected(tmp_path: Path) -> None
             assert _next_event(stream)[0] == "panels"
             start = time.monotonic()
             assert server.interrupt() == 0
-            assert time.monotonic() - start < 1.0
+            assert time.monotonic() - start < 3.0  # not the 1 s of a graceful timeout and more
     assert "Traceback" not in server.seen and "ERROR" not in server.seen
 
 
