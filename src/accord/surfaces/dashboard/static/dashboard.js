@@ -36,7 +36,7 @@
       if (!body) return;
       body.innerHTML = html;
       stamp(body);
-      if (id === "actions") bindActions(body);
+      bindActions(body); // its forms are new elements (a lock row's buttons, too)
     });
     showMode();
   }
@@ -131,22 +131,26 @@
         showMode();
       });
     }
+    // Any form[data-action=NAME] posts its named fields to /api/actions/NAME; a field
+    // named "data" is sent as the JSON it holds. A new action needs only its form.
     $$("form[data-action]", root).forEach((form) => {
       form.addEventListener("submit", (e) => {
         e.preventDefault();
         const out = $("output", form);
-        let data = null;
-        const text = form.elements.data ? form.elements.data.value.trim() : "";
-        if (text) {
+        const args = {};
+        for (const [key, value] of new FormData(form).entries()) {
+          args[key] = typeof value === "string" ? value.trim() : value;
+        }
+        if ("data" in args) {
           try {
-            data = JSON.parse(text);
+            args.data = args.data ? JSON.parse(args.data) : null;
           } catch (err) {
             out.className = "refused";
             out.textContent = "the payload is not JSON";
             return;
           }
         }
-        act(form.dataset.action, { name: form.elements.name.value.trim(), data }, out);
+        act(form.dataset.action, args, out);
       });
     });
   }
