@@ -32,7 +32,7 @@ def env(**extra: str) -> dict[str, str]:
 
 def run_cli(*args: str, timeout: float = 60, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*ACCORD, *args], env=env(**extra), capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def store_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:

@@ -173,7 +173,8 @@ def test_listings_as_json_documents(url: str) -> None:
 
 def test_a_store_that_is_down_fails_with_exit_1_and_one_line() -> None:
     url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
-    for args in (("status",), ("locks", "--json"), ("events", "--follow")):
+    for args in (("status",), ("locks", "--json"), ("events", "--follow"),
+                 ("mcp", "--agent", "a")):
         done = run_cli(*args, "--url", url)
         assert done.returncode == 1, (args, done.stdout, done.stderr)
         assert done.stdout == ""
