@@ -120,14 +120,14 @@ class Hub:
         after: str | None = None
         while True:
             try:
+                recent = await views.read_events(self.coord, limit=KEEP_EVENTS)
+                self._ok("events")  # the store answers (again)
                 if after is None:
-                    recent = await views.read_events(self.coord, limit=KEEP_EVENTS)
                     self.events.extend(reversed(recent))
                     after = recent[0]["id"] if recent else "0"
                     self._mark("events")
                 async for event in self.coord.subscribe("*", after=after):
                     after = event.id
-                    self._ok("events")
                     self._saw(views.event_doc(event))
             except AccordError as exc:
                 self._failed("events", exc)
