@@ -283,3 +283,15 @@ def test_redis_and_hiredis_are_the_redis_extra() -> None:
     assert "accord[redis]" in extras["test"]  # the README's test command gets every store
     assert "import-linter" in {d.split(">")[0] for d in extras["test"]}
     assert project["scripts"]["accord"] == "accord.surfaces.cli:main"
+
+
+def test_the_dashboard_and_mcp_server_are_extras_the_tests_install() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {d.split(">")[0] for d in project["dependencies"]}
+    assert names == {"click", "rich"}  # the CLI; its servers come with their extras
+    extras = project["optional-dependencies"]
+    assert {d.split(">")[0] for d in extras["dashboard"]} == {
+        "starlette", "uvicorn", "prometheus-client"}
+    assert {d.split(">")[0] for d in extras["mcp"]} == {"mcp", "uvicorn"}
+    assert {"accord[dashboard]", "accord[mcp]"} <= set(extras["test"])
+    assert "playwright" in {d.split(">")[0] for d in extras["test"]}

@@ -1,35 +1,33 @@
-"""The `accord` command line: locks, status, errors, help."""
+"""The `accord` command line: locks, status, events, watch; --json documents; exit codes.
+
+The tests of more than one store drive the real console script in subprocesses, against
+a SQLite file and the session's redis-server, and one against a store that is down."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import accord
 from accord.surfaces.cli import main
 from accord.testing.redis_server import free_port
+from tests._surfaces import run_cli, started, store_url
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "ACCORD_URL"}
-    env["COLUMNS"] = "160"
-    return subprocess.run(
-        [sys.executable, "-m", "accord", *args], env=env, capture_output=True, text=True,
-        timeout=60,
-    )
 
 
 def test_help_lists_the_commands() -> None:
     done = run_cli("--help")
     assert done.returncode == 0
-    for command in ("demo", "locks", "status", "events", "agents"):
+    for command in ("demo", "locks", "status", "events", "agents", "watch", "dashboard", "mcp"):
         assert command in done.stdout
 
 
@@ -83,7 +81,7 @@ def test_url_defaults_to_accord_url() -> None:
     assert "memory://from-env" in result.output
 
 
-def test_bad_url_is_one_line_and_exit_2() -> None:
+def test_bad_url_is_a_usage_error_exit_2() -> None:
     done = run_cli("status", "--url", "ftp://example.org")
     assert done.returncode == 2
     assert done.stderr.startswith("accord: error: unsupported store URL")
@@ -95,7 +93,7 @@ def test_status_never_prints_a_password() -> None:
     url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
     for command in ("status", "locks"):
         result = CliRunner().invoke(main, [command, "--url", url])
-        assert result.exit_code == 2, result.output
+        assert result.exit_code == 1, result.output
         assert "hunter2" not in result.output
         assert "Traceback" not in result.output
 
@@ -147,3 +145,97 @@ def test_agents_and_file_lease_intents_from_another_process(tmp_path: Path) -> N
     assert locks.returncode == 0, locks.stderr
     row = next(line for line in locks.stdout.splitlines() if "src/api.py" in line)
     assert "add the endpoint" in row and "Agent-1" in row and "file" in row
+# --- the documents of --json, from another process, on SQLite and Redis ----------------
+
+LOCK_KEYS = {"name", "kind", "limit", "holders", "waiters", "last_token"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return store_url(request.param, tmp_path, request)
+
+
+def test_listings_as_json_documents(url: str) -> None:
+    ns = f"t-{uuid.uuid4().hex[:8]}"
+    coord = accord.connect(url, namespace=ns, agent="inventory-agent")
+    lease = coord.lock("sku-1", ttl=30).acquire()
+    permit = coord.semaphore("openai", limit=3, ttl=60).acquire()
+    event_id = coord.emit("order.placed", {"sku": "a", "qty": 2})
+    try:
+        status = run_cli("status", "--json", ACCORD_URL=url, ACCORD_NAMESPACE=ns)
+        locks = run_cli("locks", "--json", "--url", url, "-n", ns)
+        events = run_cli("events", "--json", "--url", url, "-n", ns, "--limit", "5")
+    finally:
+        lease.release()
+        permit.release()
+        coord.close()
+    for done in (status, locks, events):
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""
+    doc = json.loads(status.stdout)
+    assert doc == {"store": coord.url, "namespace": ns,
+                   "locks": {"held": 2, "locks": 1, "semaphores": 1, "waiting": 0}}
+    doc = json.loads(locks.stdout)
+    assert set(doc) == {"store", "namespace", "locks"}
+    assert [(d["name"], d["kind"], d["limit"]) for d in doc["locks"]] == [
+        ("sku-1", "lock", 1), ("openai", "semaphore", 3)]
+    for found, held in zip(doc["locks"], (lease, permit), strict=True):
+        assert set(found) == LOCK_KEYS and found["waiters"] == []
+        [holder] = found["holders"]
+        assert set(holder) == {"agent", "token", "expires_in", "mode", "intent"}
+        assert holder["mode"] == "exclusive" and holder["intent"] == ""
+        assert holder["agent"] == "inventory-agent" and holder["token"] == held.token
+        assert 0 < holder["expires_in"] <= 60
+    doc = json.loads(events.stdout)
+    [event] = doc["events"]
+    assert event["id"] == event_id and event["name"] == "order.placed"
+    assert event["source"] == "inventory-agent" and event["data"] == {"sku": "a", "qty": 2}
+    assert set(event) == {"id", "name", "source", "time", "data"}
+    assert abs(event["time"] - time.time()) < 60
+
+
+def test_a_store_that_is_down_fails_with_exit_1_and_one_line() -> None:
+    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
+    for args in (("status",), ("locks", "--json"), ("events", "--follow"),
+                 ("mcp", "--agent", "a")):
+        done = run_cli(*args, "--url", url)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert done.stdout == ""
+        assert done.stderr.startswith("accord: error: redis store is unavailable")
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    for args in (("locks", "--nope"), ("events", "--limit", "0"), ("frobnicate",),
+                 ("events", "--url", "memory://x", "--name", "no spaces")):
+        done = run_cli(*args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr and done.stderr
+
+
+def test_events_follow_prints_new_events_until_ctrl_c(url: str) -> None:
+    ns = f"t-{uuid.uuid4().hex[:8]}"
+    with accord.connect(url, namespace=ns, agent="seller") as coord:
+        first = coord.emit("order.placed", {"n": 1})
+        with started("events", "--follow", "--json", "--url", url, "-n", ns) as follow:
+            assert json.loads(follow.wait_for(r"\{.*\}\n").group(0))["id"] == first
+            second = coord.emit("order.shipped", {"n": 2})
+            line = json.loads(follow.wait_for(r"\{.*\}\n").group(0))
+            assert line["id"] == second and line["data"] == {"n": 2}
+            assert line["source"] == "seller"
+            assert follow.interrupt() == 0
+            assert "Traceback" not in follow.seen
+
+
+def test_watch_refreshes_until_ctrl_c(tmp_path: Path) -> None:
+    url, ns = f"sqlite:///{tmp_path / 'a.db'}", "ops"
+    with accord.connect(url, namespace=ns, agent="builder") as coord, started(
+        "watch", "--interval", "0.2", "--url", url, "-n", ns, tty=True
+    ) as watch:
+        watch.wait_for(r"held locks\s+0 \(0 locks")
+        with coord.lock("deploy", ttl=30):
+            watch.wait_for(r"held locks\s+1 \(1 locks")  # a later frame
+            watch.wait_for(r"deploy.*builder")
+        assert watch.interrupt() == 0
+        assert "Traceback" not in watch.seen

@@ -111,11 +111,11 @@ def test_bad_url_exits_2_with_one_line(url: str) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_store_down_exits_2_without_the_password() -> None:
+def test_store_down_exits_1_without_the_password() -> None:
     result = CliRunner().invoke(
         main, ["demo", "--url", f"redis://:hunter2@127.0.0.1:{free_port()}/0"]
     )
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert "unavailable" in result.output
     assert "hunter2" not in result.output
     assert "Traceback" not in result.output
