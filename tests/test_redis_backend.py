@@ -981,3 +981,27 @@ def test_the_lease_index_holds_what_is_live_and_listings_page_it(
     again = coord.lock("held-000").acquire()  # listed again by its next grant
     assert [s.name for s in coord.list_locks()] == ["held-000"]
     again.release()
+
+
+async def test_a_cancelled_subscriber_stops_at_once(
+    redis_server: RedisServer, namespace: str
+) -> None:
+    """A task reading events is cancelled in the middle of its blocking reads (which
+    Redis ends every HEARTBEAT): on Python 3.11 ``asyncio.wait_for`` dropped a
+    cancellation that came as a read completed, and the task read on for ever."""
+    c = accord.connect_async(redis_server.url, namespace=namespace)
+    try:
+
+        async def follow() -> None:
+            async for _ in c.events.subscribe("never.*"):
+                pass
+
+        for pause in (0.0, 0.05, HEARTBEAT - 0.01, HEARTBEAT, HEARTBEAT + 0.02):
+            task = asyncio.create_task(follow())
+            await asyncio.sleep(pause)
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=2.0)
+            assert done, f"a cancel after {pause} s did not stop the subscriber"
+            assert task.cancelled()
+    finally:
+        await c.aclose()

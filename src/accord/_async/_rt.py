@@ -14,6 +14,8 @@ import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from accord._aio import within
+
 if TYPE_CHECKING:
     from accord._lifecycle import Spec
 
@@ -160,8 +162,8 @@ class Progress:
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
-            await asyncio.wait_for(waiter, timeout)
-        except asyncio.TimeoutError:
+            await within(waiter, timeout)
+        except TimeoutError:
             pass
         finally:
             if waiter in self._waiters:

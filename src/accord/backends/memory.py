@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
+from accord._aio import within
 from accord._event import EventRecord
 from accord.backends._adapter import AsyncEventRecordBackend, inline
 from accord.backends._capabilities import CAPABILITIES
@@ -294,8 +295,8 @@ class TaskMailbox(_Registered):
 
     async def wait(self, timeout: float) -> str | None:
         try:
-            return await asyncio.wait_for(self._queue.get(), max(timeout, 0.0))
-        except asyncio.TimeoutError:
+            return await within(self._queue.get(), max(timeout, 0.0))
+        except TimeoutError:
             return None
 
     async def aclose(self) -> None:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from accord._aio import within
 from accord.errors import BackendUnavailable
 
 
@@ -84,8 +85,8 @@ async def read_blocking(conn: Any, seconds: float) -> Any:
     """The reply on ``conn`` within ``seconds``, else TimeoutError (``conn`` is then
     disconnected: its reply may still come)."""
     try:
-        return await asyncio.wait_for(conn.read_response(timeout=math.inf), seconds)
-    except asyncio.TimeoutError:  # the read was cancelled, which disconnects it
+        return await within(conn.read_response(timeout=math.inf), seconds)
+    except TimeoutError:  # the read was cancelled, which disconnects it
         raise RedisTimeoutError(f"no reply in {seconds:.1f} s") from None
 
 
