@@ -13,9 +13,10 @@ are %-escaped so the tag stays whole.
 
 ==========================  ===================================================
 ``lease:<key>``             hash: the whole lease: ``token`` (never reset),
-                            ``limit``, ``seq``, and ``h:<holder>`` per holder
+                            ``limit``, ``seq``, ``h:<holder>`` per holder
                             (expiry, token, agent) or waiter (queue number,
-                            expiry, ttl, mailbox, agent): see ``_leases.lua``
+                            expiry, ttl, mailbox, agent), ``m:<holder>`` (mode,
+                            intent), ``c`` (its metrics): see ``_leases.lua``
 ``waits``                   hash: holder -> the lease key it queues for, of the
                             waiters that hold a lock (deadlock detection)
 ``leases``                  sorted set (by name) of the lease keys with holders

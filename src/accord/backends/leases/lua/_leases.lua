@@ -21,7 +21,8 @@
 -- Beside them, 'm:<holder>' = '<mode>|<since_us>|<intent>' for a waiter (always) and
 -- for a holder of a shared or intent mode or with an intent (rule.py: modes), so an
 -- exclusive lease without intent, the hot path, has none. Counters of coord.metrics()
--- gather in rec.counted and go to the hash 'metrics' (lease key -> JSON list).
+-- gather in rec.counted and go to the lease's own field 'c' (a JSON list), written by
+-- flush() in the record's one HSET.
 
 local P = ARGV[1]
 local DEAD_MAX = 8
@@ -37,11 +38,11 @@ local function count(rec, what, amount)
   end
 end
 
--- Add rec.counted to the key's counters (durations in seconds, as rule.py counts).
-local function save_counted(rec, key)
-  local mk = P .. 'metrics'
-  local old = redis.call('HGET', mk, key)
-  local c = old and cjson.decode(old) or {0, 0, 0, 0, 0, 0, 0}
+-- Add rec.counted to the lease's counters, its field 'c' (JSON; durations in seconds,
+-- as rule.py counts), written by flush() with the rest of the record: counting costs
+-- no command of its own (coord.metrics() reads the field).
+local function save_counted(rec)
+  local c = rec.cstore and cjson.decode(rec.cstore) or {0, 0, 0, 0, 0, 0, 0}
   for i = 1, 7 do
     if i == WAIT_MAX then
       c[i] = math.max(c[i], rec.counted[i])
@@ -49,7 +50,9 @@ local function save_counted(rec, key)
       c[i] = c[i] + rec.counted[i]
     end
   end
-  redis.call('HSET', mk, key, cjson.encode(c))
+  rec.cstore = cjson.encode(c)
+  rec.set['c'] = rec.cstore
+  rec.counted = nil
 end
 
 -- Refuse fenced writes of `key` with `tok` or an older token from now on: the hash
@@ -110,6 +113,8 @@ local function load_lease(lk, now)
       rec.seq = tonumber(v)
     elseif f == 'listed' then
       rec.listed = true
+    elseif f == 'c' then
+      rec.cstore = v
     elseif string.byte(f, 1) == 109 then -- 'm:<holder>'
       local mode, since, intent = string.match(v, '^(%u*)|(%d*)|(.*)$')
       rec.modes[string.sub(f, 3)] = {mode = mode or '', since = tonumber(since) or 0,
@@ -180,6 +185,9 @@ end
 -- HDEL that runs anyway (or `force`, or once DEAD_MAX gathered); released holders are
 -- deleted then, else overwritten with '' in the HSET.
 local function flush(lk, rec, force)
+  if rec.counted then
+    save_counted(rec)
+  end
   local del = rec.del
   local pairs_ = {}
   for f, v in pairs(rec.set) do

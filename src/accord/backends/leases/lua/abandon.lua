@@ -20,8 +20,5 @@ elseif rec.holders[holder] then -- handed over meanwhile: pass it on
 end
 promote(rec, key, now)
 flush(lk, rec, true)
-if rec.counted then
-  save_counted(rec, key)
-end
 redis.call('HDEL', P .. 'waits', holder)
 return 1

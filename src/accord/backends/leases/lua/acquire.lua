@@ -26,9 +26,6 @@ promote(rec, key, now)
 local mine = rec.holders[holder]
 if mine and rec.promoted[holder] then -- handed over by this very call
   flush(lk, rec, false)
-  if rec.counted then
-    save_counted(rec, key)
-  end
   return {1, mine.tok, mine.exp - now}
 end
 -- A holder asking again lost track of its lease (a hand-off it has not heard of, a
@@ -37,9 +34,6 @@ if mine or (rec.nw == 0 and (mode == '' and rec.n < rec.limit or mode ~= '' and 
 then
   local tok = grant(rec, key, holder, agent, '', ttl, now, mode, intent)
   flush(lk, rec, false)
-  if rec.counted then
-    save_counted(rec, key)
-  end
   if wait then
     redis.call('HDEL', waits, holder)
   end
@@ -54,9 +48,6 @@ local function waiting()
     if not first or v.tok < first.tok then
       first, first_h = v, h
     end
-  end
-  if rec.counted then
-    save_counted(rec, key)
   end
   if not first then
     return {2, '', 0, ''}
@@ -158,9 +149,6 @@ if cycle then -- leave the queue (nothing was handed to this waiter: it was refu
   end
   count(rec, DEADLOCKS, 1)
   flush(lk, rec, false)
-  if rec.counted then
-    save_counted(rec, key)
-  end
   redis.call('HDEL', waits, holder)
   return cycle
 end

@@ -19,7 +19,4 @@ if #agents > 0 then
 end
 promote(rec, key, now)
 flush(lk, rec, true)
-if rec.counted then
-  save_counted(rec, key)
-end
 return agents

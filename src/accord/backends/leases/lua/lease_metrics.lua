@@ -1,13 +1,14 @@
 -- The counters of coord.metrics() for some lease keys: each one's last token (its
--- acquisitions) and its counters from the 'metrics' hash.
--- KEYS: the 'metrics' hash   ARGV: prefix, key, key...
+-- acquisitions) and its counters, the field 'c' of its hash (see _leases.lua).
+-- KEYS: any key of the namespace (it routes the script to the namespace's slot)
+-- ARGV: prefix, key, key...
 -- Reply: {key, token, counters as JSON or '', ...}
 local out = {}
 for i = 2, #ARGV do
   local key = ARGV[i]
-  local token = redis.call('HGET', P .. 'lease:' .. key, 'token')
+  local found = redis.call('HMGET', P .. 'lease:' .. key, 'token', 'c')
   out[#out + 1] = key
-  out[#out + 1] = tonumber(token or '0')
-  out[#out + 1] = redis.call('HGET', KEYS[1], key) or ''
+  out[#out + 1] = tonumber(found[1] or '0')
+  out[#out + 1] = found[2] or ''
 end
 return out

@@ -8,16 +8,10 @@ local mine = rec.holders[holder]
 if not mine or mine.tok ~= tonumber(ARGV[4]) then
   if rec.lost then
     flush(lk, rec, true)
-    if rec.counted then
-      save_counted(rec, key)
-    end
   end
   return 0
 end
 release_holder(rec, holder)
 promote(rec, key, now)
 flush(lk, rec, false)
-if rec.counted then
-  save_counted(rec, key)
-end
 return 1

@@ -35,9 +35,6 @@ for _, key in ipairs(keys) do
   if gone > 0 then
     promote(rec, key, now)
     flush(lk, rec, true)
-    if rec.counted then
-      save_counted(rec, key)
-    end
     dropped = dropped + gone
   end
 end
