@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from accord import _validate
+from accord._sync import audit
 from accord._sync._lease import notify
 from accord._context import Context
 from accord._models import AgentInfo, LeaseStatistics, Page
-from accord.backends import LEASES, Backend, capabilities_of
+from accord.backends import LEASES, TASKS, Backend, capabilities_of
 from accord.backends.agents.rule import HUNG_AFTER, PAGE
 from accord.errors import UnknownAgent
 
@@ -31,16 +32,23 @@ def holder_prefix(name: str, session: str) -> str:
     return f"{name}#{session}:"
 
 
-def revoke_everything(store: Any, name: str, session: str) -> int:
+def revoke_everything(
+    ctx: Context[Backend], name: str, session: str, *, give_back: bool = False
+) -> int:
     """Revoke at once everything the session ``session`` of agent ``name`` holds and
     return how many went: its leases (locks, semaphore permits, file leases, queued
-    waits), so their next waiters proceed and its tokens are stale. The kill switch,
-    a reaped dead agent and a session's own exit all come here: what another
-    capability hands out to an agent (the task queue's claims) is revoked here too."""
-    store = getattr(store, "unwatched", store)
+    waits), so their next waiters proceed and its tokens are stale, and its task
+    claims, which go back to ready with ``attempts + 1`` (or dead) as if their lease
+    ran out, so the old claim's ``complete``/``extend`` raise LeaseLost. The kill
+    switch and a reaped dead agent come here; a session's own exit too, with
+    ``give_back``: its claims are released (ready, the attempt does not count)."""
+    store: Any = getattr(ctx.store, "unwatched", ctx.store)
+    prefix = holder_prefix(name, session)
     revoked = 0
     if LEASES in capabilities_of(store):
-        revoked += store.revoke_holders(holder_prefix(name, session))
+        revoked += store.revoke_holders(prefix)
+    if TASKS in capabilities_of(store):
+        revoked += store.task_revoke(prefix, ctx.agent, ctx.max_events, give_back)
     return revoked
 
 
@@ -50,7 +58,7 @@ def reap(ctx: Context[Backend]) -> _List[str]:
     store: Any = getattr(ctx.store, "unwatched", ctx.store)
     found = store.agent_reap(PAGE)
     for name, session in found:
-        revoked = revoke_everything(store, name, session)
+        revoked = revoke_everything(ctx, name, session)
         notify(ctx, "agent_dead", {"name": name, "revoked": revoked})
     return [name for name, _ in found]
 
@@ -124,7 +132,8 @@ class AgentRegistry:
     def kill(self, name: str, *, reason: str) -> AgentInfo:
         """The kill switch: revoke at once every lease ``name`` holds (its next waiters
         proceed, its tokens are stale) and make its every later call raise
-        ``AgentKilled(reason)``. Emits ``agent_killed``. UnknownAgent if no such agent."""
+        ``AgentKilled(reason)``. Emits ``agent_killed`` and writes the audit entry
+        ``accord.agent_killed``. UnknownAgent if no such agent."""
         name = _validate.name(name, "agent name")
         reason = _validate.name(reason, "reason")
         found = self._ctx.store.agent_kill(name, reason)
@@ -132,10 +141,11 @@ class AgentRegistry:
             raise UnknownAgent(name, self._ctx.store.namespace)
         killed, session = found
         mark_killed(self._ctx.store.namespace, name, session, reason)
-        revoked = revoke_everything(self._ctx.store, name, session)
+        revoked = revoke_everything(self._ctx, name, session)
         notify(self._ctx, "agent_killed", {
             "name": name, "reason": reason, "by": self._ctx.agent, "revoked": revoked,
         })  # fmt: skip
+        audit.record(self._ctx, "agent_killed", name=name, reason=reason, revoked=revoked)
         return killed
 
     def __repr__(self) -> str:

@@ -149,11 +149,13 @@ class RedisTasks(Generic[C]):
                                             repr(before), after, limit)
         return int(deleted), int(cursor) if cursor else None
 
-    def task_revoke(self, holder_prefix: str, agent: str, max_events: int) -> int:
+    def task_revoke(
+        self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
+    ) -> int:
         revoked = 0
         while True:
             count, more = self._tasks(self._data, SWEEP, agent, max_events, "revoke",
-                                            holder_prefix, REVOKE_PAGE)
+                                            holder_prefix, REVOKE_PAGE, int(give_back))
             revoked += int(count)
             if not more:
                 return revoked

@@ -404,13 +404,20 @@ class TaskRecords(RecordBase):
                 self._task_delete(rec)
             return len(old), cursor
 
-    def task_revoke(self, holder_prefix: str, agent: str, max_events: int) -> int:
+    def task_revoke(
+        self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
+    ) -> int:
         with self._task_step(agent, max_events) as step:
             revoked = 0
             for task_id in self._claims_of(holder_prefix):
                 rec = self._task_load(task_id)
                 if rec is not None and rec.status == CLAIMED:
-                    self._task_expire(rec, rule.REVOKED, step)
+                    if give_back:
+                        self._task_leave(rec)
+                        rule.release(rec, step.wall)
+                        self._task_enter(rec, CLAIMED, step)
+                    else:
+                        self._task_expire(rec, rule.REVOKED, step)
                     revoked += 1
             return revoked
 
