@@ -5,6 +5,7 @@ On every store, sync and async; the reaper with a SIGKILLed session process."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
@@ -133,3 +134,38 @@ async def test_a_dead_agents_claims_go_back_within_its_heartbeat_ttl(
     assert (await q.get(task.id)).attempts == 1
     [event] = await coord.events.history(name="agent_dead")
     assert event["name"] == "doomed" and event["revoked"] == 1
+
+
+async def test_each_dead_task_is_audited_once_in_the_step_that_kills_it(
+    coord: Any, connect: Any, sessions: Sessions
+) -> None:
+    q = coord.queue("build")
+    odd = "déploy /api\n\x7f ✓"  # canonical JSON on every store: the chain must verify
+    failed = await q.put(odd, max_attempts=1)
+    lapsed = await q.put("lapsed", max_attempts=1)
+    revoked = await q.put("revoked", max_attempts=1)
+    claim = await q.claim(lease=30)
+    await claim.fail("broken", retry=True)  # no attempt left: dead
+    short = await connect("slow").queue("build").claim(lease=0.2)
+    assert short.task.id == lapsed.id
+    async with sessions:
+        rogue = await sessions("rogue")
+        assert (await rogue.queue("build").claim(lease=30)).task.id == revoked.id
+        await coord.agents.kill("rogue", reason="runaway")
+    other = connect("sweeper").queue("build")
+    await asyncio.sleep(0.25)  # the lease must run out: expiry is what this checks
+    assert await other.claim(lease=30) is None  # its sweep finds the lapsed claim dead
+    with pytest.raises(LeaseLost):
+        await short.complete(result=1)
+    assert await q.claim(lease=30) is None
+    entries = await coord.audit.read(kind="accord.task_dead")
+    assert sorted((e.details["id"], e.details["error"]) for e in entries) == sorted([
+        (failed.id, "broken"), (lapsed.id, "its claim's lease ran out"),
+        (revoked.id, "its claim was revoked"),
+    ])
+    by_id = {e.details["id"]: e for e in entries}
+    assert by_id[failed.id].details["title"] == odd
+    assert by_id[failed.id].details["claimed_by"] == "tester"
+    assert by_id[lapsed.id].agent == "sweeper" and by_id[lapsed.id].details["claimed_by"] == "slow"
+    assert len(await coord.events.history(name="task_dead")) == 3
+    assert await coord.audit.verify() is None
