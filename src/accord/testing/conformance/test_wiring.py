@@ -169,3 +169,12 @@ async def test_each_dead_task_is_audited_once_in_the_step_that_kills_it(
     assert by_id[lapsed.id].agent == "sweeper" and by_id[lapsed.id].details["claimed_by"] == "slow"
     assert len(await coord.events.history(name="task_dead")) == 3
     assert await coord.audit.verify() is None
+
+
+async def test_a_coordinator_goes_on_working_after_drop_namespace(
+    coord: Any, connect: Any
+) -> None:
+    await coord.queue().put("gone")
+    await coord.drop_namespace(confirm=coord.namespace)
+    task = await coord.queue().put("after the drop")
+    assert (await connect("other").queue().get(task.id)).title == "after the drop"
