@@ -24,6 +24,7 @@ from accord.backends.agents.rule import HUNG_AFTER, PAGE
 from accord.errors import UnknownAgent
 
 PAGE_MAX = 1000
+CLAIMS_SHOWN = 10_000  # task claims listed at most for one registry read
 _List = list  # ``list`` is also a method of the registry below
 
 
@@ -77,14 +78,21 @@ class AgentRegistry:
         self._ctx = ctx
 
     def _holds(self, infos: _List[AgentInfo]) -> _List[AgentInfo]:
-        """``infos`` with what each agent holds now (one listing of live leases)."""
-        if not infos or LEASES not in capabilities_of(self._ctx.store):
+        """``infos`` with what each agent holds now (one listing of live leases, one
+        of live task claims)."""
+        store = self._ctx.store
+        if not infos:
             return infos
         held: dict[str, _List[str]] = {}
-        for stats in self._ctx.store.list_leases(""):
-            for h in stats.holders:
-                if not h.mode.startswith("intent"):
-                    held.setdefault(h.agent, []).append(describe(stats, h.intent, h.mode))
+        if LEASES in capabilities_of(store):
+            for stats in store.list_leases(""):
+                for h in stats.holders:
+                    if not h.mode.startswith("intent"):
+                        held.setdefault(h.agent, []).append(describe(stats, h.intent, h.mode))
+        if TASKS in capabilities_of(store):
+            prefix = f"{infos[0].name}#" if len(infos) == 1 else ""  # one agent: its claims
+            for agent, task_id, queue in store.task_claims(prefix, CLAIMS_SHOWN):
+                held.setdefault(agent, []).append(f"task {task_id} ({queue})")
         return [_with(i, tuple(held.get(i.name, ()))) for i in infos]
 
     def get(self, name: str) -> AgentInfo | None:

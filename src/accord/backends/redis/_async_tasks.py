@@ -148,6 +148,11 @@ class AsyncRedisTasks(Generic[C]):
                                             repr(before), after, limit)
         return int(deleted), int(cursor) if cursor else None
 
+    async def task_claims(self, holder_prefix: str, limit: int) -> list[tuple[str, int, str]]:
+        reply = await self._tasks(self._data, READ, "", 0, "claims", holder_prefix, limit)
+        return [(h.decode(), int(i), q.decode()) for h, i, q in zip(*[iter(reply)] * 3,
+                                                                  strict=True)]
+
     async def task_revoke(
         self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
     ) -> int:

@@ -149,6 +149,11 @@ class RedisTasks(Generic[C]):
                                             repr(before), after, limit)
         return int(deleted), int(cursor) if cursor else None
 
+    def task_claims(self, holder_prefix: str, limit: int) -> list[tuple[str, int, str]]:
+        reply = self._tasks(self._data, READ, "", 0, "claims", holder_prefix, limit)
+        return [(h.decode(), int(i), q.decode()) for h, i, q in zip(*[iter(reply)] * 3,
+                                                                  strict=True)]
+
     def task_revoke(
         self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
     ) -> int:

@@ -88,6 +88,12 @@ class AsyncTaskRecords:
         )
         return done
 
+    async def task_claims(self, holder_prefix: str, limit: int) -> list[tuple[str, int, str]]:
+        found: list[tuple[str, int, str]] = await self._call(
+            self.store.task_claims, holder_prefix, limit
+        )
+        return found
+
     async def task_revoke(
         self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
     ) -> int:

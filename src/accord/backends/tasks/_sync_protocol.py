@@ -118,6 +118,12 @@ class Tasks(Store, Protocol):
         ``after``: (deleted, the ``after`` of the next call, None at the end)."""
         ...
 
+    def task_claims(self, holder_prefix: str, limit: int) -> list[tuple[str, int, str]]:
+        """Up to ``limit`` live claims whose holder starts with ``holder_prefix`` (``""``:
+        every claim of the namespace), as (the claiming agent, task id, queue), by holder:
+        what the agent registry shows an agent holds."""
+        ...
+
     def task_revoke(
         self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
     ) -> int:

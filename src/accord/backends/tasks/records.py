@@ -417,6 +417,17 @@ class TaskRecords(StreamRecords):
                 self._task_delete(rec)
             return len(old), cursor
 
+    def task_claims(self, holder_prefix: str, limit: int) -> list[tuple[str, int, str]]:
+        with self._transaction(write=False):
+            found = []
+            for task_id in self._claims_of(holder_prefix):
+                rec = self._task_load(task_id)
+                if rec is not None and rec.status == CLAIMED:
+                    found.append((rec.claimed_by, rec.id, rec.queue))
+                    if len(found) == limit:
+                        break
+            return found
+
     def task_revoke(
         self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
     ) -> int:

@@ -42,6 +42,10 @@ async def test_the_kill_switch_ends_the_agents_task_claims(
         first = await rogue.queue("build").claim(lease=30)
         second = await rogue.queue("build").claim(lease=30)
         assert {first.task.id, second.task.id} == {again.id, last.id}
+        shown = sorted([f"task {again.id} (build)", f"task {last.id} (build)"])
+        assert sorted((await coord.agents.get("rogue")).holds) == shown
+        listed = [a async for a in coord.agents.list()]
+        assert [sorted(a.holds) for a in listed if a.name == "rogue"] == [shown]
         await coord.agents.kill("rogue", reason="runaway")
         back = await q.get(again.id)
         assert (back.status, back.attempts) == ("ready", 1)
