@@ -84,6 +84,34 @@ async def test_agentcoord_quick_start_runs_as_written(url: str, coord: Any) -> N
             after.drop_namespace(confirm="default")
 
 
+def agentcoord_manual_session(url: str) -> list[Any]:
+    """AgentCoord's manual form (its examples/basic_usage.py, shortened)."""
+    from accord.compat.agentcoord import CoordinationClient
+
+    client = CoordinationClient(redis_url=url, fallback_dir="./workbench")
+    agent_id = client.register_agent(role="CTO", name="Claude", working_on="features")
+    with client.lock_file("backend/main.py", intent="Add /health endpoint"), \
+            accord.connect(url) as other:
+        held = other.list_locks()
+    client.log_decision(decision_type="implementation", context="health", reason="monitoring")
+    task = client.claim_task(tags=["backend"])
+    client.shutdown()
+    return [agent_id, client.mode, [s.holders[0].agent for s in held], task]
+
+
+async def test_agentcoord_manual_client_maps_the_registry_calls(url: str) -> None:
+    agent_id, mode, holders, task = await asyncio.to_thread(agentcoord_manual_session, url)
+    assert (agent_id, mode, holders, task) == ("Claude", url.split(":")[0], ["Claude"], None)
+    with accord.connect(url) as after:
+        [entry] = after.audit.read(kind="implementation")
+        assert entry.agent == "Claude" and after.agents.get("Claude") is None
+        after.drop_namespace(confirm="default")
+    from accord.compat.agentcoord import CoordinationClient
+
+    with pytest.raises(accord.errors.ConfigError, match="register_agent"):
+        CoordinationClient(redis_url=url).claim_task()
+
+
 # --- redis-openai-agents' guide: the LLM calls replaced by plain functions -----------
 @dataclass
 class Agent:
