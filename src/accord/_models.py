@@ -181,7 +181,7 @@ class AgentInfo:
     (alive, nothing in ``working_on``), ``hung`` (alive, but no progress for the hung
     threshold), ``dead`` (its heartbeat lease lapsed) or ``killed``. Times are Unix
     times; ``holds`` lists what it holds now: ``"lock <name> (<intent>)"``,
-    ``"semaphore <name>"``, ``"file <path> (<intent>)"``.
+    ``"semaphore <name>"``, ``"file <path> (<intent>)"``, ``"task <id> (<queue>)"``.
     """
 
     name: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from accord import _validate
+from accord._async import audit
 from accord._async._lease import notify
 from accord._async.registry import AsyncAgentRegistry
 from accord._async.session import AsyncSession
@@ -87,11 +88,13 @@ class AsyncAgency:
     async def halt(self, reason: str) -> None:
         """Stop the whole namespace: every acquisition, claim and emit raises
         ``Halted(reason)`` until :meth:`resume` (reads, releases and the CLI still
-        work), so an operator can freeze a runaway swarm without losing state."""
+        work), so an operator can freeze a runaway swarm without losing state. Audited
+        (``accord.namespace_halted``; :meth:`resume` writes ``accord.namespace_resumed``)."""
         require(self._ctx.store, AGENTS)
         reason = _validate.name(reason, "reason")
         await notify(self._ctx, "namespace_halted", {"by": self.agent, "reason": reason})
         await self._ctx.store.halt(reason)
+        await audit.record(self._ctx, "namespace_halted", reason=reason)
 
     async def resume(self) -> None:
         """End a halt; ConfigError if the namespace is not halted."""
@@ -99,6 +102,7 @@ class AsyncAgency:
         if not await self._ctx.store.resume():
             raise ConfigError(f"namespace {self.namespace!r} is not halted: nothing to resume")
         await notify(self._ctx, "namespace_resumed", {"by": self.agent})
+        await audit.record(self._ctx, "namespace_resumed")
 
     async def halted(self) -> str | None:
         """Why the namespace is halted, or None when it is not."""

@@ -14,14 +14,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from accord import _validate
+from accord._async import audit
 from accord._async._lease import notify
 from accord._context import Context
 from accord._models import AgentInfo, LeaseStatistics, Page
-from accord.backends import LEASES, AsyncBackend, capabilities_of
+from accord.backends import LEASES, TASKS, AsyncBackend, capabilities_of
 from accord.backends.agents.rule import HUNG_AFTER, PAGE
 from accord.errors import UnknownAgent
 
 PAGE_MAX = 1000
+CLAIMS_SHOWN = 10_000  # task claims listed at most for one registry read
 _List = list  # ``list`` is also a method of the registry below
 
 
@@ -30,16 +32,23 @@ def holder_prefix(name: str, session: str) -> str:
     return f"{name}#{session}:"
 
 
-async def revoke_everything(store: Any, name: str, session: str) -> int:
+async def revoke_everything(
+    ctx: Context[AsyncBackend], name: str, session: str, *, give_back: bool = False
+) -> int:
     """Revoke at once everything the session ``session`` of agent ``name`` holds and
     return how many went: its leases (locks, semaphore permits, file leases, queued
-    waits), so their next waiters proceed and its tokens are stale. The kill switch,
-    a reaped dead agent and a session's own exit all come here: what another
-    capability hands out to an agent (the task queue's claims) is revoked here too."""
-    store = getattr(store, "unwatched", store)
+    waits), so their next waiters proceed and its tokens are stale, and its task
+    claims, which go back to ready with ``attempts + 1`` (or dead) as if their lease
+    ran out, so the old claim's ``complete``/``extend`` raise LeaseLost. The kill
+    switch and a reaped dead agent come here; a session's own exit too, with
+    ``give_back``: its claims are released (ready, the attempt does not count)."""
+    store: Any = getattr(ctx.store, "unwatched", ctx.store)
+    prefix = holder_prefix(name, session)
     revoked = 0
     if LEASES in capabilities_of(store):
-        revoked += await store.revoke_holders(holder_prefix(name, session))
+        revoked += await store.revoke_holders(prefix)
+    if TASKS in capabilities_of(store):
+        revoked += await store.task_revoke(prefix, ctx.agent, ctx.max_events, give_back)
     return revoked
 
 
@@ -49,7 +58,7 @@ async def reap(ctx: Context[AsyncBackend]) -> _List[str]:
     store: Any = getattr(ctx.store, "unwatched", ctx.store)
     found = await store.agent_reap(PAGE)
     for name, session in found:
-        revoked = await revoke_everything(store, name, session)
+        revoked = await revoke_everything(ctx, name, session)
         await notify(ctx, "agent_dead", {"name": name, "revoked": revoked})
     return [name for name, _ in found]
 
@@ -68,14 +77,21 @@ class AsyncAgentRegistry:
         self._ctx = ctx
 
     async def _holds(self, infos: _List[AgentInfo]) -> _List[AgentInfo]:
-        """``infos`` with what each agent holds now (one listing of live leases)."""
-        if not infos or LEASES not in capabilities_of(self._ctx.store):
+        """``infos`` with what each agent holds now (one listing of live leases, one
+        of live task claims)."""
+        store = self._ctx.store
+        if not infos:
             return infos
         held: dict[str, _List[str]] = {}
-        for stats in await self._ctx.store.list_leases(""):
-            for h in stats.holders:
-                if not h.mode.startswith("intent"):
-                    held.setdefault(h.agent, []).append(describe(stats, h.intent, h.mode))
+        if LEASES in capabilities_of(store):
+            for stats in await store.list_leases(""):
+                for h in stats.holders:
+                    if not h.mode.startswith("intent"):
+                        held.setdefault(h.agent, []).append(describe(stats, h.intent, h.mode))
+        if TASKS in capabilities_of(store):
+            prefix = f"{infos[0].name}#" if len(infos) == 1 else ""  # one agent: its claims
+            for agent, task_id, queue in await store.task_claims(prefix, CLAIMS_SHOWN):
+                held.setdefault(agent, []).append(f"task {task_id} ({queue})")
         return [_with(i, tuple(held.get(i.name, ()))) for i in infos]
 
     async def get(self, name: str) -> AgentInfo | None:
@@ -123,7 +139,8 @@ class AsyncAgentRegistry:
     async def kill(self, name: str, *, reason: str) -> AgentInfo:
         """The kill switch: revoke at once every lease ``name`` holds (its next waiters
         proceed, its tokens are stale) and make its every later call raise
-        ``AgentKilled(reason)``. Emits ``agent_killed``. UnknownAgent if no such agent."""
+        ``AgentKilled(reason)``. Emits ``agent_killed`` and writes the audit entry
+        ``accord.agent_killed``. UnknownAgent if no such agent."""
         name = _validate.name(name, "agent name")
         reason = _validate.name(reason, "reason")
         found = await self._ctx.store.agent_kill(name, reason)
@@ -131,10 +148,11 @@ class AsyncAgentRegistry:
             raise UnknownAgent(name, self._ctx.store.namespace)
         killed, session = found
         mark_killed(self._ctx.store.namespace, name, session, reason)
-        revoked = await revoke_everything(self._ctx.store, name, session)
+        revoked = await revoke_everything(self._ctx, name, session)
         await notify(self._ctx, "agent_killed", {
             "name": name, "reason": reason, "by": self._ctx.agent, "revoked": revoked,
         })  # fmt: skip
+        await audit.record(self._ctx, "agent_killed", name=name, reason=reason, revoked=revoked)
         return killed
 
     def __repr__(self) -> str:

@@ -89,7 +89,7 @@ class AsyncSession:
             raise
         here[self._ctx.store.namespace, self.name, self.id] = self.watch
         if replaced is not None:  # a lapsed session of this name: it is dead
-            revoked = await revoke_everything(self._store, self.name, replaced)
+            revoked = await revoke_everything(self._ctx, self.name, replaced)
             await notify(self._ctx, "agent_dead", {"name": self.name, "revoked": revoked})
         await notify(self._ctx, "agent_joined", {
             "name": self.name, "role": self._record.role, "host": self._record.host,
@@ -186,7 +186,7 @@ class AsyncSession:
                 await _rt.stop(self._worker, 5.0)
             for name, session, watch, _ in [*self._views, (self.name, self.id, self.watch, True)]:
                 here.pop((self._ctx.store.namespace, name, session), None)
-                revoked = await revoke_everything(self._store, name, session)
+                revoked = await revoke_everything(self._ctx, name, session, give_back=True)
                 if watch is not None and watch.killed is not None:
                     continue  # a killed agent stays in the registry as killed
                 if await self._store.agent_leave(name, session):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from accord import _validate
+from accord._sync import audit
 from accord._sync._lease import notify
 from accord._sync.registry import AgentRegistry
 from accord._sync.session import Session
@@ -88,11 +89,13 @@ class Agency:
     def halt(self, reason: str) -> None:
         """Stop the whole namespace: every acquisition, claim and emit raises
         ``Halted(reason)`` until :meth:`resume` (reads, releases and the CLI still
-        work), so an operator can freeze a runaway swarm without losing state."""
+        work), so an operator can freeze a runaway swarm without losing state. Audited
+        (``accord.namespace_halted``; :meth:`resume` writes ``accord.namespace_resumed``)."""
         require(self._ctx.store, AGENTS)
         reason = _validate.name(reason, "reason")
         notify(self._ctx, "namespace_halted", {"by": self.agent, "reason": reason})
         self._ctx.store.halt(reason)
+        audit.record(self._ctx, "namespace_halted", reason=reason)
 
     def resume(self) -> None:
         """End a halt; ConfigError if the namespace is not halted."""
@@ -100,6 +103,7 @@ class Agency:
         if not self._ctx.store.resume():
             raise ConfigError(f"namespace {self.namespace!r} is not halted: nothing to resume")
         notify(self._ctx, "namespace_resumed", {"by": self.agent})
+        audit.record(self._ctx, "namespace_resumed")
 
     def halted(self) -> str | None:
         """Why the namespace is halted, or None when it is not."""

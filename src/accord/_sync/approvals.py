@@ -26,7 +26,7 @@ from accord import _validate
 from accord._sync import _rt
 from accord._context import Context
 from accord._people import Approval, Decision
-from accord.backends import Backend
+from accord.backends import AGENTS, Backend, capabilities_of
 from accord.backends.approvals import rule
 from accord.backends.approvals.rule import ApprovalRecord
 from accord.errors import ApprovalClosed, ApprovalTimeout, ConfigError, NotAnApprover, NotFound
@@ -144,9 +144,16 @@ class Approvals:
         self._ctx = ctx
 
     def _identities(self) -> list[str]:
-        """Whom the deciding coordinator counts as, for ``approvers``: its agent name.
-        The one place roles join once agents have them (the registry of issue 13)."""
-        return [self._ctx.agent]
+        """Whom the deciding coordinator counts as, for ``approvers``: its agent name,
+        and the role its agent is registered with (``accord.session(role=...)``) while
+        that agent is live in the registry (not dead, not killed)."""
+        ctx = self._ctx
+        found = [ctx.agent]
+        if AGENTS in capabilities_of(ctx.store):
+            info = ctx.store.agent_get(ctx.agent)
+            if info is not None and info.role and info.status not in ("dead", "killed"):
+                found.append(info.role)
+        return found
 
     def request(
         self,

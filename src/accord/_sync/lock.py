@@ -174,13 +174,16 @@ class Lock:
         """An operator's override: free the lock whoever holds it (a dead or stuck
         holder), hand it to the next waiter and return the agents dropped. The next
         holder gets a newer token, so the old holder's release raises LeaseLost and its
-        fenced writes are refused once the new holder wrote. Emits ``lock_force_released``."""
+        fenced writes are refused once the new holder wrote. Emits ``lock_force_released``
+        and writes the audit entry of that kind."""
         reason = _validate.name(reason, "reason")
         agents = self._ctx.store.force_release(self._key)
         notify(self._ctx, "lock_force_released", {
             "name": self.name, "kind": self._kind, "by": self._ctx.agent, "reason": reason,
             "holders": agents,
         })  # fmt: skip
+        audit.record(self._ctx, "lock_force_released", lock=self.name, lease=self._kind,
+                           reason=reason, holders=agents)
         return agents
 
     def __enter__(self) -> Lease:

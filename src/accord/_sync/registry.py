@@ -15,14 +15,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from accord import _validate
+from accord._sync import audit
 from accord._sync._lease import notify
 from accord._context import Context
 from accord._models import AgentInfo, LeaseStatistics, Page
-from accord.backends import LEASES, Backend, capabilities_of
+from accord.backends import LEASES, TASKS, Backend, capabilities_of
 from accord.backends.agents.rule import HUNG_AFTER, PAGE
 from accord.errors import UnknownAgent
 
 PAGE_MAX = 1000
+CLAIMS_SHOWN = 10_000  # task claims listed at most for one registry read
 _List = list  # ``list`` is also a method of the registry below
 
 
@@ -31,16 +33,23 @@ def holder_prefix(name: str, session: str) -> str:
     return f"{name}#{session}:"
 
 
-def revoke_everything(store: Any, name: str, session: str) -> int:
+def revoke_everything(
+    ctx: Context[Backend], name: str, session: str, *, give_back: bool = False
+) -> int:
     """Revoke at once everything the session ``session`` of agent ``name`` holds and
     return how many went: its leases (locks, semaphore permits, file leases, queued
-    waits), so their next waiters proceed and its tokens are stale. The kill switch,
-    a reaped dead agent and a session's own exit all come here: what another
-    capability hands out to an agent (the task queue's claims) is revoked here too."""
-    store = getattr(store, "unwatched", store)
+    waits), so their next waiters proceed and its tokens are stale, and its task
+    claims, which go back to ready with ``attempts + 1`` (or dead) as if their lease
+    ran out, so the old claim's ``complete``/``extend`` raise LeaseLost. The kill
+    switch and a reaped dead agent come here; a session's own exit too, with
+    ``give_back``: its claims are released (ready, the attempt does not count)."""
+    store: Any = getattr(ctx.store, "unwatched", ctx.store)
+    prefix = holder_prefix(name, session)
     revoked = 0
     if LEASES in capabilities_of(store):
-        revoked += store.revoke_holders(holder_prefix(name, session))
+        revoked += store.revoke_holders(prefix)
+    if TASKS in capabilities_of(store):
+        revoked += store.task_revoke(prefix, ctx.agent, ctx.max_events, give_back)
     return revoked
 
 
@@ -50,7 +59,7 @@ def reap(ctx: Context[Backend]) -> _List[str]:
     store: Any = getattr(ctx.store, "unwatched", ctx.store)
     found = store.agent_reap(PAGE)
     for name, session in found:
-        revoked = revoke_everything(store, name, session)
+        revoked = revoke_everything(ctx, name, session)
         notify(ctx, "agent_dead", {"name": name, "revoked": revoked})
     return [name for name, _ in found]
 
@@ -69,14 +78,21 @@ class AgentRegistry:
         self._ctx = ctx
 
     def _holds(self, infos: _List[AgentInfo]) -> _List[AgentInfo]:
-        """``infos`` with what each agent holds now (one listing of live leases)."""
-        if not infos or LEASES not in capabilities_of(self._ctx.store):
+        """``infos`` with what each agent holds now (one listing of live leases, one
+        of live task claims)."""
+        store = self._ctx.store
+        if not infos:
             return infos
         held: dict[str, _List[str]] = {}
-        for stats in self._ctx.store.list_leases(""):
-            for h in stats.holders:
-                if not h.mode.startswith("intent"):
-                    held.setdefault(h.agent, []).append(describe(stats, h.intent, h.mode))
+        if LEASES in capabilities_of(store):
+            for stats in store.list_leases(""):
+                for h in stats.holders:
+                    if not h.mode.startswith("intent"):
+                        held.setdefault(h.agent, []).append(describe(stats, h.intent, h.mode))
+        if TASKS in capabilities_of(store):
+            prefix = f"{infos[0].name}#" if len(infos) == 1 else ""  # one agent: its claims
+            for agent, task_id, queue in store.task_claims(prefix, CLAIMS_SHOWN):
+                held.setdefault(agent, []).append(f"task {task_id} ({queue})")
         return [_with(i, tuple(held.get(i.name, ()))) for i in infos]
 
     def get(self, name: str) -> AgentInfo | None:
@@ -124,7 +140,8 @@ class AgentRegistry:
     def kill(self, name: str, *, reason: str) -> AgentInfo:
         """The kill switch: revoke at once every lease ``name`` holds (its next waiters
         proceed, its tokens are stale) and make its every later call raise
-        ``AgentKilled(reason)``. Emits ``agent_killed``. UnknownAgent if no such agent."""
+        ``AgentKilled(reason)``. Emits ``agent_killed`` and writes the audit entry
+        ``accord.agent_killed``. UnknownAgent if no such agent."""
         name = _validate.name(name, "agent name")
         reason = _validate.name(reason, "reason")
         found = self._ctx.store.agent_kill(name, reason)
@@ -132,10 +149,11 @@ class AgentRegistry:
             raise UnknownAgent(name, self._ctx.store.namespace)
         killed, session = found
         mark_killed(self._ctx.store.namespace, name, session, reason)
-        revoked = revoke_everything(self._ctx.store, name, session)
+        revoked = revoke_everything(self._ctx, name, session)
         notify(self._ctx, "agent_killed", {
             "name": name, "reason": reason, "by": self._ctx.agent, "revoked": revoked,
         })  # fmt: skip
+        audit.record(self._ctx, "agent_killed", name=name, reason=reason, revoked=revoked)
         return killed
 
     def __repr__(self) -> str:

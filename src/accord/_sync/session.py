@@ -90,7 +90,7 @@ class Session:
             raise
         here[self._ctx.store.namespace, self.name, self.id] = self.watch
         if replaced is not None:  # a lapsed session of this name: it is dead
-            revoked = revoke_everything(self._store, self.name, replaced)
+            revoked = revoke_everything(self._ctx, self.name, replaced)
             notify(self._ctx, "agent_dead", {"name": self.name, "revoked": revoked})
         notify(self._ctx, "agent_joined", {
             "name": self.name, "role": self._record.role, "host": self._record.host,
@@ -187,7 +187,7 @@ class Session:
                 _rt.stop(self._worker, 5.0)
             for name, session, watch, _ in [*self._views, (self.name, self.id, self.watch, True)]:
                 here.pop((self._ctx.store.namespace, name, session), None)
-                revoked = revoke_everything(self._store, name, session)
+                revoked = revoke_everything(self._ctx, name, session, give_back=True)
                 if watch is not None and watch.killed is not None:
                     continue  # a killed agent stays in the registry as killed
                 if self._store.agent_leave(name, session):

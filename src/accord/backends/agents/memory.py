@@ -130,7 +130,11 @@ class MemoryAgentStorage:
             if f.default is not dataclasses.MISSING:
                 setattr(space, f.name, f.default)
             elif f.default_factory is not dataclasses.MISSING:
-                setattr(space, f.name, f.default_factory())
+                fresh, old = f.default_factory(), getattr(space, f.name)
+                if dataclasses.is_dataclass(old) and not isinstance(old, type):
+                    vars(old).update(vars(fresh))  # backends hold a reference to it
+                else:
+                    setattr(space, f.name, fresh)
         agents = self._agents()  # emptied in place: other backends of it keep a reference
         box = agents.halt
         agents.__dict__.update(_AgentSpace().__dict__)

@@ -148,11 +148,18 @@ class AsyncRedisTasks(Generic[C]):
                                             repr(before), after, limit)
         return int(deleted), int(cursor) if cursor else None
 
-    async def task_revoke(self, holder_prefix: str, agent: str, max_events: int) -> int:
+    async def task_claims(self, holder_prefix: str, limit: int) -> list[tuple[str, int, str]]:
+        reply = await self._tasks(self._data, READ, "", 0, "claims", holder_prefix, limit)
+        return [(h.decode(), int(i), q.decode()) for h, i, q in zip(*[iter(reply)] * 3,
+                                                                  strict=True)]
+
+    async def task_revoke(
+        self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
+    ) -> int:
         revoked = 0
         while True:
             count, more = await self._tasks(self._data, SWEEP, agent, max_events, "revoke",
-                                            holder_prefix, REVOKE_PAGE)
+                                            holder_prefix, REVOKE_PAGE, int(give_back))
             revoked += int(count)
             if not more:
                 return revoked

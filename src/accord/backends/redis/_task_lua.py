@@ -24,7 +24,7 @@ class TaskScript(Script):
     )
 
     def __init__(self, name: str) -> None:
-        super().__init__(name, "_tasks")
+        super().__init__(name, "_streams", "_tasks")  # a task gone dead is audited
         self.source = self.TASK_HEADER + self.source
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 

@@ -88,8 +88,18 @@ class AsyncTaskRecords:
         )
         return done
 
-    async def task_revoke(self, holder_prefix: str, agent: str, max_events: int) -> int:
-        revoked: int = await self._call(self.store.task_revoke, holder_prefix, agent, max_events)
+    async def task_claims(self, holder_prefix: str, limit: int) -> list[tuple[str, int, str]]:
+        found: list[tuple[str, int, str]] = await self._call(
+            self.store.task_claims, holder_prefix, limit
+        )
+        return found
+
+    async def task_revoke(
+        self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
+    ) -> int:
+        revoked: int = await self._call(
+            self.store.task_revoke, holder_prefix, agent, max_events, give_back
+        )
         return revoked
 
     async def _ok(self, fn: Any, *args: Any) -> bool:

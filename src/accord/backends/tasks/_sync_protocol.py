@@ -118,9 +118,19 @@ class Tasks(Store, Protocol):
         ``after``: (deleted, the ``after`` of the next call, None at the end)."""
         ...
 
-    def task_revoke(self, holder_prefix: str, agent: str, max_events: int) -> int:
+    def task_claims(self, holder_prefix: str, limit: int) -> list[tuple[str, int, str]]:
+        """Up to ``limit`` live claims whose holder starts with ``holder_prefix`` (``""``:
+        every claim of the namespace), as (the claiming agent, task id, queue), by holder:
+        what the agent registry shows an agent holds."""
+        ...
+
+    def task_revoke(
+        self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
+    ) -> int:
         """End every claim whose holder starts with ``holder_prefix`` as if its lease
         ran out (ready again, or dead when its attempts are used up); return how many.
+        With ``give_back`` each is released instead (ready, the attempt does not count):
+        a session's own exit.
         For the agent registry: a killed agent's claims go back at once (a holder is
         ``<agent>#<coordinator id>:<thread or task>``, so ``"<agent>#"`` is every
         claim of that agent)."""

@@ -25,8 +25,9 @@ from accord._task import (
     TaskRecord,
     TaskSpec,
 )
-from accord.backends._record_base import RecordBase
 from accord.backends.signals.rule import Signal
+from accord.backends.streams.records import StreamRecords
+from accord.backends.streams.rule import AUDIT
 from accord.backends.tasks import rule
 from accord.errors import DependencyCycle, TaskNotFound
 
@@ -46,8 +47,9 @@ class _Step:
         self.logged = False
 
 
-class TaskRecords(RecordBase):
-    """Task queues over record storage; storage always inside _transaction()."""
+class TaskRecords(StreamRecords):
+    """Task queues over record storage; storage always inside _transaction(). A task
+    that goes dead is audited in the same transaction (``rule.audit_dead``)."""
 
     # storage hooks -------------------------------------------------------------------
     @abc.abstractmethod
@@ -139,6 +141,13 @@ class TaskRecords(RecordBase):
             self._append_event(name, data, step.agent, step.wall, step.max_events)
             step.logged = True
 
+    def _task_audit_dead(self, rec: TaskRecord, error: str, claimed_by: str, step: _Step) -> None:
+        """The audit entry of a task gone dead, in this step: exactly one per death,
+        whoever's call found it (its source). Retention is left to the next append
+        made with ``audit_keep``."""
+        source = step.agent or claimed_by  # an extend carries no agent: the claimant
+        self._stream_add(AUDIT, source, rule.audit_dead(rec, error, claimed_by), None)
+
     def _task_ready(self, rec: TaskRecord, step: _Step) -> None:
         """List a task that just became ready, and wake the first waiter that may take it."""
         lanes = rule.lanes(rec.tags, rec.to)
@@ -197,6 +206,8 @@ class TaskRecords(RecordBase):
         status = rule.end_attempt(rec, error, True, 0.0, step.now, step.wall)
         name = "task_dead" if status == DEAD else "task_failed"
         self._task_emit(step, name, rec, error=error, claimed_by=agent)
+        if status == DEAD:
+            self._task_audit_dead(rec, error, agent, step)
         self._task_enter(rec, before, step)
 
     def _task_promote(self, queue: str, step: _Step) -> None:
@@ -326,6 +337,8 @@ class TaskRecords(RecordBase):
                 status = rule.end_attempt(rec, error, retry, delay, step.now, step.wall)
                 name = "task_dead" if status == DEAD else "task_failed"
                 self._task_emit(step, name, rec, error=error, claimed_by=agent)
+                if status == DEAD:
+                    self._task_audit_dead(rec, error, agent, step)
                 self._task_enter(rec, CLAIMED, step)
             return rec is not None
 
@@ -404,13 +417,31 @@ class TaskRecords(RecordBase):
                 self._task_delete(rec)
             return len(old), cursor
 
-    def task_revoke(self, holder_prefix: str, agent: str, max_events: int) -> int:
+    def task_claims(self, holder_prefix: str, limit: int) -> list[tuple[str, int, str]]:
+        with self._transaction(write=False):
+            found = []
+            for task_id in self._claims_of(holder_prefix):
+                rec = self._task_load(task_id)
+                if rec is not None and rec.status == CLAIMED:
+                    found.append((rec.claimed_by, rec.id, rec.queue))
+                    if len(found) == limit:
+                        break
+            return found
+
+    def task_revoke(
+        self, holder_prefix: str, agent: str, max_events: int, give_back: bool = False
+    ) -> int:
         with self._task_step(agent, max_events) as step:
             revoked = 0
             for task_id in self._claims_of(holder_prefix):
                 rec = self._task_load(task_id)
                 if rec is not None and rec.status == CLAIMED:
-                    self._task_expire(rec, rule.REVOKED, step)
+                    if give_back:
+                        self._task_leave(rec)
+                        rule.release(rec, step.wall)
+                        self._task_enter(rec, CLAIMED, step)
+                    else:
+                        self._task_expire(rec, rule.REVOKED, step)
                     revoked += 1
             return revoked
 

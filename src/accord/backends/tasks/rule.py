@@ -175,3 +175,16 @@ def event(name: str, rec: TaskRecord, agent: str, **extra: Any) -> str:
 def finished(rec: TaskRecord) -> bool:
     return rec.status in FINISHED
 
+
+DEAD_KIND = "accord.task_dead"
+"""The kind of the audit entry the store appends, in the same step, for each task that
+goes dead (lease run out or revoked with no attempt left, or failed for the last time)."""
+
+
+def audit_dead(rec: TaskRecord, error: str, claimed_by: str) -> str:
+    """The audit entry of a task gone dead, canonical JSON (keys sorted: attempts,
+    claimed_by, error, id, kind, queue, title); ``lua/_tasks.lua`` builds the same."""
+    return _json.dumps_canonical({
+        "attempts": rec.attempts, "claimed_by": claimed_by, "error": error, "id": str(rec.id),
+        "kind": DEAD_KIND, "queue": rec.queue, "title": rec.title,
+    })  # fmt: skip

@@ -67,3 +67,12 @@ def try_spellings(url: str, namespace: str, attempts: list[list[str]], out: str)
         return seen
 
     _report(out, body)
+
+
+def claim_in_session(url: str, namespace: str, heartbeat: float, out: str) -> None:
+    """A session that claims a task with a long lease and waits for SIGKILL."""
+    coord = accord.session(url, name="doomed", namespace=namespace, heartbeat=heartbeat)
+    claim = coord.queue("build").claim(lease=60, timeout=10)
+    assert claim is not None
+    _write(out, {"ok": {"task": claim.task.id, "pid": os.getpid()}})
+    time.sleep(120)

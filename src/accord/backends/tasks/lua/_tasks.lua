@@ -193,12 +193,33 @@ local function end_attempt(t, err, retry, delay)
   end
 end
 
+-- text as a canonical JSON string (rule.canonical: UTF-8 as it is, '/' and DEL unescaped)
+local function canon(text)
+  local out = {}
+  for part in string.gmatch(text .. '\127', '(.-)\127') do
+    out[#out + 1] = string.sub((string.gsub(cjson.encode(part), '\\/', '/')), 2, -2)
+  end
+  return '"' .. table.concat(out, '\127') .. '"'
+end
+
+-- rule.audit_dead: append the audit entry of task t gone dead (in this step; retention
+-- is left to the next append made with audit_keep). Source: who acts, else the claimant.
+local function audit_dead(t, why, claimed_by)
+  local data = '{"attempts":' .. t.a .. ',"claimed_by":' .. canon(claimed_by) ..
+    ',"error":' .. canon(why) .. ',"id":"' .. t.id .. '","kind":"accord.task_dead","queue":' ..
+    canon(t.q) .. ',"title":' .. canon(t.ti) .. '}'
+  local source = AGENT ~= '' and AGENT or claimed_by
+  stream_add(P .. 'stream:accord.audit', P .. 'smeta:accord.audit', source, canon(source),
+             data, '')
+end
+
 local function expire(t, why)
   leave(t)
   local agent = t.cb
   end_attempt(t, why, true, 0)
   local name = t.s == 'dead' and 'task_dead' or 'task_failed'
   emit(name, t, ',"error":' .. jstr(why) .. ',"claimed_by":' .. jstr(agent))
+  if t.s == 'dead' then audit_dead(t, why, agent) end
   enter(t)
 end
 

@@ -34,6 +34,7 @@ elseif step == 'fail' then
     end_attempt(t, ARGV[7], ARGV[8] == '1', tonumber(ARGV[9]))
     local name = t.s == 'dead' and 'task_dead' or 'task_failed'
     emit(name, t, ',"error":' .. jstr(ARGV[7]) .. ',"claimed_by":' .. jstr(AGENT))
+    if t.s == 'dead' then audit_dead(t, ARGV[7], AGENT) end
     enter(t)
   end
 elseif step == 'release' then
