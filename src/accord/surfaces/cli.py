@@ -16,7 +16,7 @@ import click
 
 import accord
 from accord.errors import AccordError, ConfigError, InvalidName
-from accord.surfaces import cli_agents, cli_people, cli_store, cli_work, clikit
+from accord.surfaces import cli_agents, cli_guard, cli_people, cli_store, cli_work, clikit
 from accord.surfaces import demo as demo_mod
 from accord.surfaces.dashboard import command as dashboard_command
 from accord.surfaces.mcp_server import command as mcp_command
@@ -74,8 +74,8 @@ def demo(url: str | None, agents: int, ops: int, think: float) -> None:
 
 
 # The modules whose COMMANDS join the tree.
-COMMAND_MODULES = (cli_store, cli_agents, cli_work, cli_people, dashboard_command,
-                   mcp_command)
+COMMAND_MODULES = (cli_store, cli_agents, cli_work, cli_people, cli_guard,
+                   dashboard_command, mcp_command)
 
 for _module in COMMAND_MODULES:
     for _command in _module.COMMANDS:
