@@ -83,10 +83,9 @@ def board_show(store: StoreArgs, thread_id: str, as_json: bool) -> None:
         print_json(doc)
         return
     out = console()
-    out.print(f"{doc['title']}  [{doc['priority']}, {doc['status']}]", markup=False,
-              style="bold")
+    out.print(Text(f"{doc['title']}  [{doc['priority']}, {doc['status']}]", style="bold"))
     for m in doc["messages"]:
-        out.print(f"{_clock(m['at'])}  {m['author']}: {m['text']}")
+        out.print(Text(f"{_clock(m['at'])}  {m['author']}: {m['text']}"))
 
 
 @board.command("post")

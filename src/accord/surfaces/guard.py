@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 import accord
-from accord import _paths
 from accord.surfaces import views
 
 BYPASS = "ACCORD_GUARD_BYPASS"
@@ -31,13 +30,27 @@ async def conflicts(coord: accord.AsyncCoordinator, paths: list[str], me: str | 
                              if h["mode"] == "exclusive" and h["agent"] != me]
     found: list[views.Doc] = []
     for path in paths:
-        name = _paths.normalise(path, cwd)
-        for leased in (*_paths.ancestors(name), name):
+        name = lease_name(coord, path if cwd is None else os.path.join(cwd, path))
+        for leased in (*directories_above(name), name):
             for holder in held.get(leased, []):
                 found.append({"path": name, "leased": leased, "holder": holder["agent"],
                               "intent": holder["intent"],
                               "expires_in": holder["expires_in"]})
     return found
+
+
+def lease_name(coord: accord.AsyncCoordinator, path: str) -> str:
+    """The name ``lock_file(path)`` leases: repository-relative, ``dir/`` for a directory
+    (the file lock is only built, nothing is taken)."""
+    return coord.lock_file(path, intent="guard check").paths[0]
+
+
+def directories_above(name: str) -> list[str]:
+    """The directory lease names above a lease name, the root (``./``) first."""
+    if name == "./":
+        return []
+    parts = name.rstrip("/").split("/")[:-1]
+    return ["./"] + ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
 def describe(conflict: views.Doc) -> str:
