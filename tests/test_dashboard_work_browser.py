@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,8 @@ with accord.connect(sys.argv[1], namespace=sys.argv[2], agent="deployer") as coo
 """
 
 
-def waiter(url: str, ns: str, timeout: float) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", WAITER, url, ns, str(timeout)],
+def waiter(store: str, ns: str, timeout: float) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", WAITER, store, ns, str(timeout)],
                             stdout=subprocess.PIPE, text=True)
 
 
