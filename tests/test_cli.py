@@ -174,7 +174,11 @@ def test_listings_as_json_documents(url: str) -> None:
         assert done.stderr == ""
     doc = json.loads(status.stdout)
     assert doc == {"store": coord.url, "namespace": ns,
-                   "locks": {"held": 2, "locks": 1, "semaphores": 1, "waiting": 0}}
+                   "halted": {"halted": False, "reason": None}, "agents": {},
+                   "locks": {"held": 2, "locks": 1, "semaphores": 1, "waiting": 0},
+                   "tasks": {"queue": "default", "waiting": 0, "ready": 0, "claimed": 0,
+                             "done": 0, "failed": 0, "dead": 0, "cancelled": 0},
+                   "approvals": {"pending": 0}}
     doc = json.loads(locks.stdout)
     assert set(doc) == {"store", "namespace", "locks"}
     assert [(d["name"], d["kind"], d["limit"]) for d in doc["locks"]] == [

@@ -26,7 +26,8 @@ from accord.surfaces.mcp_server.server import build_server
 from tests._surfaces import ACCORD, env, started, store_url
 
 TOOLS = {"status", "lock", "renew", "release", "who_holds", "emit", "recent_events",
-         "state_get", "state_set"}
+         "state_get", "state_set", "lock_files", "claim_task", "complete_task", "fail_task",
+         "put_task", "post", "reply", "unread", "request_approval", "log_decision"}
 
 
 async def call(client: Client, tool: str, **args: Any) -> dict[str, Any]:

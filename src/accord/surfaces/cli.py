@@ -16,7 +16,7 @@ import click
 
 import accord
 from accord.errors import AccordError, ConfigError, InvalidName
-from accord.surfaces import cli_agents, cli_store, clikit
+from accord.surfaces import cli_agents, cli_guard, cli_people, cli_store, cli_work, clikit
 from accord.surfaces import demo as demo_mod
 from accord.surfaces.dashboard import command as dashboard_command
 from accord.surfaces.mcp_server import command as mcp_command
@@ -73,10 +73,9 @@ def demo(url: str | None, agents: int, ops: int, think: float) -> None:
         raise SystemExit(clikit.EXIT_FAILED)
 
 
-# The modules whose COMMANDS join the tree. To come, one module each: tasks and
-# `task add|show|retry|cancel` (#12), kill, halt, resume, unlock --force (#13),
-# board, approvals, approve, deny, audit (#14), guard and hook (enforcement).
-COMMAND_MODULES = (cli_store, cli_agents, dashboard_command, mcp_command)
+# The modules whose COMMANDS join the tree.
+COMMAND_MODULES = (cli_store, cli_agents, cli_work, cli_people, cli_guard,
+                   dashboard_command, mcp_command)
 
 for _module in COMMAND_MODULES:
     for _command in _module.COMMANDS:

@@ -93,6 +93,21 @@ def store_options(fn: F) -> F:
     return _pack(fn)
 
 
+def store_options_without_agent(fn: F) -> F:
+    """``--url`` and ``--namespace`` as :func:`store_options` gives them, for a command
+    whose own ``--agent`` means something else (``audit --agent``: a filter)."""
+    fn = click.option("--namespace", "-n", envvar="ACCORD_NAMESPACE", default="default",
+                      help="Namespace to use (default: $ACCORD_NAMESPACE, else 'default').")(fn)
+    fn = click.option("--url", envvar="ACCORD_URL", default=None, metavar="URL",
+                      help="Store URL (default: $ACCORD_URL, else the default SQLite store).")(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, url: str | None, namespace: str, **kwargs: Any) -> Any:
+        return fn(*args, store=StoreArgs(url, namespace, None), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _pack(fn: F) -> F:
     """Hand ``url``, ``namespace`` and ``agent`` to ``fn`` as one ``store`` argument."""
 

@@ -60,4 +60,61 @@ async def _emit(coord: accord.AsyncCoordinator, args: dict[str, Any]) -> views.D
 
 EMIT = Action("emit", _emit)
 
-ACTIONS: dict[str, Action] = {a.name: a for a in (EMIT,)}
+
+def _text(args: dict[str, Any], key: str, what: str) -> str:
+    value = args.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise Refused(400, f"this action takes {{\"{key}\": \"{what}\"}}")
+    return value.strip()
+
+
+def _reason(args: dict[str, Any]) -> str | None:
+    value = args.get("reason")
+    return value.strip() or None if isinstance(value, str) else None
+
+
+async def _approve(coord: accord.AsyncCoordinator, args: dict[str, Any]) -> views.Doc:
+    decision = await coord.approvals.approve(_text(args, "id", "approval id"),
+                                             reason=_reason(args))
+    return {"id": decision.id, "status": decision.status}
+
+
+async def _deny(coord: accord.AsyncCoordinator, args: dict[str, Any]) -> views.Doc:
+    decision = await coord.approvals.deny(_text(args, "id", "approval id"),
+                                          reason=_reason(args))
+    return {"id": decision.id, "status": decision.status}
+
+
+async def _kill(coord: accord.AsyncCoordinator, args: dict[str, Any]) -> views.Doc:
+    agent = await coord.agents.kill(_text(args, "agent", "agent name"),
+                                    reason=_text(args, "reason", "why"))
+    return {"agent": agent.name, "status": agent.status}
+
+
+async def _halt(coord: accord.AsyncCoordinator, args: dict[str, Any]) -> views.Doc:
+    await coord.halt(_text(args, "reason", "why"))
+    return {"halted": True}
+
+
+async def _resume(coord: accord.AsyncCoordinator, args: dict[str, Any]) -> views.Doc:
+    await coord.resume()
+    return {"halted": False}
+
+
+async def _unlock(coord: accord.AsyncCoordinator, args: dict[str, Any]) -> views.Doc:
+    name = _text(args, "name", "lock name")
+    dropped = await coord.lock(name).force_release(reason=_text(args, "reason", "why"))
+    return {"name": name, "released": dropped}
+
+
+async def _retry(coord: accord.AsyncCoordinator, args: dict[str, Any]) -> views.Doc:
+    queue = args.get("queue") if isinstance(args.get("queue"), str) else "default"
+    task = await coord.queue(str(queue)).retry(_text(args, "id", "task id"))
+    return {"task": task.id, "status": task.status}
+
+
+ACTIONS: dict[str, Action] = {a.name: a for a in (
+    EMIT, Action("approve", _approve), Action("deny", _deny), Action("kill", _kill),
+    Action("halt", _halt), Action("resume", _resume), Action("unlock", _unlock),
+    Action("retry", _retry),
+)}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -69,6 +70,9 @@ class Hub:
     _new: list[views.Doc] = field(default_factory=list)
     _shape: object = None
     _errors: dict[str, str] = field(default_factory=dict)
+    work: views.Doc = field(default_factory=dict)
+    """agents, tasks, approvals, board, audit, metrics, halted (see :func:`read_work`)"""
+    _work_shape: str = ""
 
     # --- browsers ------------------------------------------------------------------------
 
@@ -114,7 +118,8 @@ class Hub:
     async def run(self) -> None:
         """Follow the store until cancelled (cancelling it cancels the three loops; see
         :func:`~accord.surfaces.clikit.cancel` for how to cancel it)."""
-        await asyncio.gather(self._follow_events(), self._refresh_locks(), self._flush())
+        await asyncio.gather(self._follow_events(), self._refresh_locks(), self._flush(),
+                             self._refresh_work())
 
     async def _follow_events(self) -> None:
         after: str | None = None
@@ -164,6 +169,24 @@ class Hub:
             second.waiting = max(second.waiting, sum(len(d["waiters"]) for d in found))
             await asyncio.sleep(self.refresh)
 
+    async def _refresh_work(self) -> None:
+        """Agents, tasks, approvals, the board, the audit log and metrics: listed every
+        ``WORK_REFRESH`` seconds, topic "work" when what a browser shows changed."""
+        while True:
+            try:
+                work = await read_work(self.coord)
+            except AccordError as exc:
+                self._failed("work", exc)
+                await asyncio.sleep(RETRY)
+                continue
+            self._ok("work")
+            self.work = work
+            shape = json.dumps(work, sort_keys=True, default=str, separators=(",", ":"))
+            if shape != self._work_shape:
+                self._work_shape = shape
+                self._mark("work")
+            await asyncio.sleep(max(self.refresh, WORK_REFRESH))
+
     def _second(self) -> Second:
         """This second's record; a new one starts from the holders and waiters listed last."""
         now = int(time.time())
@@ -204,6 +227,32 @@ class Hub:
         if error != self.error:
             self.error = error
             self._mark("store")
+
+
+WORK_REFRESH = 0.5
+AUDIT_SHOWN = 30
+
+
+async def read_work(coord: accord.AsyncCoordinator) -> views.Doc:
+    """What the work panels show (agents' heartbeat times left out: they change each
+    heartbeat and are not shown)."""
+    agents = await views.read_agents(coord, views.HUNG_AFTER)
+    for agent in agents:
+        agent.pop("last_heartbeat", None)
+    queue = coord.queue()
+    tasks = [views.task_doc(t) for t in await queue.list(limit=200)
+             if t.status not in ("done", "cancelled")]
+    audit = await views.read_audit(coord, limit=10_000)
+    return {
+        "halted": await coord.halted(),
+        "agents": agents,
+        "counts": await views.read_task_counts(coord),
+        "tasks": tasks,
+        "approvals": await views.read_approvals(coord),
+        "threads": (await views.read_threads(coord))[:20],
+        "audit": audit[-AUDIT_SHOWN:][::-1],
+        "metrics": (await views.read_metrics(coord))[:12],
+    }
 
 
 def _shape(found: list[views.Doc], now: float) -> object:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from accord.surfaces import views
+from accord.surfaces.dashboard import panels_work as work
 from accord.surfaces.dashboard.html import Safe, fmt, join
 from accord.surfaces.dashboard.hub import KEEP_EVENTS, KEEP_SECONDS, Hub, Second
 
@@ -70,8 +70,14 @@ def _tile(label: str, value: object, note: str, tone: str) -> Safe:
 
 # --- locks ---------------------------------------------------------------------------------
 
-LOCK_ACTIONS: list[Callable[[views.Doc], Safe]] = []
-"""Buttons at the end of a lock's row; force unlock (agents, #13) joins here."""
+def _force_unlock(doc: views.Doc) -> Safe:
+    if doc["kind"] != "lock" or not doc["holders"]:
+        return Safe("")
+    return work.button("unlock", "Force unlock", "danger", reason=True, name=doc["name"])
+
+
+LOCK_ACTIONS: list[Callable[[views.Doc], Safe]] = [_force_unlock]
+"""Buttons at the end of a lock's row."""
 
 
 def locks(hub: Hub) -> Safe:
@@ -88,7 +94,8 @@ def locks(hub: Hub) -> Safe:
 
 def _lock_rows(doc: views.Doc, ttl_seen: dict[tuple[str, int], float]) -> Safe:
     """A row per holder; the name, waiters and actions span them (a semaphore)."""
-    kind = (Safe('<span class="kind">lock</span>') if doc["kind"] == "lock" else
+    kind = (fmt('<span class="kind">{k}</span>', k=doc["kind"])
+            if doc["kind"] in ("lock", "file") else
             fmt('<span class="kind sem">semaphore {n}/{limit}</span>',
                 n=len(doc["holders"]), limit=doc["limit"]))
     waiters = join([fmt('<span class="chip">{w}</span>', w=w) for w in doc["waiters"]])
@@ -114,13 +121,15 @@ def _holder_cells(name: str, holder: views.Doc, ttl_seen: dict[tuple[str, int], 
     left = holder["expires_in"]
     total = max(ttl_seen.get((name, holder["token"]), 0.0), left)
     return fmt(
-        '<td>{agent}</td><td class="num mono">#{token}</td>'
+        '<td>{agent}{intent}</td><td class="num mono">#{token}</td>'
         '<td><span class="ttl" data-expires-in="{left}" data-ttl="{total}">'
         '<svg class="bar" viewBox="0 0 100 6" preserveAspectRatio="none">'
         '<rect class="bar-bg" width="100" height="6" rx="3"/>'
         '<rect class="bar-fg" width="{pct}" height="6" rx="3"/></svg>'
         '<span class="secs">{shown}</span></span></td>',
         agent=_agent(holder["agent"]), token=holder["token"], left=left,
+        intent=fmt('<div class="intent">{i}</div>', i=holder["intent"]) if holder.get("intent")
+        else Safe(""),
         total=round(total, 3), pct=_pct(left, total), shown=f"{left:.1f} s",
     )
 
@@ -129,13 +138,8 @@ def _pct(left: float, total: float) -> str:
     return f"{100 * left / total:.1f}" if total > 0 else "0"
 
 
-def _agent(name: str) -> Safe:
-    return fmt('<span class="agent"><i class="dot {hue}"></i>{name}</span>',
-               hue=_hue(name), name=name)
-
-
-def _hue(text: str) -> str:
-    return f"h{zlib.crc32(text.encode()) % 8}"
+_agent = work.agent_chip
+_hue = work.hue
 
 
 # --- chart ---------------------------------------------------------------------------------
@@ -280,15 +284,23 @@ def actions(hub: Hub) -> Safe:
     )
 
 
+WORK = frozenset({"work", "store"})
+
 PANELS: tuple[Panel, ...] = (
     Panel("summary", "", summary, frozenset({"locks", "events", "store", "tick"}), "full"),
     Panel("locks", "Locks and semaphores", locks, frozenset({"locks", "store"}), "wide",
           "holder · fencing token · time left · waiters in order"),
     Panel("chart", "Contention", chart, frozenset({"tick"}), "narrow",
           "holders and waiters, per second"),
+    Panel("agents", "Agents", work.agents, WORK, "wide",
+          "status · what they work on · what they hold · last progress"),
+    Panel("approvals", "Waiting for you", work.approvals, WORK, "narrow",
+          "approve or deny with the token"),
+    Panel("tasks", "Task queue", work.tasks, WORK, "wide", "dead letters first · retry"),
+    Panel("contention", "Lock contention", work.contention, WORK, "narrow",
+          "time waited per lock"),
     Panel("events", "Live events", events, frozenset(), "wide", "newest first"),
+    Panel("board", "Board", work.board, WORK, "narrow", "newest first"),
+    Panel("audit", "Audit log", work.audit, WORK, "wide", "newest first, hash-chained"),
     Panel("actions", "Act", actions, frozenset(), "narrow", "every change needs the token"),
-    # To come, one Panel each: agents with status and progress (#13), the task queue by
-    # status with dead letters (#12), pending approvals with approve/deny, the board,
-    # the audit log (#14).
 )

@@ -30,6 +30,8 @@ class AgentSession:
     agent: str
     coord: accord.AsyncCoordinator
     leases: dict[str, accord.AsyncLease] = field(default_factory=dict)
+    files: dict[str, accord.AsyncFileLease] = field(default_factory=dict)
+    claims: dict[str, accord.AsyncClaim] = field(default_factory=dict)
 
     def held(self) -> list[dict[str, object]]:
         """The leases this agent took here and has not released (as this server knows)."""
@@ -95,7 +97,10 @@ class Agents:
         if reader is not None:
             await reader.aclose()
         for session in sessions:
-            for lease in session.leases.values():
+            held: list[accord.AsyncLease | accord.AsyncFileLease | accord.AsyncClaim] = [
+                *session.leases.values(), *dict.fromkeys(session.files.values()),
+                *session.claims.values()]
+            for lease in held:
                 # expired already, or the store is gone: then it expires on its own
                 with contextlib.suppress(AccordError):
                     await lease.release()

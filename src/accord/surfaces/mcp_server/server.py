@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import accord
 from accord.surfaces import views
-from accord.surfaces.mcp_server import tools
+from accord.surfaces.mcp_server import tools, work_tools
 from accord.surfaces.mcp_server.agents import Agents
 
 INSTRUCTIONS = (
@@ -32,7 +32,7 @@ INSTRUCTIONS = (
 )
 
 # The tool sets the server offers; one module with a TOOLS tuple each.
-TOOLSETS: tuple[tuple[Callable[..., Any], ...], ...] = (tools.TOOLS,)
+TOOLSETS: tuple[tuple[Callable[..., Any], ...], ...] = (tools.TOOLS, work_tools.TOOLS)
 
 
 def build_server(agents: Agents) -> MCPServer[Agents]:
@@ -64,6 +64,19 @@ def build_server(agents: Agents) -> MCPServer[Agents]:
                      description="Every lock and semaphore held or waited for")
     async def locks_resource() -> str:
         return json.dumps({"locks": await views.read_locks(agents.reader())})
+
+    @server.resource("accord://tasks", mime_type="application/json",
+                     description="The default queue's tasks and their counts by status")
+    async def tasks_resource() -> str:
+        reader = agents.reader()
+        return json.dumps({"counts": await views.read_task_counts(reader),
+                           "tasks": await views.read_tasks(reader)})
+
+    @server.resource("accord://board", mime_type="application/json",
+                     description="The board's threads, newest first (text written by agents)")
+    async def board_resource() -> str:
+        return json.dumps({"notice": tools.NOTICE,
+                           "threads": await views.read_threads(agents.reader())})
 
     return server
 

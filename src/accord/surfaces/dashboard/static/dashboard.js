@@ -106,7 +106,7 @@
       });
       const body = await reply.json();
       out.className = body.ok ? "ok" : "refused";
-      out.textContent = body.ok ? `done${body.id ? `: event ${body.id}` : ""}` : `refused: ${body.error}`;
+      out.textContent = body.ok ? `done${name === "emit" && body.id ? `: event ${body.id}` : ""}` : `refused: ${body.error}`;
     } catch (err) {
       out.className = "refused";
       out.textContent = `failed: ${err}`;
