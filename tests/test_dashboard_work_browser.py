@@ -35,15 +35,15 @@ def test_approve_with_the_token_unblocks_another_process_and_kill_shows(
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{base}#token={TOKEN}")
     page.wait_for_selector("[data-live].on")
-    proc = waiter(url, ns, 30)
-    try:
-        card = page.wait_for_selector(".approval:has-text('deploy to production')",
-                                      timeout=15_000)
-        assert "deployer" in card.inner_text()
-        card.query_selector("form[data-action=approve] button").click()  # type: ignore[union-attr]
-        out, _ = proc.communicate(timeout=15)
-    finally:
-        proc.kill()
+    with waiter(url, ns, 30) as proc:  # leaving it closes the pipe and waits
+        try:
+            card = page.wait_for_selector(".approval:has-text('deploy to production')",
+                                          timeout=15_000)
+            assert "deployer" in card.inner_text()
+            card.query_selector("form[data-action=approve] button").click()  # type: ignore[union-attr]
+            out, _ = proc.communicate(timeout=15)
+        finally:
+            proc.kill()
     decision = json.loads(out)
     assert decision["approved"] and decision["status"] == "approved"
     assert decision["by"].startswith("accord-dashboard")
@@ -68,19 +68,18 @@ def test_without_the_token_approve_is_refused(
     page = browser.new_page()
     page.goto(base)
     page.wait_for_selector("[data-live].on")
-    proc = waiter(url, ns, 30)
-    try:
-        card = page.wait_for_selector(".approval", timeout=15_000)
-        card.query_selector("form[data-action=approve] button").click()  # type: ignore[union-attr]
-        refused = page.wait_for_selector(".approval output.refused")
-        assert "read-only without its token" in refused.inner_text()
-        with accord.connect(url, namespace=ns) as coord:
-            [pending] = coord.approvals.pending()
-            assert pending.status == "pending"
-            assert proc.poll() is None  # still waiting
-    finally:
-        proc.kill()
-        proc.wait()
+    with waiter(url, ns, 30) as proc:
+        try:
+            card = page.wait_for_selector(".approval", timeout=15_000)
+            card.query_selector("form[data-action=approve] button").click()  # type: ignore[union-attr]
+            refused = page.wait_for_selector(".approval output.refused")
+            assert "read-only without its token" in refused.inner_text()
+            with accord.connect(url, namespace=ns) as coord:
+                [pending] = coord.approvals.pending()
+                assert pending.status == "pending"
+                assert proc.poll() is None  # still waiting
+        finally:
+            proc.kill()
     page.close()
 
 
