@@ -86,14 +86,11 @@ class AccordRunHooks(RunHooks[Any]):
         return self._own_id
 
     async def _emit(self, event: str, agent: str, **payload: Any) -> None:
-        """Append one event as ``agent``'s: the one place that says who acts.
-
-        Phase two (accord issue #13, agents): emit through ``coord.as_agent(agent)``, so
-        that the event's source and any lease taken by the step show the agent's name
-        rather than the process's; the payload keeps ``agent`` either way.
-        """
+        """Append one event as ``agent``'s (``coord.as_agent(agent)``): the event's
+        source is the agent's name rather than the process's; the payload keeps
+        ``agent`` too."""
         data = {"run_id": self.run_id(), "agent": agent, **payload}
-        await self._conn.aio().emit(f"{self.prefix}.{event}", data)
+        await self._conn.aio_as(agent).emit(f"{self.prefix}.{event}", data)
 
     async def on_agent_start(self, context: Any, agent: Agent[Any]) -> None:
         await self._emit("agent_start", agent.name)
@@ -248,6 +245,7 @@ def leased(
     *,
     timeout: float | None = None,
     coord: CoordLike = None,
+    agent: str | None = None,
 ) -> Callable[[F], F]:
     """Hold the lock ``lock`` around each call of a tool function, in every process.
 
@@ -258,8 +256,9 @@ def leased(
     async one the async API. The lease lasts ``ttl`` seconds (a tool running longer
     loses it and raises LeaseLost); waiting lasts at most ``timeout`` seconds (None:
     for ever), then LockTimeout, which the SDK reports to the model as the tool's error.
+    ``agent`` (e.g. ``"billing"``) is whom the lock's holder shows (None: the process).
     """
-    limits = Limits(coord, lock=lock, ttl=ttl, timeout=timeout)
+    limits = Limits(coord, lock=lock, ttl=ttl, timeout=timeout, agent=agent)
 
     def decorate(fn: F) -> F:
         if not callable(fn) or hasattr(fn, "on_invoke_tool"):

@@ -76,6 +76,7 @@ def test_hooks_emit_each_step_with_run_agent_and_tool_call(url: str, namespace: 
         ("agents.llm_end", "billing"), ("agents.agent_end", "billing"),
     ]
     assert {e["run_id"] for e in events} == {"run-7"}
+    assert [e.source for e in events] == [e["agent"] for e in events]  # acting as the agent
     handoff = events[3]
     assert (handoff["from_agent"], handoff["to_agent"]) == ("triage", "billing")
     tool_events = [e for e in events if e.name.startswith("agents.tool_")]
@@ -188,3 +189,22 @@ def test_limited_model_refuses_bad_arguments() -> None:
         LimitedModelProvider()
     with pytest.raises(TypeError, match="coord"):
         AccordRunHooks(coord=3)  # type: ignore[arg-type]
+
+
+def test_leased_tool_holds_the_lock_as_the_agent_named(url: str, namespace: str) -> None:
+    conn = Connection(url, namespace=namespace)
+    seen: list[str | None] = []
+
+    @leased("ledger", agent="billing", coord=conn)
+    async def book(amount: int) -> str:
+        seen.append((await conn.aio().lock("ledger").statistics()).holder)
+        return "ok"
+
+    async def main() -> None:
+        try:
+            assert await book(1) == "ok"
+        finally:
+            await conn.aclose()
+
+    asyncio.run(main())
+    assert seen == ["billing"]
