@@ -25,6 +25,9 @@ writing one record interleave. Three tools::
   semaphore and/or a rate limit shared by every process on the store.
 - :func:`leased` holds a lock around each call of a tool function; put it under
   ``@function_tool``, which then reads the function's own signature and docstring.
+- :class:`Approvals` parks a run stopped at ``needs_approval`` tools as accord
+  approval requests; a person decides them anywhere (``accord approvals``, the
+  dashboard, ``coord.approvals.approve``) and any process resumes the run.
 """
 
 from __future__ import annotations
@@ -33,14 +36,26 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
-from agents import Agent, Model, ModelProvider, MultiProvider, RunContextWrapper, RunHooks, Tool
+from agents import (
+    Agent,
+    Model,
+    ModelProvider,
+    MultiProvider,
+    RunContextWrapper,
+    RunHooks,
+    Runner,
+    RunResult,
+    RunState,
+    Tool,
+)
 from agents.items import ModelResponse
 from agents.tracing import get_current_trace
 
+import accord
 from accord.integrations._connection import Connection, CoordLike, owned
 from accord.integrations._limits import Concurrency, Limits, Rate
 
-__all__ = ["AccordRunHooks", "LimitedModel", "LimitedModelProvider", "leased"]
+__all__ = ["AccordRunHooks", "Approvals", "LimitedModel", "LimitedModelProvider", "leased"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -273,3 +288,136 @@ def leased(
 def _tool_args(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """What a lock function gets: the tool's own arguments (see :func:`leased`)."""
     return args, kwargs
+
+
+class Approvals:
+    """``needs_approval`` tools decided by people through accord, across processes.
+
+    A run whose tool needs approval stops with ``result.interruptions``. Instead of
+    answering them in that process::
+
+        approvals = Approvals("redis://...")
+        result = await Runner.run(agent, "refund order 42")
+        if result.interruptions:
+            ids = await approvals.park(result, "refund-42")   # one request per call
+        # later, anyone: accord approvals approve <id>   (or the dashboard, or the API)
+        # later, any process:
+        result = await approvals.resume(agent, "refund-42")  # None while undecided
+
+    :meth:`park` stores the run's ``RunState`` under ``key`` (state map ``name``) with
+    one accord approval request per pending tool call (action ``<prefix>.<tool>``,
+    details: key, agent, tool, arguments, call id), expiring, denied, after
+    ``timeout`` seconds; ``approvers`` restricts who may decide. Parking a key again
+    reuses the requests of calls already asked about. :meth:`resume` approves or
+    rejects each call as decided (a denial's reason is what the model reads), runs
+    the agent on, parks again under the same key if the run stops once more, and
+    otherwise forgets the key; two processes resuming one key run it once (a lock).
+    The run's context must be JSON-serializable, as for ``RunState.to_string``.
+    """
+
+    def __init__(
+        self,
+        coord: CoordLike = None,
+        *,
+        timeout: float = 24 * 3600.0,
+        approvers: list[str] | None = None,
+        name: str = "openai-agents.parked",
+        prefix: str = "tool",
+    ) -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+        self._conn, self._owns = Connection.of(coord), owned(coord)
+        self.timeout, self.approvers, self.name, self.prefix = timeout, approvers, name, prefix
+
+    async def aclose(self) -> None:
+        """Close the connections made from a URL ``coord``."""
+        if self._owns:
+            await self._conn.aclose()
+
+    async def park(self, result: RunResult, key: str) -> list[str]:
+        """Store ``result``'s run under ``key`` and ask for each pending tool call's
+        approval; the ids of the requests, one per call, in order. ValueError if the
+        run is not waiting for any approval."""
+        if not result.interruptions:
+            raise ValueError(
+                f"the run parked as {key!r} waits for no approval (result.interruptions is "
+                "empty): use its final_output"
+            )
+        coord = self._conn.aio()
+        runs = coord.state(self.name)
+        old = await runs.get(key)
+        asked = {r["call_id"]: r["approval"] for r in (old.value["requests"] if old else [])}
+        requests = []
+        for item in result.interruptions:
+            call_id = _item_field(item, "call_id")
+            approval = asked.get(call_id) if call_id else None
+            if approval is None:
+                tool = item.tool_name or _item_field(item, "name") or "tool"
+                request = await coord.approvals.request(
+                    f"{self.prefix}.{tool}", timeout=self.timeout, approvers=self.approvers,
+                    details={"key": key, "agent": item.agent.name, "tool": tool,
+                             "arguments": _item_field(item, "arguments"), "call_id": call_id},
+                )
+                approval = request.id
+            requests.append({"call_id": call_id, "approval": approval})
+        await runs.set(key, {"state": result.to_state().to_string(), "requests": requests})
+        return [r["approval"] for r in requests]
+
+    async def pending(self, key: str) -> list[accord.Approval]:
+        """The approval requests of the run parked as ``key`` still undecided
+        (LookupError if no run is parked under it)."""
+        coord = self._conn.aio()
+        record = await coord.state(self.name).get(key)
+        if record is None:
+            raise LookupError(f"no run is parked as {key!r}: park(result, key) first")
+        found = [await coord.approvals.get(r["approval"]) for r in record.value["requests"]]
+        return [a for a in found if a.pending]
+
+    async def resume(
+        self, agent: Agent[Any], key: str, **run_options: Any
+    ) -> RunResult | None:
+        """Continue the run parked as ``key`` from ``agent`` (the run's starting agent)
+        once every request is decided: its ``RunResult`` (``Runner.run`` with
+        ``run_options``); None while any is pending. LookupError if no run is parked
+        under ``key`` (never parked, or resumed already)."""
+        coord = self._conn.aio()
+        runs = coord.state(self.name)
+        async with coord.lock(f"{self.name}.{key}", ttl=300, auto_renew=True):
+            record = await runs.get(key)
+            if record is None:
+                raise LookupError(
+                    f"no run is parked as {key!r}: it was resumed already or never parked"
+                )
+            decisions = {}
+            for request in record.value["requests"]:
+                approval = await coord.approvals.get(request["approval"])
+                if approval.decision is None:
+                    return None
+                decisions[request["call_id"]] = approval.decision
+            state: RunState[Any] = await RunState.from_string(agent, record.value["state"])
+            for item in state.get_interruptions():
+                decision = decisions.get(_item_field(item, "call_id"))
+                if decision is None:
+                    raise LookupError(
+                        f"the run parked as {key!r} waits for a tool call it did not ask "
+                        "about; park it again"
+                    )
+                if decision.approved:
+                    state.approve(item)
+                else:
+                    why = decision.reason or decision.status
+                    state.reject(item, rejection_message=f"not approved ({why}) by "
+                                 f"{decision.by or 'nobody, in time'}")
+            result = await Runner.run(agent, state, **run_options)
+            if result.interruptions:
+                await self.park(result, key)
+            else:
+                await runs.delete(key)
+            return result
+
+
+def _item_field(item: Any, field: str) -> Any:
+    """A field of a tool approval item's raw call (a model object or a dict)."""
+    raw = item.raw_item
+    value = raw.get(field) if isinstance(raw, dict) else getattr(raw, field, None)
+    return value if value is None or isinstance(value, str) else str(value)

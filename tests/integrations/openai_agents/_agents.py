@@ -116,3 +116,57 @@ def tool_calls(
         assert [r.final_output for r in results] == ["done"] * runs
 
     asyncio.run(main())
+
+
+def refund_agent(url: str, namespace: str, resumed: bool) -> Agent[Any]:
+    """An agent whose ``refund`` tool needs approval and counts its runs in accord
+    state; its script is the first turn, or (``resumed``) the turn after the tool."""
+
+    @function_tool(needs_approval=True)
+    async def refund(amount: int) -> str:
+        """Refund an amount."""
+        async with accord.connect_async(url, namespace=namespace) as coord:
+            await coord.state("refunds").incr("runs")
+        return f"refunded {amount}"
+
+    first = [[function_call("refund", {"amount": 5}, call_id="call-r")]]
+    rest = [[assistant_message("done: refund handled")]]
+    return Agent(name="billing", model=ScriptedModel(rest if resumed else first),
+                 tools=[refund])
+
+
+def park_refund(url: str, namespace: str) -> list[str]:
+    """Process one: run until the refund needs approval, park it; the request ids."""
+    from accord.integrations.openai_agents import Approvals
+
+    async def main() -> list[str]:
+        approvals = Approvals(Connection(url, namespace=namespace))
+        try:
+            result = await Runner.run(refund_agent(url, namespace, False), "refund 5",
+                                      run_config=NO_TRACING)
+            assert result.interruptions
+            return await approvals.park(result, "refund-42")
+        finally:
+            await approvals.aclose()
+
+    return asyncio.run(main())
+
+
+def resume_refund(url: str, namespace: str) -> tuple[Any, int]:
+    """Process three: resume the parked run; its output and the tool's run count."""
+    from accord.integrations.openai_agents import Approvals
+
+    async def main() -> tuple[Any, int]:
+        approvals = Approvals(Connection(url, namespace=namespace))
+        try:
+            result = await approvals.resume(refund_agent(url, namespace, True), "refund-42",
+                                            run_config=NO_TRACING)
+            assert result is not None
+            coord = Connection(url, namespace=namespace)
+            runs = await coord.aio().state("refunds").get("runs")
+            await coord.aclose()
+            return result.final_output, 0 if runs is None else runs.value
+        finally:
+            await approvals.aclose()
+
+    return asyncio.run(main())

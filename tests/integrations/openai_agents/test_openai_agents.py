@@ -4,6 +4,7 @@ with the SDK's own scripted model (``agents.testing.ScriptedModel``)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import inspect
 import uuid
 from pathlib import Path
@@ -208,3 +209,60 @@ def test_leased_tool_holds_the_lock_as_the_agent_named(url: str, namespace: str)
 
     asyncio.run(main())
     assert seen == ["billing"]
+
+
+def _approve(url: str, namespace: str, approval: str) -> str:
+    """Process two: a person approving in their own process."""
+    with accord.connect(url, namespace=namespace, agent="alice") as coord:
+        return coord.approvals.approve(approval, reason="looks right").status
+
+
+@pytest.mark.accord_processes
+def test_a_run_parked_in_one_process_is_approved_in_another_and_resumed_in_a_third(
+    url: str, namespace: str
+) -> None:
+    [ids] = _shared.in_processes(_agents.park_refund, (url, namespace), start="fork")
+    assert len(ids) == 1
+    with accord.connect(url, namespace=namespace) as coord:
+        request = coord.approvals.get(ids[0])
+        assert (request.action, request.details["tool"]) == ("tool.refund", "refund")
+        assert json.loads(request.details["arguments"]) == {"amount": 5} and request.pending
+    [status] = _shared.in_processes(_approve, (url, namespace, ids[0]), start="fork")
+    assert status == "approved"
+    [(output, runs)] = _shared.in_processes(_agents.resume_refund, (url, namespace), start="fork")
+    assert (output, runs) == ("done: refund handled", 1)  # the tool ran once, after approval
+
+
+def test_approvals_wait_while_pending_and_pass_a_denial_to_the_model() -> None:
+    url = f"memory://appr-{uuid.uuid4().hex[:6]}"
+    seen: list[str] = []
+
+    async def main() -> None:
+        from accord.integrations.openai_agents import Approvals
+
+        async with accord.connect_async(url, agent="runner") as coord:
+            approvals = Approvals(coord)
+            result = await Runner.run(_agents.refund_agent(url, "default", False), "refund",
+                                      run_config=_agents.NO_TRACING)
+            ids = await approvals.park(result, "r-1")
+            assert await approvals.park(result, "r-1") == ids  # asked once per call
+            assert [a.id for a in await approvals.pending("r-1")] == ids
+            later = _agents.refund_agent(url, "default", True)
+            assert await approvals.resume(later, "r-1") is None  # still pending
+            await coord.as_agent("bob").approvals.deny(ids[0], reason="too much")
+
+            async def observe(call: Any) -> Any:
+                seen.append(str(call.input))
+                return [assistant_message("ok, no refund")]
+
+            from agents.testing import ModelStep
+            denied = Agent(name="billing", model=ScriptedModel([ModelStep.respond(observe)]),
+                           tools=later.tools)
+            result = await approvals.resume(denied, "r-1", run_config=_agents.NO_TRACING)
+            assert result is not None and result.final_output == "ok, no refund"
+            with pytest.raises(LookupError, match="resumed already"):
+                await approvals.resume(denied, "r-1")
+            assert await coord.state("refunds").get("runs") is None  # never ran
+
+    asyncio.run(main())
+    assert "too much" in seen[0] and "bob" in seen[0]
