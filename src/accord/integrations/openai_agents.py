@@ -28,10 +28,14 @@ writing one record interleave. Three tools::
 - :class:`Approvals` parks a run stopped at ``needs_approval`` tools as accord
   approval requests; a person decides them anywhere (``accord approvals``, the
   dashboard, ``coord.approvals.approve``) and any process resumes the run.
+- :class:`ParallelHandoffs` fans one triage request out to several specialists
+  through accord handoffs (the SDK hands off to one agent at a time): each offer is
+  claimed by exactly one specialist process, and the triage side gathers the answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
@@ -55,7 +59,10 @@ import accord
 from accord.integrations._connection import Connection, CoordLike, owned
 from accord.integrations._limits import Concurrency, Limits, Rate
 
-__all__ = ["AccordRunHooks", "Approvals", "LimitedModel", "LimitedModelProvider", "leased"]
+__all__ = [
+    "AccordRunHooks", "Approvals", "LimitedModel", "LimitedModelProvider", "ParallelHandoffs",
+    "leased",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -421,3 +428,79 @@ def _item_field(item: Any, field: str) -> Any:
     raw = item.raw_item
     value = raw.get(field) if isinstance(raw, dict) else getattr(raw, field, None)
     return value if value is None or isinstance(value, str) else str(value)
+
+
+class ParallelHandoffs:
+    """One request handed to several specialists at once, across processes.
+
+    The triage side offers the input to each specialist (an agent name or role) and
+    gathers their final outputs; each specialist process serves its own offers::
+
+        handoffs = ParallelHandoffs("redis://...")
+        # triage:
+        tasks = await handoffs.fan_out("order 42 arrived broken", to=["billing", "shipping"])
+        answers = await handoffs.gather(tasks, timeout=120)  # {"billing": ..., ...}
+        # each specialist process, in a loop:
+        await handoffs.serve(billing_agent, run_config=...)
+
+    Each offer is an accord handoff (``coord.handoff``): exactly one claimant runs it;
+    a claimant that dies before answering leaves it to another after ``lease``
+    seconds. ``key`` makes a fan-out idempotent (offered again, nothing is added).
+    The specialist acts as its agent's name: holders and events show "billing".
+    """
+
+    def __init__(self, coord: CoordLike = None) -> None:
+        self._conn, self._owns = Connection.of(coord), owned(coord)
+
+    async def aclose(self) -> None:
+        """Close the connections made from a URL ``coord``."""
+        if self._owns:
+            await self._conn.aclose()
+
+    async def fan_out(
+        self, input: str, *, to: list[str], key: str | None = None
+    ) -> list[accord.AsyncTask]:
+        """Offer ``input`` to each of ``to`` (distinct names); the offers, in order."""
+        if isinstance(to, str) or len(set(to)) != len(to) or not to:
+            raise ValueError(f"to is a list of distinct specialist names, got {to!r}")
+        handoffs = self._conn.aio().handoffs
+        return [
+            await handoffs.offer(name, {"input": input}, title=f"handoff to {name}",
+                                 key=None if key is None else f"{key}.{name}")
+            for name in to
+        ]
+
+    async def gather(
+        self, tasks: list[accord.AsyncTask], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Each offer's answer (the specialist's final output), by specialist name;
+        TaskTimeout after ``timeout`` seconds, TaskFailed if a specialist failed for good.
+        The offers are read again here: they may come from another process or loop."""
+        queue = self._conn.aio().handoffs.queue
+        fresh = [await queue.get(task.id) for task in tasks]
+        if None in fresh:
+            raise LookupError("an offer to gather is gone (pruned, or from another store)")
+        answers = await asyncio.gather(*(task.wait(timeout) for task in fresh if task))
+        return {str(task.to): answer for task, answer in zip(tasks, answers, strict=True)}
+
+    async def serve(
+        self,
+        agent: Agent[Any],
+        *,
+        timeout: float | None = 0.0,
+        lease: float = 120.0,
+        **run_options: Any,
+    ) -> RunResult | None:
+        """Claim one offer to ``agent.name`` (waiting up to ``timeout`` seconds; None:
+        for ever), run ``agent`` on its input (``Runner.run`` with ``run_options``) and
+        answer with the final output (its ``str``); the run's result, or None when no
+        offer came. A run that raises fails the offer (retried by another claimant)."""
+        coord = self._conn.aio_as(agent.name)
+        claim = await coord.handoffs.claim(agent.name, timeout=timeout, lease=lease)
+        if claim is None:
+            return None
+        async with claim:
+            claim.renew_in_background()
+            result = await Runner.run(agent, str(claim.data["input"]), **run_options)
+            await claim.complete(str(result.final_output))
+        return result

@@ -170,3 +170,41 @@ def resume_refund(url: str, namespace: str) -> tuple[Any, int]:
             await approvals.aclose()
 
     return asyncio.run(main())
+
+
+SPECIALISTS = ("billing", "shipping", "legal")
+
+
+def specialist(name: str) -> Agent[Any]:
+    """A specialist answering ``<name>: <input>`` after a 10 ms think."""
+    from agents.testing import ModelStep
+
+    async def answer(call: ModelCall) -> Any:
+        await asyncio.sleep(0.01)
+        text = call.input if isinstance(call.input, str) else call.input[-1]["content"]
+        return [assistant_message(f"{name}: {text}")]
+
+    return Agent(name=name, model=ScriptedModel([ModelStep.respond(answer)]))
+
+
+def serve_specialists(url: str, namespace: str, parties: int) -> list[str]:
+    """One worker process serving every specialist's offers until none is left;
+    what it answered."""
+    from accord.integrations.openai_agents import ParallelHandoffs
+
+    async def main() -> list[str]:
+        conn = Connection(url, namespace=namespace)
+        handoffs = ParallelHandoffs(conn)
+        done: list[str] = []
+        try:
+            await conn.aio().barrier("start", parties, timeout=60).wait()
+            while True:
+                served = [await handoffs.serve(specialist(name), run_config=NO_TRACING)
+                          for name in SPECIALISTS]
+                done += [str(r.final_output) for r in served if r is not None]
+                if not any(served):
+                    return done
+        finally:
+            await conn.aclose()
+
+    return asyncio.run(main())

@@ -4,8 +4,8 @@ with the SDK's own scripted model (``agents.testing.ScriptedModel``)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import inspect
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -266,3 +266,40 @@ def test_approvals_wait_while_pending_and_pass_a_denial_to_the_model() -> None:
 
     asyncio.run(main())
     assert "too much" in seen[0] and "bob" in seen[0]
+
+
+@pytest.mark.accord_processes
+def test_one_triage_fans_out_to_specialists_each_offer_claimed_once(
+    url: str, namespace: str
+) -> None:
+    from accord.integrations.openai_agents import ParallelHandoffs
+
+    async def offer() -> list[Any]:
+        conn = Connection(url, namespace=namespace)
+        handoffs = ParallelHandoffs(conn)
+        try:
+            tasks = [await handoffs.fan_out(f"case {n}", to=list(_agents.SPECIALISTS),
+                                            key=f"case-{n}") for n in range(3)]
+            again = await handoffs.fan_out("case 0", to=list(_agents.SPECIALISTS), key="case-0")
+            assert [t.id for t in again] == [t.id for t in tasks[0]]  # idempotent by key
+            return tasks
+        finally:
+            await conn.aclose()
+
+    async def gather(tasks: list[Any]) -> list[dict[str, Any]]:
+        conn = Connection(url, namespace=namespace)
+        handoffs = ParallelHandoffs(conn)
+        try:
+            return [await handoffs.gather(t, timeout=30) for t in tasks]
+        finally:
+            await conn.aclose()
+
+    tasks = asyncio.run(offer())
+    served = _shared.in_processes(
+        _agents.serve_specialists, *[(url, namespace, 2)] * 2, start="fork"
+    )
+    answers = asyncio.run(gather(tasks))
+    assert answers == [{s: f"{s}: case {n}" for s in _agents.SPECIALISTS} for n in range(3)]
+    everything = served[0] + served[1]
+    assert sorted(everything) == sorted(f"{s}: case {n}" for s in _agents.SPECIALISTS
+                                        for n in range(3))  # each offer run exactly once
