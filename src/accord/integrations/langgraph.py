@@ -497,6 +497,17 @@ def _step_key(action: str) -> tuple[str, str]:
     return str(thread), "a" + hashlib.sha256(step.encode()).hexdigest()[:40]
 
 
+_URLS: dict[str | None, Connection] = {}  # approval(coord=<url>): one connection per URL
+
+
+def _connection(coord: CoordLike) -> Connection:
+    """The connection of ``approval(coord=...)``: a URL (or None) is connected once per
+    process and kept, not once per call."""
+    if coord is None or isinstance(coord, str):
+        return _URLS.setdefault(coord, Connection(coord))
+    return Connection.of(coord)
+
+
 def _interrupt_value(found: accord.Approval, thread: str) -> dict[str, Any]:
     return {_MARK: found.id, "action": found.action, "details": found.details,
             "thread_id": thread}
@@ -526,9 +537,10 @@ def approval(
     (``accord approvals approve``, the dashboard, ``coord.approvals.approve``). The
     request expires, denied, after ``timeout`` seconds; ``approvers`` restricts who
     may decide. Needs a checkpointer and a ``thread_id``. ``bool(decision)`` is True
-    when approved.
+    when approved. ``coord``: a URL (None: ``ACCORD_URL`` or the default store),
+    connected once per process and kept, a Connection, or a sync coordinator.
     """
-    coord_ = Connection.of(coord).sync()
+    coord_ = _connection(coord).sync()
     thread, key = _step_key(action)
     asked = coord_.state(APPROVALS)
     while True:
@@ -559,7 +571,7 @@ async def aapproval(
     coord: CoordLike = None,
 ) -> accord.Decision:
     """The async twin of :func:`approval`, inside an async node."""
-    coord_ = Connection.of(coord).aio()
+    coord_ = _connection(coord).aio()
     thread, key = _step_key(action)
     asked = coord_.state(APPROVALS)
     while True:

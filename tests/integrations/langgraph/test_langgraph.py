@@ -23,6 +23,7 @@ import accord
 from accord.errors import LockTimeout, VersionConflict
 from accord.integrations import Concurrency, Connection, Rate
 from accord.integrations.langgraph import AccordItem, AccordStore, guard
+from accord.integrations.langgraph import _connection as approval_connection
 
 from .. import _shared
 from . import _graph
@@ -326,5 +327,6 @@ def test_approval_interrupts_while_pending_and_a_denial_reaches_the_node(mode: s
 
 def test_approval_outside_a_thread_says_what_to_do() -> None:
     graph = _graph.approval_graph("memory://lg-nothread", "default", "sync", None)
+    assert approval_connection("memory://x") is approval_connection("memory://x")
     with pytest.raises(ValueError, match="thread_id"):
         graph.invoke({"service": "x", "outcome": ""})
