@@ -127,3 +127,24 @@ def test_a_wrapped_function_holds_lock_permit_and_token(kind: str) -> None:
     assert all(locked and 1 <= holders <= 2 for locked, holders in seen)
     assert observer.semaphore("llm", limit=2).statistics().holders == ()
     observer.close()
+
+
+def test_limits_hold_as_the_agent_named_through_one_view_per_agent() -> None:
+    url = "memory://limits-as-agent"
+    conn = Connection(url, agent="worker")
+    limits = Limits(conn, lock="ledger", agent="billing")
+    seen: list[str | None] = []
+    with limits.held("ledger"):
+        seen.append(conn.sync().lock("ledger").statistics().holder)
+    with limits.held("ledger", "shipping"):
+        seen.append(conn.sync().lock("ledger").statistics().holder)
+    assert conn.sync_as("billing") is conn.sync_as("billing")  # one view, kept
+    assert conn.sync_as(None) is conn.sync() is conn.sync_as("worker")
+
+    async def main() -> None:
+        async with limits.aheld("ledger"):
+            seen.append((await conn.aio().lock("ledger").statistics()).holder)
+        await conn.aclose()
+
+    asyncio.run(main())
+    assert seen == ["billing", "shipping", "billing"]

@@ -101,3 +101,21 @@ def run_example(name: str, url: str) -> str:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return run.stdout
+
+
+def hold_file(url: str, namespace: str, path: str, hold: float) -> None:
+    """Another agent ("editor") in another process holding ``path`` until the "done"
+    barrier, or for ``hold`` seconds when ``hold`` > 0."""
+    import time
+
+    import accord
+
+    with (
+        accord.connect(url, namespace=namespace, agent="editor") as coord,
+        coord.lock_file(path, intent="rewriting the intro", ttl=10),
+    ):
+        coord.barrier("held", 2, timeout=15).wait()
+        if hold > 0:
+            time.sleep(hold)  # the holder's own work: what the waiter waits out
+        else:
+            coord.barrier("done", 2, timeout=15).wait()

@@ -39,6 +39,7 @@ class Connection:
         self._pid = os.getpid()
         self._sync: accord.Coordinator | None = None
         self._async: accord.AsyncCoordinator | None = None
+        self._views: dict[tuple[int, str], tuple[Any, Any]] = {}
 
     @classmethod
     def of(cls, target: CoordLike) -> Connection:
@@ -61,6 +62,26 @@ class Connection:
         """In a forked child, drop the parent's coordinators without closing them."""
         if self._pid != os.getpid():
             self._pid, self._sync, self._async = os.getpid(), None, None
+            self._views = {}
+
+    def sync_as(self, agent: str | None) -> accord.Coordinator:
+        """:meth:`sync`, acting as ``agent`` (None: as itself): lock holders and event
+        sources show ``agent``. One view per agent, made on first use and kept."""
+        return self._acting(self.sync(), agent)  # type: ignore[no-any-return]
+
+    def aio_as(self, agent: str | None) -> accord.AsyncCoordinator:
+        """The async twin of :meth:`sync_as`."""
+        return self._acting(self.aio(), agent)  # type: ignore[no-any-return]
+
+    def _acting(self, coord: Any, agent: str | None) -> Any:
+        if agent is None or agent == coord.agent:
+            return coord
+        with self._lock:
+            key = (id(coord), agent)
+            made = self._views.get(key)
+            if made is None or made[0] is not coord:  # a closed coordinator's id, reused
+                made = self._views[key] = (coord, coord.as_agent(agent))
+            return made[1]
 
     def sync(self) -> accord.Coordinator:
         """This process's sync coordinator, connected on first use."""

@@ -76,6 +76,7 @@ class Limits:
 
     ``ttl`` is the lease of the lock and of the permit; ``timeout`` bounds each wait
     (None: wait for ever), and a wait that runs out raises :class:`accord.LockTimeout`.
+    ``agent`` is whom the holders show (None: the connection's own agent).
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class Limits:
         rate_limit: Rate | None = None,
         ttl: float = 30.0,
         timeout: float | None = None,
+        agent: str | None = None,
     ) -> None:
         if lock is not None and not (callable(lock) or (isinstance(lock, str) and lock)):
             raise TypeError(f"lock must be a name or a function returning one, not {lock!r}")
@@ -109,7 +111,7 @@ class Limits:
             raise ValueError("ttl must be a number of seconds > 0, got None")
         self.conn, self.owns = Connection.of(coord), owned(coord)
         self.lock, self.semaphore, self.rate_limit = lock, semaphore, rate_limit
-        self.ttl, self.timeout = float(ttl), timeout
+        self.ttl, self.timeout, self.agent = float(ttl), timeout, agent
 
     @classmethod
     def for_calls(
@@ -160,9 +162,10 @@ class Limits:
         return name
 
     @contextmanager
-    def held(self, lock_name: str | None) -> Iterator[None]:
-        """Hold the lock ``lock_name`` (if any), a permit and a token, in this thread."""
-        coord = self.conn.sync()
+    def held(self, lock_name: str | None, agent: str | None = None) -> Iterator[None]:
+        """Hold the lock ``lock_name`` (if any), a permit and a token, in this thread,
+        acting as ``agent`` (None: this object's ``agent``), whom holders show."""
+        coord = self.conn.sync_as(agent or self.agent)
         with ExitStack() as stack:
             if lock_name is not None:
                 stack.enter_context(coord.lock(lock_name, ttl=self.ttl, timeout=self.timeout))
@@ -179,9 +182,9 @@ class Limits:
             yield
 
     @asynccontextmanager
-    async def aheld(self, lock_name: str | None) -> AsyncIterator[None]:
+    async def aheld(self, lock_name: str | None, agent: str | None = None) -> AsyncIterator[None]:
         """The asyncio twin of :meth:`held`, in this task."""
-        coord = self.conn.aio()
+        coord = self.conn.aio_as(agent or self.agent)
         async with AsyncExitStack() as stack:
             if lock_name is not None:
                 await stack.enter_async_context(

@@ -25,14 +25,21 @@ a record from two ``Send`` branches, or two processes, loses updates. Two tools:
   plus :meth:`AccordStore.update` (an atomic read-modify-write) and
   ``put(..., expected_version=)`` (compare-and-set), since ``BaseStore.put`` alone
   cannot tell that another process wrote in between.
+- :func:`approval` / :func:`aapproval`, inside a node, ask people for approval
+  through accord (once per thread and step: the node re-run after resume does not
+  ask again) and ``interrupt()`` the graph while the request is pending;
+  :class:`ApprovalResumer` resumes the thread with ``Command(resume=decision)`` once
+  it is decided, from any process whose checkpointer holds the thread.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeVar
 
+from langgraph.config import get_config
 from langgraph.store.base import (
     NOT_PROVIDED,
     BaseStore,
@@ -48,12 +55,16 @@ from langgraph.store.base import (
     SearchItem,
     SearchOp,
 )
+from langgraph.types import Command, interrupt
 
 import accord
-from accord.integrations._connection import Connection, CoordLike
+from accord.integrations._connection import Connection, CoordLike, owned
 from accord.integrations._limits import Concurrency, Limits, Rate
 
-__all__ = ["AccordItem", "AccordSearchItem", "AccordStore", "guard"]
+__all__ = [
+    "AccordItem", "AccordSearchItem", "AccordStore", "ApprovalResumer", "aapproval",
+    "approval", "guard",
+]
 
 N = TypeVar("N", bound=Callable[..., Any])
 
@@ -465,3 +476,183 @@ def _namespace_matches(condition: MatchCondition, namespace: tuple[str, ...]) ->
     else:
         raise ValueError(f"unsupported match type {condition.match_type!r}; use prefix or suffix")
     return all(p == "*" or n == p for n, p in pairs)
+
+
+APPROVALS = "langgraph.approvals"  # the state map: step key -> approval request id
+_MARK = "accord_approval"  # the key that marks an interrupt value as an accord request
+
+
+def _step_key(action: str) -> tuple[str, str]:
+    """The thread id, and the key of this node run's request for ``action``: the
+    thread, the task (its checkpoint namespace, the same when the node re-runs after a
+    resume) and the action."""
+    configurable = get_config().get("configurable", {})
+    thread = configurable.get("thread_id")
+    if thread is None:
+        raise ValueError(
+            "approval() needs a checkpointer and a thread: compile the graph with "
+            "checkpointer=..., and invoke it with config={'configurable': {'thread_id': ...}}"
+        )
+    step = f"{thread}\0{configurable.get('checkpoint_ns', '')}\0{action}"
+    return str(thread), "a" + hashlib.sha256(step.encode()).hexdigest()[:40]
+
+
+_URLS: dict[str | None, Connection] = {}  # approval(coord=<url>): one connection per URL
+
+
+def _connection(coord: CoordLike) -> Connection:
+    """The connection of ``approval(coord=...)``: a URL (or None) is connected once per
+    process and kept, not once per call."""
+    if coord is None or isinstance(coord, str):
+        return _URLS.setdefault(coord, Connection(coord))
+    return Connection.of(coord)
+
+
+def _interrupt_value(found: accord.Approval, thread: str) -> dict[str, Any]:
+    return {_MARK: found.id, "action": found.action, "details": found.details,
+            "thread_id": thread}
+
+
+def _decision_value(decision: accord.Decision) -> dict[str, Any]:
+    return {"approved": decision.approved, "by": decision.by, "reason": decision.reason,
+            "status": decision.status, "id": decision.id}
+
+
+def approval(
+    action: str,
+    payload: Any = None,
+    *,
+    timeout: float = 24 * 3600.0,
+    approvers: list[str] | None = None,
+    coord: CoordLike = None,
+) -> accord.Decision:
+    """Inside a sync node: the decision on ``action`` (details ``payload``, JSON data),
+    asking for it first if this node run has not asked yet.
+
+    The request is made once per thread, task and action (kept in the accord state map
+    ``langgraph.approvals``), so the node, re-run from its start after a resume, finds
+    it instead of asking twice. While it is pending the node calls LangGraph's
+    ``interrupt()`` with ``{"accord_approval": id, "action", "details", "thread_id"}``:
+    the run stops there, and :class:`ApprovalResumer` resumes it once someone decides
+    (``accord approvals approve``, the dashboard, ``coord.approvals.approve``). The
+    request expires, denied, after ``timeout`` seconds; ``approvers`` restricts who
+    may decide. Needs a checkpointer and a ``thread_id``. ``bool(decision)`` is True
+    when approved. ``coord``: a URL (None: ``ACCORD_URL`` or the default store),
+    connected once per process and kept, a Connection, or a sync coordinator.
+    """
+    coord_ = _connection(coord).sync()
+    thread, key = _step_key(action)
+    asked = coord_.state(APPROVALS)
+    while True:
+        entry = asked.get(key)
+        if entry is None:
+            request = coord_.approvals.request(
+                action, details=payload, timeout=timeout, approvers=approvers
+            )
+            try:
+                asked.set(key, request.id, expected_version=0)
+            except accord.VersionConflict:
+                continue  # another run of this task asked first: use its request
+            entry = asked.get(key)
+            if entry is None:
+                continue  # deleted meanwhile: ask again
+        found = coord_.approvals.get(str(entry.value))
+        if found.decision is not None:
+            return found.decision
+        interrupt(_interrupt_value(found, thread))  # returns once resumed; read again
+
+
+async def aapproval(
+    action: str,
+    payload: Any = None,
+    *,
+    timeout: float = 24 * 3600.0,
+    approvers: list[str] | None = None,
+    coord: CoordLike = None,
+) -> accord.Decision:
+    """The async twin of :func:`approval`, inside an async node."""
+    coord_ = _connection(coord).aio()
+    thread, key = _step_key(action)
+    asked = coord_.state(APPROVALS)
+    while True:
+        entry = await asked.get(key)
+        if entry is None:
+            request = await coord_.approvals.request(
+                action, details=payload, timeout=timeout, approvers=approvers
+            )
+            try:
+                await asked.set(key, request.id, expected_version=0)
+            except accord.VersionConflict:
+                continue
+            entry = await asked.get(key)
+            if entry is None:
+                continue
+        found = await coord_.approvals.get(str(entry.value))
+        if found.decision is not None:
+            return found.decision
+        interrupt(_interrupt_value(found, thread))
+
+
+class ApprovalResumer:
+    """Resumes threads of ``graph`` stopped at :func:`approval`, once decided.
+
+    ``graph`` is the compiled graph with a checkpointer that this process can read
+    (a database, not ``InMemorySaver``, to resume from another process than the one
+    that ran it). :meth:`resume` (sync) and :meth:`aresume` (async) look at the
+    thread's pending interrupts: when every accord request among them is decided they
+    invoke the graph with ``Command(resume=decision)`` (``{"approved", "by",
+    "reason", "status", "id"}``; one value per interrupt id when several are pending)
+    and return its output; while any is pending, or when the thread waits for none,
+    they return None. Two processes resuming one thread run it once (an accord lock).
+    """
+
+    def __init__(self, graph: Any, coord: CoordLike = None) -> None:
+        self.graph = graph
+        self._conn, self._owns = Connection.of(coord), owned(coord)
+
+    def close(self) -> None:
+        """Close the connection made from a URL ``coord``."""
+        if self._owns:
+            self._conn.close()
+
+    async def aclose(self) -> None:
+        """The async twin of :meth:`close`."""
+        if self._owns:
+            await self._conn.aclose()
+
+    @staticmethod
+    def _ours(snapshot: Any) -> list[Any]:
+        return [i for i in snapshot.interrupts
+                if isinstance(i.value, dict) and _MARK in i.value]
+
+    @staticmethod
+    def _command(pending: list[Any], decisions: list[accord.Decision]) -> Command[Any]:
+        values = [_decision_value(d) for d in decisions]
+        if len(pending) == 1:
+            return Command(resume=values[0])
+        return Command(resume={i.id: v for i, v in zip(pending, values, strict=True)})
+
+    def resume(self, thread_id: str, **invoke_options: Any) -> Any:
+        """Resume ``thread_id`` if its approvals are decided: the graph's output, or None."""
+        coord = self._conn.sync()
+        config = {"configurable": {"thread_id": thread_id}}
+        with coord.lock(f"{APPROVALS}.{thread_id}", ttl=300, auto_renew=True):
+            pending = self._ours(self.graph.get_state(config))
+            decisions = [coord.approvals.get(i.value[_MARK]).decision for i in pending]
+            if not pending or None in decisions:
+                return None
+            command = self._command(pending, [d for d in decisions if d is not None])
+            return self.graph.invoke(command, config, **invoke_options)
+
+    async def aresume(self, thread_id: str, **invoke_options: Any) -> Any:
+        """The async twin of :meth:`resume` (``aget_state``, ``ainvoke``)."""
+        coord = self._conn.aio()
+        config = {"configurable": {"thread_id": thread_id}}
+        async with coord.lock(f"{APPROVALS}.{thread_id}", ttl=300, auto_renew=True):
+            pending = self._ours(await self.graph.aget_state(config))
+            decisions = [(await coord.approvals.get(i.value[_MARK])).decision
+                         for i in pending]
+            if not pending or None in decisions:
+                return None
+            command = self._command(pending, [d for d in decisions if d is not None])
+            return await self.graph.ainvoke(command, config, **invoke_options)

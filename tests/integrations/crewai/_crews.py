@@ -72,3 +72,45 @@ def run(url: str, namespace: str, who: str, parties: int) -> list[list[float]]:
         coord.barrier("start", parties, timeout=60).wait()
     assert one.kickoff().raw == "done"
     return held
+
+
+def file_crew(who: str, path: str, seen: list[str]) -> Crew:
+    """A one-agent crew whose tool ``write_file`` appends a line to the file ``path``
+    by read-modify-write, with no lock of its own: the file lease comes from
+    ``install_file_leases``. ``seen`` gets what the tool call returned to the agent."""
+
+    @tool("write_file")
+    def write_file(path: str, line: str) -> str:
+        """Append one line to a file."""
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        time.sleep(0.1)  # the agent "thinks" between reading and writing
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text + line + "\n")
+        return "written"
+
+    def observe(messages: list[dict[str, Any]]) -> str:
+        seen.append("\n".join(str(m.get("content")) for m in messages))
+        return ScriptedLLM.final_answer("done")
+
+    llm = ScriptedLLM([ScriptedLLM.action("write_file", path=path, line=f"line of {who}"),
+                       observe])
+    writer = Agent(role=f"writer {who}", goal="add a line to the file",
+                   backstory="a careful writer", llm=llm, tools=[write_file])
+    task = Task(description="Add your line to the file.", expected_output="done", agent=writer)
+    return Crew(agents=[writer], tasks=[task])
+
+
+def leased_writer(url: str, namespace: str, who: str, path: str, parties: int) -> list[str]:
+    """One process's crew under file leases ("wait"), started with the others."""
+    from accord.integrations.crewai import install_file_leases
+
+    seen: list[str] = []
+    one = file_crew(who, path, seen)
+    with install_file_leases(accord.integrations.Connection(url, namespace=namespace),
+                             mode="wait", timeout=30, ttl=10):
+        with accord.connect(url, namespace=namespace) as coord:
+            coord.barrier("start", parties, timeout=60).wait()
+        assert one.kickoff().raw == "done"
+    return seen
+

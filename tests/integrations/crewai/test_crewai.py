@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
+from crewai.hooks import get_before_tool_call_hooks
 from crewai.llms.base_llm import call_stop_override
 
 import accord
 from accord.integrations import Concurrency, Rate
-from accord.integrations.crewai import LimitedLLM
+from accord.integrations.crewai import LimitedLLM, install_file_leases
 from accord.testing import ScriptedLLM
 
 from .. import _shared
@@ -91,3 +94,79 @@ def test_scripted_llm_answers_in_order_and_records_calls() -> None:
     assert ScriptedLLM.action("write", line="x") == (
         'Thought: I should use write.\nAction: write\nAction Input: {"line": "x"}'
     )
+
+
+@pytest.mark.accord_processes
+def test_three_parallel_crews_writing_one_file_keep_every_line(
+    url: str, namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # file leases are named inside the repository (here: cwd)
+    target = tmp_path / "notes.txt"
+    target.write_text("")
+    seen = _shared.in_processes(
+        _crews.leased_writer, *[(url, namespace, who, str(target), 3) for who in "abc"],
+        start=START,
+    )
+    assert sorted(target.read_text().splitlines()) == ["line of a", "line of b", "line of c"]
+    assert all("written" in s[0] for s in seen)
+
+
+@pytest.mark.accord_processes
+@pytest.mark.parametrize("mode", ["refuse", "wait"])
+def test_a_file_another_process_holds_is_refused_or_waited_for(
+    url: str, namespace: str, tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "intro.md"
+    target.write_text("")
+    holder = threading.Thread(target=_shared.in_processes, args=(
+        _shared.hold_file, (url, namespace, str(target), 0.3 if mode == "wait" else 0)),
+        kwargs={"timeout": 60})  # spawned: a fork of this threaded process could hang
+    holder.start()
+    seen: list[str] = []
+    try:
+        with accord.connect(url, namespace=namespace, agent="writer") as coord:
+            coord.barrier("held", 2, timeout=15).wait()
+            with install_file_leases(coord, mode=mode, timeout=10, ttl=10) as leases:  # type: ignore[arg-type]
+                assert _crews.file_crew("w", str(target), seen).kickoff().raw == "done"
+            assert not leases.installed
+            if mode == "refuse":
+                coord.barrier("done", 2, timeout=15).wait()
+    finally:
+        holder.join(30)
+    if mode == "refuse":
+        assert "write_file refused" in seen[0] and "editor (rewriting the intro)" in seen[0]
+        assert target.read_text() == ""  # the tool never ran
+    else:
+        assert "written" in seen[0]
+        assert target.read_text() == "line of w\n"
+
+
+def test_file_leases_release_only_their_own_and_uninstall(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    target = str(tmp_path / "a.txt")
+    (tmp_path / "a.txt").write_text("")
+    with accord.connect(f"memory://fl-{uuid.uuid4().hex[:6]}", agent="writer") as coord:
+        before = len(get_before_tool_call_hooks())
+        leases = install_file_leases(coord)
+        assert len(get_before_tool_call_hooks()) == before + 1
+        seen: list[str] = []
+        assert _crews.file_crew("w", target, seen).kickoff().raw == "done"
+        assert "written" in seen[0]
+        assert not coord.lock_file(target, intent="check").statistics()[0].holder  # released
+        with coord.lock_file(target, intent="mine"):  # held here, by this agent itself
+            seen.clear()
+            assert _crews.file_crew("w", target, seen).kickoff().raw == "done"
+            assert "refused" in seen[0]
+            assert coord.lock_file(target, intent="check").statistics()[0].holder == "writer"
+        outside = _crews.file_crew("w", "/elsewhere/x.txt", seen := [])
+        assert outside.kickoff().raw == "done" and "could not be taken" in seen[0]
+        leases.uninstall()
+        leases.uninstall()
+        assert len(get_before_tool_call_hooks()) == before
+    with pytest.raises(ValueError, match="mode"):
+        install_file_leases("memory://x", mode="later")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="tools maps"):
+        install_file_leases("memory://x", tools={"write_file": ""})

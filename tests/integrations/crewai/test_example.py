@@ -13,4 +13,5 @@ from .. import _shared
 def test_the_example_runs_and_accord_loses_nothing(url: str) -> None:
     out = _shared.run_example("crewai_crews.py", url)
     assert re.search(r"under an accord lock\s+3 written, 3 kept, 0 lost", out), out
+    assert re.search(r"write_file, file leases\s+3 written, 3 kept, 0 lost", out), out
     assert "accord prevented" in out

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import operator
+import os
+import pickle
+import threading
 import time
+from collections import defaultdict
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
@@ -97,3 +102,104 @@ def run(url: str, namespace: str, mode: str, branches: int, records: int, partie
 
         out = asyncio.run(main())
     return out["held"]
+
+
+class FileSaver(InMemorySaver):
+    """A checkpointer in a pickle file, read before and written after each use, so
+    that processes run one after another share threads (a stand-in for a database
+    checkpointer; no locking: not for processes at the same time)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path, self.mutex = path, threading.RLock()  # LangGraph writes from threads
+
+    def _load(self) -> None:
+        if os.path.exists(self.path):
+            with open(self.path, "rb") as f:
+                storage, writes, blobs = pickle.load(f)
+            self.storage = defaultdict(lambda: defaultdict(dict))
+            for thread, spaces in storage.items():
+                self.storage[thread].update(spaces)
+            self.writes, self.blobs = defaultdict(dict, writes), blobs
+
+    def _save(self) -> None:
+        with open(self.path + ".tmp", "wb") as f:
+            pickle.dump(({t: dict(s) for t, s in self.storage.items()}, dict(self.writes),
+                         dict(self.blobs)), f)
+        os.replace(self.path + ".tmp", self.path)
+
+    def get_tuple(self, config: Any) -> Any:
+        with self.mutex:
+            self._load()
+            return super().get_tuple(config)
+
+    def list(self, *args: Any, **kwargs: Any) -> Any:
+        with self.mutex:
+            self._load()
+            return iter(list(super().list(*args, **kwargs)))
+
+    def put(self, *args: Any, **kwargs: Any) -> Any:
+        with self.mutex:
+            self._load()
+            done = super().put(*args, **kwargs)
+            self._save()
+            return done
+
+    def put_writes(self, *args: Any, **kwargs: Any) -> None:
+        with self.mutex:
+            self._load()
+            super().put_writes(*args, **kwargs)
+            self._save()
+
+
+class Deploy(TypedDict):
+    service: str
+    outcome: str
+
+
+def approval_graph(url: str, namespace: str, mode: str, checkpointer: Any) -> Any:
+    """One node asking approval to deploy, then "deploying" (counted in accord state);
+    ``mode`` "sync" (``approval``) or "async" (``aapproval``)."""
+    from accord.integrations.langgraph import aapproval, approval
+
+    conn = Connection(url, namespace=namespace, agent="deployer")
+
+    def act(state: Deploy, decision: accord.Decision) -> dict[str, Any]:
+        if not decision:
+            return {"outcome": f"not deployed: {decision.reason}"}
+        with accord.connect(url, namespace=namespace) as coord:
+            coord.state("deploys").incr(state["service"])
+        return {"outcome": f"deployed, approved by {decision.by}"}
+
+    def deploy(state: Deploy) -> dict[str, Any]:
+        return act(state, approval("deploy", {"service": state["service"]}, coord=conn))
+
+    async def adeploy(state: Deploy) -> dict[str, Any]:
+        decision = await aapproval("deploy", {"service": state["service"]}, coord=conn)
+        return await asyncio.to_thread(act, state, decision)
+
+    builder = StateGraph(Deploy)
+    builder.add_node("deploy", deploy if mode == "sync" else adeploy)
+    builder.add_edge(START, "deploy")
+    builder.add_edge("deploy", END)
+    return builder.compile(checkpointer=checkpointer)
+
+
+def start_deploy(url: str, namespace: str, saver_path: str) -> Any:
+    """Process one: run the graph until it stops for approval; the interrupt's value."""
+    graph = approval_graph(url, namespace, "sync", FileSaver(saver_path))
+    out = graph.invoke({"service": "api", "outcome": ""},
+                       {"configurable": {"thread_id": "t-1"}})
+    return out["__interrupt__"][0].value
+
+
+def resume_deploy(url: str, namespace: str, saver_path: str) -> Any:
+    """Process three: resume the thread; the graph's output."""
+    from accord.integrations.langgraph import ApprovalResumer
+
+    graph = approval_graph(url, namespace, "sync", FileSaver(saver_path))
+    resumer = ApprovalResumer(graph, Connection(url, namespace=namespace))
+    try:
+        return resumer.resume("t-1")
+    finally:
+        resumer.close()

@@ -23,6 +23,7 @@ import accord
 from accord.errors import LockTimeout, VersionConflict
 from accord.integrations import Concurrency, Connection, Rate
 from accord.integrations.langgraph import AccordItem, AccordStore, guard
+from accord.integrations.langgraph import _connection as approval_connection
 
 from .. import _shared
 from . import _graph
@@ -265,3 +266,67 @@ def test_store_items_live_in_an_accord_state_map(url: str, namespace: str) -> No
             assert store.get(("users", "u2"), "prefs").value == {"tone": "warm"}
         finally:
             store.close()
+
+
+def _approve(url: str, namespace: str, approval: str) -> str:
+    """Process two: a person approving in their own process."""
+    with accord.connect(url, namespace=namespace, agent="alice") as coord:
+        return coord.approvals.approve(approval, reason="ship it").status
+
+
+@pytest.mark.accord_processes
+def test_an_approval_asked_in_one_process_is_resumed_from_a_third_without_asking_again(
+    url: str, namespace: str, tmp_path: Any
+) -> None:
+    saver = str(tmp_path / "checkpoints.pickle")
+    [asked] = _shared.in_processes(_graph.start_deploy, (url, namespace, saver), start="fork")
+    assert (asked["action"], asked["details"], asked["thread_id"]) == (
+        "deploy", {"service": "api"}, "t-1")
+    [status] = _shared.in_processes(_approve, (url, namespace, asked["accord_approval"]),
+                                    start="fork")
+    assert status == "approved"
+    [out] = _shared.in_processes(_graph.resume_deploy, (url, namespace, saver), start="fork")
+    assert out["outcome"] == "deployed, approved by alice"
+    with accord.connect(url, namespace=namespace) as coord:
+        assert coord.approvals.pending() == []  # the re-run node asked no second time
+        assert len(list(coord.state("langgraph.approvals").keys())) == 1
+        assert coord.state("deploys").get("api").value == 1
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_approval_interrupts_while_pending_and_a_denial_reaches_the_node(mode: str) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from accord.integrations.langgraph import ApprovalResumer
+
+    url = f"memory://lg-appr-{mode}"
+    graph = _graph.approval_graph(url, "default", mode, InMemorySaver())
+    config: RunnableConfig = {"configurable": {"thread_id": "t-2"}}
+
+    async def main() -> None:
+        async with accord.connect_async(url, agent="bob") as coord:
+            resumer = ApprovalResumer(graph, coord)
+            if mode == "sync":
+                out = await asyncio.to_thread(graph.invoke, {"service": "db", "outcome": ""},
+                                              config)
+            else:
+                out = await graph.ainvoke({"service": "db", "outcome": ""}, config)
+            asked = out["__interrupt__"][0].value
+            assert await resumer.aresume("t-2") is None  # still pending
+            again = await graph.ainvoke(None, config) if mode == "async" else (
+                await asyncio.to_thread(graph.invoke, None, config))
+            assert again["__interrupt__"][0].value == asked  # the same request, asked once
+            await coord.approvals.deny(asked["accord_approval"], reason="freeze week")
+            out = await resumer.aresume("t-2")
+            assert out["outcome"] == "not deployed: freeze week"
+            assert await resumer.aresume("t-2") is None  # nothing left to resume
+            assert await coord.approvals.pending() == []
+
+    asyncio.run(main())
+
+
+def test_approval_outside_a_thread_says_what_to_do() -> None:
+    graph = _graph.approval_graph("memory://lg-nothread", "default", "sync", None)
+    assert approval_connection("memory://x") is approval_connection("memory://x")
+    with pytest.raises(ValueError, match="thread_id"):
+        graph.invoke({"service": "x", "outcome": ""})

@@ -116,3 +116,95 @@ def tool_calls(
         assert [r.final_output for r in results] == ["done"] * runs
 
     asyncio.run(main())
+
+
+def refund_agent(url: str, namespace: str, resumed: bool) -> Agent[Any]:
+    """An agent whose ``refund`` tool needs approval and counts its runs in accord
+    state; its script is the first turn, or (``resumed``) the turn after the tool."""
+
+    @function_tool(needs_approval=True)
+    async def refund(amount: int) -> str:
+        """Refund an amount."""
+        async with accord.connect_async(url, namespace=namespace) as coord:
+            await coord.state("refunds").incr("runs")
+        return f"refunded {amount}"
+
+    first = [[function_call("refund", {"amount": 5}, call_id="call-r")]]
+    rest = [[assistant_message("done: refund handled")]]
+    return Agent(name="billing", model=ScriptedModel(rest if resumed else first),
+                 tools=[refund])
+
+
+def park_refund(url: str, namespace: str) -> list[str]:
+    """Process one: run until the refund needs approval, park it; the request ids."""
+    from accord.integrations.openai_agents import Approvals
+
+    async def main() -> list[str]:
+        approvals = Approvals(Connection(url, namespace=namespace))
+        try:
+            result = await Runner.run(refund_agent(url, namespace, False), "refund 5",
+                                      run_config=NO_TRACING)
+            assert result.interruptions
+            return await approvals.park(result, "refund-42")
+        finally:
+            await approvals.aclose()
+
+    return asyncio.run(main())
+
+
+def resume_refund(url: str, namespace: str) -> tuple[Any, int]:
+    """Process three: resume the parked run; its output and the tool's run count."""
+    from accord.integrations.openai_agents import Approvals
+
+    async def main() -> tuple[Any, int]:
+        approvals = Approvals(Connection(url, namespace=namespace))
+        try:
+            result = await approvals.resume(refund_agent(url, namespace, True), "refund-42",
+                                            run_config=NO_TRACING)
+            assert result is not None
+            coord = Connection(url, namespace=namespace)
+            runs = await coord.aio().state("refunds").get("runs")
+            await coord.aclose()
+            return result.final_output, 0 if runs is None else runs.value
+        finally:
+            await approvals.aclose()
+
+    return asyncio.run(main())
+
+
+SPECIALISTS = ("billing", "shipping", "legal")
+
+
+def specialist(name: str) -> Agent[Any]:
+    """A specialist answering ``<name>: <input>`` after a 10 ms think."""
+    from agents.testing import ModelStep
+
+    async def answer(call: ModelCall) -> Any:
+        await asyncio.sleep(0.01)
+        text = call.input if isinstance(call.input, str) else call.input[-1]["content"]
+        return [assistant_message(f"{name}: {text}")]
+
+    return Agent(name=name, model=ScriptedModel([ModelStep.respond(answer)]))
+
+
+def serve_specialists(url: str, namespace: str, parties: int) -> list[str]:
+    """One worker process serving every specialist's offers until none is left;
+    what it answered."""
+    from accord.integrations.openai_agents import ParallelHandoffs
+
+    async def main() -> list[str]:
+        conn = Connection(url, namespace=namespace)
+        handoffs = ParallelHandoffs(conn)
+        done: list[str] = []
+        try:
+            await conn.aio().barrier("start", parties, timeout=60).wait()
+            while True:
+                served = [await handoffs.serve(specialist(name), run_config=NO_TRACING)
+                          for name in SPECIALISTS]
+                done += [str(r.final_output) for r in served if r is not None]
+                if not any(served):
+                    return done
+        finally:
+            await conn.aclose()
+
+    return asyncio.run(main())

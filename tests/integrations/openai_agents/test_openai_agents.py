@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ def test_hooks_emit_each_step_with_run_agent_and_tool_call(url: str, namespace: 
         ("agents.llm_end", "billing"), ("agents.agent_end", "billing"),
     ]
     assert {e["run_id"] for e in events} == {"run-7"}
+    assert [e.source for e in events] == [e["agent"] for e in events]  # acting as the agent
     handoff = events[3]
     assert (handoff["from_agent"], handoff["to_agent"]) == ("triage", "billing")
     tool_events = [e for e in events if e.name.startswith("agents.tool_")]
@@ -188,3 +190,116 @@ def test_limited_model_refuses_bad_arguments() -> None:
         LimitedModelProvider()
     with pytest.raises(TypeError, match="coord"):
         AccordRunHooks(coord=3)  # type: ignore[arg-type]
+
+
+def test_leased_tool_holds_the_lock_as_the_agent_named(url: str, namespace: str) -> None:
+    conn = Connection(url, namespace=namespace)
+    seen: list[str | None] = []
+
+    @leased("ledger", agent="billing", coord=conn)
+    async def book(amount: int) -> str:
+        seen.append((await conn.aio().lock("ledger").statistics()).holder)
+        return "ok"
+
+    async def main() -> None:
+        try:
+            assert await book(1) == "ok"
+        finally:
+            await conn.aclose()
+
+    asyncio.run(main())
+    assert seen == ["billing"]
+
+
+def _approve(url: str, namespace: str, approval: str) -> str:
+    """Process two: a person approving in their own process."""
+    with accord.connect(url, namespace=namespace, agent="alice") as coord:
+        return coord.approvals.approve(approval, reason="looks right").status
+
+
+@pytest.mark.accord_processes
+def test_a_run_parked_in_one_process_is_approved_in_another_and_resumed_in_a_third(
+    url: str, namespace: str
+) -> None:
+    [ids] = _shared.in_processes(_agents.park_refund, (url, namespace), start="fork")
+    assert len(ids) == 1
+    with accord.connect(url, namespace=namespace) as coord:
+        request = coord.approvals.get(ids[0])
+        assert (request.action, request.details["tool"]) == ("tool.refund", "refund")
+        assert json.loads(request.details["arguments"]) == {"amount": 5} and request.pending
+    [status] = _shared.in_processes(_approve, (url, namespace, ids[0]), start="fork")
+    assert status == "approved"
+    [(output, runs)] = _shared.in_processes(_agents.resume_refund, (url, namespace), start="fork")
+    assert (output, runs) == ("done: refund handled", 1)  # the tool ran once, after approval
+
+
+def test_approvals_wait_while_pending_and_pass_a_denial_to_the_model() -> None:
+    url = f"memory://appr-{uuid.uuid4().hex[:6]}"
+    seen: list[str] = []
+
+    async def main() -> None:
+        from accord.integrations.openai_agents import Approvals
+
+        async with accord.connect_async(url, agent="runner") as coord:
+            approvals = Approvals(coord)
+            result = await Runner.run(_agents.refund_agent(url, "default", False), "refund",
+                                      run_config=_agents.NO_TRACING)
+            ids = await approvals.park(result, "r-1")
+            assert await approvals.park(result, "r-1") == ids  # asked once per call
+            assert [a.id for a in await approvals.pending("r-1")] == ids
+            later = _agents.refund_agent(url, "default", True)
+            assert await approvals.resume(later, "r-1") is None  # still pending
+            await coord.as_agent("bob").approvals.deny(ids[0], reason="too much")
+
+            async def observe(call: Any) -> Any:
+                seen.append(str(call.input))
+                return [assistant_message("ok, no refund")]
+
+            from agents.testing import ModelStep
+            denied = Agent(name="billing", model=ScriptedModel([ModelStep.respond(observe)]),
+                           tools=later.tools)
+            result = await approvals.resume(denied, "r-1", run_config=_agents.NO_TRACING)
+            assert result is not None and result.final_output == "ok, no refund"
+            with pytest.raises(LookupError, match="resumed already"):
+                await approvals.resume(denied, "r-1")
+            assert await coord.state("refunds").get("runs") is None  # never ran
+
+    asyncio.run(main())
+    assert "too much" in seen[0] and "bob" in seen[0]
+
+
+@pytest.mark.accord_processes
+def test_one_triage_fans_out_to_specialists_each_offer_claimed_once(
+    url: str, namespace: str
+) -> None:
+    from accord.integrations.openai_agents import ParallelHandoffs
+
+    async def offer() -> list[Any]:
+        conn = Connection(url, namespace=namespace)
+        handoffs = ParallelHandoffs(conn)
+        try:
+            tasks = [await handoffs.fan_out(f"case {n}", to=list(_agents.SPECIALISTS),
+                                            key=f"case-{n}") for n in range(3)]
+            again = await handoffs.fan_out("case 0", to=list(_agents.SPECIALISTS), key="case-0")
+            assert [t.id for t in again] == [t.id for t in tasks[0]]  # idempotent by key
+            return tasks
+        finally:
+            await conn.aclose()
+
+    async def gather(tasks: list[Any]) -> list[dict[str, Any]]:
+        conn = Connection(url, namespace=namespace)
+        handoffs = ParallelHandoffs(conn)
+        try:
+            return [await handoffs.gather(t, timeout=30) for t in tasks]
+        finally:
+            await conn.aclose()
+
+    tasks = asyncio.run(offer())
+    served = _shared.in_processes(
+        _agents.serve_specialists, *[(url, namespace, 2)] * 2, start="fork"
+    )
+    answers = asyncio.run(gather(tasks))
+    assert answers == [{s: f"{s}: case {n}" for s in _agents.SPECIALISTS} for n in range(3)]
+    everything = served[0] + served[1]
+    assert sorted(everything) == sorted(f"{s}: case {n}" for s in _agents.SPECIALISTS
+                                        for n in range(3))  # each offer run exactly once
