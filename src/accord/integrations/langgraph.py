@@ -534,7 +534,7 @@ def approval(
     it instead of asking twice. While it is pending the node calls LangGraph's
     ``interrupt()`` with ``{"accord_approval": id, "action", "details", "thread_id"}``:
     the run stops there, and :class:`ApprovalResumer` resumes it once someone decides
-    (``accord approvals approve``, the dashboard, ``coord.approvals.approve``). The
+    (``accord approve``, the dashboard, ``coord.approvals.approve``). The
     request expires, denied, after ``timeout`` seconds; ``approvers`` restricts who
     may decide. Needs a checkpointer and a ``thread_id``. ``bool(decision)`` is True
     when approved. ``coord``: a URL (None: ``ACCORD_URL`` or the default store),

@@ -307,7 +307,7 @@ class Approvals:
         result = await Runner.run(agent, "refund order 42")
         if result.interruptions:
             ids = await approvals.park(result, "refund-42")   # one request per call
-        # later, anyone: accord approvals approve <id>   (or the dashboard, or the API)
+        # later, anyone: accord approve <id>   (or the dashboard, or the API)
         # later, any process:
         result = await approvals.resume(agent, "refund-42")  # None while undecided
 

@@ -6,10 +6,10 @@ They are stable: a field, once documented in the README, keeps its name and mean
 new fields may be added.
 
 ``accord status`` is assembled from :data:`SECTIONS`, one :class:`Section` per
-capability: the locks today. A capability that comes later (agents and the kill
-switch, the task queue, approvals) adds one ``Section`` to the tuple and its key
-appears in ``accord status``, ``status --json``, ``accord watch``, the dashboard's
-summary and the MCP ``status`` tool at once.
+capability (locks, the halt switch, agents, tasks, approvals). A new capability adds
+one ``Section`` to the tuple and its key appears in ``accord status``,
+``status --json``, ``accord watch``, the dashboard's summary and the MCP ``status``
+tool at once.
 """
 
 from __future__ import annotations

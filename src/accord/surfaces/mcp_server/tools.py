@@ -1,11 +1,11 @@
-"""The MCP tools on today's API: status, locks, events, state.
+"""The base MCP tools: status, locks, events, state (``work_tools.py`` has those of
+file leases, the task queue, the board, approvals and the audit log).
 
 Each tool is an ``async def`` whose first parameter is the MCP ``Context`` (it finds
 the calling agent, :mod:`.agents`) and whose other parameters are the tool's
 arguments; none of them names an agent. :data:`TOOLS` lists them for the server; a
-tool set to come (``lock_files``, ``claim_task``, ``put_task``, ``post``, ``reply``,
-``unread``, ``request_approval``, ``log_decision``) is a module like this one with a
-``TOOLS`` tuple, added to ``server.TOOLSETS``.
+new tool set is a module like this one with a ``TOOLS`` tuple, added to
+``server.TOOLSETS``.
 
 Text that agents wrote (event payloads, state values) comes back framed by
 :func:`peer_data`: inside ``content``, beside who wrote it and a notice that it is
