@@ -64,6 +64,7 @@ PAIRS = {
     "backends/_async/waiting.py": "backends/_sync/waiting.py",
     "backends/redis/_async.py": "backends/redis/_sync.py",
     "backends/redis/_async_events.py": "backends/redis/_sync_events.py",
+    "backends/redis/_async_host.py": "backends/redis/_sync_host.py",
     "backends/redis/_async_tasks.py": "backends/redis/_sync_tasks.py",
     "backends/streams/_async_protocol.py": "backends/streams/_sync_protocol.py",
     "backends/approvals/_async_protocol.py": "backends/approvals/_sync_protocol.py",
@@ -121,6 +122,8 @@ NAMES = {
     "AsyncBoardThread": "BoardThread",
     "AsyncRedisStreams": "RedisStreams",
     "_async_streams": "_sync_streams",
+    "AsyncRedisHost": "RedisHost",
+    "_async_host": "_sync_host",
     # the standard library's
     "AsyncExitStack": "ExitStack",
     "AsyncIterator": "Iterator",

@@ -15,16 +15,14 @@ reads. A kill revokes the session's leases page by page of the live-lease index
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any
 
 from accord import _json
 from accord._models import AgentInfo
 from accord.backends.agents.rule import AgentRecord, info
-from accord.backends.redis._keys import Keys
+from accord.backends.redis._async_host import AsyncRedisHost, C
 from accord.backends.redis._lua import Script
 from accord.errors import AgentExists
-
-C = TypeVar("C")  # the store's connection set, opaque here
 
 PAGE = 100  # lease keys one revoke script walks
 DROP_BATCH = 1000
@@ -63,29 +61,8 @@ def _infos(reply: list[Any], hung_after: float | None = None) -> list[AgentInfo]
     return [info(r, now, now, hung_after) for r in records]
 
 
-class AsyncRedisAgents(Generic[C]):
+class AsyncRedisAgents(AsyncRedisHost[C]):
     """The registry operations of the seam, for ``AsyncRedisBackend``."""
-
-    _keys: Keys
-    namespace: str
-
-    if TYPE_CHECKING:
-
-        @property
-        def _data(self) -> C: ...
-
-        @property
-        def _leases(self) -> C: ...
-
-        async def _eval(
-            self, conns: C, script: Script, keys: list[str], *args: Any
-        ) -> Any: ...
-
-        async def _plain(self, conns: C, *args: Any) -> Any: ...
-
-        async def _lease_eval(self, script: Script, key: str, *args: Any) -> Any: ...
-
-        def _forget_epoch(self) -> None: ...
 
     def _agent(self, name: str) -> list[str]:
         return [f"{self._keys.prefix}agent:{name}"]

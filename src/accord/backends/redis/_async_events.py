@@ -35,16 +35,14 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any
 
 from redis.exceptions import RedisError
 
 from accord._event import EventRecord
-from accord.backends.redis._keys import Keys
+from accord.backends.redis._async_host import AsyncRedisHost, C
 from accord.backends.redis._lua import Script
-from accord.errors import BackendUnavailable, ConfigError, Halted
-
-C = TypeVar("C")  # the store's connection set, opaque here
+from accord.errors import ConfigError, Halted
 
 HISTORY_CHUNK = 1000  # entries per XREVRANGE while history filters
 RECLAIM_GAP, MAX_RECLAIM_GAP = 0.1, 1.0  # of visibility, seconds: see _reclaim
@@ -100,29 +98,11 @@ def _block(timeout: float) -> list[Any]:
     return ["BLOCK", max(1, round(timeout * 1000))] if timeout > 0 else []
 
 
-class AsyncRedisEvents(Generic[C]):
+class AsyncRedisEvents(AsyncRedisHost[C]):
     """The event operations of the seam, for ``AsyncRedisBackend`` (``C``: its
     connection sets, which these operations only hand back to it)."""
 
-    _keys: Keys
-    namespace: str
     _reclaims: dict[str, tuple[str, float]]  # group -> next XAUTOCLAIM start, when due
-
-    if TYPE_CHECKING:
-
-        @property
-        def _data(self) -> C: ...
-
-        @property
-        def _leases(self) -> C: ...
-
-        async def _command(self, conns: C, *args: Any, wait: float = 0.0) -> Any: ...
-
-        async def _eval(
-            self, conns: C, script: Script, keys: list[str], *args: Any
-        ) -> Any: ...
-
-        def _unavailable(self, exc: RedisError) -> BackendUnavailable: ...
 
     async def _stream(self, conns: C, *args: Any, wait: float = 0.0) -> Any:
         """One stream command. An error reply is the store failing us, except that a

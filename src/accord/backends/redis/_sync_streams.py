@@ -20,15 +20,13 @@ one ``XRANGE``. A waiter's mailbox is posted by the deciding script itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any
 
 from accord import _json
 from accord.backends.approvals.rule import SWEEP, ApprovalRecord
-from accord.backends.redis._keys import Keys
+from accord.backends.redis._sync_host import RedisHost, C
 from accord.backends.redis._lua import Script
 from accord.backends.streams.rule import AUDIT, StreamEntry, StreamMeta, canonical, json_str
-
-C = TypeVar("C")  # the store's connection set, opaque here
 
 _APPEND, _META = Script("stream_append", "_streams"), Script("stream_meta")
 _CREATE, _GET, _DECIDE, _PENDING = (
@@ -70,25 +68,10 @@ def _approval(flat: list[bytes]) -> ApprovalRecord | None:
     )  # fmt: skip
 
 
-class RedisStreams(Generic[C]):
+class RedisStreams(RedisHost[C]):
     """The stream and approval operations of the seam, for ``RedisBackend``."""
 
-    _keys: Keys
     _audit_keys: list[str] | None = None
-
-    if TYPE_CHECKING:
-
-        @property
-        def _data(self) -> C: ...
-
-        @property
-        def _leases(self) -> C: ...
-
-        def _eval(
-            self, conns: C, script: Script, keys: list[str], *args: Any
-        ) -> Any: ...
-
-        def _plain(self, conns: C, *args: Any) -> Any: ...
 
     def _stream_keys(self, stream: str) -> list[str]:
         prefix = self._keys.prefix

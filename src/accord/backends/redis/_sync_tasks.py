@@ -14,38 +14,20 @@ dependents (each told in the same script).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any
 
 from accord import _json
 from accord._task import STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
-from accord.backends.redis._keys import Keys
+from accord.backends.redis._sync_host import RedisHost, C
 from accord.backends.redis._lua import Script
 from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, us
 from accord.errors import DependencyCycle, TaskNotFound
 
-C = TypeVar("C")  # the store's connection set, opaque here
 REVOKE_PAGE = 100
 
 
-class RedisTasks(Generic[C]):
+class RedisTasks(RedisHost[C]):
     """The task operations of the seam, for ``RedisBackend``."""
-
-    _keys: Keys
-
-    if TYPE_CHECKING:
-
-        @property
-        def _data(self) -> C: ...
-
-        @property
-        def _leases(self) -> C: ...
-
-        def _eval(
-            self, conns: C, script: Script, keys: list[str], *args: Any,
-            within: float | None = None,
-        ) -> Any: ...
-
-        def _plain(self, conns: C, *args: Any) -> Any: ...
 
     def _tasks(self, conns: C, script: Script, agent: str, events: int, *args: Any) -> Any:
         keys = self._keys
