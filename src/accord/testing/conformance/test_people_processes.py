@@ -56,14 +56,17 @@ def test_approval_waits_and_decisions_across_processes(url: str, namespace: str)
     ready, out = ctx.Queue(), ctx.Queue()
     # a waiter in another process wakes when this one decides
     waiter = start(children.request_and_wait, url, namespace, 30.0, ready, out)
-    # a requester killed while waiting: its request still expires, and is audited
-    killed = start(children.request_and_wait, url, namespace, 1.2, ready, out)
+    procs = [waiter]
     try:
-        first, second = ready.get(timeout=60), ready.get(timeout=60)
+        long = ready.get(timeout=60)
+        # a requester killed while waiting: its request still expires, and is audited (it
+        # starts once the first is up, so a slow start of that one cannot expire it early)
+        killed = start(children.request_and_wait, url, namespace, 2.0, ready, out)
+        procs.append(killed)
+        short = ready.get(timeout=60)
         requests = {a.id: a for a in coord.approvals.pending()}
-        assert set(requests) == {first, second}
-        short = min(requests, key=lambda a: requests[a].expires_at)
-        long = first if short == second else second
+        assert set(requests) == {long, short}
+        assert requests[short].expires_at < requests[long].expires_at
         time.sleep(0.3)  # both wait on their mailboxes by now
         os.kill(killed.pid, signal.SIGKILL)
         decided_at = time.monotonic()
@@ -80,7 +83,7 @@ def test_approval_waits_and_decisions_across_processes(url: str, namespace: str)
             [(long, "approved"), (short, "expired")]
         )
     finally:
-        stop_all([waiter, killed])
+        stop_all(procs)
     coord.close()
 
 
