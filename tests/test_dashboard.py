@@ -160,8 +160,10 @@ def test_metrics_in_prometheus_text(dashboard: Dashboard) -> None:
                         for family in text_string_to_metric_families(body.decode())
                         for s in family.samples}
 
+            # the panels and the event count catch up on their own schedules: wait for both
             found = until(lambda: (m := sample()) and m[
-                "accord_locks_held[('kind', 'semaphore'), ('namespace', 'shop')]"] == 1 and m)
+                "accord_locks_held[('kind', 'semaphore'), ('namespace', 'shop')]"] == 1
+                and m["accord_events_seen_total[('namespace', 'shop')]"] >= 1 and m)
     assert found["accord_store_up[('namespace', 'shop')]"] == 1
     assert found["accord_locks_held[('kind', 'lock'), ('namespace', 'shop')]"] >= 1
     assert found["accord_events_seen_total[('namespace', 'shop')]"] >= 1
