@@ -168,8 +168,9 @@ def run_until_interrupted(main: Callable[[], Awaitable[None]]) -> None:
 
 async def cancel(task: asyncio.Future[Any]) -> None:
     """Cancel ``task`` and wait until it ended. The cancellation is repeated until it
-    lands: on Python 3.11 ``asyncio.wait_for`` loses one that comes just as the awaited
-    read completes (as a Redis store's blocking reads can), and the task goes on."""
+    lands: on Python 3.10 timed awaits run on ``asyncio.wait_for`` (``accord._aio.within``),
+    which loses one that comes just as the awaited read completes (as a Redis store's
+    blocking reads can), and the task goes on. On 3.11+ the first one lands."""
     while not task.done():
         task.cancel()
         await asyncio.wait({task}, timeout=0.1)
