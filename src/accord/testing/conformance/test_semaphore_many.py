@@ -8,6 +8,7 @@ queue in order, extensions, revocations and force releases.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -59,7 +60,7 @@ async def test_expired_holders_go_in_expiry_order_and_their_slots_to_the_queue_i
         assert len(stats.holders) <= MANY
         left = _short(stats)
         assert left in (["s3", "s2", "s1"], ["s3", "s2"], ["s3"], []), left
-        await eventually(lambda left=left: _moved_on(sem, left, order), what="an expiry",
+        await eventually(functools.partial(_moved_on, sem, left, order), what="an expiry",
                          timeout=10)
     for worker in workers:
         await worker.join()
@@ -123,7 +124,7 @@ async def test_a_writer_queues_behind_many_readers_and_readers_behind_it(
     writer = spawn(write)
 
     async def writer_queued() -> bool:
-        return (await coord.lock("doc").statistics()).waiters == ("writer",)
+        return bool((await coord.lock("doc").statistics()).waiters == ("writer",))
 
     await eventually(writer_queued, what="the writer queued")
     # a reader arriving now queues behind the writer (writers are not starved)
