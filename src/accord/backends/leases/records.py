@@ -228,20 +228,23 @@ class LeaseRecords(RecordBase):
         return [(k, tokens.get(k, 0), counted.get(k, empty)) for k in sorted(tokens)]
 
     def lease_statistics(self, key: str) -> LeaseStatistics:
-        with self._transaction(write=False):
+        with self._transaction(write=False):  # holders may be read from the store
             rec = self._load_lease(key) or self._new_lease()
-            now = self._now()
-        return _statistics(key, rec, now)
+            return _statistics(key, rec, self._now())
 
     def list_leases(self, prefix: str) -> list[LeaseStatistics]:
+        idle, found = [], []
         with self._transaction(write=False):
             now = self._now()
-            records = [(k, self._load_lease(k)) for k in sorted(self._lease_keys(prefix))]
-        idle = [k for k, rec in records if rec is None or not (rec.holders or rec.queue)]
+            for k in sorted(self._lease_keys(prefix)):
+                rec = self._load_lease(k)
+                if rec is None or not (rec.holders or rec.queue):
+                    idle.append(k)
+                if rec is not None:
+                    found.append(_statistics(k, rec, now))
         if idle:
             with self._transaction():
                 self._unlist(idle)
-        found = [_statistics(k, rec, now) for k, rec in records if rec is not None]
         return [s for s in found if s.holders or s.waiters]
 
     # barriers ---------------------------------------------------------------------
