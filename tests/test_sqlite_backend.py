@@ -905,7 +905,7 @@ def test_a_new_file_carries_the_layout_version(tmp_path: Path) -> None:
     with accord.connect(_url(path), namespace="n") as coord:
         coord.state("m").set("k", 1)
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 def test_a_file_of_layout_1_lists_the_leases_held_in_it(tmp_path: Path) -> None:
@@ -923,7 +923,7 @@ def test_a_file_of_layout_1_lists_the_leases_held_in_it(tmp_path: Path) -> None:
 
 def test_a_file_of_layout_2_reads_its_contended_leases(tmp_path: Path) -> None:
     """Layout 3 added lease modes and intents; a record of layout 2 (holders and
-    waiters of five fields) reads as exclusive leases, and the file is marked 3."""
+    waiters of five fields) reads as exclusive leases, and the file is migrated."""
     path = tmp_path / "older.db"
     with accord.connect(_url(path), namespace="n", agent="a") as coord:
         coord.state("m").set("k", 1)
@@ -938,4 +938,43 @@ def test_a_file_of_layout_2_reads_its_contended_leases(tmp_path: Path) -> None:
         assert [h.agent for h in stats.holders] == ["a"] and stats.waiters == ("b",)
         assert stats.last_token == 4
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_file_of_layout_3_moves_the_holders_of_a_big_lease_into_rows(
+    tmp_path: Path,
+) -> None:
+    """Layout 4 keeps the holders of a lease of more than INLINE_MAX in rows of
+    lease_holders; a record of layout 3 with 20 holders in it moves them there, and a
+    small one stays as it is."""
+    path = tmp_path / "older.db"
+    with accord.connect(_url(path), namespace="n") as coord:
+        coord.state("m").set("k", 1)
+    now = time.monotonic()
+    holders = [[f"h{i:02}#1:t", f"agent-{i}", i + 1, 60.0, now + 60 + i] for i in range(20)]
+    holders[3] += ["", "reading"]  # a holder of layout 3 with an intent
+    big = [30, 20, holders, [["w1", "late#2:t", "late", 60.0, now + 60, "", "", now]]]
+    small = [5, 2, holders[:2], []]
+    with sqlite3.connect(path) as raw:
+        for key, record in (("sem/big", big), ("sem/small", small)):
+            raw.execute("INSERT INTO leases (ns, key, record) VALUES ('n', ?, ?)",
+                        (key, json.dumps(record)))
+        raw.execute("DROP TABLE lease_holders")  # as layout 3 had it
+        raw.execute("PRAGMA user_version = 3")
+    with accord.connect(_url(path), namespace="n", agent="later") as later:
+        stats = later.semaphore("big", limit=30).statistics()
+        assert [h.agent for h in stats.holders] == [f"agent-{i}" for i in range(20)]
+        assert stats.holders[3].intent == "reading" and stats.waiters == ("late",)
+        assert stats.last_token == 20
+        assert [h.agent for h in later.semaphore("small", limit=5).statistics().holders] == [
+            "agent-0", "agent-1"]
+        with later.semaphore("big", limit=30).acquire(timeout=0) as lease:
+            assert lease.token == 22  # 21 went to the waiter, first in the queue
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        rows = raw.execute("SELECT count(*) FROM lease_holders WHERE key = 'sem/big'")
+        assert rows.fetchone()[0] == 21  # and the waiter promoted
+        (record,) = raw.execute("SELECT record FROM leases WHERE key = 'sem/big'").fetchone()
+        assert json.loads(record)[2]["modes"] == {"": 21}
+        (record,) = raw.execute("SELECT record FROM leases WHERE key = 'sem/small'").fetchone()
+        assert len(json.loads(record)[2]) == 2  # kept in the record

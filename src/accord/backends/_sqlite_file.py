@@ -70,7 +70,9 @@ CHECK_EVERY = 1e-3
 #    which accord of layout 2 cannot read; the tables of tasks, streams, approvals,
 #    agents and fence floors. Nothing to migrate: the tables are made when a file is
 #    opened, and records of layout 2 read as exclusive leases without an intent.
-SCHEMA_VERSION = 3
+# 4: a lease of more than INLINE_MAX holders keeps them in lease_holders, its record
+#    their count by mode (leases/sqlite_holders.py); such records moved there.
+SCHEMA_VERSION = 4
 SNAPSHOT = "SELECT 1 FROM meta LIMIT 0"  # a read transaction takes its snapshot here
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 _HINTS = {  # SQLite's primary result code -> what to do about it
@@ -149,6 +151,7 @@ class _Local(threading.local):
     loaded: dict[tuple[str, str], Any]  # (query, key): what was read in this transaction
     saved: Any = None  # what the last write saved, for the wake-ups after it
     step: Any  # the rule a one-statement operation applies (sqlite.py, _lease_step)
+    step_key: str  # the lease key it applies it to
     outcome: Any  # and what it returned
     nowait: bool = False  # in without_waiting(): raise WouldBlock instead of waiting
 

@@ -26,6 +26,7 @@ from accord.backends.agents.memory import MemoryAgentStorage
 from accord.backends.approvals.memory import ApprovalSpace, MemoryApprovals
 from accord.backends.events.rule import GroupRecord
 from accord.backends.leases.barrier import BarrierRecord
+from accord.backends.leases.holders import HeapHolders
 from accord.backends.leases.rule import LeaseRecord
 from accord.backends.signals.rule import Signal
 from accord.backends.state.index import SortedKeys
@@ -106,6 +107,9 @@ class MemoryBackend(
 
     def _load_lease(self, key: str) -> LeaseRecord | None:
         return self._space.leases.get(key)
+
+    def _new_lease(self, limit: int = 1) -> LeaseRecord:
+        return LeaseRecord(limit=limit, holders=HeapHolders())
 
     def _save_lease(self, key: str, rec: LeaseRecord) -> None:
         self._space.leases[key] = rec

@@ -5,6 +5,7 @@ inside the transaction of the operation (``self._local.cur``)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from accord.backends._sql import queries
 from accord.backends.agents.memory import add_metrics
 from accord.backends.agents.rule import AgentRecord
 from accord.backends.leases.rule import LeaseRecord
+from accord.backends.leases.sqlite_holders import RowHolders
 
 _Q = queries("agents")
 _L = queries("leases")
@@ -98,4 +100,9 @@ class SqliteAgentStorage:
         rows = self._local.cur.execute(
             _L["RECORDS_UNDER"], (self.namespace, len(prefix), prefix)
         ).fetchall()
-        return iter([(key, LeaseRecord.from_json(_json.loads(text))) for key, text in rows])
+        cur, ns = self._local.cur, self.namespace
+        found = []
+        for key, text in rows:
+            rows_of = functools.partial(RowHolders, cur, ns, key)
+            found.append((key, LeaseRecord.from_json(_json.loads(text), rows_of)))
+        return iter(found)

@@ -32,6 +32,43 @@ DELETE FROM leases_listed WHERE ns = ?1 AND key = ?2 AND EXISTS (
     SELECT 1 FROM leases WHERE ns = ?1 AND key = ?2 AND substr(record, -7) = ',[],[]]'
 );
 
+-- The holders of a lease kept in rows (sqlite_holders.py): each by an index.
+-- name: load_holder
+SELECT agent, token, ttl, expires_at, mode, intent FROM lease_holders
+WHERE ns = ? AND key = ? AND holder = ?;
+
+-- name: save_holder
+INSERT OR REPLACE INTO lease_holders
+(ns, key, holder, agent, token, ttl, expires_at, mode, intent)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: drop_holder
+DELETE FROM lease_holders WHERE ns = ? AND key = ? AND holder = ?;
+
+-- name: extend_holder
+UPDATE lease_holders SET ttl = ?, expires_at = ? WHERE ns = ? AND key = ? AND holder = ?;
+
+-- name: soonest_holder
+SELECT expires_at FROM lease_holders WHERE ns = ? AND key = ? ORDER BY expires_at LIMIT 1;
+
+-- name: expired_holders
+SELECT holder, mode FROM lease_holders WHERE ns = ? AND key = ? AND expires_at <= ?
+ORDER BY expires_at;
+
+-- name: drop_expired_holders
+DELETE FROM lease_holders WHERE ns = ? AND key = ? AND expires_at <= ?;
+
+-- name: first_holder
+SELECT holder, agent, token, ttl, expires_at, mode, intent FROM lease_holders
+WHERE ns = ? AND key = ? ORDER BY token LIMIT 1;
+
+-- name: all_holders
+SELECT holder, agent, token, ttl, expires_at, mode, intent FROM lease_holders
+WHERE ns = ? AND key = ? ORDER BY token;
+
+-- name: drop_holders
+DELETE FROM lease_holders WHERE ns = ? AND key = ?;
+
 -- name: load_wait
 SELECT key, expires_at FROM waits WHERE ns = ? AND holder = ?;
 

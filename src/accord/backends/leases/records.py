@@ -31,6 +31,10 @@ class LeaseRecords(RecordBase):
     @abc.abstractmethod
     def _save_lease(self, key: str, rec: LeaseRecord) -> None: ...
 
+    def _new_lease(self, limit: int = 1) -> LeaseRecord:
+        """The record of a lease never stored yet (a store picks how it keeps holders)."""
+        return LeaseRecord(limit=limit)
+
     @abc.abstractmethod
     def _lease_keys(self, prefix: str) -> Iterator[str]:
         """The listed keys starting with ``prefix``: every lease with holders or waiters,
@@ -85,7 +89,7 @@ class LeaseRecords(RecordBase):
             if reason is not None:
                 raise Halted(self.namespace, reason)
             now = self._now()
-            rec = self._load_lease(req.key) or LeaseRecord(limit=req.limit)
+            rec = self._load_lease(req.key) or self._new_lease(req.limit)
             result, signals = _lease.acquire(rec, req, now)
             if isinstance(result, Waiting) and req.wait and detect_deadlock:
                 cycle = self._find_cycle(req, now)
@@ -111,8 +115,11 @@ class LeaseRecords(RecordBase):
             rec = self._load_lease(key)
             if rec is None or rec.limit != 1:
                 return None
-            live = [(k, h.agent) for k, h in rec.holders.items() if h.expires_at > now]
-            return live[0] if live else None
+            first = rec.holders.first()  # the oldest grant, unless it expired meanwhile
+            if first is not None and first[1].expires_at > now:
+                return first[0], first[1].agent
+            live = (k_h for k_h in rec.holders.items() if k_h[1].expires_at > now)
+            return next(((k, h.agent) for k, h in live), None)
 
         def waiting_on(holder: str) -> str | None:
             found = self._waiting_on(holder)
@@ -143,14 +150,15 @@ class LeaseRecords(RecordBase):
             rec.counted = None
 
     def _mark_granted(self, key: str, signals: list[Signal], rec: LeaseRecord) -> None:
-        """A promoted waiter leaves the wait-for graph if it is there for ``key``."""
-        if not signals:
+        """A promoted waiter (``rec.promoted``) leaves the wait-for graph if it is there
+        for ``key``."""
+        promoted, rec.promoted = rec.promoted, None
+        if not signals or not promoted:
             return
-        by_token = {str(h.token): k for k, h in rec.holders.items()}
-        for _, token in signals:
-            found = self._waiting_on(by_token[token])
+        for holder in promoted:
+            found = self._waiting_on(holder)
             if found is not None and found[0] == key:
-                self._set_waiting(by_token[token], None, 0.0)
+                self._set_waiting(holder, None, 0.0)
 
     def extend(self, key: str, holder: str, token: int, ttl: float) -> bool:
         with self._transaction():
@@ -220,20 +228,23 @@ class LeaseRecords(RecordBase):
         return [(k, tokens.get(k, 0), counted.get(k, empty)) for k in sorted(tokens)]
 
     def lease_statistics(self, key: str) -> LeaseStatistics:
-        with self._transaction(write=False):
-            rec = self._load_lease(key) or LeaseRecord()
-            now = self._now()
-        return _statistics(key, rec, now)
+        with self._transaction(write=False):  # holders may be read from the store
+            rec = self._load_lease(key) or self._new_lease()
+            return _statistics(key, rec, self._now())
 
     def list_leases(self, prefix: str) -> list[LeaseStatistics]:
+        idle, found = [], []
         with self._transaction(write=False):
             now = self._now()
-            records = [(k, self._load_lease(k)) for k in sorted(self._lease_keys(prefix))]
-        idle = [k for k, rec in records if rec is None or not (rec.holders or rec.queue)]
+            for k in sorted(self._lease_keys(prefix)):
+                rec = self._load_lease(k)
+                if rec is None or not (rec.holders or rec.queue):
+                    idle.append(k)
+                if rec is not None:
+                    found.append(_statistics(k, rec, now))
         if idle:
             with self._transaction():
                 self._unlist(idle)
-        found = [_statistics(k, rec, now) for k, rec in records if rec is not None]
         return [s for s in found if s.holders or s.waiters]
 
     # barriers ---------------------------------------------------------------------

@@ -21,6 +21,13 @@ queue is served strictly in order: a reader behind a queued writer waits, so wri
 are not starved. Counters for ``coord.metrics()`` gather in ``LeaseRecord.counted``
 (not stored in the record: the stores add them to their metrics) on the paths that
 wait, time out, deadlock, lose or revoke a lease, never on an uncontended cycle.
+
+Holders are read and changed only through :class:`~accord.backends.leases.holders.Holders`
+(get, add, remove, extend, count, soonest expiry, drop the expired, oldest grant, the
+modes held), which each store keeps so that an operation costs O(log holders): a
+heap of expiries in memory, indexed rows in SQLite (``holders.py``,
+``sqlite_holders.py``). Only listings, revocations and force releases walk them all.
+The queue of waiters is a list in the record: an operation costs O(waiters).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from accord._models import (
     LeaseStatistics,
     Waiting,
 )
+from accord.backends.leases.holders import Holder, Holders, InlineHolders
 from accord.backends.signals.rule import Signal
 
 MAX_CYCLE = 64  # the longest wait-for cycle followed
@@ -50,16 +58,6 @@ COMPATIBLE = frozenset({
 # Counters of coord.metrics(), by index in LeaseRecord.counted
 WAITS, WAIT_TOTAL, WAIT_MAX, TIMEOUTS, DEADLOCKS, LOST, REVOKED = range(7)
 METRICS = ("waits", "total_wait", "max_wait", "timeouts", "deadlocks", "lost_leases", "revoked")
-
-
-@dataclass(slots=True)
-class Holder:
-    agent: str
-    token: int
-    ttl: float
-    expires_at: float
-    mode: str = ""
-    intent: str = ""
 
 
 @dataclass(slots=True)
@@ -76,28 +74,26 @@ class QueuedWaiter:
 
 @dataclass
 class LeaseRecord:
-    """Everything stored for one lease key; ``counted`` is not stored (see above)."""
+    """Everything stored for one lease key; ``counted`` and ``promoted`` are not stored
+    (see above, and :func:`_promote`)."""
 
     limit: int = 1
     token: int = 0
-    holders: dict[str, Holder] = field(default_factory=dict)
+    holders: Holders = field(default_factory=InlineHolders)
     queue: list[QueuedWaiter] = field(default_factory=list)
     counted: list[float] | None = None
+    promoted: list[str] | None = None
 
     def to_json(self) -> list[Any]:
-        """``[limit, token, [[holder, agent, token, ttl, expires_at]...],
-        [[waiter, holder, agent, ttl, expires_at, mode, intent, since]...]]``: arrays,
-        as they encode and decode faster than objects (SQLite reads and writes one on
-        every operation). A holder's ``mode`` and ``intent`` follow only when set."""
+        """``[limit, token, holders, [[waiter, holder, agent, ttl, expires_at, mode,
+        intent, since]...]]``: arrays, as they encode and decode faster than objects
+        (SQLite reads and writes one on every operation). ``holders`` is what
+        ``Holders.to_json`` gives: ``[[holder, agent, token, ttl, expires_at(, mode,
+        intent)]...]`` for holders kept in the record, an object for those in rows."""
         return [
             self.limit,
             self.token,
-            [
-                [k, h.agent, h.token, h.ttl, h.expires_at, h.mode, h.intent]
-                if h.mode or h.intent
-                else [k, h.agent, h.token, h.ttl, h.expires_at]
-                for k, h in self.holders.items()
-            ],
+            self.holders.to_json(),
             [
                 [w.waiter, w.holder, w.agent, w.ttl, w.expires_at, w.mode, w.intent, w.since]
                 for w in self.queue
@@ -105,14 +101,19 @@ class LeaseRecord:
         ]
 
     @classmethod
-    def from_json(cls, data: list[Any]) -> LeaseRecord:
+    def from_json(
+        cls, data: list[Any], rows: Callable[[dict[str, Any]], Holders] | None = None
+    ) -> LeaseRecord:
+        """The record of :meth:`to_json`; ``rows`` makes the holders of a record that
+        keeps them elsewhere (its holders' part is an object)."""
         limit, token, holders, queue = data
-        return cls(
-            limit,
-            token,
-            {h[0]: Holder(*h[1:]) for h in holders},
-            [QueuedWaiter(*w) for w in queue],
-        )
+        if type(holders) is dict:
+            if rows is None:
+                raise ValueError("a lease record whose holders are in rows needs rows=")
+            found: Holders = rows(holders)
+        else:
+            found = InlineHolders.from_json(holders)
+        return cls(limit, token, found, [QueuedWaiter(*w) for w in queue])
 
     def count(self, what: int, amount: float = 1.0) -> None:
         """Add ``amount`` to counter ``what`` (WAIT_MAX keeps the largest)."""
@@ -125,11 +126,9 @@ class LeaseRecord:
 
 
 def _purge(rec: LeaseRecord, now: float) -> None:
-    holders = rec.holders
-    for key, h in list(holders.items()) if holders else ():
-        if h.expires_at <= now:
-            del holders[key]
-            rec.count(LOST)
+    lost = rec.holders.pop_expired(now)
+    if lost:
+        rec.count(LOST, lost)
     if rec.queue:
         rec.queue = [w for w in rec.queue if w.expires_at > now]
 
@@ -139,28 +138,34 @@ def _grant(
     intent: str = "",
 ) -> int:
     rec.token += 1
-    rec.holders.pop(holder, None)  # a fresh grant goes last: holders stay in token order
+    holders = rec.holders
+    if holder in holders:  # a fresh grant goes last: holders stay in token order
+        holders.remove(holder)
     if mode or intent:
-        rec.holders[holder] = Holder(agent, rec.token, ttl, now + ttl, mode, intent)
+        holders.add(holder, Holder(agent, rec.token, ttl, now + ttl, mode, intent))
     else:
-        rec.holders[holder] = Holder(agent, rec.token, ttl, now + ttl)
+        holders.add(holder, Holder(agent, rec.token, ttl, now + ttl))
     return rec.token
 
 
 def fits(rec: LeaseRecord, mode: str) -> bool:
-    """Whether a request of ``mode`` may hold now, beside the current holders."""
+    """Whether a request of ``mode`` may hold now, beside the current holders: O(modes)."""
     if not mode:
         return len(rec.holders) < rec.limit
-    return all((h.mode, mode) in COMPATIBLE for h in rec.holders.values())
+    return all((held, mode) in COMPATIBLE for held in rec.holders.modes())
 
 
 def _promote(rec: LeaseRecord, now: float) -> list[Signal]:
-    """Hand free slots to the head of the queue, in order; return whom to wake."""
+    """Hand free slots to the head of the queue, in order; return whom to wake (and
+    add the holder ids granted to ``rec.promoted``, for the store's wait-for graph)."""
     signals: list[Signal] = []
     while rec.queue and fits(rec, rec.queue[0].mode):
         w = rec.queue.pop(0)
         token = _grant(rec, w.holder, w.agent, w.ttl, now, w.mode, w.intent)
         signals.append((w.waiter, str(token)))
+        if rec.promoted is None:
+            rec.promoted = []
+        rec.promoted.append(w.holder)
         waited = now - w.since
         rec.count(WAIT_TOTAL, waited)
         rec.count(WAIT_MAX, waited)
@@ -174,15 +179,15 @@ def settle(rec: LeaseRecord, now: float) -> list[Signal]:
 
 
 def _retry_in(rec: LeaseRecord, now: float) -> float:
-    if not rec.holders:
-        return 0.0
-    return max(0.0, min(h.expires_at for h in rec.holders.values()) - now)
+    soonest = rec.holders.earliest()
+    return 0.0 if soonest is None else max(0.0, soonest - now)
 
 
 def _waiting(rec: LeaseRecord, now: float) -> Waiting:
-    if not rec.holders:
+    found = rec.holders.first()
+    if found is None:
         return Waiting(None, 0.0)
-    first = next(iter(rec.holders.values()))
+    first = found[1]
     return Waiting(first.agent, _retry_in(rec, now), first.intent)
 
 
@@ -224,7 +229,7 @@ def release(rec: LeaseRecord, holder: str, token: int, now: float) -> list[Signa
     mine = rec.holders.get(holder)
     if mine is None or mine.token != token:
         return None
-    del rec.holders[holder]
+    rec.holders.remove(holder)
     return _promote(rec, now)
 
 
@@ -234,8 +239,7 @@ def extend(rec: LeaseRecord, holder: str, token: int, ttl: float, now: float) ->
     mine = rec.holders.get(holder)
     if mine is None or mine.token != token:
         return False
-    mine.ttl = ttl
-    mine.expires_at = now + ttl
+    rec.holders.extend(holder, mine, ttl, now + ttl)
     return True
 
 
@@ -247,7 +251,7 @@ def abandon(
     rec.queue = [w for w in rec.queue if w.waiter != waiter]
     if timed_out and len(rec.queue) < before:
         rec.count(TIMEOUTS)
-    rec.holders.pop(holder, None)
+    rec.holders.remove(holder)
     return settle(rec, now)
 
 
@@ -256,8 +260,9 @@ def force_release(rec: LeaseRecord, now: float) -> tuple[list[str], list[Signal]
     wake and the highest token revoked (0: none), below which fenced writes are
     refused from now on (the store keeps it: its *fence floor*)."""
     _purge(rec, now)
-    agents = [h.agent for h in rec.holders.values()]
-    floor = max((h.token for h in rec.holders.values()), default=0)
+    held = [h for _, h in rec.holders.items()]
+    agents = [h.agent for h in held]
+    floor = max((h.token for h in held), default=0)
     rec.holders.clear()
     if agents:
         rec.count(REVOKED, len(agents))
@@ -269,10 +274,10 @@ def revoke(rec: LeaseRecord, prefix: str, now: float) -> tuple[int, list[Signal]
     session's leases: a kill, or a dead session reaped); return how many went, whom
     to wake and the highest token revoked (see :func:`force_release`)."""
     _purge(rec, now)
-    gone = [k for k in rec.holders if k.startswith(prefix)]
-    floor = max((rec.holders[k].token for k in gone), default=0)
-    for k in gone:
-        del rec.holders[k]
+    gone = [(k, h.token) for k, h in rec.holders.items() if k.startswith(prefix)]
+    floor = max((token for _, token in gone), default=0)
+    for k, _ in gone:
+        rec.holders.remove(k)
     before = len(rec.queue)
     rec.queue = [w for w in rec.queue if not w.holder.startswith(prefix)]
     if gone:

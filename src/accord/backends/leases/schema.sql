@@ -1,13 +1,37 @@
 -- The lease and barrier tables of the SQLite store; backends/sqlite_schema.sql says how
 -- these files are read (one transaction; no semicolon or brace in comments).
 
--- One lease key (lock/<name>, sem/<name>): JSON of LeaseRecord.to_json().
+-- One lease key (lock/<name>, sem/<name>): JSON of LeaseRecord.to_json(). A lease of
+-- at most holders.INLINE_MAX holders (every lock) keeps them in the record, so that
+-- an uncontended lock cycle writes one row. One with more keeps them in lease_holders
+-- and its record their count by mode and a bound on their soonest expiry
+-- (sqlite_holders.py), so that an operation reads and writes O(log holders) pages.
 CREATE TABLE IF NOT EXISTS leases (
     ns     TEXT NOT NULL,
     key    TEXT NOT NULL,
     record TEXT NOT NULL,
     PRIMARY KEY (ns, key)
 ) WITHOUT ROWID;
+
+-- The holders of the leases whose record says they are here (see above): found by
+-- holder, by the soonest expiry (dropping the expired) and by the oldest token (whom
+-- a refused request waits for).
+CREATE TABLE IF NOT EXISTS lease_holders (
+    ns         TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    holder     TEXT NOT NULL,
+    agent      TEXT NOT NULL,
+    token      INTEGER NOT NULL,
+    ttl        REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    mode       TEXT NOT NULL,
+    intent     TEXT NOT NULL,
+    PRIMARY KEY (ns, key, holder)
+) WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS lease_holders_by_expiry ON lease_holders (ns, key, expires_at);
+
+CREATE INDEX IF NOT EXISTS lease_holders_by_token ON lease_holders (ns, key, token);
 
 -- The lease keys listings walk, so that they cost what is live, not every name ever
 -- used (a released record stays, as it keeps the fencing token). A key enters when
