@@ -167,6 +167,8 @@ class Lease:
     _refs = 1  # this handle and its nested ones not released yet; 0 once given back
     _counts = False  # nested handles keep it (file leases); a lock's outermost frees it
     _told = False  # lease_lost was emitted and audited
+    _renewer: _rt.Renewer | None = None  # auto_renew's, once started
+    released = False
 
     def __init__(
         self,
@@ -178,18 +180,15 @@ class Lease:
         ctx: Context[Backend] | None = None,
     ) -> None:
         self._backend = backend
-        self._ctx = ctx  # its coordinator's, to audit a lost lease (and releases)
+        # the coordinator's context: its held locks by (key, owner) list a lock's lease,
+        # and a lost lease is reported (lease_lost) and audited
+        self._ctx = ctx
         self._key = key
         self._holder = holder
         self.agent = agent
         self.token = granted.token
         self.ttl = granted.ttl
         self._deadline = time.monotonic() + granted.ttl
-        self._renewer: _rt.Renewer | None = None
-        # the coordinator's context: its held locks by (key, owner) list a lock's lease,
-        # and a lost lease is reported as lease_lost
-        self._ctx = ctx
-        self.released = False
 
     @property
     def _alive(self) -> bool:

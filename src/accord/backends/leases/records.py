@@ -106,8 +106,10 @@ class LeaseRecords(RecordBase):
                 self._set_waiting(req.holder, None, 0.0)
             elif req.wait and detect_deadlock:
                 self._set_waiting(req.holder, req.key, now + req.ttl)
-            self._mark_granted(req.key, signals, rec)
-        self._post(signals)
+            if signals:
+                self._mark_granted(req.key, signals, rec)
+        if signals:
+            self._post(signals)
         return result
 
     def _find_cycle(self, req: LeaseRequest, now: float) -> Deadlocked | None:
@@ -139,8 +141,10 @@ class LeaseRecords(RecordBase):
             self._save_lease(key, rec)
             if rec.counted is not None:
                 self._counted(key, rec)
-            self._mark_granted(key, signals, rec)
-        self._post(signals)
+            if signals:
+                self._mark_granted(key, signals, rec)
+        if signals:
+            self._post(signals)
         return True
 
     def _counted(self, key: str, rec: LeaseRecord) -> None:

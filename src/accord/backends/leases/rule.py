@@ -196,6 +196,9 @@ def acquire(
 ) -> tuple[AcquireResult, list[Signal]]:
     """Grant, queue or refuse ``req``. Call :func:`find_cycle` first for locks."""
     rec.limit = req.limit
+    if not rec.holders and not rec.queue:  # the uncontended case: nothing to settle
+        token = _grant(rec, req.holder, req.agent, req.ttl, now, req.mode, req.intent)
+        return Granted(token, req.ttl), []
     signals = settle(rec, now)
     mine = rec.holders.get(req.holder)
     if mine is not None and any(m == str(mine.token) for _, m in signals):
@@ -225,6 +228,12 @@ def acquire(
 
 def release(rec: LeaseRecord, holder: str, token: int, now: float) -> list[Signal] | None:
     """Free ``holder``'s slot; None when it does not hold ``token`` (LeaseLost)."""
+    holders = rec.holders
+    if len(holders) == 1 and not rec.queue:  # the uncontended case: nothing to settle
+        mine = holders.get(holder)
+        if mine is not None and mine.token == token and mine.expires_at > now:
+            holders.remove(holder)
+            return []
     _purge(rec, now)
     mine = rec.holders.get(holder)
     if mine is None or mine.token != token:
