@@ -85,14 +85,33 @@ local LAZY = {__index = function(h, k)
   return rawget(h, k)
 end}
 
+-- A waiter: 'q<seq> <exp> <ttl> <mailbox> <registered> <mode> <since> <#intent> <intent><agent>'
+-- (its mode, the time it first queued and its intent folded in, so that a hand-off
+-- rewrites this one field and deletes none). Layout 3 wrote 'w<seq> <exp> <ttl>
+-- <mailbox> <registered> <agent>' with the mode in 'm:<holder>': still read (mode nil).
 local function parse_waiter(v)
-  local seq, exp, ttl, mb, reg, agent = string.match(v, '^w(%d+) (%d+) (%d+) (%S+) (%d) (.*)$')
+  if string.byte(v, 1) == 119 then -- 'w': layout 3
+    local seq, exp, ttl, mb, reg, agent = string.match(v, '^w(%d+) (%d+) (%d+) (%S+) (%d) (.*)$')
+    return {seq = tonumber(seq), exp = tonumber(exp), ttl = tonumber(ttl), mb = mb,
+            reg = reg == '1', agent = agent}
+  end
+  local seq, exp, ttl, mb, reg, mode, since, n, rest =
+    string.match(v, '^q(%d+) (%d+) (%d+) (%S+) (%d) (%u*) (%d+) (%d+) (.*)$')
+  n = tonumber(n)
   return {seq = tonumber(seq), exp = tonumber(exp), ttl = tonumber(ttl), mb = mb,
-          reg = reg == '1', agent = agent}
+          reg = reg == '1', mode = mode, since = tonumber(since),
+          intent = string.sub(rest, 1, n), agent = string.sub(rest, n + 1)}
+end
+
+local function is_waiter(v)
+  local b = string.byte(v, 1)
+  return b == 113 or b == 119 -- 'q' or 'w'
 end
 
 local function waiter_text(w)
-  return string.format('w%d %d %d %s %d %s', w.seq, w.exp, w.ttl, w.mb, w.reg and 1 or 0, w.agent)
+  return string.format('q%d %d %d %s %d %s %d %d %s%s', w.seq, w.exp, w.ttl, w.mb,
+                       w.reg and 1 or 0, w.mode or '', w.since or 0, #(w.intent or ''),
+                       w.intent or '', w.agent)
 end
 
 -- The lease record: token, limit, live holders and waiters by holder id; `dead` the
@@ -115,6 +134,8 @@ local function load_lease(lk, now)
       rec.listed = true
     elseif f == 'c' then
       rec.cstore = v
+    elseif string.byte(f, 1) == 35 then -- '#...': the counts of the indexed layout
+      rec.indexed = true
     elseif string.byte(f, 1) == 109 then -- 'm:<holder>'
       local mode, since, intent = string.match(v, '^(%u*)|(%d*)|(.*)$')
       rec.modes[string.sub(f, 3)] = {mode = mode or '', since = tonumber(since) or 0,
@@ -122,7 +143,7 @@ local function load_lease(lk, now)
       rec.nm = true
     elseif v == '' then
       rec.dead[#rec.dead + 1] = f
-    elseif string.sub(v, 1, 1) == 'w' then
+    elseif is_waiter(v) then
       local w = parse_waiter(v)
       if w.exp > now then
         rec.waiters[string.sub(f, 3)] = w
@@ -162,6 +183,10 @@ local function load_lease(lk, now)
 end
 
 local function mode_of(rec, h)
+  local w = rec.waiters[h]
+  if w and w.mode then
+    return w.mode
+  end
   local m = rec.modes[h]
   return m and m.mode or ''
 end
@@ -308,7 +333,7 @@ local function promote(rec, key, now)
     i = i + 1
     rec.waiters[h] = nil
     rec.nw = rec.nw - 1
-    local m = rec.modes[h] or {mode = '', since = now, intent = ''}
+    local m = w.mode and w or rec.modes[h] or {mode = '', since = now, intent = ''}
     local waited = (now - m.since) / 1e6
     count(rec, WAIT_TOTAL, waited)
     count(rec, WAIT_MAX, waited)

@@ -63,15 +63,18 @@ end
 
 -- Queue (or, asked again while queued, keep the place and push the expiry).
 local cur = rec.waiters[holder]
-local entry = {seq = 0, exp = now + ttl, ttl = ttl, mb = waiter, reg = detect, agent = agent}
+local entry = {seq = 0, exp = now + ttl, ttl = ttl, mb = waiter, reg = detect, agent = agent,
+               mode = mode, since = now, intent = intent}
 if cur then
   entry.seq, entry.ttl, entry.agent, entry.reg = cur.seq, cur.ttl, cur.agent, detect or cur.reg
+  local m = cur.mode and cur or rec.modes[holder] -- layout 3: its mode in 'm:<holder>'
+  if m then
+    entry.mode, entry.since, entry.intent = m.mode, m.since, m.intent
+  end
 else
   rec.seq = rec.seq + 1
   entry.seq = rec.seq
   rec.set['seq'] = rec.seq
-  rec.set['m:' .. holder] = string.format('%s|%d|%s', mode, now, intent)
-  rec.modes[holder] = {mode = mode, since = now, intent = intent}
   count(rec, WAITS, 1)
 end
 rec.set['h:' .. holder] = waiter_text(entry)
@@ -142,8 +145,9 @@ end
 local cycle = find_cycle()
 if cycle then -- leave the queue (nothing was handed to this waiter: it was refused)
   rec.set['h:' .. holder] = nil
-  rec.set['m:' .. holder] = nil
-  rec.del[#rec.del + 1] = 'm:' .. holder
+  if rec.modes[holder] then
+    rec.del[#rec.del + 1] = 'm:' .. holder
+  end
   if cur then
     rec.del[#rec.del + 1] = 'h:' .. holder
   end
