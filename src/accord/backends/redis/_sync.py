@@ -158,9 +158,18 @@ MAX_MOVES = 2  # MOVED replies followed for one command
 _DOWN_CODES = ("BUSY ", "MISCONF ")  # a long script runs; the server cannot persist
 
 
-_ACQUIRE, _RELEASE, _ABANDON, _LEASES = (
-    Script(name, "_leases") for name in ["acquire", "release", "abandon", "leases"]
-)
+_ACQUIRE = Script("acquire", "_leases", "_cycle")
+_RELEASE, _ABANDON, _LEASES = (Script(name, "_leases") for name in ["release", "abandon", "leases"])
+# the same operations on the indexed layout of the leases that hold many (_indexed.lua)
+_ACQUIRE_IX = Script("acquire_ix", "_leases", "_indexed", "_cycle")
+_RELEASE_IX, _ABANDON_IX = (Script(name, "_leases", "_indexed")
+                            for name in ["release_ix", "abandon_ix"])
+_INDEXED = {_ACQUIRE: _ACQUIRE_IX, _RELEASE: _RELEASE_IX, _ABANDON: _ABANDON_IX}
+
+
+def _indexed(key: str) -> bool:
+    """A semaphore's lease, kept in the indexed layout (``indexed`` of _indexed.lua)."""
+    return key.startswith("sem/")
 _EXTEND = Script("extend")
 _SET, _INCR, _DELETE, _ITEMS = (
     Script(name, "_state") for name in ["state_set", "state_incr", "state_delete", "state_items"]
@@ -597,7 +606,10 @@ class RedisBackend(
     def _lease_eval(
         self, script: Script, key: str, *args: Any, within: float | None = None
     ) -> Any:
-        """A lease script: KEYS the lease hash; ARGV prefix, key, *args."""
+        """A lease script: KEYS the lease hash; ARGV prefix, key, *args. A semaphore's
+        lease runs the script's twin of the indexed layout."""
+        if _indexed(key):
+            script = _INDEXED.get(script, script)
         keys = self._keys
         lease = [keys.lease(key)]
         return self._eval(self._leases, script, lease, keys.prefix, key, *args, within=within)

@@ -84,65 +84,9 @@ if not detect then
   return waiting()
 end
 
--- (holder, agent) of the live holder of a single-holder lock, else nil; the lease of
--- this call is the record loaded already
-local function lock_holder(k)
-  local lease = rec
-  if k ~= key then
-    lease = load_lease(P .. 'lease:' .. k, now)
-  end
-  if not lease.exists or lease.limit ~= 1 then
-    return nil
-  end
-  local best, found
-  for h, v in pairs(lease.holders) do
-    if not best or v.tok < best.tok then
-      best, found = v, h
-    end
-  end
-  if best then
-    return found, best.agent
-  end
-  return nil
-end
-
-local function waiting_on(h)
-  local v = redis.call('HGET', waits, h)
-  if not v then
-    return nil
-  end
-  local exp, k = string.match(v, '^(%d+) (.*)$')
-  if tonumber(exp) > now then
-    return k
-  end
-  redis.call('HDEL', waits, h)
-  return nil
-end
-
--- rule.find_cycle: holder -> the key it waits for -> that key's holder ... -> me
-local function find_cycle()
-  local steps = {3, agent, key}
-  local k = key
-  for _ = 1, MAX_CYCLE do
-    local h, a = lock_holder(k)
-    if not h then
-      return nil
-    end
-    if h == holder then
-      return steps
-    end
-    local nxt = waiting_on(h)
-    if not nxt then
-      return nil
-    end
-    steps[#steps + 1] = a
-    steps[#steps + 1] = nxt
-    k = nxt
-  end
-  return nil
-end
-
-local cycle = find_cycle()
+local cycle = find_cycle(key, holder, agent, now, function()
+  return lock_holder_in(rec)
+end)
 if cycle then -- leave the queue (nothing was handed to this waiter: it was refused)
   rec.set['h:' .. holder] = nil
   if rec.modes[holder] then

@@ -17,5 +17,9 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 if tonumber(exp) <= now then
   return 0
 end
-redis.call('HSET', lk, field, string.format('%d %s:%s %s', now + tonumber(ARGV[5]), tok, mb, agent))
+local exp = now + tonumber(ARGV[5])
+redis.call('HSET', lk, field, string.format('%d %s:%s %s', exp, tok, mb, agent))
+if string.sub(ARGV[2], 1, 4) == 'sem/' then -- the indexed layout (_indexed.lua)
+  redis.call('ZADD', ARGV[1] .. 'lexp:' .. ARGV[2], 'XX', exp, ARGV[3])
+end
 return 1
