@@ -185,7 +185,13 @@ _RATE = Script("rate")
 #    accord of layout 2 would delete as dead fields; the keys of tasks, streams,
 #    approvals, agents and fence floors. Nothing to migrate: a lease of layout 2 reads
 #    as exclusive leases without an intent.
-LAYOUT_VERSION = 3
+# 4: a waiter's mode, queue time and intent in its own field ('q...', no 'm:' field); a
+#    semaphore's lease (``sem/``) in the indexed layout (counts '#...' in its hash,
+#    ``lexp:<key>`` and ``lq:<key>``), which accord of layout 3 would take for holders.
+#    Migrated lazily, one lease at a time (no script walks the namespace): a waiter
+#    field of layout 3 is still read, and the first operation on a semaphore's lease
+#    of layout 3 indexes it (``ix_rebuild``, once, O(its holders)).
+LAYOUT_VERSION = 4
 # Run on each new connection: the layout version found (nothing changes when it is
 # newer), then the namespace's epoch, made once by the first client (a new one means
 # lost data). Migrations of an older layout go between the two.
