@@ -17,7 +17,10 @@ are %-escaped so the tag stays whole.
                             ``limit``, ``seq``, ``h:<holder>`` per holder
                             (expiry, token, agent) or waiter (queue number,
                             expiry, ttl, mailbox, agent), ``m:<holder>`` (mode,
-                            intent), ``c`` (its metrics): see ``_leases.lua``
+                            intent), ``c`` (its metrics): see ``_leases.lua``;
+                            a semaphore's (``sem/``) also counts (``#n``...)
+``lexp:<key>`` ``lq:<key>`` sorted sets of a semaphore's lease: holders by
+                            expiry, waiters by queue number (``_indexed.lua``)
 ``waits``                   hash: holder -> the lease key it queues for, of the
                             waiters that hold a lock (deadlock detection)
 ``leases``                  sorted set (by name) of the lease keys with holders

@@ -13,14 +13,19 @@
 -- alone) and one field 'h:<holder>' per holder or waiter:
 --   a holder    '<expires_us> <token>:<mailbox> <agent>' (mailbox empty unless the
 --               lease was handed over; it is deleted with an expired holder)
---   a waiter    'w<seq> <expires_us> <ttl_us> <mailbox> <registered> <agent>'; the
---               queue is the waiters by seq; registered = 1 when it is in 'waits'
+--   a waiter    'q<seq> <expires_us> <ttl_us> <mailbox> <registered> <mode> <since_us>
+--               <#intent> <intent><agent>' (parse_waiter); the queue is the waiters by
+--               seq; registered = 1 when it is in 'waits'
 --   released    '' (overwritten in the HSET of a hand-off instead of a separate HDEL;
 --               deleted with the next HDEL, or once DEAD_MAX dead fields gathered)
 -- A hand-off turns the waiter's field into its holder field in place.
--- Beside them, 'm:<holder>' = '<mode>|<since_us>|<intent>' for a waiter (always) and
--- for a holder of a shared or intent mode or with an intent (rule.py: modes), so an
--- exclusive lease without intent, the hot path, has none. Counters of coord.metrics()
+-- A waiter carries its mode, queue time and intent, so a hand-off rewrites its one
+-- field and deletes none. Beside them, 'm:<holder>' = '<mode>||<intent>' for a holder
+-- of a shared or intent mode or with an intent (rule.py: modes), so an exclusive lease
+-- without intent, the hot path, has none (layout 3 also gave each waiter one).
+-- This is the layout of the leases that hold one (locks). Semaphores' leases ('sem/')
+-- add counts and two sorted sets to it: the indexed layout of _indexed.lua, run by the
+-- '*_ix.lua' twins of acquire, release and abandon. Counters of coord.metrics()
 -- gather in rec.counted and go to the lease's own field 'c' (a JSON list), written by
 -- flush() in the record's one HSET.
 
