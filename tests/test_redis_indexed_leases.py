@@ -47,13 +47,15 @@ def test_300_holders_with_interleaved_expiries_free_their_slots_fifo(
     raw = redis.Redis.from_url(server.url)
     limit = 300
     try:
+        short = 3.0  # long enough to fill the semaphore and queue on a busy machine
         for i in range(limit):  # every other holder expires soon
-            assert isinstance(backend.acquire(_request(f"h{i:03}", 0.3 if i % 2 else 60.0,
+            assert isinstance(backend.acquire(_request(f"h{i:03}", short if i % 2 else 60.0,
                                                        limit), detect_deadlock=False), Granted)
+        filled = time.monotonic()
         queued = [backend.acquire(_request(f"w{j}", 60.0, limit, wait=True),
                                   detect_deadlock=False) for j in range(3)]
         assert all(isinstance(q, Waiting) for q in queued)
-        time.sleep(0.35)  # the odd holders expire untouched
+        time.sleep(max(0.0, filled + short + 0.05 - time.monotonic()))  # the odd ones expire
         # the first operation after that hands the freed slots to the queue, in order
         got = backend.acquire(_request("late", 60.0, limit), detect_deadlock=False)
         assert isinstance(got, Granted)
@@ -99,6 +101,37 @@ def test_an_operation_reads_no_holder_but_its_own(
         raw.close()
 
 
+def test_a_contended_lock_hand_off_runs_nine_commands_and_deletes_nothing(
+    server: RedisServer, namespace: str
+) -> None:
+    """The waiter's ask reads the halt switch and the lock in one MGET; the release
+    rewrites the lock in one SET and pushes the token: with the waiter's BLPOP and a
+    holder's GET+SET, 12 commands per contended acquisition (bench/run.py)."""
+    backend = RedisBackend(server.url, namespace)
+    raw = redis.Redis.from_url(server.url)
+    lock = "lock/x"
+    try:
+        for again in (False, True):  # the scripts are loaded; then "a" holds
+            first = backend.acquire(LeaseRequest(lock, "a", "A", "mb-a", 60.0, 1, True),
+                                    detect_deadlock=False)
+            assert isinstance(first, Granted)
+            if not again:
+                backend.release(lock, "a", first.token)
+        before = _calls(raw)
+        queued = backend.acquire(LeaseRequest(lock, "b", "B", "mb-b", 60.0, 1, True),
+                                 detect_deadlock=False)
+        assert isinstance(queued, Waiting)
+        assert backend.release(lock, "a", first.token)
+        after = _calls(raw)
+        ran = {k: n - before.get(k, 0) for k, n in after.items() if n - before.get(k, 0)}
+        ran.pop("info", None)
+        assert ran == {"evalsha": 2, "mget": 2, "time": 2, "set": 2, "rpush": 1}
+        assert raw.lpop(f"accord:{{{namespace}}}:mb:mb-b") == str(first.token + 1).encode()
+    finally:
+        backend.close()
+        raw.close()
+
+
 def test_a_semaphore_and_a_lock_of_layout_3_are_migrated_lazily(
     server: RedisServer, namespace: str
 ) -> None:
@@ -126,6 +159,7 @@ def test_a_semaphore_and_a_lock_of_layout_3_are_migrated_lazily(
         assert sorted(h.owner for h in stats.holders) == ["b", "w"]
         assert backend.release("lock/x", "a", 2)  # the lock's old waiter, read as it was
         assert raw.lpop(p + "mb:mbl") == b"3"
+        assert raw.type(p + "lease:lock/x") == b"string"  # written back as layout 4
         (held,) = backend.lease_statistics("lock/x").holders
         assert (held.owner, held.mode, held.intent) == ("w", MODES["S"], "reading")
         again = backend.acquire(_request("c", 60.0, 2, wait=True), detect_deadlock=False)

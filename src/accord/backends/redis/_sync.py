@@ -13,14 +13,17 @@ multi-key script touches one Redis Cluster slot. Braces and ``%`` in the namespa
 are %-escaped so the tag stays whole.
 
 ==========================  ===================================================
-``lease:<key>``             hash: the whole lease: ``token`` (never reset),
+``lease:<key>``             the whole lease, a lock's a string (JSON) read
+                            with the halt switch in one ``MGET``, a
+                            semaphore's a hash: ``token`` (never reset),
                             ``limit``, ``seq``, ``h:<holder>`` per holder
                             (expiry, token, agent) or waiter (queue number,
                             expiry, ttl, mailbox, agent), ``m:<holder>`` (mode,
                             intent), ``c`` (its metrics): see ``_leases.lua``;
                             a semaphore's (``sem/``) also counts (``#n``...)
-``lexp:<key>`` ``lq:<key>`` sorted sets of a semaphore's lease: holders by
-                            expiry, waiters by queue number (``_indexed.lua``)
+``lexp:<key>``              sorted set of a semaphore's holders by expiry
+``lq:<key>``                sorted set of a semaphore's waiters by queue number
+                            (both: ``_indexed.lua``)
 ``waits``                   hash: holder -> the lease key it queues for, of the
                             waiters that hold a lock (deadlock detection)
 ``leases``                  sorted set (by name) of the lease keys with holders
@@ -59,7 +62,7 @@ failure to reach the server raises ``BackendUnavailable``; nothing is retried, s
 write runs twice. Cleanup after a failure or a timeout (``abandon``, a mailbox's
 ``DEL``) waits 0.25 s at most, and not at all after the server went silent.
 
-Data loss: each new connection first runs ``SET epoch <random> NX`` + ``GET epoch``.
+Data loss: each new connection first reads ``epoch`` (one script: the first sets it).
 A restart breaks every connection, so after one that lost the data (no persistence)
 the next connection finds another epoch than the one this backend first saw: from
 then on every call raises ``BackendUnavailable`` ("lost the data"), for the leases,
@@ -189,22 +192,28 @@ _RATE = Script("rate")
 #    accord of layout 2 would delete as dead fields; the keys of tasks, streams,
 #    approvals, agents and fence floors. Nothing to migrate: a lease of layout 2 reads
 #    as exclusive leases without an intent.
-# 4: a waiter's mode, queue time and intent in its own field ('q...', no 'm:' field); a
-#    semaphore's lease (``sem/``) in the indexed layout (counts '#...' in its hash,
-#    ``lexp:<key>`` and ``lq:<key>``), which accord of layout 3 would take for holders.
-#    Migrated lazily, one lease at a time (no script walks the namespace): a waiter
-#    field of layout 3 is still read, and the first operation on a semaphore's lease
-#    of layout 3 indexes it (``ix_rebuild``, once, O(its holders)).
+# 4: a lock's lease is a string (JSON of the fields its hash had), read with the halt
+#    switch in one MGET; a waiter's mode, queue time and intent in its own field ('q...',
+#    no 'm:' field); a semaphore's lease (``sem/``) in the indexed layout (counts '#...'
+#    in its hash, ``lexp:<key>`` and ``lq:<key>``). Migrated lazily, one lease at a
+#    time (no script walks the namespace): a lock's hash of layout 3 is read (its
+#    string is missing: TYPE) and written back as a string, a waiter field of layout 3
+#    is still read, and the first operation on a semaphore's lease of layout 3 indexes
+#    it (``ix_rebuild``, once, O(its holders)). accord of layout 3 still connected
+#    fails on a lock's string (WRONGTYPE: BackendUnavailable) rather than misread it.
 LAYOUT_VERSION = 4
 # Run on each new connection: the layout version found (nothing changes when it is
 # newer), then the namespace's epoch, made once by the first client (a new one means
 # lost data). Migrations of an older layout go between the two.
+# One MGET when both exist (every connection but the namespace's first).
 _EPOCH_LUA = """
-local found = tonumber(redis.call('GET', KEYS[2]) or '0')
+local got = redis.call('MGET', KEYS[2], KEYS[1])
+local found = tonumber(got[1] or '0')
 if found > tonumber(ARGV[2]) then return {false, found} end
 if found < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
-return {redis.call('GET', KEYS[1]), found}
+if got[2] then return {got[2], found} end
+redis.call('SET', KEYS[1], ARGV[1])
+return {ARGV[1], found}
 """
 
 

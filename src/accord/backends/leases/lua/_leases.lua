@@ -122,11 +122,46 @@ end
 -- The lease record: token, limit, live holders and waiters by holder id; `dead` the
 -- fields to delete (released, expired) and `gone` the mailboxes of expired holders.
 -- Writes gather in `set` (field -> value) and `del`, for flush().
-local function load_lease(lk, now)
-  local flat = redis.call('HGETALL', lk)
+-- A semaphore's lease ('sem/...'): a hash, in the indexed layout of _indexed.lua.
+local function is_ix_key(lk)
+  return string.sub(lk, #P + 7, #P + 10) == 'sem/'
+end
+
+-- The fields of lease `lk` as a flat list {field, value, ...}; then whether it is kept
+-- as a string (a lock's), and whether it is a hash of layout 3 to turn into one.
+-- `raw`: its string as read already (false: no string there).
+local function read_fields(lk, raw)
+  if is_ix_key(lk) then
+    return redis.call('HGETALL', lk), false, false
+  end
+  if raw == nil then
+    raw = redis.call('MGET', lk)[1] -- MGET, not GET: nil, not an error, for a hash
+  end
+  if raw then
+    local flat = {}
+    for f, v in pairs(cjson.decode(raw)) do
+      flat[#flat + 1] = f
+      flat[#flat + 1] = v
+    end
+    return flat, true, false
+  end
+  if redis.call('TYPE', lk).ok == 'hash' then -- a lock of layout 3, turned into a string
+    return redis.call('HGETALL', lk), true, true
+  end
+  return {}, true, false
+end
+
+local function load_lease(lk, now, raw)
+  local flat, str, migrate = read_fields(lk, raw)
   local rec = {token = 0, limit = 1, seq = 0, n = 0, holders = {}, waiters = {}, nw = 0,
                dead = {}, gone = {}, set = {}, del = {}, released = {}, promoted = {},
-               modes = {}, exists = #flat > 0}
+               modes = {}, exists = #flat > 0, str = str, migrate = migrate}
+  if str then
+    rec.all = {}
+    for i = 1, #flat, 2 do
+      rec.all[flat[i]] = flat[i + 1]
+    end
+  end
   for i = 1, #flat, 2 do
     local f, v = flat[i], flat[i + 1]
     if f == 'token' then
@@ -211,10 +246,39 @@ local function fits(rec, mode)
   return true
 end
 
--- Write what gathered in rec: at most one HDEL and one HSET. Dead fields go with an
--- HDEL that runs anyway (or `force`, or once DEAD_MAX gathered); released holders are
--- deleted then, else overwritten with '' in the HSET.
+-- A lock's lease, a string: one SET of the whole record, dead fields left out (a write
+-- that would only drop dead fields waits for `force` or DEAD_MAX of them).
+local function flush_string(lk, rec, force)
+  if rec.counted then
+    save_counted(rec)
+  end
+  force = force or rec.force or rec.migrate
+  if next(rec.set) == nil and #rec.del == 0 and #rec.released == 0 and not force
+     and #rec.dead < DEAD_MAX then
+    return
+  end
+  local all = rec.all
+  for _, list in ipairs({rec.dead, rec.released, rec.del}) do
+    for _, f in ipairs(list) do
+      all[f] = nil
+    end
+  end
+  for f, v in pairs(rec.set) do
+    all[f] = type(v) == 'number' and string.format('%d', v) or v
+  end
+  if #rec.gone > 0 then
+    redis.call('DEL', unpack(rec.gone))
+  end
+  redis.call('SET', lk, cjson.encode(all))
+end
+
+-- Write what gathered in rec. A semaphore's hash: at most one HDEL and one HSET. Dead
+-- fields go with an HDEL that runs anyway (or `force`, or once DEAD_MAX gathered);
+-- released holders are deleted then, else overwritten with '' in the HSET.
 local function flush(lk, rec, force)
+  if rec.str then
+    return flush_string(lk, rec, force)
+  end
   if rec.counted then
     save_counted(rec)
   end

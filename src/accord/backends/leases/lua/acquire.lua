@@ -11,13 +11,14 @@ local lk, waits = KEYS[1], P .. 'waits'
 local ttl, limit, wait = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
 local detect = wait and ARGV[9] == '1' -- only such a waiter is in the wait-for graph
 local mode, intent = ARGV[10] or '', ARGV[11] or ''
-local halted = redis.call('GET', P .. 'halt')
-if halted then
-  return {4, halted}
+-- the halt switch and the lease in one command (a lock's lease is a string)
+local got = redis.call('MGET', P .. 'halt', lk)
+if got[1] then
+  return {4, got[1]}
 end
 local now = now_us()
 
-local rec = load_lease(lk, now)
+local rec = load_lease(lk, now, got[2])
 if rec.limit ~= limit then
   rec.set['limit'] = limit
   rec.limit = limit

@@ -1,10 +1,21 @@
 -- Make a live lease expire ttl from now: rule.extend.
--- KEYS: lease hash
+-- KEYS: lease (a lock's string, a semaphore's hash: _leases.lua)
 -- ARGV: prefix, key, holder, token, ttl_us
 -- Reply: 1, or 0 when the holder does not hold this token (the lease was lost).
 local lk = KEYS[1]
 local field = 'h:' .. ARGV[3]
-local v = redis.call('HGET', lk, field)
+local ix = string.sub(ARGV[2], 1, 4) == 'sem/'
+local all
+if not ix then
+  local raw = redis.call('MGET', lk)[1]
+  all = raw and cjson.decode(raw)
+end
+local v
+if all then
+  v = all[field]
+else -- a semaphore's hash, or a lock's of layout 3
+  v = redis.call('HGET', lk, field)
+end
 if not v then
   return 0
 end
@@ -17,9 +28,15 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 if tonumber(exp) <= now then
   return 0
 end
-local exp = now + tonumber(ARGV[5])
-redis.call('HSET', lk, field, string.format('%d %s:%s %s', exp, tok, mb, agent))
-if string.sub(ARGV[2], 1, 4) == 'sem/' then -- the indexed layout (_indexed.lua)
+exp = now + tonumber(ARGV[5])
+local text = string.format('%d %s:%s %s', exp, tok, mb, agent)
+if all then
+  all[field] = text
+  redis.call('SET', lk, cjson.encode(all))
+else
+  redis.call('HSET', lk, field, text)
+end
+if ix then -- the indexed layout (_indexed.lua)
   redis.call('ZADD', ARGV[1] .. 'lexp:' .. ARGV[2], 'XX', exp, ARGV[3])
 end
 return 1
