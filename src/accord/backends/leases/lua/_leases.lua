@@ -5,9 +5,13 @@
 -- ARGV[1] is the namespace prefix 'accord:{<ns>}:'. Times are integer microseconds
 -- of the server clock (redis TIME), exact in a Lua double.
 --
--- One hash holds a whole lease, so that an operation reads it with one HGETALL and
--- writes it with one HSET (a contended acquisition then costs the server ~10
--- commands): 'token' (never reset), 'limit', 'seq' (the last queue number given),
+-- One key holds a whole lease. A lock's (the leases that hold one) is a string, the
+-- JSON object of its fields, so that acquire.lua reads it and the halt switch with
+-- one MGET, and an operation writes it with one SET: a contended acquisition costs
+-- the server 12 commands, the holder's GET+SET included (acquire: EVALSHA MGET TIME
+-- SET; the waiter's BLPOP; the hand-off: EVALSHA TIME MGET SET RPUSH). A semaphore's
+-- is a hash of the same fields in the indexed layout (_indexed.lua). The fields:
+-- 'token' (never reset), 'limit', 'seq' (the last queue number given),
 -- 'listed' (1 while the key is in the 'leases' index listings walk: it enters with a
 -- holder and leaves when a listing finds it idle, so a lock cycle leaves the index
 -- alone) and one field 'h:<holder>' per holder or waiter:
@@ -16,18 +20,18 @@
 --   a waiter    'q<seq> <expires_us> <ttl_us> <mailbox> <registered> <mode> <since_us>
 --               <#intent> <intent><agent>' (parse_waiter); the queue is the waiters by
 --               seq; registered = 1 when it is in 'waits'
---   released    '' (overwritten in the HSET of a hand-off instead of a separate HDEL;
---               deleted with the next HDEL, or once DEAD_MAX dead fields gathered)
+--   released    '' (a hash's: overwritten in the HSET of a hand-off instead of a
+--               separate HDEL; deleted with the next HDEL, or once DEAD_MAX dead
+--               fields gathered; a string leaves dead fields out when it is written)
 -- A hand-off turns the waiter's field into its holder field in place.
 -- A waiter carries its mode, queue time and intent, so a hand-off rewrites its one
 -- field and deletes none. Beside them, 'm:<holder>' = '<mode>||<intent>' for a holder
 -- of a shared or intent mode or with an intent (rule.py: modes), so an exclusive lease
 -- without intent, the hot path, has none (layout 3 also gave each waiter one).
--- This is the layout of the leases that hold one (locks). Semaphores' leases ('sem/')
--- add counts and two sorted sets to it: the indexed layout of _indexed.lua, run by the
--- '*_ix.lua' twins of acquire, release and abandon. Counters of coord.metrics()
--- gather in rec.counted and go to the lease's own field 'c' (a JSON list), written by
--- flush() in the record's one HSET.
+-- Semaphores' leases ('sem/') add counts and two sorted sets to these fields: the
+-- indexed layout of _indexed.lua, run by the '*_ix.lua' twins of acquire, release and
+-- abandon. Counters of coord.metrics() gather in rec.counted and go to the lease's
+-- own field 'c' (a JSON list), written by flush() in the record's one write.
 
 local P = ARGV[1]
 local DEAD_MAX = 8
