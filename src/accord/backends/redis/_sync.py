@@ -13,7 +13,7 @@ multi-key script touches one Redis Cluster slot. Braces and ``%`` in the namespa
 are %-escaped so the tag stays whole.
 
 ==========================  ===================================================
-``lease:<key>``             the whole lease, a lock's a string (JSON) read
+``lease:<key>``             the whole lease, a lock's a string (MessagePack) read
                             with the halt switch in one ``MGET``, a
                             semaphore's a hash: ``token`` (never reset),
                             ``limit``, ``seq``, ``h:<holder>`` per holder
@@ -192,7 +192,7 @@ _RATE = Script("rate")
 #    accord of layout 2 would delete as dead fields; the keys of tasks, streams,
 #    approvals, agents and fence floors. Nothing to migrate: a lease of layout 2 reads
 #    as exclusive leases without an intent.
-# 4: a lock's lease is a string (JSON of the fields its hash had), read with the halt
+# 4: a lock's lease is a string (MessagePack of the fields its hash had), read with the halt
 #    switch in one MGET; a waiter's mode, queue time and intent in its own field ('q...',
 #    no 'm:' field); a semaphore's lease (``sem/``) in the indexed layout (counts '#...'
 #    in its hash, ``lexp:<key>`` and ``lq:<key>``). Migrated lazily, one lease at a

@@ -5,8 +5,8 @@
 -- ARGV[1] is the namespace prefix 'accord:{<ns>}:'. Times are integer microseconds
 -- of the server clock (redis TIME), exact in a Lua double.
 --
--- One key holds a whole lease. A lock's (the leases that hold one) is a string, the
--- JSON object of its fields, so that acquire.lua reads it and the halt switch with
+-- One key holds a whole lease. A lock's (the leases that hold one) is a string, its
+-- fields as one MessagePack array (field, value, field, value...), so that acquire.lua reads it and the halt switch with
 -- one MGET, and an operation writes it with one SET: a contended acquisition costs
 -- the server 12 commands, the holder's GET+SET included (acquire: EVALSHA MGET TIME
 -- SET; the waiter's BLPOP; the hand-off: EVALSHA TIME MGET SET RPUSH). A semaphore's
@@ -142,12 +142,7 @@ local function read_fields(lk, raw)
     raw = redis.call('MGET', lk)[1] -- MGET, not GET: nil, not an error, for a hash
   end
   if raw then
-    local flat = {}
-    for f, v in pairs(cjson.decode(raw)) do
-      flat[#flat + 1] = f
-      flat[#flat + 1] = v
-    end
-    return flat, true, false
+    return cmsgpack.unpack(raw), true, false
   end
   if redis.call('TYPE', lk).ok == 'hash' then -- a lock of layout 3, turned into a string
     return redis.call('HGETALL', lk), true, true
@@ -160,14 +155,13 @@ local function load_lease(lk, now, raw)
   local rec = {token = 0, limit = 1, seq = 0, n = 0, holders = {}, waiters = {}, nw = 0,
                dead = {}, gone = {}, set = {}, del = {}, released = {}, promoted = {},
                modes = {}, exists = #flat > 0, str = str, migrate = migrate}
-  if str then
-    rec.all = {}
-    for i = 1, #flat, 2 do
-      rec.all[flat[i]] = flat[i + 1]
-    end
-  end
+  local all = str and {} or nil
+  rec.all = all
   for i = 1, #flat, 2 do
     local f, v = flat[i], flat[i + 1]
+    if all then
+      all[f] = v
+    end
     if f == 'token' then
       rec.token = tonumber(v)
     elseif f == 'limit' then
@@ -268,12 +262,17 @@ local function flush_string(lk, rec, force)
     end
   end
   for f, v in pairs(rec.set) do
-    all[f] = type(v) == 'number' and string.format('%d', v) or v
+    all[f] = v
+  end
+  local flat = {}
+  for f, v in pairs(all) do
+    flat[#flat + 1] = f
+    flat[#flat + 1] = v
   end
   if #rec.gone > 0 then
     redis.call('DEL', unpack(rec.gone))
   end
-  redis.call('SET', lk, cjson.encode(all))
+  redis.call('SET', lk, cmsgpack.pack(flat))
 end
 
 -- Write what gathered in rec. A semaphore's hash: at most one HDEL and one HSET. Dead

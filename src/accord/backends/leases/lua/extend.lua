@@ -5,14 +5,18 @@
 local lk = KEYS[1]
 local field = 'h:' .. ARGV[3]
 local ix = string.sub(ARGV[2], 1, 4) == 'sem/'
-local all
+local flat, at -- a lock's fields (_leases.lua), and where the holder's value is
 if not ix then
   local raw = redis.call('MGET', lk)[1]
-  all = raw and cjson.decode(raw)
+  flat = raw and cmsgpack.unpack(raw)
 end
 local v
-if all then
-  v = all[field]
+if flat then
+  for i = 1, #flat, 2 do
+    if flat[i] == field then
+      at, v = i + 1, flat[i + 1]
+    end
+  end
 else -- a semaphore's hash, or a lock's of layout 3
   v = redis.call('HGET', lk, field)
 end
@@ -30,9 +34,9 @@ if tonumber(exp) <= now then
 end
 exp = now + tonumber(ARGV[5])
 local text = string.format('%d %s:%s %s', exp, tok, mb, agent)
-if all then
-  all[field] = text
-  redis.call('SET', lk, cjson.encode(all))
+if flat then
+  flat[at] = text
+  redis.call('SET', lk, cmsgpack.pack(flat))
 else
   redis.call('HSET', lk, field, text)
 end

@@ -9,9 +9,16 @@ for i = 2, #ARGV do
   local lk = P .. 'lease:' .. key
   local raw = not is_ix_key(lk) and redis.call('MGET', lk)[1]
   local found
-  if raw then -- a lock's string
-    local all = cjson.decode(raw)
-    found = {all.token, all.c}
+  if raw then -- a lock's string: its fields as one MessagePack array
+    local flat = cmsgpack.unpack(raw)
+    found = {false, false}
+    for j = 1, #flat, 2 do
+      if flat[j] == 'token' then
+        found[1] = flat[j + 1]
+      elseif flat[j] == 'c' then
+        found[2] = flat[j + 1]
+      end
+    end
   else
     found = redis.call('HMGET', lk, 'token', 'c')
   end
