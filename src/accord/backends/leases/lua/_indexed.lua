@@ -110,7 +110,7 @@ local function ix_load(lk, key, now, holder)
   end
   local gone = redis.call('ZRANGEBYSCORE', r.ek, '-inf', now, 'LIMIT', 0, SWEEP)
   if #gone > 0 then
-    local mbs = {}
+    local mbs, lost = {}, 0
     for _, h in ipairs(gone) do
       local v = redis.call('HMGET', lk, 'h:' .. h, 'm:' .. h)
       local p = v[1] and not is_waiter(v[1]) and parse_holder(v[1])
@@ -119,6 +119,7 @@ local function ix_load(lk, key, now, holder)
           mbs[#mbs + 1] = P .. 'mb:' .. p.mb
         end
         ix_drop_holder(r, h, mode_in(v[2]), v[2] and true)
+        lost = lost + 1
         if h == holder then
           r.own_holder = nil
         end
@@ -129,7 +130,9 @@ local function ix_load(lk, key, now, holder)
     if #mbs > 0 then
       redis.call('DEL', unpack(mbs))
     end
-    count(r, LOST, #gone)
+    if lost > 0 then
+      count(r, LOST, lost)
+    end
   end
   return r
 end
