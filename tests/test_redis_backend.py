@@ -274,7 +274,7 @@ def test_an_unexpected_error_reply_is_backend_unavailable_naming_the_script(
     coord: accord.Coordinator, raw: redis.Redis
 ) -> None:
     prefix = f"accord:{{{coord.namespace}}}:"
-    raw.set(f"{prefix}lease:lock/bad", "not a hash")  # another client wrote our key
+    raw.set(f"{prefix}lease:lock/bad", "not a lease")  # another client wrote our key
     raw.set(f"{prefix}state:1:m:k", "not a list")
     with pytest.raises(BackendUnavailable, match="script 'acquire' failed"):
         coord.lock("bad").try_acquire()

@@ -12,11 +12,17 @@ multi-key script touches one Redis Cluster slot. Braces and ``%`` in the namespa
 are %-escaped so the tag stays whole.
 
 ==========================  ===================================================
-``lease:<key>``             hash: the whole lease: ``token`` (never reset),
+``lease:<key>``             the whole lease, a lock's a string (MessagePack) read
+                            with the halt switch in one ``MGET``, a
+                            semaphore's a hash: ``token`` (never reset),
                             ``limit``, ``seq``, ``h:<holder>`` per holder
                             (expiry, token, agent) or waiter (queue number,
                             expiry, ttl, mailbox, agent), ``m:<holder>`` (mode,
-                            intent), ``c`` (its metrics): see ``_leases.lua``
+                            intent), ``c`` (its metrics): see ``_leases.lua``;
+                            a semaphore's (``sem/``) also counts (``#n``...)
+``lexp:<key>``              sorted set of a semaphore's holders by expiry
+``lq:<key>``                sorted set of a semaphore's waiters by queue number
+                            (both: ``_indexed.lua``)
 ``waits``                   hash: holder -> the lease key it queues for, of the
                             waiters that hold a lock (deadlock detection)
 ``leases``                  sorted set (by name) of the lease keys with holders
@@ -55,7 +61,7 @@ failure to reach the server raises ``BackendUnavailable``; nothing is retried, s
 write runs twice. Cleanup after a failure or a timeout (``abandon``, a mailbox's
 ``DEL``) waits 0.25 s at most, and not at all after the server went silent.
 
-Data loss: each new connection first runs ``SET epoch <random> NX`` + ``GET epoch``.
+Data loss: each new connection first reads ``epoch`` (one script: the first sets it).
 A restart breaks every connection, so after one that lost the data (no persistence)
 the next connection finds another epoch than the one this backend first saw: from
 then on every call raises ``BackendUnavailable`` ("lost the data"), for the leases,
@@ -157,9 +163,18 @@ MAX_MOVES = 2  # MOVED replies followed for one command
 _DOWN_CODES = ("BUSY ", "MISCONF ")  # a long script runs; the server cannot persist
 
 
-_ACQUIRE, _RELEASE, _ABANDON, _LEASES = (
-    Script(name, "_leases") for name in ["acquire", "release", "abandon", "leases"]
-)
+_ACQUIRE = Script("acquire", "_leases", "_cycle")
+_RELEASE, _ABANDON, _LEASES = (Script(name, "_leases") for name in ["release", "abandon", "leases"])
+# the same operations on the indexed layout of the leases that hold many (_indexed.lua)
+_ACQUIRE_IX = Script("acquire_ix", "_leases", "_indexed", "_cycle")
+_RELEASE_IX, _ABANDON_IX = (Script(name, "_leases", "_indexed")
+                            for name in ["release_ix", "abandon_ix"])
+_INDEXED = {_ACQUIRE: _ACQUIRE_IX, _RELEASE: _RELEASE_IX, _ABANDON: _ABANDON_IX}
+
+
+def _indexed(key: str) -> bool:
+    """A semaphore's lease, kept in the indexed layout (``indexed`` of _indexed.lua)."""
+    return key.startswith("sem/")
 _EXTEND = Script("extend")
 _SET, _INCR, _DELETE, _ITEMS = (
     Script(name, "_state") for name in ["state_set", "state_incr", "state_delete", "state_items"]
@@ -176,16 +191,28 @@ _RATE = Script("rate")
 #    accord of layout 2 would delete as dead fields; the keys of tasks, streams,
 #    approvals, agents and fence floors. Nothing to migrate: a lease of layout 2 reads
 #    as exclusive leases without an intent.
-LAYOUT_VERSION = 3
+# 4: a lock's lease is a string (MessagePack of the fields its hash had), read with the halt
+#    switch in one MGET; a waiter's mode, queue time and intent in its own field ('q...',
+#    no 'm:' field); a semaphore's lease (``sem/``) in the indexed layout (counts '#...'
+#    in its hash, ``lexp:<key>`` and ``lq:<key>``). Migrated lazily, one lease at a
+#    time (no script walks the namespace): a lock's hash of layout 3 is read (its
+#    string is missing: TYPE) and written back as a string, a waiter field of layout 3
+#    is still read, and the first operation on a semaphore's lease of layout 3 indexes
+#    it (``ix_rebuild``, once, O(its holders)). accord of layout 3 still connected
+#    fails on a lock's string (WRONGTYPE: BackendUnavailable) rather than misread it.
+LAYOUT_VERSION = 4
 # Run on each new connection: the layout version found (nothing changes when it is
 # newer), then the namespace's epoch, made once by the first client (a new one means
 # lost data). Migrations of an older layout go between the two.
+# One MGET when both exist (every connection but the namespace's first).
 _EPOCH_LUA = """
-local found = tonumber(redis.call('GET', KEYS[2]) or '0')
+local got = redis.call('MGET', KEYS[2], KEYS[1])
+local found = tonumber(got[1] or '0')
 if found > tonumber(ARGV[2]) then return {false, found} end
 if found < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
-return {redis.call('GET', KEYS[1]), found}
+if got[2] then return {got[2], found} end
+redis.call('SET', KEYS[1], ARGV[1])
+return {ARGV[1], found}
 """
 
 
@@ -596,7 +623,10 @@ class AsyncRedisBackend(
     async def _lease_eval(
         self, script: Script, key: str, *args: Any, within: float | None = None
     ) -> Any:
-        """A lease script: KEYS the lease hash; ARGV prefix, key, *args."""
+        """A lease script: KEYS the lease hash; ARGV prefix, key, *args. A semaphore's
+        lease runs the script's twin of the indexed layout."""
+        if _indexed(key):
+            script = _INDEXED.get(script, script)
         keys = self._keys
         lease = [keys.lease(key)]
         return await self._eval(self._leases, script, lease, keys.prefix, key, *args, within=within)

@@ -31,9 +31,8 @@ _JOIN, _BEAT, _LEAVE, _KILL, _READ = (
     Script(name, "_agents")
     for name in ["agent_join", "agent_beat", "agent_leave", "agent_kill", "agent_read"]
 )
-_FORCE, _REVOKE, _METRICS = (
-    Script(name, "_leases") for name in ["force_release", "revoke", "lease_metrics"]
-)
+_FORCE, _REVOKE = (Script(name, "_leases", "_indexed") for name in ["force_release", "revoke"])
+_METRICS = Script("lease_metrics", "_leases")
 
 
 def _glob(text: str) -> str:

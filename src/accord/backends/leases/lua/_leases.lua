@@ -5,24 +5,33 @@
 -- ARGV[1] is the namespace prefix 'accord:{<ns>}:'. Times are integer microseconds
 -- of the server clock (redis TIME), exact in a Lua double.
 --
--- One hash holds a whole lease, so that an operation reads it with one HGETALL and
--- writes it with one HSET (a contended acquisition then costs the server ~10
--- commands): 'token' (never reset), 'limit', 'seq' (the last queue number given),
+-- One key holds a whole lease. A lock's (the leases that hold one) is a string, its
+-- fields as one MessagePack array (field, value, field, value...), so that acquire.lua reads it and the halt switch with
+-- one MGET, and an operation writes it with one SET: a contended acquisition costs
+-- the server 12 commands, the holder's GET+SET included (acquire: EVALSHA MGET TIME
+-- SET; the waiter's BLPOP; the hand-off: EVALSHA TIME MGET SET RPUSH). A semaphore's
+-- is a hash of the same fields in the indexed layout (_indexed.lua). The fields:
+-- 'token' (never reset), 'limit', 'seq' (the last queue number given),
 -- 'listed' (1 while the key is in the 'leases' index listings walk: it enters with a
 -- holder and leaves when a listing finds it idle, so a lock cycle leaves the index
 -- alone) and one field 'h:<holder>' per holder or waiter:
 --   a holder    '<expires_us> <token>:<mailbox> <agent>' (mailbox empty unless the
 --               lease was handed over; it is deleted with an expired holder)
---   a waiter    'w<seq> <expires_us> <ttl_us> <mailbox> <registered> <agent>'; the
---               queue is the waiters by seq; registered = 1 when it is in 'waits'
---   released    '' (overwritten in the HSET of a hand-off instead of a separate HDEL;
---               deleted with the next HDEL, or once DEAD_MAX dead fields gathered)
+--   a waiter    'q<seq> <expires_us> <ttl_us> <mailbox> <registered> <mode> <since_us>
+--               <#intent> <intent><agent>' (parse_waiter); the queue is the waiters by
+--               seq; registered = 1 when it is in 'waits'
+--   released    '' (a hash's: overwritten in the HSET of a hand-off instead of a
+--               separate HDEL; deleted with the next HDEL, or once DEAD_MAX dead
+--               fields gathered; a string leaves dead fields out when it is written)
 -- A hand-off turns the waiter's field into its holder field in place.
--- Beside them, 'm:<holder>' = '<mode>|<since_us>|<intent>' for a waiter (always) and
--- for a holder of a shared or intent mode or with an intent (rule.py: modes), so an
--- exclusive lease without intent, the hot path, has none. Counters of coord.metrics()
--- gather in rec.counted and go to the lease's own field 'c' (a JSON list), written by
--- flush() in the record's one HSET.
+-- A waiter carries its mode, queue time and intent, so a hand-off rewrites its one
+-- field and deletes none. Beside them, 'm:<holder>' = '<mode>||<intent>' for a holder
+-- of a shared or intent mode or with an intent (rule.py: modes), so an exclusive lease
+-- without intent, the hot path, has none (layout 3 also gave each waiter one).
+-- Semaphores' leases ('sem/') add counts and two sorted sets to these fields: the
+-- indexed layout of _indexed.lua, run by the '*_ix.lua' twins of acquire, release and
+-- abandon. Counters of coord.metrics() gather in rec.counted and go to the lease's
+-- own field 'c' (a JSON list), written by flush() in the record's one write.
 
 local P = ARGV[1]
 local DEAD_MAX = 8
@@ -85,26 +94,74 @@ local LAZY = {__index = function(h, k)
   return rawget(h, k)
 end}
 
+-- A waiter: 'q<seq> <exp> <ttl> <mailbox> <registered> <mode> <since> <#intent> <intent><agent>'
+-- (its mode, the time it first queued and its intent folded in, so that a hand-off
+-- rewrites this one field and deletes none). Layout 3 wrote 'w<seq> <exp> <ttl>
+-- <mailbox> <registered> <agent>' with the mode in 'm:<holder>': still read (mode nil).
 local function parse_waiter(v)
-  local seq, exp, ttl, mb, reg, agent = string.match(v, '^w(%d+) (%d+) (%d+) (%S+) (%d) (.*)$')
+  if string.byte(v, 1) == 119 then -- 'w': layout 3
+    local seq, exp, ttl, mb, reg, agent = string.match(v, '^w(%d+) (%d+) (%d+) (%S+) (%d) (.*)$')
+    return {seq = tonumber(seq), exp = tonumber(exp), ttl = tonumber(ttl), mb = mb,
+            reg = reg == '1', agent = agent}
+  end
+  local seq, exp, ttl, mb, reg, mode, since, n, rest =
+    string.match(v, '^q(%d+) (%d+) (%d+) (%S+) (%d) (%u*) (%d+) (%d+) (.*)$')
+  n = tonumber(n)
   return {seq = tonumber(seq), exp = tonumber(exp), ttl = tonumber(ttl), mb = mb,
-          reg = reg == '1', agent = agent}
+          reg = reg == '1', mode = mode, since = tonumber(since),
+          intent = string.sub(rest, 1, n), agent = string.sub(rest, n + 1)}
+end
+
+local function is_waiter(v)
+  local b = string.byte(v, 1)
+  return b == 113 or b == 119 -- 'q' or 'w'
 end
 
 local function waiter_text(w)
-  return string.format('w%d %d %d %s %d %s', w.seq, w.exp, w.ttl, w.mb, w.reg and 1 or 0, w.agent)
+  return string.format('q%d %d %d %s %d %s %d %d %s%s', w.seq, w.exp, w.ttl, w.mb,
+                       w.reg and 1 or 0, w.mode or '', w.since or 0, #(w.intent or ''),
+                       w.intent or '', w.agent)
 end
 
 -- The lease record: token, limit, live holders and waiters by holder id; `dead` the
 -- fields to delete (released, expired) and `gone` the mailboxes of expired holders.
 -- Writes gather in `set` (field -> value) and `del`, for flush().
-local function load_lease(lk, now)
-  local flat = redis.call('HGETALL', lk)
+-- A semaphore's lease ('sem/...'): a hash, in the indexed layout of _indexed.lua.
+local function is_ix_key(lk)
+  return string.sub(lk, #P + 7, #P + 10) == 'sem/'
+end
+
+-- The fields of lease `lk` as a flat list {field, value, ...}; then whether it is kept
+-- as a string (a lock's), and whether it is a hash of layout 3 to turn into one.
+-- `raw`: its string as read already (false: no string there).
+local function read_fields(lk, raw)
+  if is_ix_key(lk) then
+    return redis.call('HGETALL', lk), false, false
+  end
+  if raw == nil then
+    raw = redis.call('MGET', lk)[1] -- MGET, not GET: nil, not an error, for a hash
+  end
+  if raw then
+    return cmsgpack.unpack(raw), true, false
+  end
+  if redis.call('TYPE', lk).ok == 'hash' then -- a lock of layout 3, turned into a string
+    return redis.call('HGETALL', lk), true, true
+  end
+  return {}, true, false
+end
+
+local function load_lease(lk, now, raw)
+  local flat, str, migrate = read_fields(lk, raw)
   local rec = {token = 0, limit = 1, seq = 0, n = 0, holders = {}, waiters = {}, nw = 0,
                dead = {}, gone = {}, set = {}, del = {}, released = {}, promoted = {},
-               modes = {}, exists = #flat > 0}
+               modes = {}, exists = #flat > 0, str = str, migrate = migrate}
+  local all = str and {} or nil
+  rec.all = all
   for i = 1, #flat, 2 do
     local f, v = flat[i], flat[i + 1]
+    if all then
+      all[f] = v
+    end
     if f == 'token' then
       rec.token = tonumber(v)
     elseif f == 'limit' then
@@ -115,6 +172,8 @@ local function load_lease(lk, now)
       rec.listed = true
     elseif f == 'c' then
       rec.cstore = v
+    elseif string.byte(f, 1) == 35 then -- '#...': the counts of the indexed layout
+      rec.indexed = true
     elseif string.byte(f, 1) == 109 then -- 'm:<holder>'
       local mode, since, intent = string.match(v, '^(%u*)|(%d*)|(.*)$')
       rec.modes[string.sub(f, 3)] = {mode = mode or '', since = tonumber(since) or 0,
@@ -122,7 +181,7 @@ local function load_lease(lk, now)
       rec.nm = true
     elseif v == '' then
       rec.dead[#rec.dead + 1] = f
-    elseif string.sub(v, 1, 1) == 'w' then
+    elseif is_waiter(v) then
       local w = parse_waiter(v)
       if w.exp > now then
         rec.waiters[string.sub(f, 3)] = w
@@ -162,6 +221,10 @@ local function load_lease(lk, now)
 end
 
 local function mode_of(rec, h)
+  local w = rec.waiters[h]
+  if w and w.mode then
+    return w.mode
+  end
   local m = rec.modes[h]
   return m and m.mode or ''
 end
@@ -181,10 +244,44 @@ local function fits(rec, mode)
   return true
 end
 
--- Write what gathered in rec: at most one HDEL and one HSET. Dead fields go with an
--- HDEL that runs anyway (or `force`, or once DEAD_MAX gathered); released holders are
--- deleted then, else overwritten with '' in the HSET.
+-- A lock's lease, a string: one SET of the whole record, dead fields left out (a write
+-- that would only drop dead fields waits for `force` or DEAD_MAX of them).
+local function flush_string(lk, rec, force)
+  if rec.counted then
+    save_counted(rec)
+  end
+  force = force or rec.force or rec.migrate
+  if next(rec.set) == nil and #rec.del == 0 and #rec.released == 0 and not force
+     and #rec.dead < DEAD_MAX then
+    return
+  end
+  local all = rec.all
+  for _, list in ipairs({rec.dead, rec.released, rec.del}) do
+    for _, f in ipairs(list) do
+      all[f] = nil
+    end
+  end
+  for f, v in pairs(rec.set) do
+    all[f] = v
+  end
+  local flat = {}
+  for f, v in pairs(all) do
+    flat[#flat + 1] = f
+    flat[#flat + 1] = v
+  end
+  if #rec.gone > 0 then
+    redis.call('DEL', unpack(rec.gone))
+  end
+  redis.call('SET', lk, cmsgpack.pack(flat))
+end
+
+-- Write what gathered in rec. A semaphore's hash: at most one HDEL and one HSET. Dead
+-- fields go with an HDEL that runs anyway (or `force`, or once DEAD_MAX gathered);
+-- released holders are deleted then, else overwritten with '' in the HSET.
 local function flush(lk, rec, force)
+  if rec.str then
+    return flush_string(lk, rec, force)
+  end
   if rec.counted then
     save_counted(rec)
   end
@@ -308,7 +405,7 @@ local function promote(rec, key, now)
     i = i + 1
     rec.waiters[h] = nil
     rec.nw = rec.nw - 1
-    local m = rec.modes[h] or {mode = '', since = now, intent = ''}
+    local m = w.mode and w or rec.modes[h] or {mode = '', since = now, intent = ''}
     local waited = (now - m.since) / 1e6
     count(rec, WAIT_TOTAL, waited)
     count(rec, WAIT_MAX, waited)

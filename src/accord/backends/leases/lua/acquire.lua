@@ -11,13 +11,14 @@ local lk, waits = KEYS[1], P .. 'waits'
 local ttl, limit, wait = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
 local detect = wait and ARGV[9] == '1' -- only such a waiter is in the wait-for graph
 local mode, intent = ARGV[10] or '', ARGV[11] or ''
-local halted = redis.call('GET', P .. 'halt')
-if halted then
-  return {4, halted}
+-- the halt switch and the lease in one command (a lock's lease is a string)
+local got = redis.call('MGET', P .. 'halt', lk)
+if got[1] then
+  return {4, got[1]}
 end
 local now = now_us()
 
-local rec = load_lease(lk, now)
+local rec = load_lease(lk, now, got[2])
 if rec.limit ~= limit then
   rec.set['limit'] = limit
   rec.limit = limit
@@ -63,15 +64,18 @@ end
 
 -- Queue (or, asked again while queued, keep the place and push the expiry).
 local cur = rec.waiters[holder]
-local entry = {seq = 0, exp = now + ttl, ttl = ttl, mb = waiter, reg = detect, agent = agent}
+local entry = {seq = 0, exp = now + ttl, ttl = ttl, mb = waiter, reg = detect, agent = agent,
+               mode = mode, since = now, intent = intent}
 if cur then
   entry.seq, entry.ttl, entry.agent, entry.reg = cur.seq, cur.ttl, cur.agent, detect or cur.reg
+  local m = cur.mode and cur or rec.modes[holder] -- layout 3: its mode in 'm:<holder>'
+  if m then
+    entry.mode, entry.since, entry.intent = m.mode, m.since, m.intent
+  end
 else
   rec.seq = rec.seq + 1
   entry.seq = rec.seq
   rec.set['seq'] = rec.seq
-  rec.set['m:' .. holder] = string.format('%s|%d|%s', mode, now, intent)
-  rec.modes[holder] = {mode = mode, since = now, intent = intent}
   count(rec, WAITS, 1)
 end
 rec.set['h:' .. holder] = waiter_text(entry)
@@ -81,69 +85,14 @@ if not detect then
   return waiting()
 end
 
--- (holder, agent) of the live holder of a single-holder lock, else nil; the lease of
--- this call is the record loaded already
-local function lock_holder(k)
-  local lease = rec
-  if k ~= key then
-    lease = load_lease(P .. 'lease:' .. k, now)
-  end
-  if not lease.exists or lease.limit ~= 1 then
-    return nil
-  end
-  local best, found
-  for h, v in pairs(lease.holders) do
-    if not best or v.tok < best.tok then
-      best, found = v, h
-    end
-  end
-  if best then
-    return found, best.agent
-  end
-  return nil
-end
-
-local function waiting_on(h)
-  local v = redis.call('HGET', waits, h)
-  if not v then
-    return nil
-  end
-  local exp, k = string.match(v, '^(%d+) (.*)$')
-  if tonumber(exp) > now then
-    return k
-  end
-  redis.call('HDEL', waits, h)
-  return nil
-end
-
--- rule.find_cycle: holder -> the key it waits for -> that key's holder ... -> me
-local function find_cycle()
-  local steps = {3, agent, key}
-  local k = key
-  for _ = 1, MAX_CYCLE do
-    local h, a = lock_holder(k)
-    if not h then
-      return nil
-    end
-    if h == holder then
-      return steps
-    end
-    local nxt = waiting_on(h)
-    if not nxt then
-      return nil
-    end
-    steps[#steps + 1] = a
-    steps[#steps + 1] = nxt
-    k = nxt
-  end
-  return nil
-end
-
-local cycle = find_cycle()
+local cycle = find_cycle(key, holder, agent, now, function()
+  return lock_holder_in(rec)
+end)
 if cycle then -- leave the queue (nothing was handed to this waiter: it was refused)
   rec.set['h:' .. holder] = nil
-  rec.set['m:' .. holder] = nil
-  rec.del[#rec.del + 1] = 'm:' .. holder
+  if rec.modes[holder] then
+    rec.del[#rec.del + 1] = 'm:' .. holder
+  end
   if cur then
     rec.del[#rec.del + 1] = 'h:' .. holder
   end

@@ -19,4 +19,7 @@ if #agents > 0 then
 end
 promote(rec, key, now)
 flush(lk, rec, true)
+if indexed(key) and rec.exists then
+  ix_rebuild(lk, key, rec)
+end
 return agents

@@ -29,7 +29,7 @@ local function snapshot(key)
   for _, w in ipairs(queue_of(rec)) do
     waiters[#waiters + 1] = w[2].agent
   end
-  return {key, rec.limit, rec.token, flat, waiters}
+  return {key, rec.limit, rec.token, flat, waiters}, rec
 end
 
 if ARGV[2] == 'key' then
@@ -40,12 +40,17 @@ local from = ARGV[4] == '' and '[' .. kp or '(' .. ARGV[4]
 local keys = redis.call('ZRANGEBYLEX', KEYS[1], from, '(' .. kp .. '\255', 'LIMIT', 0, n)
 local out = {#keys == n and keys[n] or ''}
 for _, key in ipairs(keys) do
-  local s = snapshot(key)
+  local s, rec = snapshot(key)
   if #s[4] > 0 or #s[5] > 0 then
     out[#out + 1] = s
   else -- idle: unlisted until its next grant lists it again
     redis.call('ZREM', KEYS[1], key)
-    redis.call('HDEL', P .. 'lease:' .. key, 'listed')
+    if rec.str then
+      rec.del[#rec.del + 1] = 'listed'
+      flush(P .. 'lease:' .. key, rec, false)
+    else
+      redis.call('HDEL', P .. 'lease:' .. key, 'listed')
+    end
   end
 end
 return out

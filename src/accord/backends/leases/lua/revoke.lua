@@ -35,6 +35,9 @@ for _, key in ipairs(keys) do
   if gone > 0 then
     promote(rec, key, now)
     flush(lk, rec, true)
+    if indexed(key) then
+      ix_rebuild(lk, key, rec)
+    end
     dropped = dropped + gone
   end
 end
