@@ -32,6 +32,7 @@ from accord._sync import _rt
 from accord._context import Context
 from accord._task import (
     CANCELLED,
+    CLAIMED,
     DEAD,
     DONE,
     FAILED,
@@ -363,14 +364,34 @@ class Queue:
                     return Claim(ctx, found.task)
                 left = LONG_WAIT if timeout is None else timeout - (time.monotonic() - start)
                 if left <= 0:
-                    return None
+                    rec, req.waiter = ctx.store.task_unwait(self.name, req.waiter,
+                                                                  req.holder), ""
+                    return None if rec is None else Claim(ctx, rec)  # just in time
                 soonest = LONG_WAIT if found.retry_in is None else found.retry_in + MIN_PAUSE
-                mailbox.wait(max(min(left, soonest, rule.WAITER_TTL / 2), MIN_PAUSE))
+                message = mailbox.wait(
+                    max(min(left, soonest, rule.WAITER_TTL / 2), MIN_PAUSE)
+                )
+                rec = self._handed(message)
+                if rec is not None:
+                    req.waiter = ""
+                    return Claim(ctx, rec)
         finally:
-            if req.waiter:
+            if req.waiter:  # interrupted: a claim handed to it meanwhile goes back
                 with contextlib.suppress(BackendUnavailable):
-                    ctx.store.task_unwait(self.name, req.waiter)
+                    rec = ctx.store.task_unwait(self.name, req.waiter, req.holder)
+                    if rec is not None:
+                        ctx.store.task_release(rec.id, rec.token, ctx.agent)
             mailbox.close()
+
+    def _handed(self, message: str | None) -> TaskRecord | None:
+        """The claim a waiter was woken with (``rule.handed_message``), if it still holds."""
+        handed = rule.handed_claim(message)
+        if handed is None:
+            return None
+        rec = self._ctx.store.task_get(handed[0])
+        if rec is None or rec.status != CLAIMED or rec.token != handed[1]:
+            return None  # lost already (its lease ran out, it was revoked): ask again
+        return rec
 
     def get(self, task_id: str) -> Task | None:
         """The task as stored now, or None (no such task in this queue; TaskNotFound
@@ -426,7 +447,7 @@ class Queue:
             rec = self._found(task_id, ctx.store.task_retry(own, ctx.agent, ctx.max_events))
         else:
             rec.status = f"{rec.status}, not dead or failed"
-        if rec.status != READY:
+        if rec.status not in (READY, CLAIMED):  # claimed: handed to a waiting claimer
             raise TaskStateError(self.name, task_id, rec.status, "retry",
                                  "only a dead or failed task is retried")
         return Task(ctx, rec)

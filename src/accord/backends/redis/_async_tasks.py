@@ -67,8 +67,8 @@ class AsyncRedisTasks(AsyncRedisHost[C]):
             return ClaimResult(task(reply[1]))
         return ClaimResult(None, None if reply[1] < 0 else reply[1] / 1e6)
 
-    async def task_unwait(self, queue: str, waiter: str) -> None:
-        await self._step("unwait", queue, waiter)
+    async def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
+        return await self._step("unwait", queue, waiter, holder)
 
     async def _held(self, step: str, task_id: int, *args: Any, agent: str = "",
                     events: int = 0) -> bool:

@@ -68,8 +68,8 @@ class RedisTasks(RedisHost[C]):
             return ClaimResult(task(reply[1]))
         return ClaimResult(None, None if reply[1] < 0 else reply[1] / 1e6)
 
-    def task_unwait(self, queue: str, waiter: str) -> None:
-        self._step("unwait", queue, waiter)
+    def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
+        return self._step("unwait", queue, waiter, holder)
 
     def _held(self, step: str, task_id: int, *args: Any, agent: str = "",
                     events: int = 0) -> bool:

@@ -29,8 +29,9 @@ class AsyncTaskRecords:
         result: ClaimResult = await self._call(self.store.task_claim, req, max_events)
         return result
 
-    async def task_unwait(self, queue: str, waiter: str) -> None:
-        await self._call(self.store.task_unwait, queue, waiter)
+    async def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
+        found: TaskRecord | None = await self._call(self.store.task_unwait, queue, waiter, holder)
+        return found
 
     async def task_extend(self, task_id: int, token: int, lease: float) -> bool:
         return await self._ok(self.store.task_extend, task_id, token, lease)

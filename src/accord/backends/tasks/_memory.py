@@ -4,6 +4,7 @@ sorted indexes (``state/index.py``), so a claim costs O(log n) in the ready task
 from __future__ import annotations
 
 import copy
+from typing import Any
 from dataclasses import dataclass, field
 
 from accord._task import STATUSES, TaskRecord
@@ -42,6 +43,7 @@ class MemoryTasks(TaskRecords):
     """Task storage of the memory store (``_tasks``: the namespace's TaskSpace)."""
 
     _tasks: TaskSpace
+    _store: Any  # the MemoryStore: its mailboxes by id
 
     def _task_load(self, task_id: int) -> TaskRecord | None:
         rec = self._tasks.tasks.get(task_id)
@@ -134,6 +136,18 @@ class MemoryTasks(TaskRecords):
                 break
             found.append((waiter, lanes, expires))
         return found
+
+    def _claim_of(self, holder: str) -> int | None:
+        entry = next(self._tasks.claims.from_key(f"{holder}\n", True), None)
+        if entry is None or entry.rpartition("\n")[0] != holder:
+            return None
+        return int(entry.rpartition("\n")[2])
+
+    def _task_post(self, waiter: str, message: str) -> bool:
+        deliver = self._store.mailboxes.get(waiter)
+        if deliver is not None:
+            deliver(message)
+        return deliver is not None
 
     def _claims_of(self, holder_prefix: str) -> list[int]:
         found = []

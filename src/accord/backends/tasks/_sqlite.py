@@ -3,11 +3,14 @@ of ``queries.sql`` over the tables of ``schema.sql``, on the transaction's curso
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from accord import _json
 from accord._task import MAX_PRIORITY, STATUSES, TaskRecord
+from accord.backends._pipes import post
 from accord.backends._sql import queries
 from accord.backends.tasks.records import TaskRecords
 
@@ -29,6 +32,7 @@ class SqliteTasks(TaskRecords):
     """Task storage of the SQLite store (``_local.cur``: the running transaction's)."""
 
     namespace: str
+    wake_dir: Path
     _local: Any
 
     def _task_sql(self, name: str, *args: Any) -> sqlite3.Cursor:
@@ -102,6 +106,13 @@ class SqliteTasks(TaskRecords):
     def _waiters(self, queue: str, limit: int) -> list[tuple[str, list[str], float]]:
         rows = self._task_sql("FIRST_WAITERS", queue, limit).fetchall()
         return [(w, lanes.split("\n"), expires) for w, lanes, expires in rows]
+
+    def _claim_of(self, holder: str) -> int | None:
+        row = self._task_sql("CLAIM_OF", holder).fetchone()
+        return None if row is None else int(row[0])
+
+    def _task_post(self, waiter: str, message: str) -> bool:
+        return waiter.isalnum() and post(os.path.join(self.wake_dir, waiter), message)
 
     def _claims_of(self, holder_prefix: str) -> list[int]:
         rows = self._task_sql("CLAIMS").fetchall()

@@ -67,6 +67,10 @@ DELETE FROM task_waiters WHERE ns = ? AND queue = ? AND waiter = ?;
 SELECT waiter, lanes, expires FROM task_waiters WHERE ns = ? AND queue = ?
 ORDER BY since LIMIT ?;
 
+-- The claim of one holder (a claim handed to a waiter: tasks/rule.py, handed).
+-- name: claim_of
+SELECT id FROM tasks WHERE ns = ? AND holder = ? LIMIT 1;
+
 -- name: claims
 SELECT id, holder FROM tasks WHERE ns = ? AND holder IS NOT NULL;
 

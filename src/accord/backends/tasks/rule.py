@@ -37,6 +37,7 @@ from accord._task import (
     MAX_PRIORITY,
     READY,
     WAITING,
+    ClaimRequest,
     TaskRecord,
     TaskSpec,
 )
@@ -65,6 +66,40 @@ def claim_lanes(tags: list[str] | None, agent: str) -> list[str]:
     if tags is None:
         return [ANY, f"a\t{agent}"]
     return [f"t\t{t}" for t in tags] + [f"a\t{agent}\t{t}" for t in tags]
+
+
+def waiting(req: ClaimRequest, max_events: int) -> str:
+    """The first line of a waiter's registration, before its lanes: the claim to make
+    for it when a task it may take becomes ready (no lane starts with ``c``)."""
+    return f"c\t{req.lease!r}\t{max_events}\t{req.agent}\t{req.holder}"
+
+
+def waiting_claim(line: str) -> tuple[str, str, float, int] | None:
+    """(holder, agent, lease, max_events) of a registration's first line (``waiting``);
+    None for a waiter registered by an older accord (its first line is a lane)."""
+    if not line.startswith("c\t"):
+        return None
+    _, lease, max_events, agent, holder = line.split("\t", 4)
+    return holder, agent, float(lease), int(max_events)
+
+
+def handed(holder: str, waiter: str) -> str:
+    """The holder of a claim made for a waiter (its holder, then its mailbox): the
+    claims of ``holder`` start with it still, and the waiter finds the claim by it."""
+    return f"{holder}\x1f{waiter}"
+
+
+def handed_message(rec: TaskRecord) -> str:
+    """What a waiter is posted with the claim made for it: ``c<id>.<token>``."""
+    return f"c{rec.id}.{rec.token}"
+
+
+def handed_claim(message: str | None) -> tuple[int, int] | None:
+    """(task id, token) of a ``handed_message``; None for any other message."""
+    if not message or message[0] != "c":
+        return None
+    task_id, _, token = message[1:].partition(".")
+    return int(task_id), int(token)
 
 
 def ready_key(priority: int, task_id: int) -> str:
