@@ -370,7 +370,7 @@ class AsyncQueue:
                 message = await mailbox.wait(
                     max(min(left, soonest, rule.WAITER_TTL / 2), MIN_PAUSE)
                 )
-                rec = await self._handed(message)
+                rec = None if message is None else await ctx.store.task_handed(message)
                 if rec is not None:
                     req.waiter = ""
                     return AsyncClaim(ctx, rec)
@@ -381,16 +381,6 @@ class AsyncQueue:
                     if rec is not None:
                         await ctx.store.task_release(rec.id, rec.token, ctx.agent)
             await mailbox.aclose()
-
-    async def _handed(self, message: str | None) -> TaskRecord | None:
-        """The claim a waiter was woken with (``rule.handed_message``), if it still holds."""
-        handed = rule.handed_claim(message)
-        if handed is None:
-            return None
-        rec = await self._ctx.store.task_get(handed[0])
-        if rec is None or rec.status != CLAIMED or rec.token != handed[1]:
-            return None  # lost already (its lease ran out, it was revoked): ask again
-        return rec
 
     async def get(self, task_id: str) -> AsyncTask | None:
         """The task as stored now, or None (no such task in this queue; TaskNotFound

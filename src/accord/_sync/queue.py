@@ -371,7 +371,7 @@ class Queue:
                 message = mailbox.wait(
                     max(min(left, soonest, rule.WAITER_TTL / 2), MIN_PAUSE)
                 )
-                rec = self._handed(message)
+                rec = None if message is None else ctx.store.task_handed(message)
                 if rec is not None:
                     req.waiter = ""
                     return Claim(ctx, rec)
@@ -382,16 +382,6 @@ class Queue:
                     if rec is not None:
                         ctx.store.task_release(rec.id, rec.token, ctx.agent)
             mailbox.close()
-
-    def _handed(self, message: str | None) -> TaskRecord | None:
-        """The claim a waiter was woken with (``rule.handed_message``), if it still holds."""
-        handed = rule.handed_claim(message)
-        if handed is None:
-            return None
-        rec = self._ctx.store.task_get(handed[0])
-        if rec is None or rec.status != CLAIMED or rec.token != handed[1]:
-            return None  # lost already (its lease ran out, it was revoked): ask again
-        return rec
 
     def get(self, task_id: str) -> Task | None:
         """The task as stored now, or None (no such task in this queue; TaskNotFound

@@ -16,10 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from accord import _json
-from accord._task import STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
+from accord._task import CLAIMED, STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
 from accord.backends.redis._async_host import AsyncRedisHost, C
 from accord.backends.redis._lua import Script
 from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, us
+from accord.backends.tasks import rule
 from accord.errors import DependencyCycle, TaskNotFound
 
 REVOKE_PAGE = 100
@@ -69,6 +70,16 @@ class AsyncRedisTasks(AsyncRedisHost[C]):
 
     async def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
         return await self._step("unwait", queue, waiter, holder)
+
+    async def task_handed(self, message: str) -> TaskRecord | None:
+        handed = rule.handed_claim(message)
+        if handed is None:
+            return None
+        if handed[2]:  # the task came with the claim, as the handing script left it
+            return task([v.encode() for v in _json.loads(handed[2])])
+        rec = await self.task_get(handed[0])
+        held = rec is not None and rec.status == CLAIMED and rec.token == handed[1]
+        return rec if held else None
 
     async def _held(self, step: str, task_id: int, *args: Any, agent: str = "",
                     events: int = 0) -> bool:

@@ -17,10 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from accord import _json
-from accord._task import STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
+from accord._task import CLAIMED, STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
 from accord.backends.redis._sync_host import RedisHost, C
 from accord.backends.redis._lua import Script
 from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, us
+from accord.backends.tasks import rule
 from accord.errors import DependencyCycle, TaskNotFound
 
 REVOKE_PAGE = 100
@@ -70,6 +71,16 @@ class RedisTasks(RedisHost[C]):
 
     def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
         return self._step("unwait", queue, waiter, holder)
+
+    def task_handed(self, message: str) -> TaskRecord | None:
+        handed = rule.handed_claim(message)
+        if handed is None:
+            return None
+        if handed[2]:  # the task came with the claim, as the handing script left it
+            return task([v.encode() for v in _json.loads(handed[2])])
+        rec = self.task_get(handed[0])
+        held = rec is not None and rec.status == CLAIMED and rec.token == handed[1]
+        return rec if held else None
 
     def _held(self, step: str, task_id: int, *args: Any, agent: str = "",
                     events: int = 0) -> bool:

@@ -33,6 +33,10 @@ class AsyncTaskRecords:
         found: TaskRecord | None = await self._call(self.store.task_unwait, queue, waiter, holder)
         return found
 
+    async def task_handed(self, message: str) -> TaskRecord | None:
+        found: TaskRecord | None = await self._call(self.store.task_handed, message)
+        return found
+
     async def task_extend(self, task_id: int, token: int, lease: float) -> bool:
         return await self._ok(self.store.task_extend, task_id, token, lease)
 

@@ -4,8 +4,8 @@ sorted indexes (``state/index.py``), so a claim costs O(log n) in the ready task
 from __future__ import annotations
 
 import copy
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from accord._task import STATUSES, TaskRecord
 from accord.backends.state.index import SortedKeys
@@ -43,7 +43,6 @@ class MemoryTasks(TaskRecords):
     """Task storage of the memory store (``_tasks``: the namespace's TaskSpace)."""
 
     _tasks: TaskSpace
-    _store: Any  # the MemoryStore: its mailboxes by id
 
     def _task_load(self, task_id: int) -> TaskRecord | None:
         rec = self._tasks.tasks.get(task_id)
@@ -144,7 +143,8 @@ class MemoryTasks(TaskRecords):
         return int(entry.rpartition("\n")[2])
 
     def _task_post(self, waiter: str, message: str) -> bool:
-        deliver = self._store.mailboxes.get(waiter)
+        store: Any = self.__dict__["_store"]  # the MemoryStore (memory.py): mailboxes by id
+        deliver = store.mailboxes.get(waiter)
         if deliver is not None:
             deliver(message)
         return deliver is not None

@@ -21,8 +21,8 @@ same step, for the first registered waiter that may take it (unregistered then, 
 claim's holder ``rule.handed(holder, waiter)``), and ``rule.handed_message`` is
 posted to it, so that it wakes with its claim made. A waiter that cannot be told (its
 mailbox has no reader) has the claim given back; the waiter's next ``task_claim`` or
-``task_unwait`` returns a claim handed to it that it did not read. ``task_watch`` registers a mailbox that the task's end (done,
-dead, cancelled) posts to.
+``task_unwait`` returns a claim handed to it that it did not read. ``task_watch``
+registers a mailbox that the task's end (done, dead, cancelled) posts to.
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ class Tasks(Store, Protocol):
     def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
         """Unregister a waiter that stops waiting; the claim handed to it meanwhile
         (posted, maybe not read yet), now the caller's, or None."""
+        ...
+
+    def task_handed(self, message: str) -> TaskRecord | None:
+        """The task of the claim a waiter was posted (``rule.handed_message``) while
+        that claim holds it, else None (the waiter asks again)."""
         ...
 
     def task_extend(self, task_id: int, token: int, lease: float) -> bool:

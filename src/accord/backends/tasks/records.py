@@ -45,7 +45,7 @@ class _Step:
     def __init__(self, agent: str, max_events: int, now: float, wall: float) -> None:
         self.agent, self.max_events, self.now, self.wall = agent, max_events, now, wall
         self.signals: list[Signal] = []
-        self.handed: list[tuple[str, TaskRecord]] = []  # (waiter, task claimed for it)
+        self.handed: list[tuple[str, TaskRecord, str]] = []  # (waiter, claim, message)
         self.asking = ""  # the waiter of the claim running, if any
         self.ended: list[TaskRecord] = []  # finished tasks whose dependents are to tell
         self.logged = False
@@ -147,8 +147,8 @@ class TaskRecords(StreamRecords):
         self._post(step.signals)
         if step.logged:
             self._ring()
-        for waiter, rec in step.handed:
-            if not self._task_post(waiter, rule.handed_message(rec)):
+        for waiter, rec, message in step.handed:
+            if not self._task_post(waiter, message):
                 self._task_give_back(rec)
 
     def _task_give_back(self, handed: TaskRecord) -> None:
@@ -198,7 +198,8 @@ class TaskRecords(StreamRecords):
                 rule.claim(rec, rule.handed(holder, waiter), agent, self._task_counter(), lease,
                            step.now, step.wall)
                 self._task_log(step, agent, max_events, "task_claimed", rec)
-                step.handed.append((waiter, rec))
+                text = _json.dumps_record(rec.to_json())
+                step.handed.append((waiter, rec, rule.handed_message(rec, text)))
                 return
 
     def _task_leave(self, rec: TaskRecord) -> None:
@@ -364,6 +365,17 @@ class TaskRecords(StreamRecords):
         with self._task_step() as step:
             self._waiter_drop(queue, waiter)
             return self._task_handed(holder, waiter, step)
+
+    def task_handed(self, message: str) -> TaskRecord | None:
+        handed = rule.handed_claim(message)
+        if handed is None:
+            return None
+        if handed[2]:  # the task came with the claim, as the handing step left it
+            return TaskRecord.from_json(_json.loads(handed[2]))
+        with self._transaction(write=False):
+            rec = self._task_load(handed[0])
+        held = rec is not None and rec.status == CLAIMED and rec.token == handed[1]
+        return rec if held else None
 
     def task_extend(self, task_id: int, token: int, lease: float) -> bool:
         with self._task_step() as step:

@@ -89,17 +89,26 @@ def handed(holder: str, waiter: str) -> str:
     return f"{holder}\x1f{waiter}"
 
 
-def handed_message(rec: TaskRecord) -> str:
-    """What a waiter is posted with the claim made for it: ``c<id>.<token>``."""
-    return f"c{rec.id}.{rec.token}"
+HANDED_WITH_TASK = 3800
+"""A handed claim's message carries the task when it is this short at most (one pipe
+write of SQLite's wake-ups stays whole up to 4096 bytes)."""
 
 
-def handed_claim(message: str | None) -> tuple[int, int] | None:
-    """(task id, token) of a ``handed_message``; None for any other message."""
+def handed_message(rec: TaskRecord, text: str = "") -> str:
+    """What a waiter is posted with the claim made for it: ``c<id>.<token>``, then
+    after a space the task as stored (``text``), when short, so that it reads none."""
+    claim = f"c{rec.id}.{rec.token}"
+    return f"{claim} {text}" if text and len(text) <= HANDED_WITH_TASK else claim
+
+
+def handed_claim(message: str | None) -> tuple[int, int, str] | None:
+    """(task id, token, the task as stored or "") of a ``handed_message``; None for
+    any other message."""
     if not message or message[0] != "c":
         return None
-    task_id, _, token = message[1:].partition(".")
-    return int(task_id), int(token)
+    claim, _, rest = message[1:].partition(" ")
+    task_id, _, token = claim.partition(".")
+    return int(task_id), int(token), rest
 
 
 def ready_key(priority: int, task_id: int) -> str:

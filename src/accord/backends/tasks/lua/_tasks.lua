@@ -175,7 +175,8 @@ local function hand(t, lanes)
       local holder = table.concat(c, '\t', 5)
       claim(t, holder .. '\31' .. w, c[4], num(tonumber(c[2]) * 1000000))
       log_event('task_claimed', t, '', c[4], jstr(c[4]), tonumber(c[3]))
-      post(w, 'c' .. t.id .. '.' .. t.tk)
+      -- the claim (rule.handed_message), then the task: the waiter reads no more
+      post(w, 'c' .. t.id .. '.' .. t.tk .. ' ' .. cjson.encode(flat(t)))
       return true
     end
   end
