@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dis
 import logging
+import sys
 import time
 from collections.abc import Callable
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from accord import _json, _validate
@@ -55,6 +57,7 @@ from accord.errors import (
     BackendUnavailable,
     ConfigError,
     LeaseLost,
+    NoTaskClaimed,
     TaskCancelled,
     TaskFailed,
     TaskNotFound,
@@ -338,9 +341,20 @@ class Queue:
     ) -> Claim | None:
         """The highest-priority ready task with a tag in ``tags`` (None: any task), never
         one addressed ``to`` another agent, leased for ``lease`` seconds; None when
-        nothing comes within ``timeout`` seconds (0: at once; None: wait for ever)."""
+        nothing comes within ``timeout`` seconds (0: at once; None: wait for ever).
+
+        A claimer already waiting is handed a task as it becomes ready, in the step
+        that makes it ready, so it returns without asking the store again.
+
+        ``async with await queue.claim(...) as task:`` completes the task at the end of
+        the block (see :class:`AsyncClaim`); when no task came there is nothing to
+        enter, and instead of Python's TypeError about None this raises NoTaskClaimed
+        (a TypeError too) saying so: test for None first where that can happen."""
         lanes = rule.claim_lanes(_tags(tags), self._ctx.agent)
-        return self._claim(lanes, lease, timeout)
+        claim = self._claim(lanes, lease, timeout)
+        if claim is None and _entered_by_caller(sys._getframe(1)):
+            raise NoTaskClaimed(self.name, timeout)
+        return claim
 
     def _claim(
         self, lanes: list[str], lease: float, timeout: float | None
@@ -542,6 +556,30 @@ def _run_one(claim: Claim, fn: Callable[[Task], Any]) -> None:
     except LeaseLost:
         log.warning("accord: task %s of queue %r outlived its claim; its result is dropped",
                     claim.id, claim.task.queue)
+
+
+_WITH = frozenset({"BEFORE_WITH", "BEFORE_ASYNC_WITH", "SETUP_WITH", "SETUP_ASYNC_WITH"})
+_PAST_CALL = frozenset({
+    "GET_AWAITABLE", "LOAD_CONST", "SEND", "YIELD_VALUE", "RESUME", "CACHE", "NOP",
+    "JUMP_BACKWARD_NO_INTERRUPT", "EXTENDED_ARG",
+})  # fmt: skip
+
+
+def _entered_by_caller(frame: FrameType | None) -> bool:
+    """Whether ``frame`` (claim's caller) enters what claim returns in a ``with``
+    statement next: its next instructions, past those of an ``await``, begin one.
+    Only asked when claim returns None, so that the caller gets NoTaskClaimed where
+    Python would raise a TypeError; False when unsure (the TypeError comes then)."""
+    if frame is None:
+        return False
+    for ins in dis.get_instructions(frame.f_code):
+        if ins.offset <= frame.f_lasti:
+            continue
+        if ins.opname in _WITH:
+            return True
+        if ins.opname not in _PAST_CALL:
+            return False
+    return False
 
 
 # --- checks on what put() and claim() are given, before any call of the store ---------
