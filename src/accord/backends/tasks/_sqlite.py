@@ -24,6 +24,18 @@ def forget_boot(conn: sqlite3.Connection) -> None:
     conn.execute(Q["FORGET_BOOT_WAITERS"])
 
 
+_TAKE_READY: dict[int, str] = {}
+
+
+def _take_ready(lanes: int) -> str:
+    """TAKE_READY for ``lanes`` lanes (the lane heads joined), made once per count."""
+    heads = " UNION ALL ".join(
+        Q["LANE_HEAD"].replace("?LANE", f"?{3 + i}") for i in range(lanes)
+    )
+    sql = _TAKE_READY[lanes] = Q["TAKE_READY"].replace("LANE_HEADS", heads)
+    return sql
+
+
 def _record(text: str) -> TaskRecord:
     return TaskRecord.from_json(_json.loads(text))
 
@@ -87,6 +99,15 @@ class SqliteTasks(TaskRecords):
             if row is not None and (best is None or tuple(row) < best):
                 best = (row[0], row[1])
         return None if best is None else best[1]
+
+    def _ready_take(self, queue: str, lanes: list[str]) -> TaskRecord | None:
+        sql = _TAKE_READY.get(len(lanes)) or _take_ready(len(lanes))
+        row = self._local.cur.execute(sql, (self.namespace, queue, *lanes)).fetchone()
+        return None if row is None else _record(row[0])
+
+    def _due_by(self, queue: str, now: float, limit: int) -> list[tuple[float, int]]:
+        rows = self._task_sql("DUE_BY", queue, now, limit).fetchall()
+        return [(row[0], row[1]) for row in rows]
 
     def _due_add(self, queue: str, run_at: float, task_id: int) -> None:
         self._task_sql("ADD_DUE", queue, run_at, task_id)

@@ -85,6 +85,15 @@ class TaskRecords(StreamRecords):
     def _ready_first(self, queue: str, lanes: list[str]) -> int | None:
         """The id of the best ready task of these lanes (highest priority, lowest id)."""
 
+    def _ready_take(self, queue: str, lanes: list[str]) -> TaskRecord | None:
+        """The best ready task of these lanes, loaded (a store may do both at once)."""
+        task_id = self._ready_first(queue, lanes)
+        return None if task_id is None else self._task_load(task_id)
+
+    def _due_by(self, queue: str, now: float, limit: int) -> list[tuple[float, int]]:
+        """The ``limit`` soonest (run_at, id) of the queue due by ``now``."""
+        return [(run_at, i) for run_at, i in self._due_first(queue, limit) if run_at <= now]
+
     @abc.abstractmethod
     def _due_add(self, queue: str, run_at: float, task_id: int) -> None:
         """List a timed change of the task, due at ``run_at``."""
@@ -144,12 +153,13 @@ class TaskRecords(StreamRecords):
             yield step
             while step.ended:  # a loop, not recursion: a chain of dependents may be long
                 self._task_finish(step.ended.pop(), step)
+        given_back = [rec for waiter, rec, message in step.handed  # first: they wait
+                      if not self._task_post(waiter, message)]
         self._post(step.signals)
         if step.logged:
             self._ring()
-        for waiter, rec, message in step.handed:
-            if not self._task_post(waiter, message):
-                self._task_give_back(rec)
+        for rec in given_back:
+            self._task_give_back(rec)
 
     def _task_give_back(self, handed: TaskRecord) -> None:
         """Release a claim handed to a waiter that could not be told (ready again, the
@@ -255,9 +265,7 @@ class TaskRecords(StreamRecords):
 
     def _task_promote(self, queue: str, step: _Step) -> None:
         """Apply the queue's due timed changes (at most PROMOTE_MAX)."""
-        for run_at, task_id in self._due_first(queue, rule.PROMOTE_MAX):
-            if run_at > step.now:
-                return
+        for run_at, task_id in self._due_by(queue, step.now, rule.PROMOTE_MAX):
             rec = self._task_load(task_id)
             if rec is None or not rule.timed(rec):
                 self._due_drop(queue, run_at, task_id)  # an entry left behind
@@ -332,15 +340,13 @@ class TaskRecords(StreamRecords):
                     return ClaimResult(rec)
                 step.asking = req.waiter  # not handed what this claim may take itself
             self._task_promote(req.queue, step)
-            task_id = self._ready_first(req.queue, req.lanes)
-            if task_id is None:
+            rec = self._ready_take(req.queue, req.lanes)
+            if rec is None:
                 if req.waiter:
                     lanes = [rule.waiting(req, max_events), *req.lanes]
                     self._waiter_set(req.queue, req.waiter, lanes, step.now + rule.WAITER_TTL)
                 first = self._due_first(req.queue, 1)
                 return ClaimResult(None, max(first[0][0] - step.now, 0.0) if first else None)
-            rec = self._task_load(task_id)
-            assert rec is not None
             self._task_leave(rec)
             rule.claim(rec, req.holder, req.agent, self._task_counter(), req.lease, step.now,
                        step.wall)
