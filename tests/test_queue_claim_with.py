@@ -16,9 +16,11 @@ from accord.errors import NoTaskClaimed
 def test_the_sync_with_form_says_what_to_do() -> None:
     with accord.connect(f"memory://{uuid.uuid4().hex}", agent="a") as coord:
         q = coord.queue("jobs")
-        with pytest.raises(NoTaskClaimed, match=r"within 0.01 s.*if claim is not None"):
-            with q.claim(timeout=0.01) as task:
-                raise AssertionError(f"entered with {task}")
+        with (
+            pytest.raises(NoTaskClaimed, match=r"within 0.01 s.*if claim is not None"),
+            q.claim(timeout=0.01) as task,
+        ):
+            raise AssertionError(f"entered with {task}")
         assert q.claim() is None  # the contract: None when nothing came
         claims = [q.claim()]  # any other use gets None too
         assert claims == [None]
