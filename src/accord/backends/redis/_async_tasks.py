@@ -26,6 +26,20 @@ from accord.errors import DependencyCycle, TaskNotFound
 REVOKE_PAGE = 100
 
 
+def _new_task(queue: str, spec: TaskSpec, agent: str, reply: list[Any]) -> TaskRecord:
+    """The task ``task_put.lua`` added: what was given, and what its reply says."""
+    task_id, wall, status, run_at, pending, attempts, token, holder, by, lease, error = (
+        v.decode() for v in reply
+    )
+    at = float(wall)
+    return TaskRecord(
+        int(task_id), queue, spec.title, spec.description, spec.data, spec.priority,
+        list(spec.tags), spec.to, spec.key, list(spec.depends_on), int(pending), [], status,
+        int(attempts), spec.max_attempts, int(run_at) / 1e6, int(token), holder, by,
+        int(lease) / 1e6, agent, at, at, None, error or None, [],
+    )  # fmt: skip
+
+
 class AsyncRedisTasks(AsyncRedisHost[C]):
     """The task operations of the seam, for ``AsyncRedisBackend``."""
 
@@ -55,9 +69,11 @@ class AsyncRedisTasks(AsyncRedisHost[C]):
             keyed = await self._plain(self._data, "HGET", self._keys.prefix + f"tk:"
                                       f"{len(queue.encode())}:{queue}", spec.key or "")
             raise DependencyCycle(queue, (keyed or b"?").decode(), reply[1].decode())
+        if kind == "new":
+            return _new_task(queue, spec, agent, reply[1:]), True
         rec = task(reply[1])
         assert rec is not None
-        return rec, kind == "new"
+        return rec, False
 
     async def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
         reply = await self._tasks(
