@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accord._aio import within
+from accord.backends.redis._lua import MAILBOX_ALIVE_MS
 from accord.errors import BackendUnavailable
 
 
@@ -96,6 +97,7 @@ class AsyncRedisMailbox:
     def __init__(self, backend: _Store, prefix: str) -> None:
         self.id = secrets.token_hex(8)
         self._key = f"{prefix}mb:{self.id}"
+        self._alive = f"{prefix}mba:{self.id}"  # kept while it waits, if a store made it
         self._backend = backend
         self._conn: Any = None
         self._read: asyncio.Task[Any] | None = None
@@ -139,7 +141,10 @@ class AsyncRedisMailbox:
         if self._conn is None:
             self._conn = await self._backend._leases.checkout()
         seconds = max(seconds, MIN_WAIT)
+        # a task waiter's presence (the task scripts make the key): each BLPOP renews it
+        await self._conn.send_command("PEXPIRE", self._alive, MAILBOX_ALIVE_MS)
         await self._conn.send_command("BLPOP", self._key, f"{seconds:.3f}")
+        await self._conn.read_response()  # PEXPIRE's, at once
         self._due = time.monotonic() + seconds  # the server answers by then, if only nil
         # math.inf: this read has no socket timeout; wait() times it
         self._read = asyncio.ensure_future(self._conn.read_response(timeout=math.inf))

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from accord.backends.redis._lua import MAILBOX_ALIVE_MS
 from accord.errors import BackendUnavailable
 
 
@@ -72,6 +73,7 @@ class RedisMailbox:
     def __init__(self, backend: _Store, prefix: str) -> None:
         self.id = secrets.token_hex(8)
         self._key = f"{prefix}mb:{self.id}"
+        self._alive = f"{prefix}mba:{self.id}"  # kept while it waits, if a store made it
         self._backend = backend
         self._conn: Any = None
         self._pending = False
@@ -114,7 +116,10 @@ class RedisMailbox:
         if self._conn is None:
             self._conn = self._backend._leases.checkout()
         seconds = max(seconds, MIN_WAIT)
+        # a task waiter's presence (the task scripts make the key): each BLPOP renews it
+        self._conn.send_command("PEXPIRE", self._alive, MAILBOX_ALIVE_MS)
         self._conn.send_command("BLPOP", self._key, f"{seconds:.3f}")
+        self._conn.read_response()  # PEXPIRE's, at once
         self._due = time.monotonic() + seconds  # the server answers by then, if only nil
         self._pending = True
 

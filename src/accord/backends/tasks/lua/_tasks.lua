@@ -165,12 +165,13 @@ local function hand(t, lanes)
       redis.call('ZREM', wk, w)
       redis.call('HDEL', rk, w)
     end
-    if hit then
-      local c = split(parts[2], '\t')
-      if c[1] ~= 'c' or #c < 5 then
-        post(w, 't')
-        return false
-      end
+    local c = hit and split(parts[2], '\t') or {}
+    if hit and (c[1] ~= 'c' or #c < 5) then  -- registered by an older accord
+      post(w, 't')
+      return false
+    end
+    -- a waiter whose presence ran out (no BLPOP for MAILBOX_ALIVE_MS) died: skipped
+    if hit and redis.call('EXISTS', P .. 'mba:' .. w) == 1 then
       -- c, lease (seconds), max_events, agent, holder (the rest: it may hold tabs)
       local holder = table.concat(c, '\t', 5)
       claim(t, holder .. '\31' .. w, c[4], num(tonumber(c[2]) * 1000000))

@@ -26,6 +26,8 @@ if not best then
                    .. '\t' .. AGENT .. '\t' .. holder}
     for i = 8, #ARGV do lanes[#lanes + 1] = ARGV[i] end
     redis.call('ZADD', qk('tw', q), 'NX', num(NOW), waiter)
+    -- its presence: each BLPOP of its mailbox renews it (redis/_async_io.py)
+    redis.call('SET', P .. 'mba:' .. waiter, '1', 'PX', ALIVE_MS)
     redis.call('HSET', qk('twr', q), waiter, num(NOW + WAITER_TTL_US) .. '\n' .. table.concat(lanes, '\n'))
   end
   local nxt = redis.call('ZRANGE', qk('td', q), 0, 0, 'WITHSCORES')
