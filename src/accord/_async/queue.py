@@ -9,11 +9,19 @@ A claim is a lease with a fencing token, like a lock::
        if B's claim already wrote the key
 
 Ordering: higher priority first, then first put first (ids come from one counter of
-the namespace; wall time plays no part). Waiting is pushed: a claimer with nothing to
-take registers its mailbox in the store, and the next task it may take wakes it (one
-waiter per task, first come first woken); it also wakes when a delay or a lease of
-the queue ends, the only changes that come with time. ``Task.wait`` registers a
-mailbox on the task, posted to when it finishes.
+the namespace; wall time plays no part). Waiting is pushed and direct: a claimer with
+nothing to take registers its mailbox in the store with the claim it asks for, and the
+step that makes a task ready it may take claims it for the waiter and posts the claim
+and the task to it (one waiter per task, first come first served), so the waiter
+returns without asking the store again::
+
+    waiter:  claim(timeout=10): nothing ready -> registered (lanes, lease) ... wakes
+    putter:  put: insert, claim for the first waiter, COMMIT -> post "c<id>.<token> <task>"
+
+It also wakes when a delay or a lease of the queue ends, the only changes that come
+with time. A claim handed to a waiter that stopped waiting is taken along by its
+unregistering (``task_unwait``). ``Task.wait`` registers a mailbox on the task,
+posted to when it finishes.
 """
 
 from __future__ import annotations

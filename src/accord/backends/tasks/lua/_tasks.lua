@@ -9,8 +9,13 @@
 --   ts:<q>:<status>  zset of the queue's tasks of a status (score: id), ta:<q> all
 --   tk:<q>           hash: idempotency key -> id
 --   tw:<q>, twr:<q>  waiting claimers: zset (score: first registered) and hash
---                    mailbox -> '<expires us>\n<lane>\n<lane>...'
---   tc               zset (lex): '<holder>\n<id>' of every claim
+--                    mailbox -> '<expires us>\n<claim line>\n<lane>\n<lane>...', the
+--                    claim line (rule.waiting) 'c\t<lease s>\t<max_events>\t<agent>\t
+--                    <holder>' (no lane starts with 'c': older readers pass over it)
+--   mba:<mailbox>    a waiter's presence: set when it registers, renewed by each BLPOP
+--                    of its mailbox (MAILBOX_ALIVE_MS); without it the waiter is dead
+--   tc               zset (lex): '<holder>\n<id>' of every claim (a claim handed to a
+--                    waiter: holder '<holder>\31<mailbox>')
 -- (qj and tj: the queue and title as JSON strings, for the events)
 -- ARGV[1] is P, ARGV[2] the agent acting, ARGV[3] the events kept (0: append none).
 local P, AGENT, MAX_EVENTS = ARGV[1], ARGV[2], tonumber(ARGV[3])
