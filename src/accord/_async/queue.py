@@ -375,7 +375,7 @@ class AsyncQueue:
             return None if found.task is None else AsyncClaim(ctx, found.task)
         _rt.check_may_block(f"a task of queue {self.name!r}", "queue(...).claim")
         start = time.monotonic()
-        mailbox = await ctx.store.open_mailbox()
+        mailbox = await ctx.store.task_mailbox()
         req.waiter = mailbox.id
         try:
             while True:

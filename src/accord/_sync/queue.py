@@ -376,7 +376,7 @@ class Queue:
             return None if found.task is None else Claim(ctx, found.task)
         _rt.check_may_block(f"a task of queue {self.name!r}", "queue(...).claim")
         start = time.monotonic()
-        mailbox = ctx.store.open_mailbox()
+        mailbox = ctx.store.task_mailbox()
         req.waiter = mailbox.id
         try:
             while True:

@@ -94,10 +94,11 @@ async def read_blocking(conn: Any, seconds: float) -> Any:
 class AsyncRedisMailbox:
     """One waiter's mailbox, on a connection of ``backend`` while it waits."""
 
-    def __init__(self, backend: _Store, prefix: str) -> None:
+    def __init__(self, backend: _Store, prefix: str, alive: bool = False) -> None:
         self.id = secrets.token_hex(8)
         self._key = f"{prefix}mb:{self.id}"
-        self._alive = f"{prefix}mba:{self.id}"  # kept while it waits, if a store made it
+        # a task waiter's presence (the task scripts make the key): each BLPOP renews it
+        self._alive = f"{prefix}mba:{self.id}" if alive else ""
         self._backend = backend
         self._conn: Any = None
         self._read: asyncio.Task[Any] | None = None
@@ -141,10 +142,11 @@ class AsyncRedisMailbox:
         if self._conn is None:
             self._conn = await self._backend._leases.checkout()
         seconds = max(seconds, MIN_WAIT)
-        # a task waiter's presence (the task scripts make the key): each BLPOP renews it
-        await self._conn.send_command("PEXPIRE", self._alive, MAILBOX_ALIVE_MS)
+        if self._alive:
+            await self._conn.send_command("PEXPIRE", self._alive, MAILBOX_ALIVE_MS)
         await self._conn.send_command("BLPOP", self._key, f"{seconds:.3f}")
-        await self._conn.read_response()  # PEXPIRE's, at once
+        if self._alive:
+            await self._conn.read_response()  # PEXPIRE's, at once
         self._due = time.monotonic() + seconds  # the server answers by then, if only nil
         # math.inf: this read has no socket timeout; wait() times it
         self._read = asyncio.ensure_future(self._conn.read_response(timeout=math.inf))

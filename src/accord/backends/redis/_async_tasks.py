@@ -18,6 +18,7 @@ from typing import Any
 from accord import _json
 from accord._task import CLAIMED, STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
 from accord.backends.redis._async_host import AsyncRedisHost, C
+from accord.backends.redis._async_io import AsyncRedisMailbox
 from accord.backends.redis._lua import Script
 from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, us
 from accord.backends.tasks import rule
@@ -42,6 +43,8 @@ def _new_task(queue: str, spec: TaskSpec, agent: str, reply: list[Any]) -> TaskR
 
 class AsyncRedisTasks(AsyncRedisHost[C]):
     """The task operations of the seam, for ``AsyncRedisBackend``."""
+
+    _silent: bool  # the backend's: the server did not answer the last command
 
     async def _tasks(self, conns: C, script: Script, agent: str, events: int, *args: Any) -> Any:
         keys = self._keys
@@ -74,6 +77,9 @@ class AsyncRedisTasks(AsyncRedisHost[C]):
         rec = task(reply[1])
         assert rec is not None
         return rec, False
+
+    async def task_mailbox(self) -> AsyncRedisMailbox:
+        return AsyncRedisMailbox(self, self._keys.prefix, alive=True)
 
     async def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
         reply = await self._tasks(

@@ -19,6 +19,7 @@ from typing import Any
 from accord import _json
 from accord._task import CLAIMED, STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
 from accord.backends.redis._sync_host import RedisHost, C
+from accord.backends.redis._sync_io import RedisMailbox
 from accord.backends.redis._lua import Script
 from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, us
 from accord.backends.tasks import rule
@@ -43,6 +44,8 @@ def _new_task(queue: str, spec: TaskSpec, agent: str, reply: list[Any]) -> TaskR
 
 class RedisTasks(RedisHost[C]):
     """The task operations of the seam, for ``RedisBackend``."""
+
+    _silent: bool  # the backend's: the server did not answer the last command
 
     def _tasks(self, conns: C, script: Script, agent: str, events: int, *args: Any) -> Any:
         keys = self._keys
@@ -75,6 +78,9 @@ class RedisTasks(RedisHost[C]):
         rec = task(reply[1])
         assert rec is not None
         return rec, False
+
+    def task_mailbox(self) -> RedisMailbox:
+        return RedisMailbox(self, self._keys.prefix, alive=True)
 
     def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
         reply = self._tasks(

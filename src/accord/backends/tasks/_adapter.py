@@ -4,9 +4,10 @@ SQLite would wait)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accord._task import ClaimRequest, ClaimResult, TaskRecord, TaskSpec
+from accord.backends._async.store import AsyncMailbox
 from accord.backends._records import RecordStore
 
 
@@ -17,6 +18,10 @@ class AsyncTaskRecords:
     store: RecordStore
     _call: Any
 
+    if TYPE_CHECKING:
+
+        async def open_mailbox(self) -> AsyncMailbox: ...
+
     async def task_put(
         self, queue: str, spec: TaskSpec, agent: str, max_events: int
     ) -> tuple[TaskRecord, bool]:
@@ -24,6 +29,9 @@ class AsyncTaskRecords:
             self.store.task_put, queue, spec, agent, max_events
         )
         return result
+
+    async def task_mailbox(self) -> AsyncMailbox:
+        return await self.open_mailbox()
 
     async def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
         result: ClaimResult = await self._call(self.store.task_claim, req, max_events)

@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from accord._task import ClaimRequest, ClaimResult, TaskRecord, TaskSpec
-from accord.backends._async.store import AsyncStore
+from accord.backends._async.store import AsyncMailbox, AsyncStore
 
 
 class AsyncTasks(AsyncStore, Protocol):
@@ -42,6 +42,11 @@ class AsyncTasks(AsyncStore, Protocol):
         already: (that task, False), nothing added. Raises TaskNotFound for an unknown
         ``depends_on`` id, DependencyCycle when ``depends_on`` names the keyed task or a
         task waiting for it."""
+        ...
+
+    async def task_mailbox(self) -> AsyncMailbox:
+        """A mailbox for a claimer to wait in (``open_mailbox``; Redis: one that keeps
+        the waiter's presence key alive, so that a dead waiter is handed nothing)."""
         ...
 
     async def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:

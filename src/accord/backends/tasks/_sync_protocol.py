@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from accord._task import ClaimRequest, ClaimResult, TaskRecord, TaskSpec
-from accord.backends._sync.store import Store
+from accord.backends._sync.store import Mailbox, Store
 
 
 class Tasks(Store, Protocol):
@@ -43,6 +43,11 @@ class Tasks(Store, Protocol):
         already: (that task, False), nothing added. Raises TaskNotFound for an unknown
         ``depends_on`` id, DependencyCycle when ``depends_on`` names the keyed task or a
         task waiting for it."""
+        ...
+
+    def task_mailbox(self) -> Mailbox:
+        """A mailbox for a claimer to wait in (``open_mailbox``; Redis: one that keeps
+        the waiter's presence key alive, so that a dead waiter is handed nothing)."""
         ...
 
     def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from accord import _json
 from accord._event import EventRecord
@@ -25,6 +26,7 @@ from accord._task import (
     TaskRecord,
     TaskSpec,
 )
+from accord.backends._sync.store import Mailbox
 from accord.backends.signals.rule import Signal
 from accord.backends.streams.records import StreamRecords
 from accord.backends.streams.rule import AUDIT
@@ -54,6 +56,10 @@ class _Step:
 class TaskRecords(StreamRecords):
     """Task queues over record storage; storage always inside _transaction(). A task
     that goes dead is audited in the same transaction (``rule.audit_dead``)."""
+
+    if TYPE_CHECKING:  # the store's (every store opens mailboxes)
+
+        def open_mailbox(self) -> Mailbox: ...
 
     # storage hooks -------------------------------------------------------------------
     @abc.abstractmethod
@@ -331,6 +337,9 @@ class TaskRecords(StreamRecords):
             found = self._task_load(task_id)
             if found is not None:
                 stack += found.deps
+
+    def task_mailbox(self) -> Mailbox:
+        return self.open_mailbox()
 
     def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
         with self._task_step(req.agent, max_events) as step:
