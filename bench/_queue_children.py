@@ -45,3 +45,28 @@ def drain(url: str, namespace: str, agent: str, threads: int, start: Any, out: A
         for w in workers:
             w.join()
     out.put(done)
+
+
+def huey_app(kind: str, where: str) -> tuple[Any, Any]:
+    """A Huey of ``kind`` (redis: ``where`` is the URL and name; sqlite: the file) and
+    its one task, which returns 1 (stored, so that the results count the tasks done)."""
+    from huey import RedisHuey, SqliteHuey
+
+    if kind == "redis":
+        url, _, name = where.rpartition("#")
+        huey = RedisHuey(name, url=url)
+    else:
+        huey = SqliteHuey("bench", filename=where)
+    return huey, huey.task(name="job")(_job)
+
+
+def _job(i: int) -> int:
+    return 1
+
+
+def huey_consume(kind: str, where: str, threads: int, start: Any) -> None:
+    """Huey's own consumer with ``threads`` thread workers, until killed."""
+    huey, _ = huey_app(kind, where)
+    consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=False)
+    start.wait(60)
+    consumer.run()

@@ -12,10 +12,12 @@ there would stand in for the standard library's queue module in every bench scri
 * idle pick-up latency: a claimer waiting in another process, a put here, the time
   until its claim returned (CLOCK_MONOTONIC is one clock for every process), p50;
 * a claim (timed) + release (not timed) with 10 and with ``--items`` ready tasks;
-* 8 workers on 4 processes draining 10,000 tasks: duplicates, losses, tasks/s.
+* 8 workers on 4 processes draining 10,000 tasks: duplicates, losses, tasks/s, beside
+  Huey's consumer with 4 processes of 2 thread workers draining as many.
 
-Huey (which the issue compares against) is not installed here: only accord's figures
-and the baselines are reported. The report is printed and written to
+Huey (which the issue compares against; the ``bench`` extra installs it) drains the
+same number of tasks with its own consumer (RedisHuey, SqliteHuey) in the same run;
+without it that column is left empty. The report is printed and written to
 bench/results/<date>-queue.md (-queue-quick.md with --quick: 10,000 ready tasks at the
 large scale and 2,000 to drain).
 """
@@ -176,6 +178,32 @@ def drain(url: str, tasks: int) -> dict[str, float]:
     }
 
 
+def huey_drain(kind: str, where: str, tasks: int) -> float:
+    """Tasks per second of Huey's consumer (4 processes of 2 thread workers) draining
+    ``tasks`` put before it starts, timed like ``drain``: from the start barrier until
+    every task's result is stored."""
+    huey, job = children.huey_app(kind, where)
+    for i in range(tasks):
+        job(i)
+    start = SPAWN.Barrier(5)
+    procs = [SPAWN.Process(target=children.huey_consume, daemon=True,
+                           args=(kind, where, 2, start)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    try:
+        start.wait(60)
+        began = time.monotonic()
+        while huey.result_count() < tasks:
+            assert time.monotonic() - began < 300, "Huey did not drain in 300 s"
+            time.sleep(0.005)
+        took = time.monotonic() - began
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.join(30)
+    return tasks / took
+
+
 def measure(urls: dict[str, str], tmp: Path, items: int, drained: int,
             seconds: float) -> dict[str, Any]:
     found: dict[str, Any] = {"cycle": {}, "base": {}, "p50": {}, "scale": {}, "drain": {}}
@@ -190,15 +218,30 @@ def measure(urls: dict[str, str], tmp: Path, items: int, drained: int,
         found["scale"][store] = (claim_cost(url, 10, seconds), claim_cost(url, items, seconds))
     for store in ("sqlite", "redis"):
         found["drain"][store] = drain(urls[store], drained)
+    if huey_installed():
+        found["huey"] = {
+            "sqlite": huey_drain("sqlite", str(tmp / "huey.db"), drained),
+            "redis": huey_drain("redis", f"{urls['redis']}#huey-{uuid.uuid4().hex[:8]}", drained),
+        }
     return found
+
+
+def huey_installed() -> bool:
+    try:
+        import huey  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def render(header: dict[str, str], found: dict[str, Any], items: int, drained: int) -> str:
     med = {k: {s: statistics.median(v) for s, v in found[k].items()} for k in ("cycle", "base")}
     lines = ["# accord task queue", ""] + [f"- {k}: {v}" for k, v in header.items()]
-    lines += ["", "Huey is not installed on this machine: only accord's figures and the "
-              "baselines measured beside them are given.", "",
-              "## One worker: put + claim + complete", "",
+    huey = found.get("huey")
+    if huey is None:
+        lines += ["", "Huey is not installed here (pip install accord[bench]): the drain is "
+                  "reported without it."]
+    lines += ["", "## One worker: put + claim + complete", "",
               f"Per second, median of {ROUNDS} interleaved rounds.", "",
               "| store | accord | baseline | ratio | target |", "|---|---:|---:|---:|---|"]
     missed = []
@@ -229,11 +272,18 @@ def render(header: dict[str, str], found: dict[str, Any], items: int, drained: i
         lines.append(f"| {store} | {small:,.1f} | {large:,.1f} | {large / small:.2f} x | "
                      f"≤ {TARGET_SCALE} x {'met' if ok else '**missed**'} |")
     lines += ["", f"## 8 workers on 4 processes draining {drained:,} tasks", "",
-              "| store | tasks/s | duplicates | lost |", "|---|---:|---:|---:|"]
+              "Huey: its own consumer, 4 processes of 2 thread workers, the same tasks "
+              "(put before it starts, a result stored for each), timed from the start "
+              "barrier until every result is stored." if huey else "", "",
+              "| store | accord tasks/s | duplicates | lost | Huey tasks/s | accord / Huey |",
+              "|---|---:|---:|---:|---:|---:|"]
     for store, d in found["drain"].items():
         ok = d["duplicates"] == 0 and d["lost"] == 0 and d["done"] == d["tasks"]
         missed += [] if ok else [f"{store} drain: {d}"]
-        lines.append(f"| {store} | {d['per_s']:,.0f} | {d['duplicates']} | {d['lost']} |")
+        theirs = huey[store] if huey else None
+        beside = f"{theirs:,.0f} | {d['per_s'] / theirs:.2f} x" if theirs else "| "
+        lines.append(f"| {store} | {d['per_s']:,.0f} | {d['duplicates']} | {d['lost']} | "
+                     f"{beside} |")
     lines += ["", "## Targets", ""]
     lines += ["All met."] if not missed else ["Missed:", ""] + [f"- {m}" for m in missed]
     return "\n".join(lines) + "\n"

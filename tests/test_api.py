@@ -122,6 +122,7 @@ ERRORS = {
     "DependencyCycle",
     "TaskStateError",
     "TaskTimeout",
+    "NoTaskClaimed",
     "TaskFailed",
     "TaskCancelled",
     "NotFound",

@@ -9,6 +9,7 @@ A :class:`TaskRecord` is everything a store keeps of one task; the public ``Task
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 WAITING, READY, CLAIMED, DONE = "waiting", "ready", "claimed", "done"
@@ -71,7 +72,7 @@ class TaskRecord:
 
     def to_json(self) -> list[Any]:
         """Every field in order: an array encodes and decodes faster than an object."""
-        return [getattr(self, name) for name in _FIELDS]
+        return list(_ALL_FIELDS(self))
 
     @classmethod
     def from_json(cls, data: list[Any]) -> TaskRecord:
@@ -79,6 +80,7 @@ class TaskRecord:
 
 
 _FIELDS = [f for f in TaskRecord.__dataclass_fields__]
+_ALL_FIELDS = attrgetter(*_FIELDS)  # one C call for the tuple of every field
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ AccordError
 ├── DependencyCycle        depends_on would make a task wait for itself
 ├── TaskStateError         the task's status does not allow that (retry a done task...)
 ├── TaskTimeout            Task.wait() ended before the task finished
+├── NoTaskClaimed          ``with queue.claim(...)`` found no task to enter (also a TypeError)
 ├── TaskFailed             the awaited task is dead (its attempts ran out)
 ├── TaskCancelled          the awaited task was cancelled
 ├── NotFound               no approval request or board thread has that id
@@ -63,6 +64,7 @@ __all__ = [
     "InvalidName",
     "LeaseLost",
     "LockTimeout",
+    "NoTaskClaimed",
     "NotAnApprover",
     "NotFound",
     "PayloadTooLarge",
@@ -411,6 +413,21 @@ class TaskTimeout(AccordError, TimeoutError):
         super().__init__(
             f"task {task_id!r} of queue {queue!r} is still {status} after {timeout:.1f} s; "
             "raise timeout=, or check that a worker claims from this queue"
+        )
+
+
+class NoTaskClaimed(AccordError, TypeError):
+    """``with queue.claim(...) as task:`` got no claim: ``claim`` returns None when no
+    task came, and None is no context manager (Python would raise a TypeError)."""
+
+    def __init__(self, queue: str, timeout: float | None) -> None:
+        self.queue = queue
+        self.timeout = timeout
+        within = "" if not timeout else f" within {timeout:g} s"
+        super().__init__(
+            f"no task of queue {queue!r} came{within}, so claim() returned None and "
+            "there is nothing to enter; write `claim = queue.claim(...)`, then `if claim "
+            "is not None: with claim as task: ...` (or run tasks with queue.work(fn))"
         )
 
 

@@ -10,21 +10,31 @@ A claim is a lease with a fencing token, like a lock::
        if B's claim already wrote the key
 
 Ordering: higher priority first, then first put first (ids come from one counter of
-the namespace; wall time plays no part). Waiting is pushed: a claimer with nothing to
-take registers its mailbox in the store, and the next task it may take wakes it (one
-waiter per task, first come first woken); it also wakes when a delay or a lease of
-the queue ends, the only changes that come with time. ``Task.wait`` registers a
-mailbox on the task, posted to when it finishes.
+the namespace; wall time plays no part). Waiting is pushed and direct: a claimer with
+nothing to take registers its mailbox in the store with the claim it asks for, and the
+step that makes a task ready it may take claims it for the waiter and posts the claim
+and the task to it (one waiter per task, first come first served), so the waiter
+returns without asking the store again::
+
+    waiter:  claim(timeout=10): nothing ready -> registered (lanes, lease) ... wakes
+    putter:  put: insert, claim for the first waiter, COMMIT -> post "c<id>.<token> <task>"
+
+It also wakes when a delay or a lease of the queue ends, the only changes that come
+with time. A claim handed to a waiter that stopped waiting is taken along by its
+unregistering (``task_unwait``). ``Task.wait`` registers a mailbox on the task,
+posted to when it finishes.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
+import dis
 import logging
+import sys
 import time
 from collections.abc import Callable
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from accord import _json, _validate
@@ -32,6 +42,7 @@ from accord._sync import _rt
 from accord._context import Context
 from accord._task import (
     CANCELLED,
+    CLAIMED,
     DEAD,
     DONE,
     FAILED,
@@ -54,6 +65,7 @@ from accord.errors import (
     BackendUnavailable,
     ConfigError,
     LeaseLost,
+    NoTaskClaimed,
     TaskCancelled,
     TaskFailed,
     TaskNotFound,
@@ -337,9 +349,20 @@ class Queue:
     ) -> Claim | None:
         """The highest-priority ready task with a tag in ``tags`` (None: any task), never
         one addressed ``to`` another agent, leased for ``lease`` seconds; None when
-        nothing comes within ``timeout`` seconds (0: at once; None: wait for ever)."""
+        nothing comes within ``timeout`` seconds (0: at once; None: wait for ever).
+
+        A claimer already waiting is handed a task as it becomes ready, in the step
+        that makes it ready, so it returns without asking the store again.
+
+        ``async with await queue.claim(...) as task:`` completes the task at the end of
+        the block (see :class:`AsyncClaim`); when no task came there is nothing to
+        enter, and instead of Python's TypeError about None this raises NoTaskClaimed
+        (a TypeError too) saying so: test for None first where that can happen."""
         lanes = rule.claim_lanes(_tags(tags), self._ctx.agent)
-        return self._claim(lanes, lease, timeout)
+        claim = self._claim(lanes, lease, timeout)
+        if claim is None and _entered_by_caller(sys._getframe(1)):
+            raise NoTaskClaimed(self.name, timeout)
+        return claim
 
     def _claim(
         self, lanes: list[str], lease: float, timeout: float | None
@@ -353,7 +376,7 @@ class Queue:
             return None if found.task is None else Claim(ctx, found.task)
         _rt.check_may_block(f"a task of queue {self.name!r}", "queue(...).claim")
         start = time.monotonic()
-        mailbox = ctx.store.open_mailbox()
+        mailbox = ctx.store.task_mailbox()
         req.waiter = mailbox.id
         try:
             while True:
@@ -363,13 +386,23 @@ class Queue:
                     return Claim(ctx, found.task)
                 left = LONG_WAIT if timeout is None else timeout - (time.monotonic() - start)
                 if left <= 0:
-                    return None
+                    rec, req.waiter = ctx.store.task_unwait(self.name, req.waiter,
+                                                                  req.holder), ""
+                    return None if rec is None else Claim(ctx, rec)  # just in time
                 soonest = LONG_WAIT if found.retry_in is None else found.retry_in + MIN_PAUSE
-                mailbox.wait(max(min(left, soonest, rule.WAITER_TTL / 2), MIN_PAUSE))
+                message = mailbox.wait(
+                    max(min(left, soonest, rule.WAITER_TTL / 2), MIN_PAUSE)
+                )
+                rec = None if message is None else ctx.store.task_handed(message)
+                if rec is not None:
+                    req.waiter = ""
+                    return Claim(ctx, rec)
         finally:
-            if req.waiter:
+            if req.waiter:  # interrupted: a claim handed to it meanwhile goes back
                 with contextlib.suppress(BackendUnavailable):
-                    ctx.store.task_unwait(self.name, req.waiter)
+                    rec = ctx.store.task_unwait(self.name, req.waiter, req.holder)
+                    if rec is not None:
+                        ctx.store.task_release(rec.id, rec.token, ctx.agent)
             mailbox.close()
 
     def get(self, task_id: str) -> Task | None:
@@ -426,7 +459,7 @@ class Queue:
             rec = self._found(task_id, ctx.store.task_retry(own, ctx.agent, ctx.max_events))
         else:
             rec.status = f"{rec.status}, not dead or failed"
-        if rec.status != READY:
+        if rec.status not in (READY, CLAIMED):  # claimed: handed to a waiting claimer
             raise TaskStateError(self.name, task_id, rec.status, "retry",
                                  "only a dead or failed task is retried")
         return Task(ctx, rec)
@@ -531,6 +564,30 @@ def _run_one(claim: Claim, fn: Callable[[Task], Any]) -> None:
     except LeaseLost:
         log.warning("accord: task %s of queue %r outlived its claim; its result is dropped",
                     claim.id, claim.task.queue)
+
+
+_WITH = frozenset({"BEFORE_WITH", "BEFORE_ASYNC_WITH", "SETUP_WITH", "SETUP_ASYNC_WITH"})
+_PAST_CALL = frozenset({
+    "GET_AWAITABLE", "LOAD_CONST", "SEND", "YIELD_VALUE", "RESUME", "CACHE", "NOP",
+    "JUMP_BACKWARD_NO_INTERRUPT", "EXTENDED_ARG",
+})  # fmt: skip
+
+
+def _entered_by_caller(frame: FrameType | None) -> bool:
+    """Whether ``frame`` (claim's caller) enters what claim returns in a ``with``
+    statement next: its next instructions, past those of an ``await``, begin one.
+    Only asked when claim returns None, so that the caller gets NoTaskClaimed where
+    Python would raise a TypeError; False when unsure (the TypeError comes then)."""
+    if frame is None:
+        return False
+    for ins in dis.get_instructions(frame.f_code):
+        if ins.offset <= frame.f_lasti:
+            continue
+        if ins.opname in _WITH:
+            return True
+        if ins.opname not in _PAST_CALL:
+            return False
+    return False
 
 
 # --- checks on what put() and claim() are given, before any call of the store ---------

@@ -41,8 +41,9 @@ def bell_prefix(topic: str) -> str:
     return f"bell-{hashlib.blake2b(topic.encode(), digest_size=8).hexdigest()}-"
 
 
-def post(path: str, message: str) -> None:
+def post(path: str, message: str) -> bool:
     """Write ``message`` to a waiter's pipe without blocking; a vanished waiter is skipped.
+    False when the pipe has no reader (or is gone): the waiter closed it or died.
 
     Missing a wake-up only costs the waiter time (it re-checks on a timer), so a
     failure here never fails the operation that already committed.
@@ -55,12 +56,15 @@ def post(path: str, message: str) -> None:
                 os.unlink(path)
         elif exc.errno != errno.ENOENT:
             log.warning("accord: could not wake the waiter at %s: %s", path, exc)
-        return
+        return False
     try:
         if stat.S_ISFIFO(os.fstat(fd).st_mode):  # never write into a planted file
             os.write(fd, f"{message}\n".encode())
+            return True
+        return False
     except OSError as exc:  # EPIPE: the reader just closed; EAGAIN: it stopped reading
         log.debug("accord: wake-up to %s dropped: %s", path, exc)
+        return exc.errno == errno.EAGAIN  # a full pipe: its reader is there
     finally:
         os.close(fd)
 

@@ -16,17 +16,35 @@ from __future__ import annotations
 from typing import Any
 
 from accord import _json
-from accord._task import STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
+from accord._task import CLAIMED, STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
 from accord.backends.redis._async_host import AsyncRedisHost, C
+from accord.backends.redis._async_io import AsyncRedisMailbox
 from accord.backends.redis._lua import Script
 from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, us
+from accord.backends.tasks import rule
 from accord.errors import DependencyCycle, TaskNotFound
 
 REVOKE_PAGE = 100
 
 
+def _new_task(queue: str, spec: TaskSpec, agent: str, reply: list[Any]) -> TaskRecord:
+    """The task ``task_put.lua`` added: what was given, and what its reply says."""
+    task_id, wall, status, run_at, pending, attempts, token, holder, by, lease, error = (
+        v.decode() for v in reply
+    )
+    at = float(wall)
+    return TaskRecord(
+        int(task_id), queue, spec.title, spec.description, spec.data, spec.priority,
+        list(spec.tags), spec.to, spec.key, list(spec.depends_on), int(pending), [], status,
+        int(attempts), spec.max_attempts, int(run_at) / 1e6, int(token), holder, by,
+        int(lease) / 1e6, agent, at, at, None, error or None, [],
+    )  # fmt: skip
+
+
 class AsyncRedisTasks(AsyncRedisHost[C]):
     """The task operations of the seam, for ``AsyncRedisBackend``."""
+
+    _silent: bool  # the backend's: the server did not answer the last command
 
     async def _tasks(self, conns: C, script: Script, agent: str, events: int, *args: Any) -> Any:
         keys = self._keys
@@ -54,9 +72,14 @@ class AsyncRedisTasks(AsyncRedisHost[C]):
             keyed = await self._plain(self._data, "HGET", self._keys.prefix + f"tk:"
                                       f"{len(queue.encode())}:{queue}", spec.key or "")
             raise DependencyCycle(queue, (keyed or b"?").decode(), reply[1].decode())
+        if kind == "new":
+            return _new_task(queue, spec, agent, reply[1:]), True
         rec = task(reply[1])
         assert rec is not None
-        return rec, kind == "new"
+        return rec, False
+
+    async def task_mailbox(self) -> AsyncRedisMailbox:
+        return AsyncRedisMailbox(self, self._keys.prefix, alive=True)
 
     async def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
         reply = await self._tasks(
@@ -67,8 +90,18 @@ class AsyncRedisTasks(AsyncRedisHost[C]):
             return ClaimResult(task(reply[1]))
         return ClaimResult(None, None if reply[1] < 0 else reply[1] / 1e6)
 
-    async def task_unwait(self, queue: str, waiter: str) -> None:
-        await self._step("unwait", queue, waiter)
+    async def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
+        return await self._step("unwait", queue, waiter, holder)
+
+    async def task_handed(self, message: str) -> TaskRecord | None:
+        handed = rule.handed_claim(message)
+        if handed is None:
+            return None
+        if handed[2]:  # the task came with the claim, as the handing script left it
+            return task([v.encode() for v in _json.loads(handed[2])])
+        rec = await self.task_get(handed[0])
+        held = rec is not None and rec.status == CLAIMED and rec.token == handed[1]
+        return rec if held else None
 
     async def _held(self, step: str, task_id: int, *args: Any, agent: str = "",
                     events: int = 0) -> bool:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from importlib.abc import Traversable
 
 MAILBOX_TTL_MS = 60_000
+MAILBOX_ALIVE_MS = 2_000
+"""A waiter's ``mba:<mailbox>`` key lasts this long past its last BLPOP (a BLPOP is
+issued at least every HEARTBEAT seconds): gone, the waiter is taken for dead."""
 
 
 FEATURES = (

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from accord.backends.redis._lua import MAILBOX_ALIVE_MS
 from accord.errors import BackendUnavailable
 
 
@@ -69,9 +70,11 @@ def read_blocking(conn: Any, seconds: float) -> Any:
 class RedisMailbox:
     """One waiter's mailbox, on a connection of ``backend`` while it waits."""
 
-    def __init__(self, backend: _Store, prefix: str) -> None:
+    def __init__(self, backend: _Store, prefix: str, alive: bool = False) -> None:
         self.id = secrets.token_hex(8)
         self._key = f"{prefix}mb:{self.id}"
+        # a task waiter's presence (the task scripts make the key): each BLPOP renews it
+        self._alive = f"{prefix}mba:{self.id}" if alive else ""
         self._backend = backend
         self._conn: Any = None
         self._pending = False
@@ -114,7 +117,11 @@ class RedisMailbox:
         if self._conn is None:
             self._conn = self._backend._leases.checkout()
         seconds = max(seconds, MIN_WAIT)
+        if self._alive:
+            self._conn.send_command("PEXPIRE", self._alive, MAILBOX_ALIVE_MS)
         self._conn.send_command("BLPOP", self._key, f"{seconds:.3f}")
+        if self._alive:
+            self._conn.read_response()  # PEXPIRE's, at once
         self._due = time.monotonic() + seconds  # the server answers by then, if only nil
         self._pending = True
 

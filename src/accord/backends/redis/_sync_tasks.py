@@ -17,17 +17,35 @@ from __future__ import annotations
 from typing import Any
 
 from accord import _json
-from accord._task import STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
+from accord._task import CLAIMED, STATUSES, ClaimRequest, ClaimResult, TaskRecord, TaskSpec
 from accord.backends.redis._sync_host import RedisHost, C
+from accord.backends.redis._sync_io import RedisMailbox
 from accord.backends.redis._lua import Script
 from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, us
+from accord.backends.tasks import rule
 from accord.errors import DependencyCycle, TaskNotFound
 
 REVOKE_PAGE = 100
 
 
+def _new_task(queue: str, spec: TaskSpec, agent: str, reply: list[Any]) -> TaskRecord:
+    """The task ``task_put.lua`` added: what was given, and what its reply says."""
+    task_id, wall, status, run_at, pending, attempts, token, holder, by, lease, error = (
+        v.decode() for v in reply
+    )
+    at = float(wall)
+    return TaskRecord(
+        int(task_id), queue, spec.title, spec.description, spec.data, spec.priority,
+        list(spec.tags), spec.to, spec.key, list(spec.depends_on), int(pending), [], status,
+        int(attempts), spec.max_attempts, int(run_at) / 1e6, int(token), holder, by,
+        int(lease) / 1e6, agent, at, at, None, error or None, [],
+    )  # fmt: skip
+
+
 class RedisTasks(RedisHost[C]):
     """The task operations of the seam, for ``RedisBackend``."""
+
+    _silent: bool  # the backend's: the server did not answer the last command
 
     def _tasks(self, conns: C, script: Script, agent: str, events: int, *args: Any) -> Any:
         keys = self._keys
@@ -55,9 +73,14 @@ class RedisTasks(RedisHost[C]):
             keyed = self._plain(self._data, "HGET", self._keys.prefix + f"tk:"
                                       f"{len(queue.encode())}:{queue}", spec.key or "")
             raise DependencyCycle(queue, (keyed or b"?").decode(), reply[1].decode())
+        if kind == "new":
+            return _new_task(queue, spec, agent, reply[1:]), True
         rec = task(reply[1])
         assert rec is not None
-        return rec, kind == "new"
+        return rec, False
+
+    def task_mailbox(self) -> RedisMailbox:
+        return RedisMailbox(self, self._keys.prefix, alive=True)
 
     def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
         reply = self._tasks(
@@ -68,8 +91,18 @@ class RedisTasks(RedisHost[C]):
             return ClaimResult(task(reply[1]))
         return ClaimResult(None, None if reply[1] < 0 else reply[1] / 1e6)
 
-    def task_unwait(self, queue: str, waiter: str) -> None:
-        self._step("unwait", queue, waiter)
+    def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
+        return self._step("unwait", queue, waiter, holder)
+
+    def task_handed(self, message: str) -> TaskRecord | None:
+        handed = rule.handed_claim(message)
+        if handed is None:
+            return None
+        if handed[2]:  # the task came with the claim, as the handing script left it
+            return task([v.encode() for v in _json.loads(handed[2])])
+        rec = self.task_get(handed[0])
+        held = rec is not None and rec.status == CLAIMED and rec.token == handed[1]
+        return rec if held else None
 
     def _held(self, step: str, task_id: int, *args: Any, agent: str = "",
                     events: int = 0) -> bool:

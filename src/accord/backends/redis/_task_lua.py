@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from accord._task import TaskRecord
-from accord.backends.redis._lua import Script
+from accord.backends.redis._lua import MAILBOX_ALIVE_MS, Script
 from accord.backends.tasks import rule
 from accord.backends.tasks.records import CYCLE_WALK
 
@@ -17,10 +17,10 @@ class TaskScript(Script):
     """A script of ``tasks/lua/`` after ``_tasks.lua``, with the task rule's constants."""
 
     TASK_HEADER = (
-        f"local EXPIRED, REVOKED, PROMOTE_MAX, WAKE_SCAN, WAITER_TTL_US, CYCLE_WALK = "
-        f"{json.dumps(rule.EXPIRED)}, {json.dumps(rule.REVOKED)}, {rule.PROMOTE_MAX}, "
-        f"{rule.WAKE_SCAN}, "
-        f"{round(rule.WAITER_TTL * 1e6)}, {CYCLE_WALK}\n"
+        f"local EXPIRED, REVOKED, PROMOTE_MAX, WAKE_SCAN, WAITER_TTL_US, CYCLE_WALK, "
+        f"ALIVE_MS = {json.dumps(rule.EXPIRED)}, {json.dumps(rule.REVOKED)}, "
+        f"{rule.PROMOTE_MAX}, {rule.WAKE_SCAN}, "
+        f"{round(rule.WAITER_TTL * 1e6)}, {CYCLE_WALK}, {MAILBOX_ALIVE_MS}\n"
     )
 
     def __init__(self, name: str) -> None:

@@ -4,9 +4,10 @@ SQLite would wait)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accord._task import ClaimRequest, ClaimResult, TaskRecord, TaskSpec
+from accord.backends._async.store import AsyncMailbox
 from accord.backends._records import RecordStore
 
 
@@ -17,6 +18,10 @@ class AsyncTaskRecords:
     store: RecordStore
     _call: Any
 
+    if TYPE_CHECKING:
+
+        async def open_mailbox(self) -> AsyncMailbox: ...
+
     async def task_put(
         self, queue: str, spec: TaskSpec, agent: str, max_events: int
     ) -> tuple[TaskRecord, bool]:
@@ -25,12 +30,20 @@ class AsyncTaskRecords:
         )
         return result
 
+    async def task_mailbox(self) -> AsyncMailbox:
+        return await self.open_mailbox()
+
     async def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
         result: ClaimResult = await self._call(self.store.task_claim, req, max_events)
         return result
 
-    async def task_unwait(self, queue: str, waiter: str) -> None:
-        await self._call(self.store.task_unwait, queue, waiter)
+    async def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
+        found: TaskRecord | None = await self._call(self.store.task_unwait, queue, waiter, holder)
+        return found
+
+    async def task_handed(self, message: str) -> TaskRecord | None:
+        found: TaskRecord | None = await self._call(self.store.task_handed, message)
+        return found
 
     async def task_extend(self, task_id: int, token: int, lease: float) -> bool:
         return await self._ok(self.store.task_extend, task_id, token, lease)

@@ -3,8 +3,8 @@ sorted indexes (``state/index.py``), so a claim costs O(log n) in the ready task
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
+from typing import Any
 
 from accord._task import STATUSES, TaskRecord
 from accord.backends.state.index import SortedKeys
@@ -27,8 +27,9 @@ class TaskSpace:
 
 
 def _clone(rec: TaskRecord) -> TaskRecord:
-    """A copy that shares nothing mutable with ``rec`` (its lists are the only such)."""
-    new = copy.copy(rec)
+    """A copy that shares nothing mutable with ``rec`` (its lists are the only such);
+    built from its fields (``copy.copy`` of a slotted record costs three times more)."""
+    new = TaskRecord.from_json(rec.to_json())
     new.tags, new.deps = list(rec.tags), list(rec.deps)
     new.dependents, new.watchers = list(rec.dependents), list(rec.watchers)
     return new
@@ -134,6 +135,19 @@ class MemoryTasks(TaskRecords):
                 break
             found.append((waiter, lanes, expires))
         return found
+
+    def _claim_of(self, holder: str) -> int | None:
+        entry = next(self._tasks.claims.from_key(f"{holder}\n", True), None)
+        if entry is None or entry.rpartition("\n")[0] != holder:
+            return None
+        return int(entry.rpartition("\n")[2])
+
+    def _task_post(self, waiter: str, message: str) -> bool:
+        store: Any = self.__dict__["_store"]  # the MemoryStore (memory.py): mailboxes by id
+        deliver = store.mailboxes.get(waiter)
+        if deliver is not None:
+            deliver(message)
+        return deliver is not None
 
     def _claims_of(self, holder_prefix: str) -> list[int]:
         found = []

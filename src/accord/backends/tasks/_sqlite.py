@@ -3,11 +3,14 @@ of ``queries.sql`` over the tables of ``schema.sql``, on the transaction's curso
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from accord import _json
 from accord._task import MAX_PRIORITY, STATUSES, TaskRecord
+from accord.backends._pipes import post
 from accord.backends._sql import queries
 from accord.backends.tasks.records import TaskRecords
 
@@ -21,6 +24,18 @@ def forget_boot(conn: sqlite3.Connection) -> None:
     conn.execute(Q["FORGET_BOOT_WAITERS"])
 
 
+_TAKE_READY: dict[int, str] = {}
+
+
+def _take_ready(lanes: int) -> str:
+    """TAKE_READY for ``lanes`` lanes (the lane heads joined), made once per count."""
+    heads = " UNION ALL ".join(
+        Q["LANE_HEAD"].replace("?LANE", f"?{3 + i}") for i in range(lanes)
+    )
+    sql = _TAKE_READY[lanes] = Q["TAKE_READY"].replace("LANE_HEADS", heads)
+    return sql
+
+
 def _record(text: str) -> TaskRecord:
     return TaskRecord.from_json(_json.loads(text))
 
@@ -29,6 +44,7 @@ class SqliteTasks(TaskRecords):
     """Task storage of the SQLite store (``_local.cur``: the running transaction's)."""
 
     namespace: str
+    wake_dir: Path
     _local: Any
 
     def _task_sql(self, name: str, *args: Any) -> sqlite3.Cursor:
@@ -84,6 +100,15 @@ class SqliteTasks(TaskRecords):
                 best = (row[0], row[1])
         return None if best is None else best[1]
 
+    def _ready_take(self, queue: str, lanes: list[str]) -> TaskRecord | None:
+        sql = _TAKE_READY.get(len(lanes)) or _take_ready(len(lanes))
+        row = self._local.cur.execute(sql, (self.namespace, queue, *lanes)).fetchone()
+        return None if row is None else _record(row[0])
+
+    def _due_by(self, queue: str, now: float, limit: int) -> list[tuple[float, int]]:
+        rows = self._task_sql("DUE_BY", queue, now, limit).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
     def _due_add(self, queue: str, run_at: float, task_id: int) -> None:
         self._task_sql("ADD_DUE", queue, run_at, task_id)
 
@@ -102,6 +127,13 @@ class SqliteTasks(TaskRecords):
     def _waiters(self, queue: str, limit: int) -> list[tuple[str, list[str], float]]:
         rows = self._task_sql("FIRST_WAITERS", queue, limit).fetchall()
         return [(w, lanes.split("\n"), expires) for w, lanes, expires in rows]
+
+    def _claim_of(self, holder: str) -> int | None:
+        row = self._task_sql("CLAIM_OF", holder).fetchone()
+        return None if row is None else int(row[0])
+
+    def _task_post(self, waiter: str, message: str) -> bool:
+        return waiter.isalnum() and post(os.path.join(self.wake_dir, waiter), message)
 
     def _claims_of(self, holder_prefix: str) -> list[int]:
         rows = self._task_sql("CLAIMS").fetchall()

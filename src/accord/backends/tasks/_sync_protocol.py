@@ -15,10 +15,14 @@ given to ``task_extend``/``task_complete``/``task_fail``/``task_release``, which
 return False once the lease ran out or the task left the claim (the caller raises
 ``LeaseLost``). Timed changes (a delay over, a lease run out) are applied by the next
 claim of the task's queue, at most ``PROMOTE_MAX`` per call, and by the operations on
-that task. Waiting is pushed: a claim that finds nothing registers its ``waiter``
-mailbox; a task made ready posts to the first registered waiter that may take it
-(and unregisters it); ``task_watch`` registers a mailbox that the task's end (done,
-dead, cancelled) posts to.
+that task. Waiting is pushed and direct: a claim that finds nothing registers its
+``waiter`` mailbox with the claim it asks for; a task made ready is claimed, in the
+same step, for the first registered waiter that may take it (unregistered then, its
+claim's holder ``rule.handed(holder, waiter)``), and ``rule.handed_message`` is
+posted to it, so that it wakes with its claim made. A waiter that cannot be told (its
+mailbox has no reader) has the claim given back; the waiter's next ``task_claim`` or
+``task_unwait`` returns a claim handed to it that it did not read. ``task_watch``
+registers a mailbox that the task's end (done, dead, cancelled) posts to.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from accord._task import ClaimRequest, ClaimResult, TaskRecord, TaskSpec
-from accord.backends._sync.store import Store
+from accord.backends._sync.store import Mailbox, Store
 
 
 class Tasks(Store, Protocol):
@@ -41,6 +45,11 @@ class Tasks(Store, Protocol):
         task waiting for it."""
         ...
 
+    def task_mailbox(self) -> Mailbox:
+        """A mailbox for a claimer to wait in (``open_mailbox``; Redis: one that keeps
+        the waiter's presence key alive, so that a dead waiter is handed nothing)."""
+        ...
+
     def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
         """Apply due timed changes, then take the best ready task of ``req.lanes``
         (see ``tasks/rule.py``): claimed, ``attempts + 1``, a fresh token, leased for
@@ -48,8 +57,14 @@ class Tasks(Store, Protocol):
         when the queue's next timed change is due."""
         ...
 
-    def task_unwait(self, queue: str, waiter: str) -> None:
-        """Unregister a waiter that stops waiting."""
+    def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
+        """Unregister a waiter that stops waiting; the claim handed to it meanwhile
+        (posted, maybe not read yet), now the caller's, or None."""
+        ...
+
+    def task_handed(self, message: str) -> TaskRecord | None:
+        """The task of the claim a waiter was posted (``rule.handed_message``) while
+        that claim holds it, else None (the waiter asks again)."""
         ...
 
     def task_extend(self, task_id: int, token: int, lease: float) -> bool:

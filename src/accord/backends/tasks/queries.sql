@@ -46,6 +46,17 @@ DELETE FROM task_ready WHERE ns = ? AND queue = ? AND lane = ? AND rank = ? AND 
 SELECT rank, id FROM task_ready WHERE ns = ? AND queue = ? AND lane = ?
 ORDER BY rank, id LIMIT 1;
 
+-- The best ready task of a claim's lanes, loaded, in one statement: take_ready with a
+-- lane_head per lane (?LANE numbered from ?3 on), joined by UNION ALL, for LANE_HEADS
+-- (tasks/_sqlite.py). Each head is one seek, whatever the number of ready tasks.
+-- name: lane_head
+SELECT * FROM (SELECT rank, id FROM task_ready WHERE ns = ?1 AND queue = ?2 AND lane = ?LANE
+ORDER BY rank, id LIMIT 1);
+
+-- name: take_ready
+SELECT record FROM tasks WHERE ns = ?1 AND id = (SELECT id FROM (LANE_HEADS)
+ORDER BY rank, id LIMIT 1);
+
 -- name: add_due
 INSERT OR IGNORE INTO task_due (ns, queue, run_at, id) VALUES (?, ?, ?, ?);
 
@@ -54,6 +65,10 @@ DELETE FROM task_due WHERE ns = ? AND queue = ? AND run_at = ? AND id = ?;
 
 -- name: first_due
 SELECT run_at, id FROM task_due WHERE ns = ? AND queue = ? ORDER BY run_at, id LIMIT ?;
+
+-- name: due_by
+SELECT run_at, id FROM task_due WHERE ns = ? AND queue = ? AND run_at <= ?
+ORDER BY run_at, id LIMIT ?;
 
 -- A waiter asking again keeps its place (since).
 -- name: set_waiter
@@ -66,6 +81,10 @@ DELETE FROM task_waiters WHERE ns = ? AND queue = ? AND waiter = ?;
 -- name: first_waiters
 SELECT waiter, lanes, expires FROM task_waiters WHERE ns = ? AND queue = ?
 ORDER BY since LIMIT ?;
+
+-- The claim of one holder (a claim handed to a waiter: tasks/rule.py, handed).
+-- name: claim_of
+SELECT id FROM tasks WHERE ns = ? AND holder = ? LIMIT 1;
 
 -- name: claims
 SELECT id, holder FROM tasks WHERE ns = ? AND holder IS NOT NULL;

@@ -8,6 +8,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from accord import _json
 from accord._event import EventRecord
@@ -25,6 +26,7 @@ from accord._task import (
     TaskRecord,
     TaskSpec,
 )
+from accord.backends._sync.store import Mailbox
 from accord.backends.signals.rule import Signal
 from accord.backends.streams.records import StreamRecords
 from accord.backends.streams.rule import AUDIT
@@ -38,11 +40,15 @@ class _Step:
     """What one operation does besides its records: who acts, the clocks, the
     mailboxes to post and whether it appended events, for after the commit."""
 
-    __slots__ = ("agent", "ended", "logged", "max_events", "now", "signals", "wall")
+    __slots__ = (
+        "agent", "asking", "ended", "handed", "logged", "max_events", "now", "signals", "wall"
+    )
 
     def __init__(self, agent: str, max_events: int, now: float, wall: float) -> None:
         self.agent, self.max_events, self.now, self.wall = agent, max_events, now, wall
         self.signals: list[Signal] = []
+        self.handed: list[tuple[str, TaskRecord, str]] = []  # (waiter, claim, message)
+        self.asking = ""  # the waiter of the claim running, if any
         self.ended: list[TaskRecord] = []  # finished tasks whose dependents are to tell
         self.logged = False
 
@@ -50,6 +56,10 @@ class _Step:
 class TaskRecords(StreamRecords):
     """Task queues over record storage; storage always inside _transaction(). A task
     that goes dead is audited in the same transaction (``rule.audit_dead``)."""
+
+    if TYPE_CHECKING:  # the store's (every store opens mailboxes)
+
+        def open_mailbox(self) -> Mailbox: ...
 
     # storage hooks -------------------------------------------------------------------
     @abc.abstractmethod
@@ -81,6 +91,15 @@ class TaskRecords(StreamRecords):
     def _ready_first(self, queue: str, lanes: list[str]) -> int | None:
         """The id of the best ready task of these lanes (highest priority, lowest id)."""
 
+    def _ready_take(self, queue: str, lanes: list[str]) -> TaskRecord | None:
+        """The best ready task of these lanes, loaded (a store may do both at once)."""
+        task_id = self._ready_first(queue, lanes)
+        return None if task_id is None else self._task_load(task_id)
+
+    def _due_by(self, queue: str, now: float, limit: int) -> list[tuple[float, int]]:
+        """The ``limit`` soonest (run_at, id) of the queue due by ``now``."""
+        return [(run_at, i) for run_at, i in self._due_first(queue, limit) if run_at <= now]
+
     @abc.abstractmethod
     def _due_add(self, queue: str, run_at: float, task_id: int) -> None:
         """List a timed change of the task, due at ``run_at``."""
@@ -102,6 +121,15 @@ class TaskRecords(StreamRecords):
     @abc.abstractmethod
     def _waiters(self, queue: str, limit: int) -> list[tuple[str, list[str], float]]:
         """The first ``limit`` registered waiters: (mailbox, lanes, expires)."""
+
+    @abc.abstractmethod
+    def _claim_of(self, holder: str) -> int | None:
+        """The id of a claimed task whose holder is ``holder`` (None: none)."""
+
+    @abc.abstractmethod
+    def _task_post(self, waiter: str, message: str) -> bool:
+        """Post a claim handed to ``waiter``, after the commit; False when its mailbox
+        has no reader (the waiter closed it or died): the claim is then given back."""
 
     @abc.abstractmethod
     def _claims_of(self, holder_prefix: str) -> list[int]:
@@ -131,14 +159,33 @@ class TaskRecords(StreamRecords):
             yield step
             while step.ended:  # a loop, not recursion: a chain of dependents may be long
                 self._task_finish(step.ended.pop(), step)
+        given_back = [rec for waiter, rec, message in step.handed  # first: they wait
+                      if not self._task_post(waiter, message)]
         self._post(step.signals)
         if step.logged:
             self._ring()
+        for rec in given_back:
+            self._task_give_back(rec)
+
+    def _task_give_back(self, handed: TaskRecord) -> None:
+        """Release a claim handed to a waiter that could not be told (ready again, the
+        attempt not counted), unless the waiter picked it up (``task_unwait``)."""
+        with self._task_step() as step:
+            rec = self._task_claimed(handed.id, handed.token, step)
+            if rec is not None and rec.holder == handed.holder:
+                self._task_leave(rec)
+                rule.release(rec, step.wall)
+                self._task_enter(rec, CLAIMED, step)
 
     def _task_emit(self, step: _Step, name: str, rec: TaskRecord, **extra: object) -> None:
-        if step.max_events > 0:
-            data = rule.event(name, rec, step.agent, **extra)
-            self._append_event(name, data, step.agent, step.wall, step.max_events)
+        self._task_log(step, step.agent, step.max_events, name, rec, **extra)
+
+    def _task_log(self, step: _Step, agent: str, max_events: int, name: str, rec: TaskRecord,
+                  **extra: object) -> None:
+        """Append a lifecycle event by ``agent`` (``_task_emit``: the one acting)."""
+        if max_events > 0:
+            data = rule.event(name, rec, agent, **extra)
+            self._append_event(name, data, agent, step.wall, max_events)
             step.logged = True
 
     def _task_audit_dead(self, rec: TaskRecord, error: str, claimed_by: str, step: _Step) -> None:
@@ -148,17 +195,27 @@ class TaskRecords(StreamRecords):
         source = step.agent or claimed_by  # an extend carries no agent: the claimant
         self._stream_add(AUDIT, source, rule.audit_dead(rec, error, claimed_by), None)
 
-    def _task_ready(self, rec: TaskRecord, step: _Step) -> None:
-        """List a task that just became ready, and wake the first waiter that may take it."""
-        lanes = rule.lanes(rec.tags, rec.to)
-        self._ready_add(rec, lanes)
-        wanted = set(lanes)
+    def _task_hand(self, rec: TaskRecord, step: _Step) -> None:
+        """A task that just became ready: claim it for the first registered waiter that
+        may take it (``rule.waiting``), to be posted after the commit, so that the
+        waiter has it when it wakes; a waiter registered without its claim (by an older
+        accord) is only woken."""
+        wanted = set(rule.lanes(rec.tags, rec.to))
         for waiter, theirs, expires in self._waiters(rec.queue, rule.WAKE_SCAN):
             if expires <= step.now:
                 self._waiter_drop(rec.queue, waiter)
-            elif wanted.intersection(theirs):
+            elif waiter != step.asking and wanted.intersection(theirs):
                 self._waiter_drop(rec.queue, waiter)
-                step.signals.append((waiter, "t"))
+                claim = rule.waiting_claim(theirs[0])
+                if claim is None:
+                    step.signals.append((waiter, "t"))
+                    return
+                holder, agent, lease, max_events = claim
+                rule.claim(rec, rule.handed(holder, waiter), agent, self._task_counter(), lease,
+                           step.now, step.wall)
+                self._task_log(step, agent, max_events, "task_claimed", rec)
+                text = _json.dumps_record(rec.to_json())
+                step.handed.append((waiter, rec, rule.handed_message(rec, text)))
                 return
 
     def _task_leave(self, rec: TaskRecord) -> None:
@@ -175,9 +232,11 @@ class TaskRecords(StreamRecords):
             rec.watchers = []
             if rec.dependents:
                 step.ended.append(rec)
+        if rec.status == READY:
+            self._task_hand(rec, step)
         self._task_save(rec, before)
         if rec.status == READY:
-            self._task_ready(rec, step)
+            self._ready_add(rec, rule.lanes(rec.tags, rec.to))
         elif rule.timed(rec):
             self._due_add(rec.queue, rec.run_at, rec.id)
 
@@ -212,9 +271,7 @@ class TaskRecords(StreamRecords):
 
     def _task_promote(self, queue: str, step: _Step) -> None:
         """Apply the queue's due timed changes (at most PROMOTE_MAX)."""
-        for run_at, task_id in self._due_first(queue, rule.PROMOTE_MAX):
-            if run_at > step.now:
-                return
+        for run_at, task_id in self._due_by(queue, step.now, rule.PROMOTE_MAX):
             rec = self._task_load(task_id)
             if rec is None or not rule.timed(rec):
                 self._due_drop(queue, run_at, task_id)  # an entry left behind
@@ -281,17 +338,24 @@ class TaskRecords(StreamRecords):
             if found is not None:
                 stack += found.deps
 
+    def task_mailbox(self) -> Mailbox:
+        return self.open_mailbox()
+
     def task_claim(self, req: ClaimRequest, max_events: int) -> ClaimResult:
         with self._task_step(req.agent, max_events) as step:
+            if req.waiter:  # a claim handed to it since it last asked, else none now
+                rec = self._task_handed(req.holder, req.waiter, step)
+                if rec is not None:
+                    return ClaimResult(rec)
+                step.asking = req.waiter  # not handed what this claim may take itself
             self._task_promote(req.queue, step)
-            task_id = self._ready_first(req.queue, req.lanes)
-            if task_id is None:
+            rec = self._ready_take(req.queue, req.lanes)
+            if rec is None:
                 if req.waiter:
-                    self._waiter_set(req.queue, req.waiter, req.lanes, step.now + rule.WAITER_TTL)
+                    lanes = [rule.waiting(req, max_events), *req.lanes]
+                    self._waiter_set(req.queue, req.waiter, lanes, step.now + rule.WAITER_TTL)
                 first = self._due_first(req.queue, 1)
                 return ClaimResult(None, max(first[0][0] - step.now, 0.0) if first else None)
-            rec = self._task_load(task_id)
-            assert rec is not None
             self._task_leave(rec)
             rule.claim(rec, req.holder, req.agent, self._task_counter(), req.lease, step.now,
                        step.wall)
@@ -301,9 +365,32 @@ class TaskRecords(StreamRecords):
             self._task_emit(step, "task_claimed", rec)
             return ClaimResult(rec)
 
-    def task_unwait(self, queue: str, waiter: str) -> None:
-        with self._task_step():
+    def _task_handed(self, holder: str, waiter: str, step: _Step) -> TaskRecord | None:
+        """The live claim handed to ``waiter`` (claiming for ``holder``), if any, taken
+        up: its holder is ``holder`` again, so that it is no more given back."""
+        task_id = self._claim_of(rule.handed(holder, waiter))
+        rec = None if task_id is None else self._task_load(task_id)
+        if rec is None or not rule.holds(rec, rec.token, step.now):
+            return None
+        rec.holder = holder
+        self._task_save(rec, CLAIMED)
+        return rec
+
+    def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:
+        with self._task_step() as step:
             self._waiter_drop(queue, waiter)
+            return self._task_handed(holder, waiter, step)
+
+    def task_handed(self, message: str) -> TaskRecord | None:
+        handed = rule.handed_claim(message)
+        if handed is None:
+            return None
+        if handed[2]:  # the task came with the claim, as the handing step left it
+            return TaskRecord.from_json(_json.loads(handed[2]))
+        with self._transaction(write=False):
+            rec = self._task_load(handed[0])
+        held = rec is not None and rec.status == CLAIMED and rec.token == handed[1]
+        return rec if held else None
 
     def task_extend(self, task_id: int, token: int, lease: float) -> bool:
         with self._task_step() as step:

@@ -37,6 +37,7 @@ from accord._task import (
     MAX_PRIORITY,
     READY,
     WAITING,
+    ClaimRequest,
     TaskRecord,
     TaskSpec,
 )
@@ -65,6 +66,49 @@ def claim_lanes(tags: list[str] | None, agent: str) -> list[str]:
     if tags is None:
         return [ANY, f"a\t{agent}"]
     return [f"t\t{t}" for t in tags] + [f"a\t{agent}\t{t}" for t in tags]
+
+
+def waiting(req: ClaimRequest, max_events: int) -> str:
+    """The first line of a waiter's registration, before its lanes: the claim to make
+    for it when a task it may take becomes ready (no lane starts with ``c``)."""
+    return f"c\t{req.lease!r}\t{max_events}\t{req.agent}\t{req.holder}"
+
+
+def waiting_claim(line: str) -> tuple[str, str, float, int] | None:
+    """(holder, agent, lease, max_events) of a registration's first line (``waiting``);
+    None for a waiter registered by an older accord (its first line is a lane)."""
+    if not line.startswith("c\t"):
+        return None
+    _, lease, max_events, agent, holder = line.split("\t", 4)
+    return holder, agent, float(lease), int(max_events)
+
+
+def handed(holder: str, waiter: str) -> str:
+    """The holder of a claim made for a waiter (its holder, then its mailbox): the
+    claims of ``holder`` start with it still, and the waiter finds the claim by it."""
+    return f"{holder}\x1f{waiter}"
+
+
+HANDED_WITH_TASK = 3800
+"""A handed claim's message carries the task when it is this short at most (one pipe
+write of SQLite's wake-ups stays whole up to 4096 bytes)."""
+
+
+def handed_message(rec: TaskRecord, text: str = "") -> str:
+    """What a waiter is posted with the claim made for it: ``c<id>.<token>``, then
+    after a space the task as stored (``text``), when short, so that it reads none."""
+    claim = f"c{rec.id}.{rec.token}"
+    return f"{claim} {text}" if text and len(text) <= HANDED_WITH_TASK else claim
+
+
+def handed_claim(message: str | None) -> tuple[int, int, str] | None:
+    """(task id, token, the task as stored or "") of a ``handed_message``; None for
+    any other message."""
+    if not message or message[0] != "c":
+        return None
+    claim, _, rest = message[1:].partition(" ")
+    task_id, _, token = claim.partition(".")
+    return int(task_id), int(token), rest
 
 
 def ready_key(priority: int, task_id: int) -> str:

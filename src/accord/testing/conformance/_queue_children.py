@@ -65,6 +65,18 @@ def claim_until_killed(url: str, namespace: str, agent: str, lease: float, out: 
     time.sleep(120)
 
 
+def wait_until_killed(url: str, namespace: str, agent: str, out: str) -> None:
+    """Take the probe task when it comes (pushed), say so, then wait for another (a
+    60 s lease asked) until SIGKILL."""
+    coord = accord.connect(url, namespace=namespace, agent=agent)
+    q = coord.queue("jobs")
+    probe = q.claim(timeout=30)
+    assert probe is not None
+    probe.complete()
+    _write(out, {"ok": {"id": probe.id, "pid": os.getpid()}})
+    q.claim(lease=60, timeout=120)
+
+
 def serve(url: str, namespace: str, agent: str, count: int, out: str) -> None:
     """Wait for tasks (pushed) and complete ``count`` of them with their data doubled."""
 

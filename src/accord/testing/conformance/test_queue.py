@@ -5,12 +5,15 @@ bad input. Written once, run on every store, sync and async."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections import Counter
 from typing import Any
 
 import pytest
 
+from accord._task import ClaimRequest
+from accord.backends.tasks import rule
 from accord.errors import (
     ConfigError,
     DependencyCycle,
@@ -236,6 +239,47 @@ async def test_claim_and_wait_are_pushed(coord: Any, connect: Any, spawn: Any) -
         await never.wait(0.1)
     assert await q.claim(tags=["other"], timeout=0.1) is None
     assert await q.claim(tags=["other"], timeout=0) is None
+
+
+async def _done(value: Any) -> Any:
+    """The result of a store call of either twin."""
+    return await value if inspect.isawaitable(value) else value
+
+
+async def test_a_claim_handed_to_a_waiter_is_never_lost(coord: Any) -> None:
+    """A task made ready is claimed, in the same step, for the first claimer waiting
+    (and posted to it). A waiter that stops waiting takes a claim handed to it
+    meanwhile with it; one that cannot be told has it given back (memory, SQLite), or
+    back when its lease runs out (Redis cannot tell)."""
+    store, q = unwrap(coord)._ctx.store, coord.queue("hand")
+
+    async def waiter(holder: str) -> Any:
+        mailbox = await _done(store.open_mailbox())
+        req = ClaimRequest("hand", rule.claim_lanes(None, "w"), holder, "w", 1.0, mailbox.id)
+        assert (await _done(store.task_claim(req, 100))).task is None  # registered
+        return mailbox
+
+    async def close(mailbox: Any) -> None:
+        await _done(mailbox.aclose() if hasattr(mailbox, "aclose") else mailbox.close())
+
+    mailbox = await waiter("w#1")
+    task = await q.put("one")
+    assert (task.status, task.claimed_by) == ("claimed", "w")
+    message = await _done(mailbox.wait(5))
+    handed = await _done(store.task_handed(message))
+    assert (handed.id, handed.status, handed.attempts) == (int(task.id), "claimed", 1)
+    kept = await _done(store.task_unwait("hand", mailbox.id, "w#1"))  # stops waiting
+    assert kept is not None and (kept.token, kept.holder) == (handed.token, "w#1")
+    await close(mailbox)
+    assert await _done(store.task_complete(kept.id, kept.token, "null", "w", 0))
+
+    mailbox = await waiter("w#2")
+    await close(mailbox)  # the waiter is gone: nobody reads its mailbox
+    lost = await q.put("two")
+    start = time.monotonic()
+    claim = await q.claim(timeout=5)
+    assert claim is not None and claim.id == lost.id
+    assert time.monotonic() - start < 1.0 + 0.5  # at most the lease it was handed with
 
 
 async def test_lifecycle_events_are_logged(coord: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import accord
+from accord.backends.redis._lua import MAILBOX_ALIVE_MS
 from accord.testing.conformance import _queue_children as children
 from accord.testing.conformance._procs import read_report
 
@@ -104,6 +105,32 @@ def test_a_killed_claimers_task_is_redelivered_after_one_lease(
     assert claim is not None and claim.id == task.id
     assert got_at - killed_at <= lease + 0.5, f"redelivered {got_at - killed_at:.2f} s after"
     assert claim.token > held["token"] and claim.task.attempts == 2
+    assert proc.exitcode == -signal.SIGKILL
+
+
+def test_a_waiter_killed_while_waiting_is_handed_nothing(
+    url: str, namespace: str, tmp_path: Path
+) -> None:
+    """A task is claimed for a waiting claimer as it is put; one killed while waiting
+    must not take it with it: SQLite finds its pipe without a reader and gives the claim
+    back at once, Redis skips a waiter whose presence (renewed by each BLPOP of its
+    mailbox, MAILBOX_ALIVE_MS) ran out."""
+    procs: list[Any] = []
+    with accord.connect(url, namespace=namespace, agent="boss") as coord:
+        q = coord.queue("jobs")
+        out = tmp_path / "waiter.json"
+        proc = _start(procs, children.wait_until_killed, url, namespace, "doomed", str(out))
+        time.sleep(0.5)  # it waits by now
+        probe = q.put("probe")
+        assert _report_of(out, proc)["id"] == probe.id  # handed over: it waited
+        time.sleep(0.5)  # it waits again by now, with a 60 s lease asked
+        os.kill(_report_of(out, proc)["pid"], signal.SIGKILL)
+        proc.join(10)
+        time.sleep(MAILBOX_ALIVE_MS / 1000 + 0.5)  # its presence ran out (Redis)
+        task = q.put("after")
+        claim = q.claim(timeout=0)
+        assert claim is not None and claim.id == task.id and claim.task.attempts == 1
+        claim.complete()
     assert proc.exitcode == -signal.SIGKILL
 
 

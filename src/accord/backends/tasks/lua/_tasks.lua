@@ -9,8 +9,13 @@
 --   ts:<q>:<status>  zset of the queue's tasks of a status (score: id), ta:<q> all
 --   tk:<q>           hash: idempotency key -> id
 --   tw:<q>, twr:<q>  waiting claimers: zset (score: first registered) and hash
---                    mailbox -> '<expires us>\n<lane>\n<lane>...'
---   tc               zset (lex): '<holder>\n<id>' of every claim
+--                    mailbox -> '<expires us>\n<claim line>\n<lane>\n<lane>...', the
+--                    claim line (rule.waiting) 'c\t<lease s>\t<max_events>\t<agent>\t
+--                    <holder>' (no lane starts with 'c': older readers pass over it)
+--   mba:<mailbox>    a waiter's presence: set when it registers, renewed by each BLPOP
+--                    of its mailbox (MAILBOX_ALIVE_MS); without it the waiter is dead
+--   tc               zset (lex): '<holder>\n<id>' of every claim (a claim handed to a
+--                    waiter: holder '<holder>\31<mailbox>')
 -- (qj and tj: the queue and title as JSON strings, for the events)
 -- ARGV[1] is P, ARGV[2] the agent acting, ARGV[3] the events kept (0: append none).
 local P, AGENT, MAX_EVENTS = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -22,6 +27,7 @@ local FIELDS = {'id', 'q', 'ti', 'de', 'da', 'pr', 'tg', 'dp', 'pe', 'dn', 's', 
                 'tk', 'h', 'cb', 'ls', 'by', 'ca', 'ua', 'w', 'qj', 'tj'}
 local OPTIONAL = {'to', 'k', 're', 'er'}
 local ENDED = {}  -- finished tasks whose dependents are still to be told
+local ASKING = ''  -- the waiter of the claim running, if any: not handed a task
 
 local function num(n) return string.format('%d', n) end
 local function qk(kind, q) return P .. kind .. ':' .. #q .. ':' .. q end
@@ -104,13 +110,19 @@ local function post(mailbox, message)
 end
 
 local AGENT_JSON
+-- append a lifecycle event by `agent` (emit: the one acting) keeping `keep` events
+local function log_event(name, t, extra, agent, agent_json, keep)
+  if keep <= 0 then return end
+  local data = '{"queue":' .. t.qj .. ',"id":"' .. t.id .. '","title":' .. t.tj
+    .. ',"agent":' .. agent_json .. ',"attempts":' .. t.a .. (extra or '') .. '}'
+  redis.call('XADD', P .. 'events', 'MAXLEN', keep, '*', 'name', name, 'data', data,
+             'source', agent)
+end
+
 local function emit(name, t, extra)
   if MAX_EVENTS <= 0 then return end
   AGENT_JSON = AGENT_JSON or jstr(AGENT)
-  local data = '{"queue":' .. t.qj .. ',"id":"' .. t.id .. '","title":' .. t.tj
-    .. ',"agent":' .. AGENT_JSON .. ',"attempts":' .. t.a .. (extra or '') .. '}'
-  redis.call('XADD', P .. 'events', 'MAXLEN', MAX_EVENTS, '*', 'name', name, 'data', data,
-             'source', AGENT)
+  log_event(name, t, extra, AGENT, AGENT_JSON, MAX_EVENTS)
 end
 
 local function lanes_of(t)
@@ -130,15 +142,26 @@ local function timed(t)
   return t.s == 'failed' or t.s == 'claimed' or (t.s == 'waiting' and tonumber(t.pe) == 0)
 end
 
--- the first registered waiter (of WAKE_SCAN) that may take a task of these lanes
-local function wake(q, lanes)
+-- the claim of rule.claim, for `holder` of `agent`, leased `lease` us
+local function claim(t, holder, agent, lease)
+  t.s, t.h, t.cb, t.ls, t.ua = 'claimed', holder, agent, lease, WALL
+  t.tk = tostring(redis.call('INCR', P .. 'tseq'))
+  t.r = num(NOW + tonumber(lease))
+  t.a = tostring(tonumber(t.a) + 1)
+end
+
+-- a task just made ready: claim it for the first registered waiter (of WAKE_SCAN) that
+-- may take it and post it the claim (records._task_hand); a waiter registered by an
+-- older accord (no claim line) is only woken
+local function hand(t, lanes)
+  local q = t.q
   local wk, rk = qk('tw', q), qk('twr', q)
   local want = {}
   for _, l in ipairs(lanes) do want[l] = true end
   for _, w in ipairs(redis.call('ZRANGE', wk, 0, WAKE_SCAN - 1)) do
     local parts = split(redis.call('HGET', rk, w), '\n')
     local live, hit = parts[1] and tonumber(parts[1]) > NOW, false
-    if live then
+    if live and w ~= ASKING then
       for i = 2, #parts do
         if want[parts[i]] then hit = true; break end
       end
@@ -147,11 +170,23 @@ local function wake(q, lanes)
       redis.call('ZREM', wk, w)
       redis.call('HDEL', rk, w)
     end
-    if hit then
+    local c = hit and split(parts[2], '\t') or {}
+    if hit and (c[1] ~= 'c' or #c < 5) then  -- registered by an older accord
       post(w, 't')
-      return
+      return false
+    end
+    -- a waiter whose presence ran out (no BLPOP for MAILBOX_ALIVE_MS) died: skipped
+    if hit and redis.call('EXISTS', P .. 'mba:' .. w) == 1 then
+      -- c, lease (seconds), max_events, agent, holder (the rest: it may hold tabs)
+      local holder = table.concat(c, '\t', 5)
+      claim(t, holder .. '\31' .. w, c[4], num(tonumber(c[2]) * 1000000))
+      log_event('task_claimed', t, '', c[4], jstr(c[4]), tonumber(c[3]))
+      -- the claim (rule.handed_message), then the task: the waiter reads no more
+      post(w, 'c' .. t.id .. '.' .. t.tk .. ' ' .. cjson.encode(flat(t)))
+      return true
     end
   end
+  return false
 end
 
 -- out of the index of its stored status, before it changes
@@ -171,11 +206,15 @@ local function enter(t)
     t.w = ''
     if t.dn ~= '' then ENDED[#ENDED + 1] = t.id end
   end
+  local lanes
+  if t.s == 'ready' then
+    lanes = lanes_of(t)
+    hand(t, lanes)
+  end
   save(t)
   if t.s == 'ready' then
-    local lanes, m, pr = lanes_of(t), member(t.id), -tonumber(t.pr)
+    local m, pr = member(t.id), -tonumber(t.pr)
     for _, l in ipairs(lanes) do redis.call('ZADD', qk('tr', t.q) .. ':' .. l, pr, m) end
-    wake(t.q, lanes)
   elseif timed(t) then
     redis.call('ZADD', qk('td', t.q), t.r, t.id)
   end
@@ -221,6 +260,20 @@ local function expire(t, why)
   emit(name, t, ',"error":' .. jstr(why) .. ',"claimed_by":' .. jstr(agent))
   if t.s == 'dead' then audit_dead(t, why, agent) end
   enter(t)
+end
+
+-- the live claim handed to waiter w claiming for `holder` (hand), taken up: its holder
+-- is `holder` again (records._task_handed)
+local function handed(holder, w)
+  local h = holder .. '\31' .. w .. '\n'
+  local found = redis.call('ZRANGEBYLEX', P .. 'tc', '[' .. h, '(' .. holder .. '\31' .. w .. '\v',
+                           'LIMIT', 0, 1)
+  if not found[1] then return nil end
+  local t = load(string.sub(found[1], #h + 1))
+  if not t or t.s ~= 'claimed' or tonumber(t.r) <= NOW then return nil end
+  t.h = holder
+  save(t)
+  return t
 end
 
 -- the task if claim `token` still holds it; a lease found run out ends here

@@ -2,7 +2,8 @@
 -- ARGV: P, agent, max_events, queue, title, description, data, priority, tags (tab
 --       joined), depends_on (comma joined ids), key or '', max_attempts, delay_us, to or '',
 --       the queue and the title as JSON strings
--- Reply: {'new'|'found', task} | {'missing', id} | {'cycle', id}
+-- Reply: {'new', id, created_at, status, r, pe, a, tk, h, cb, ls, error or ''} (a new
+-- task: what the caller did not give) | {'found', task} | {'missing', id} | {'cycle', id}
 local q, key, to, delay = ARGV[4], ARGV[11], ARGV[14], tonumber(ARGV[13])
 if key ~= '' then
   local found = redis.call('HGET', qk('tk', q), key)
@@ -58,4 +59,5 @@ emit('task_put', t, ',"priority":' .. t.pr .. ',"tags":[' .. table.concat(tags, 
 if gone then emit('task_cancelled', t, ',"error":' .. jstr(t.er)) end
 enter(t)
 settle()
-return {'new', flat(t)}
+-- the rest of the task is what the caller gave (redis/_async_tasks.py puts it together)
+return {'new', id, WALL, t.s, t.r, t.pe, t.a, t.tk, t.h, t.cb, t.ls, t.er or ''}

@@ -3,15 +3,17 @@
 -- task_unwait). KEYS: the counter (routing)
 -- ARGV: P, agent, max_events, step, id (the queue for 'unwait'), then per step:
 --   extend: token, lease_us   complete: token, result   fail: token, error, retry, delay_us
---   release: token   cancel: reason   retry: -   watch, unwatch: mailbox   unwait: waiter
+--   release: token   cancel: reason   retry: -   watch, unwatch: mailbox   unwait: waiter, holder
 -- Reply: for a step of a claim (extend, complete, fail, release) 1, or 0 when the claim
--- lost the task; else the task ({} when there is none), {} for unwatch and unwait
+-- lost the task; else the task ({} when there is none), {} for unwatch; for unwait
+-- the claim handed to the waiter meanwhile, or {}
 local step, id = ARGV[4], ARGV[5]
 local t
 if step == 'unwait' then
   redis.call('ZREM', qk('tw', id), ARGV[6])
   redis.call('HDEL', qk('twr', id), ARGV[6])
-  return {}
+  t = handed(ARGV[7], ARGV[6])
+  return t and flat(t) or {}
 elseif step == 'extend' then
   t = claimed(id, ARGV[6])
   if t then
