@@ -65,5 +65,8 @@ dumps_canonical = _encoder(ensure_ascii=False, allow_nan=False, sort_keys=True)
 dumps_record = _encoder(ensure_ascii=True, allow_nan=False)
 """accord's own records in a store."""
 
+quote_record = json.encoder.encode_basestring_ascii
+"""One str as :data:`dumps_record` writes it (quoted, escaped, ASCII)."""
+
 loads = _decoder()
 """The inverse of both: any JSON text."""

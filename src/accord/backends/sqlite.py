@@ -63,7 +63,7 @@ from accord.backends.leases import rule as _lease
 from accord.backends.leases.barrier import BarrierRecord
 from accord.backends.leases.holders import INLINE_MAX
 from accord.backends.leases.rule import LeaseRecord
-from accord.backends.leases.sqlite_holders import RowHolders, placed
+from accord.backends.leases.sqlite_holders import RowHolders, placed, record_text
 from accord.backends.signals.rule import Signal
 from accord.backends.state import rule as _state
 from accord.backends.state.rule import HISTORY_KEEP, Refused, Stored, page_start
@@ -235,7 +235,7 @@ class SqliteBackend(
         local.outcome = outcome
         if signals is None:
             return text
-        new = _dumps(rec.to_json())
+        new = record_text(rec)
         if len(parsed) >= _PARSED_LIMIT:
             parsed.clear()
         parsed[new] = rec  # an exact copy of the text: nothing changes rec after this
