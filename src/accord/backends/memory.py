@@ -120,10 +120,15 @@ class MemoryBackend(
         return iter([k for k in self._space.listed if k.startswith(prefix)])
 
     def _unlist(self, keys: list[str]) -> None:
+        listed = self._space.listed
         for key in keys:
             rec = self._space.leases.get(key)
             if rec is None or not (rec.holders or rec.queue):
-                self._space.listed.discard(key)
+                listed.discard(key)
+        if len(keys) > 2 * len(listed) + 64:
+            # a set keeps the table it grew to, and iterating it walks every slot: after
+            # 100,000 keys went, a listing of none would still take milliseconds
+            self._space.listed = set(listed)
 
     def _waiting_on(self, holder: str) -> tuple[str, float] | None:
         return self._space.waits.get(holder)
