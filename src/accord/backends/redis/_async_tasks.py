@@ -20,7 +20,7 @@ from accord._task import CLAIMED, STATUSES, ClaimRequest, ClaimResult, TaskRecor
 from accord.backends.redis._async_host import AsyncRedisHost, C
 from accord.backends.redis._async_io import AsyncRedisMailbox
 from accord.backends.redis._lua import Script
-from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, us
+from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, task_row, us
 from accord.backends.tasks import rule
 from accord.errors import DependencyCycle, TaskNotFound
 
@@ -87,7 +87,7 @@ class AsyncRedisTasks(AsyncRedisHost[C]):
             req.waiter, *req.lanes,
         )
         if reply[0] == 1:
-            return ClaimResult(task(reply[1]))
+            return ClaimResult(task_row(reply[1]))
         return ClaimResult(None, None if reply[1] < 0 else reply[1] / 1e6)
 
     async def task_unwait(self, queue: str, waiter: str, holder: str) -> TaskRecord | None:

@@ -21,6 +21,7 @@ class TaskScript(Script):
         f"ALIVE_MS = {json.dumps(rule.EXPIRED)}, {json.dumps(rule.REVOKED)}, "
         f"{rule.PROMOTE_MAX}, {rule.WAKE_SCAN}, "
         f"{round(rule.WAITER_TTL * 1e6)}, {CYCLE_WALK}, {MAILBOX_ALIVE_MS}\n"
+        f"local PROMOTE_LIMIT, WAKE_LAST = '{rule.PROMOTE_MAX}', '{rule.WAKE_SCAN - 1}'\n"
     )
 
     def __init__(self, name: str) -> None:
@@ -42,12 +43,28 @@ def _ids(text: str) -> list[int]:
     return [int(i) for i in text.split(",")] if text else []
 
 
+ROW = (
+    "id", "q", "ti", "de", "da", "pr", "tg", "dp", "pe", "dn", "s", "a", "m", "r", "tk", "h",
+    "cb", "ls", "by", "ca", "ua", "w", "qj", "tj", "to", "k", "re", "er",
+)
+"""The fields of a task in the order of ``_tasks.lua``'s FIELDS then OPTIONAL: ``row()``."""
+
+
 def task(raw: Any) -> TaskRecord | None:
     """A task as ``_tasks.lua`` replies it (or HGETALL gives it): field, value, ..."""
     if not raw:
         return None
     pairs = raw.items() if isinstance(raw, dict) else zip(raw[::2], raw[1::2], strict=True)
-    f = {k.decode(): v.decode() for k, v in pairs}
+    return _record({k.decode(): v.decode() for k, v in pairs})
+
+
+def task_row(raw: list[Any]) -> TaskRecord:
+    """A task as ``_tasks.lua``'s ``row()`` replies it: its values in the order of ROW
+    (None: an optional field absent)."""
+    return _record({k: v.decode() for k, v in zip(ROW, raw, strict=True) if v is not None})
+
+
+def _record(f: dict[str, str]) -> TaskRecord:
     return TaskRecord(
         int(f["id"]), f["q"], f["ti"], f["de"], f["da"], int(f["pr"]),
         f["tg"].split("\t") if f["tg"] else [], f.get("to"), f.get("k"), _ids(f["dp"]),

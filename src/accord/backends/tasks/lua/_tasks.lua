@@ -18,10 +18,13 @@
 --                    waiter: holder '<holder>\31<mailbox>')
 -- (qj and tj: the queue and title as JSON strings, for the events)
 -- ARGV[1] is P, ARGV[2] the agent acting, ARGV[3] the events kept (0: append none).
-local P, AGENT, MAX_EVENTS = ARGV[1], ARGV[2], tonumber(ARGV[3])
+-- (a number given to redis.call, or made a string, costs a printf: the hot paths keep
+-- numbers as the digits they came as)
+local P, AGENT, KEEP = ARGV[1], ARGV[2], ARGV[3]
+local MAX_EVENTS = tonumber(KEEP)
 local TIME = redis.call('TIME')
 local NOW = tonumber(TIME[1]) * 1000000 + tonumber(TIME[2])
-local WALL = TIME[1] .. '.' .. string.sub(TIME[2] + 1000000, 2)
+local WALL = TIME[1] .. '.' .. string.rep('0', 6 - #TIME[2]) .. TIME[2]
 local FINISHED = {done = true, dead = true, cancelled = true}
 local FIELDS = {'id', 'q', 'ti', 'de', 'da', 'pr', 'tg', 'dp', 'pe', 'dn', 's', 'a', 'm', 'r',
                 'tk', 'h', 'cb', 'ls', 'by', 'ca', 'ua', 'w', 'qj', 'tj'}
@@ -32,7 +35,7 @@ local ASKING = ''  -- the waiter of the claim running, if any: not handed a task
 local function num(n) return string.format('%d', n) end
 local function qk(kind, q) return P .. kind .. ':' .. #q .. ':' .. q end
 local function tkey(id) return P .. 'task:' .. id end
-local function member(id) return string.format('%016d', tonumber(id)) end
+local function member(id) return string.rep('0', 16 - #id) .. id end
 local function jstr(s) return cjson.encode(s) end
 
 -- the parts of text between sep (empty parts kept); {} for '' or nil
@@ -69,6 +72,16 @@ local function flat(t)
   return out
 end
 
+-- the task as its values in the order of FIELDS then OPTIONAL (false: an optional field
+-- absent): a claim's reply, half the size of flat (redis/_task_lua.py: task_row)
+local function row(t)
+  local out = {}
+  for i, f in ipairs(FIELDS) do out[i] = t[f] or '' end
+  local n = #out
+  for i, f in ipairs(OPTIONAL) do out[n + i] = t[f] or false end
+  return out
+end
+
 -- write the fields that changed since load
 local function save(t)
   local was, set, gone = t._was or {}, {}, {}
@@ -98,7 +111,7 @@ local function save(t)
   end
   if (t.h or '') ~= (t._h or '') then
     if t._h and t._h ~= '' then redis.call('ZREM', P .. 'tc', t._h .. '\n' .. t.id) end
-    if t.h ~= '' then redis.call('ZADD', P .. 'tc', 0, t.h .. '\n' .. t.id) end
+    if t.h ~= '' then redis.call('ZADD', P .. 'tc', '0', t.h .. '\n' .. t.id) end
     t._h = t.h
   end
 end
@@ -111,8 +124,9 @@ end
 
 local AGENT_JSON
 -- append a lifecycle event by `agent` (emit: the one acting) keeping `keep` events
+-- (digits)
 local function log_event(name, t, extra, agent, agent_json, keep)
-  if keep <= 0 then return end
+  if tonumber(keep) <= 0 then return end
   local data = '{"queue":' .. t.qj .. ',"id":"' .. t.id .. '","title":' .. t.tj
     .. ',"agent":' .. agent_json .. ',"attempts":' .. t.a .. (extra or '') .. '}'
   redis.call('XADD', P .. 'events', 'MAXLEN', keep, '*', 'name', name, 'data', data,
@@ -122,7 +136,7 @@ end
 local function emit(name, t, extra)
   if MAX_EVENTS <= 0 then return end
   AGENT_JSON = AGENT_JSON or jstr(AGENT)
-  log_event(name, t, extra, AGENT, AGENT_JSON, MAX_EVENTS)
+  log_event(name, t, extra, AGENT, AGENT_JSON, KEEP)
 end
 
 local function lanes_of(t)
@@ -158,7 +172,7 @@ local function hand(t, lanes)
   local wk, rk = qk('tw', q), qk('twr', q)
   local want = {}
   for _, l in ipairs(lanes) do want[l] = true end
-  for _, w in ipairs(redis.call('ZRANGE', wk, 0, WAKE_SCAN - 1)) do
+  for _, w in ipairs(redis.call('ZRANGE', wk, '0', WAKE_LAST)) do
     local parts = split(redis.call('HGET', rk, w), '\n')
     local live, hit = parts[1] and tonumber(parts[1]) > NOW, false
     if live and w ~= ASKING then
@@ -180,7 +194,7 @@ local function hand(t, lanes)
       -- c, lease (seconds), max_events, agent, holder (the rest: it may hold tabs)
       local holder = table.concat(c, '\t', 5)
       claim(t, holder .. '\31' .. w, c[4], num(tonumber(c[2]) * 1000000))
-      log_event('task_claimed', t, '', c[4], jstr(c[4]), tonumber(c[3]))
+      log_event('task_claimed', t, '', c[4], jstr(c[4]), c[3])
       -- the claim (rule.handed_message), then the task: the waiter reads no more
       post(w, 'c' .. t.id .. '.' .. t.tk .. ' ' .. cjson.encode(flat(t)))
       return true
@@ -213,7 +227,14 @@ local function enter(t)
   end
   save(t)
   if t.s == 'ready' then
-    local m, pr = member(t.id), -tonumber(t.pr)
+    local m, pr = member(t.id), t.pr  -- score: -priority
+    if pr == '0' then
+      pr = '0'
+    elseif string.sub(pr, 1, 1) == '-' then
+      pr = string.sub(pr, 2)
+    else
+      pr = '-' .. pr
+    end
     for _, l in ipairs(lanes) do redis.call('ZADD', qk('tr', t.q) .. ':' .. l, pr, m) end
   elseif timed(t) then
     redis.call('ZADD', qk('td', t.q), t.r, t.id)
@@ -289,7 +310,7 @@ end
 
 local function promote(q)
   local dk = qk('td', q)
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', dk, '-inf', num(NOW), 'LIMIT', 0, PROMOTE_MAX)) do
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', dk, '-inf', num(NOW), 'LIMIT', '0', PROMOTE_LIMIT)) do
     local t = load(id)
     if not t or not timed(t) then
       redis.call('ZREM', dk, id)

@@ -1,17 +1,17 @@
 -- Take the best ready task of the lanes (records.task_claim). KEYS: the counter (routing)
 -- ARGV: P, agent, max_events, queue, holder, lease_us, waiter or '', lanes...
 -- With a waiter: a claim handed to it meanwhile is its reply.
--- Reply: {1, task} | {0, us until the queue's next timed change, or -1}
+-- Reply: {1, task as row() gives it} | {0, us until the queue's next timed change, or -1}
 local q, holder, waiter = ARGV[4], ARGV[5], ARGV[7]
 if waiter ~= '' then  -- a claim handed to it since it last asked
   local t = handed(holder, waiter)
-  if t then return {1, flat(t)} end
+  if t then return {1, row(t)} end
   ASKING = waiter  -- not handed what this claim may take itself
 end
 promote(q)
 local best, best_score
 for i = 8, #ARGV do
-  local head = redis.call('ZRANGE', qk('tr', q) .. ':' .. ARGV[i], 0, 0, 'WITHSCORES')
+  local head = redis.call('ZRANGE', qk('tr', q) .. ':' .. ARGV[i], '0', '0', 'WITHSCORES')
   if head[1] then
     local score = tonumber(head[2])
     if not best or score < best_score or (score == best_score and head[1] < best) then
@@ -22,7 +22,7 @@ end
 if not best then
   if waiter ~= '' then
     -- rule.waiting: the claim to make for it, then its lanes
-    local lanes = {'c\t' .. string.format('%.6f', tonumber(ARGV[6]) / 1000000) .. '\t' .. MAX_EVENTS
+    local lanes = {'c\t' .. string.format('%.6f', tonumber(ARGV[6]) / 1000000) .. '\t' .. KEEP
                    .. '\t' .. AGENT .. '\t' .. holder}
     for i = 8, #ARGV do lanes[#lanes + 1] = ARGV[i] end
     redis.call('ZADD', qk('tw', q), 'NX', num(NOW), waiter)
@@ -44,4 +44,4 @@ if waiter ~= '' then
 end
 emit('task_claimed', t, '')
 settle()
-return {1, flat(t)}
+return {1, row(t)}
