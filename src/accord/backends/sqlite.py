@@ -68,7 +68,7 @@ from accord.backends.signals.rule import Signal
 from accord.backends.state import rule as _state
 from accord.backends.state.rule import HISTORY_KEEP, Refused, Stored, page_start
 from accord.backends.streams.sqlite import SqliteStreams
-from accord.backends.tasks._sqlite import RETURNING, SqliteTasks, forget_boot
+from accord.backends.tasks._sqlite import SqliteTasks, forget_boot
 
 _FULL = object()  # a lease step that needs the full transaction
 _PARSED_LIMIT = 64  # lease records a connection keeps decoded (see _apply_step)
@@ -91,7 +91,6 @@ LOAD_TAT, SAVE_TAT = _RATES["LOAD_TAT"], _RATES["SAVE_TAT"]
 LAST_EVENT, SAVE_EVENT = _EVENTS["LAST_EVENT"], _EVENTS["SAVE_EVENT"]
 TRIM_EVENTS, EVENTS_AFTER = _EVENTS["TRIM_EVENTS"], _EVENTS["EVENTS_AFTER"]
 EVENT_BY_ID, EVENT_HISTORY = _EVENTS["EVENT_BY_ID"], _EVENTS["EVENT_HISTORY"]
-APPEND_EVENT = _EVENTS["APPEND_EVENT"]
 LOAD_GROUP, SAVE_GROUP = _EVENTS["LOAD_GROUP"], _EVENTS["SAVE_GROUP"]
 EXPIRED_CLAIMS, SAVE_CLAIM = _EVENTS["EXPIRED_CLAIMS"], _EVENTS["SAVE_CLAIM"]
 DROP_CLAIM = _EVENTS["DROP_CLAIM"]
@@ -403,11 +402,8 @@ class SqliteBackend(
         self, name: str, data: str, source: str, time: float, max_events: int
     ) -> EventRecord:
         cur, ns = self._local.cur, self.namespace
-        if RETURNING:  # the id read and the row written by one statement
-            (event,) = cur.execute(APPEND_EVENT, (ns, name, data, source, time)).fetchone()
-        else:
-            event = self._event_tail() + 1
-            cur.execute(SAVE_EVENT, (ns, event, name, data, source, time))
+        event = self._event_tail() + 1
+        cur.execute(SAVE_EVENT, (ns, event, name, data, source, time))
         keep = max(max_events, 1)  # the newest stays: the next id is counted from it
         if event > keep:  # ids are consecutive: one range of the primary key
             cur.execute(TRIM_EVENTS, (ns, event - keep))

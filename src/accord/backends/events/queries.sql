@@ -8,13 +8,6 @@ SELECT max(id) FROM events WHERE ns = ?;
 -- name: save_event
 INSERT INTO events (ns, id, name, data, source, time) VALUES (?, ?, ?, ?, ?, ?);
 
--- An append in one statement (SQLite 3.35 and later: RETURNING): the id is the newest
--- + 1, read by the same statement that writes it, inside the append's transaction.
--- name: append_event
-INSERT INTO events (ns, id, name, data, source, time)
-VALUES (?1, coalesce((SELECT max(id) FROM events WHERE ns = ?1), 0) + 1, ?2, ?3, ?4, ?5)
-RETURNING id;
-
 -- name: trim_events
 DELETE FROM events WHERE ns = ? AND id <= ?;
 
