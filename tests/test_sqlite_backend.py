@@ -399,6 +399,17 @@ def test_a_bell_opened_after_a_kept_listing_is_rung(tmp_path: Path) -> None:
     backend.close()
 
 
+def test_appends_of_one_transaction_and_of_others_take_the_next_ids(tmp_path: Path) -> None:
+    mine, other = SqliteBackend(tmp_path / "a.db", "ns"), SqliteBackend(tmp_path / "a.db", "ns")
+    with mine._transaction():  # the newest id is read once, then counted on
+        ids = [mine._append_event("e", "{}", "a", 0.0, 100).id for _ in range(2)]
+    ids.append(other.event_append("e", "{}", "b", 100).id)
+    ids.append(mine.event_append("e", "{}", "a", 100).id)  # not counted from its last
+    assert ids == ["1", "2", "3", "4"]
+    mine.close()
+    other.close()
+
+
 def test_events_survive_reopening_the_file_and_ids_go_on(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     coord = accord.connect(_url(db), namespace="ns", agent="first")

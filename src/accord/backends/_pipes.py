@@ -36,6 +36,7 @@ from accord.errors import BackendUnavailable
 log = logging.getLogger("accord")
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_READ = 4096  # bytes a mailbox reads at a time
 
 
 def bell_prefix(topic: str) -> str:
@@ -171,8 +172,11 @@ class _Pipe:
         """The next whole message, reading what the pipe holds when none is buffered."""
         if b"\n" not in self._buffer:
             with contextlib.suppress(BlockingIOError):
-                while chunk := os.read(self._fd, 4096):
+                while True:  # a short read took all the pipe held: no read to fail
+                    chunk = os.read(self._fd, _READ)
                     self._buffer += chunk
+                    if len(chunk) < _READ:
+                        break
         line, newline, rest = self._buffer.partition(b"\n")
         if not newline:
             return None
