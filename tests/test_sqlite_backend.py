@@ -24,7 +24,7 @@ import pytest
 import accord
 from accord._models import Granted, LeaseRequest, Waiting
 from accord.backends import sqlite as sqlite_module
-from accord.backends._pipes import FifoMailbox, post
+from accord.backends._pipes import SETTLED_NS, FifoMailbox, post
 from accord.backends._sqlite_file import CHECKPOINT_EVERY, PAGE_SIZE, SCHEMA_VERSION, _file_mutex
 from accord.backends.sqlite import SqliteBackend, async_sqlite_backend
 from accord.backends.state.rule import HISTORY_KEEP, TRIM_SLACK
@@ -382,6 +382,32 @@ def test_a_bell_whose_reader_died_or_stopped_reading_never_blocks_emit(tmp_path:
     unread.close()
     listener.close()
     coord.close()
+
+
+def test_a_bell_opened_after_a_kept_listing_is_rung(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "a.db", "ns")
+    first = backend.open_bell()
+    settled = time.time_ns() - 10 * SETTLED_NS  # the listing of an old directory is kept
+    os.utime(backend.wake_dir, ns=(settled, settled))
+    backend.event_append("one", "{}", "a", 10)
+    assert first.wait(0) == "e"
+    second = backend.open_bell()  # changes the directory: the kept listing is stale
+    first.close()  # gone from the directory, still in the kept listing if it were used
+    backend.event_append("two", "{}", "a", 10)
+    assert second.wait(0) == "e"
+    second.close()
+    backend.close()
+
+
+def test_appends_of_one_transaction_and_of_others_take_the_next_ids(tmp_path: Path) -> None:
+    mine, other = SqliteBackend(tmp_path / "a.db", "ns"), SqliteBackend(tmp_path / "a.db", "ns")
+    with mine._transaction():  # the newest id is read once, then counted on
+        ids = [mine._append_event("e", "{}", "a", 0.0, 100).id for _ in range(2)]
+    ids.append(other.event_append("e", "{}", "b", 100).id)
+    ids.append(mine.event_append("e", "{}", "a", 100).id)  # not counted from its last
+    assert ids == ["1", "2", "3", "4"]
+    mine.close()
+    other.close()
 
 
 def test_events_survive_reopening_the_file_and_ids_go_on(tmp_path: Path) -> None:

@@ -12,7 +12,9 @@ pipe is removed and the poster carries on.
 
 A *bell* is a mailbox whose name starts with a prefix shared by everyone waiting for
 the same thing (``bell-<hash of the namespace>-``); :func:`ring` posts to every pipe
-with that prefix, found with one directory scan.
+with that prefix, found with a directory scan that is kept while the directory's
+modification time says nothing was added or removed since (one ``stat`` instead of a
+scan per ring).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from accord.errors import BackendUnavailable
 log = logging.getLogger("accord")
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_READ = 4096  # bytes a mailbox reads at a time
 
 
 def bell_prefix(topic: str) -> str:
@@ -71,14 +74,42 @@ def post(path: str, message: str) -> bool:
 
 def ring(wake_dir: Path, prefix: str, message: str = "e") -> None:
     """Post ``message`` to every pipe in ``wake_dir`` whose name starts with ``prefix``."""
+    for path in _listed(os.fspath(wake_dir), prefix):
+        post(path, message)
+
+
+# The pipes of each (directory, prefix) as last scanned, with the directory's mtime
+# then. A directory's mtime changes with every name added, renamed or removed, but it
+# has the granularity of the file system's clock (a kernel tick, up to 2 s on some file
+# systems): a scan is kept only when that mtime was older than SETTLED_NS at the scan,
+# so that any change after it has a later mtime. A change the scan missed then makes
+# the next ring scan again; a stale name only costs a failed open (ENOENT).
+SETTLED_NS = 2_000_000_000
+_LISTED: dict[tuple[str, str], tuple[int, list[str]]] = {}
+_LISTED_MAX = 256  # (directory, prefix) pairs kept
+
+
+def _listed(wake_dir: str, prefix: str) -> list[str]:
+    """The paths of the pipes in ``wake_dir`` named with ``prefix``."""
     try:
-        entries = os.scandir(wake_dir)
+        mtime = os.stat(wake_dir).st_mtime_ns
     except FileNotFoundError:  # nobody has waited yet
-        return
-    with entries:
-        for entry in entries:
-            if entry.name.startswith(prefix):
-                post(entry.path, message)
+        return []
+    key = (wake_dir, prefix)
+    kept = _LISTED.get(key)
+    if kept is not None and kept[0] == mtime:
+        return kept[1]
+    scanned = time.time_ns()  # before the scan: what it misses is changed after
+    try:
+        with os.scandir(wake_dir) as entries:
+            paths = [e.path for e in entries if e.name.startswith(prefix)]
+    except FileNotFoundError:
+        return []
+    if scanned - mtime > SETTLED_NS:
+        if len(_LISTED) >= _LISTED_MAX:
+            _LISTED.clear()
+        _LISTED[key] = (mtime, paths)
+    return paths
 
 
 def sweep(wake_dir: Path) -> None:
@@ -141,8 +172,11 @@ class _Pipe:
         """The next whole message, reading what the pipe holds when none is buffered."""
         if b"\n" not in self._buffer:
             with contextlib.suppress(BlockingIOError):
-                while chunk := os.read(self._fd, 4096):
+                while True:  # a short read took all the pipe held: no read to fail
+                    chunk = os.read(self._fd, _READ)
                     self._buffer += chunk
+                    if len(chunk) < _READ:
+                        break
         line, newline, rest = self._buffer.partition(b"\n")
         if not newline:
             return None

@@ -404,6 +404,7 @@ class SqliteBackend(
         cur, ns = self._local.cur, self.namespace
         event = self._event_tail() + 1
         cur.execute(SAVE_EVENT, (ns, event, name, data, source, time))
+        self._local.loaded[LAST_EVENT, ns] = event  # the next append of this transaction
         keep = max(max_events, 1)  # the newest stays: the next id is counted from it
         if event > keep:  # ids are consecutive: one range of the primary key
             cur.execute(TRIM_EVENTS, (ns, event - keep))
@@ -418,8 +419,13 @@ class SqliteBackend(
         return None if row is None else EventRecord(str(row[0]), *row[1:])
 
     def _event_tail(self) -> int:
-        (last,) = self._local.cur.execute(LAST_EVENT, (self.namespace,)).fetchone()
-        return 0 if last is None else int(last)
+        """The newest id, read once per transaction (its appends keep it: nobody else
+        writes meanwhile). A step that hands a task out appends two events."""
+        tail: int | None = self._local.loaded.get((LAST_EVENT, self.namespace))
+        if tail is None:
+            (last,) = self._local.cur.execute(LAST_EVENT, (self.namespace,)).fetchone()
+            tail = 0 if last is None else int(last)
+        return tail
 
     def _event_history(
         self, name: str | None, source: str | None, limit: int
