@@ -170,7 +170,7 @@ class HeapHolders(InlineHolders):
     def remove(self, holder: str) -> Holder | None:
         h = self.pop(holder, None)
         if h is not None and self._heap is not None:
-            self._uncount(h.mode)
+            uncount(self._modes, h.mode)
             if len(self) <= INLINE_BACK:
                 self._heap = None
         return h
@@ -208,7 +208,7 @@ class HeapHolders(InlineHolders):
         while heap and heap[0][0] <= now:
             entry = heapq.heappop(heap)
             if self._live(entry):
-                self._uncount(self.pop(entry[2]).mode)
+                uncount(self._modes, self.pop(entry[2]).mode)
                 gone += 1
         return gone
 
@@ -227,9 +227,11 @@ class HeapHolders(InlineHolders):
         for h in self.values():
             self._modes[h.mode] = self._modes.get(h.mode, 0) + 1
 
-    def _uncount(self, mode: str) -> None:
-        left = self._modes[mode] - 1
-        if left:
-            self._modes[mode] = left
-        else:
-            del self._modes[mode]
+
+def uncount(modes: dict[str, int], mode: str) -> None:
+    """One holder of ``mode`` fewer in a count per mode (a mode at 0 leaves it)."""
+    left = modes[mode] - 1
+    if left:
+        modes[mode] = left
+    else:
+        del modes[mode]

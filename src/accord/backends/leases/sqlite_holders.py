@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from accord import _json
 from accord.backends._sql import queries
-from accord.backends.leases.holders import INLINE_BACK, INLINE_MAX, Holder, Holders, InlineHolders
+from accord.backends.leases.holders import (
+    INLINE_BACK,
+    INLINE_MAX,
+    Holder,
+    Holders,
+    InlineHolders,
+    uncount,
+)
 
 if TYPE_CHECKING:
     from accord.backends.leases.rule import LeaseRecord
@@ -65,7 +72,7 @@ class RowHolders(Holders):
         h = self.get(holder)
         if h is not None:
             self._cur.execute(DROP, (*self._where, holder))
-            self._uncount(h.mode)
+            uncount(self._modes, h.mode)
             self._seen[holder] = None
         return h
 
@@ -92,7 +99,7 @@ class RowHolders(Holders):
         if gone:
             self._cur.execute(DROP_EXPIRED, where)
             for holder, mode in gone:
-                self._uncount(mode)
+                uncount(self._modes, mode)
                 self._seen[holder] = None
         soonest = self.earliest()
         self._soonest = now if soonest is None else soonest
@@ -113,12 +120,6 @@ class RowHolders(Holders):
         self._modes.clear()
         self._seen.clear()
 
-    def _uncount(self, mode: str) -> None:
-        left = self._modes[mode] - 1
-        if left:
-            self._modes[mode] = left
-        else:
-            del self._modes[mode]
 
 
 def spill(cur: sqlite3.Cursor, ns: str, key: str, holders: Holders) -> RowHolders:
