@@ -154,16 +154,19 @@ def typecheck(name: str, venv: Path) -> str:
     return f"clean ({time.monotonic() - began:.0f} s)"
 
 
-def test(name: str, venv: Path, extra: list[str]) -> str:
-    """Run the suite of ``name``; raise unless every test ran and passed."""
+def test(name: str, venv: Path, extra: list[str], out: list[str]) -> str:
+    """Run the suite of ``name`` (its output added to ``out``); raise unless every test
+    ran and passed."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "junit.xml"
         done = subprocess.run(
             [str(python_of(venv)), "-m", "pytest", "-o", "addopts=", "-p", "accord.testing.plugin",
              "-p", "no:cacheprovider", "-q", "-ra", "--strict-markers", "--strict-config",
              f"--junitxml={report}", FRAMEWORKS[name].tests, *extra],
-            cwd=ROOT, env=environment(),
+            cwd=ROOT, env=environment(), text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
+        out.append(done.stdout)
         root = ET.parse(report).getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     counts = {k: sum(int(suite.get(k, 0)) for suite in suites)
@@ -202,21 +205,27 @@ def main() -> int:
         except RuntimeError as exc:
             outcomes[name].built = "build failed"
             print(exc, file=sys.stderr)
-    for name in names:
+    def check(name: str) -> str:
+        """Type-check and test one environment; its output, printed when all are done."""
         outcome, venv = outcomes[name], venv_of(name, args.envs)
-        if outcome.built == "build failed":
-            continue
-        print(f"\n=== {name} ({venv}) ===", flush=True)
+        out = [f"\n=== {name} ({venv}) ===\n"]
         started = time.monotonic()
         try:
             if not args.no_typecheck:
                 outcome.typecheck = typecheck(name, venv)
-            outcome.tests = test(name, venv, extra)
+            outcome.tests = test(name, venv, extra, out)
             outcome.ok = True
         except AssertionError as exc:
             outcome.tests = outcome.tests or "not all passed"
-            print(exc, file=sys.stderr)
+            out.append(f"{exc}\n")
         outcome.seconds = time.monotonic() - started
+        return "".join(out)
+
+    # the suites wait on child processes and stores more than on the CPU: all at once
+    ready = [n for n in names if outcomes[n].built != "build failed"]
+    with ThreadPoolExecutor(max(1, len(ready))) as pool:
+        for text in pool.map(check, ready):
+            print(text, end="", flush=True)
 
     print(f"\nintegration environments ({time.monotonic() - began:.0f} s in all):")
     for o in outcomes.values():
