@@ -6,12 +6,7 @@ local function lock_holder_in(lease)
   if not lease.exists or lease.limit ~= 1 then
     return nil
   end
-  local best, found
-  for h, v in pairs(lease.holders) do
-    if not best or v.tok < best.tok then
-      best, found = v, h
-    end
-  end
+  local found, best = oldest(lease.holders)
   if best then
     return found, best.agent
   end

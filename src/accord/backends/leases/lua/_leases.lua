@@ -368,6 +368,17 @@ local function queue_of(rec)
   return q
 end
 
+-- (holder id, holder) of the oldest grant among `holders` (the lowest token), else nil
+local function oldest(holders)
+  local best, found
+  for h, v in pairs(holders) do
+    if not best or v.tok < best.tok then
+      best, found = v, h
+    end
+  end
+  return found, best
+end
+
 local function soonest_expiry(rec)
   local soonest
   for _, h in pairs(rec.holders) do

@@ -44,12 +44,7 @@ end
 -- Refused: what follows is defined only when it is needed.
 
 local function waiting()
-  local first, first_h
-  for h, v in pairs(rec.holders) do
-    if not first or v.tok < first.tok then
-      first, first_h = v, h
-    end
-  end
+  local first_h, first = oldest(rec.holders)
   if not first then
     return {2, '', 0, ''}
   end
