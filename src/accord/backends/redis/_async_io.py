@@ -142,6 +142,7 @@ class AsyncRedisMailbox:
         if self._conn is None:
             self._conn = await self._backend._leases.checkout()
         seconds = max(seconds, MIN_WAIT)
+        self._received = False  # a message may come after this read: close drops the list
         if self._alive:
             await self._conn.send_command("PEXPIRE", self._alive, MAILBOX_ALIVE_MS)
         await self._conn.send_command("BLPOP", self._key, f"{seconds:.3f}")
@@ -152,7 +153,8 @@ class AsyncRedisMailbox:
         self._read = asyncio.ensure_future(self._conn.read_response(timeout=math.inf))
 
     async def aclose(self) -> None:
-        """Drop a pending BLPOP with its connection, and the list unless it was used."""
+        """Drop a pending BLPOP with its connection, and the list unless the last
+        read took a message from it (then it is gone, or what was posted after expires)."""
         conn, read = self._conn, self._read
         self._conn = self._read = None
         if read is not None and read.done():

@@ -117,6 +117,7 @@ class RedisMailbox:
         if self._conn is None:
             self._conn = self._backend._leases.checkout()
         seconds = max(seconds, MIN_WAIT)
+        self._received = False  # a message may come after this read: close drops the list
         if self._alive:
             self._conn.send_command("PEXPIRE", self._alive, MAILBOX_ALIVE_MS)
         self._conn.send_command("BLPOP", self._key, f"{seconds:.3f}")
@@ -126,7 +127,8 @@ class RedisMailbox:
         self._pending = True
 
     def close(self) -> None:
-        """Drop a pending BLPOP with its connection, and the list unless it was used."""
+        """Drop a pending BLPOP with its connection, and the list unless the last
+        read took a message from it (then it is gone, or what was posted after expires)."""
         conn, self._conn = self._conn, None
         if conn is not None:
             if self._pending:
