@@ -43,6 +43,10 @@ def test_three_parallel_crews_keep_every_write(url: str, namespace: str) -> None
 
 
 def test_limited_llm_spaces_calls_of_threads_and_tasks(url: str, namespace: str) -> None:
+    """Threads and tasks sharing one LimitedLLM are spaced by its rate limit. The rate
+    is low (one call per 50 ms) so the slack, which absorbs a thread waiting for the
+    GIL (switch interval 5 ms) between its admission and its recorded start, stays far
+    below one call: two calls admitted together would still fail."""
     starts: list[float] = []
 
     def answer(messages: list[dict[str, Any]]) -> str:
@@ -50,7 +54,7 @@ def test_limited_llm_spaces_calls_of_threads_and_tasks(url: str, namespace: str)
         return "ok"
 
     conn = accord.integrations.Connection(url, namespace=namespace)
-    llm = LimitedLLM(ScriptedLLM([answer] * 8), rate_limit=Rate("llm", 100, burst=1), coord=conn)
+    llm = LimitedLLM(ScriptedLLM([answer] * 8), rate_limit=Rate("llm", 20, burst=1), coord=conn)
     threads = [threading.Thread(target=llm.call, args=("hi",)) for _ in range(4)]
     for thread in threads:
         thread.start()
@@ -65,7 +69,7 @@ def test_limited_llm_spaces_calls_of_threads_and_tasks(url: str, namespace: str)
 
     assert asyncio.run(tasks()) == ["ok"] * 4
     assert len(starts) == 8
-    assert _shared.most_in_window(starts, 100, 1.0, slack=0.005) <= 1
+    assert _shared.most_in_window(starts, 20, 1.0, slack=0.02) <= 1
 
 
 def test_limited_llm_passes_the_agents_stop_words_and_abilities() -> None:
