@@ -245,7 +245,7 @@ def test_generated_sync_code_is_not_stale() -> None:
 
 _WITHOUT_REDIS = """
 import sys
-sys.modules["redis"] = None  # as if accord were installed without the [redis] extra
+sys.modules["{missing}"] = None  # as if accord were installed without the [redis] extra
 import accord
 from accord.surfaces import cli
 
@@ -259,14 +259,15 @@ for open_store in (accord.connect, accord.connect_async):
         except accord.ConfigError as exc:
             print(exc)
         else:
-            raise SystemExit(f"{{url}} opened without redis-py")
+            raise SystemExit(f"{{url}} opened without {missing}")
 """
 
 
-def test_redis_is_an_extra(tmp_path: Path) -> None:
-    """Without redis-py, accord imports and runs on SQLite, and opening ``redis://``
-    raises ConfigError saying what to install."""
-    code = _WITHOUT_REDIS.format(db=tmp_path / "a.db")
+@pytest.mark.parametrize("missing", ["redis", "hiredis"])
+def test_redis_is_an_extra(tmp_path: Path, missing: str) -> None:
+    """Without redis-py (or hiredis, which packs its commands), accord imports and runs
+    on SQLite, and opening ``redis://`` raises ConfigError saying what to install."""
+    code = _WITHOUT_REDIS.format(db=tmp_path / "a.db", missing=missing)
     run = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
@@ -274,6 +275,7 @@ def test_redis_is_an_extra(tmp_path: Path) -> None:
     lines = run.stdout.splitlines()
     assert len(lines) == 4
     assert all("pip install 'accord[redis]'" in line for line in lines), lines
+    assert all(f"{missing} is not installed" in line for line in lines), lines
 
 
 def test_redis_and_hiredis_are_the_redis_extra() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class ContendedKeys:
+class ContendedKeys(set[str]):
     """The lease keys whose last acquisition by this coordinator had to wait.
 
     The next acquisition of such a key joins the queue in its first call to the store
@@ -12,19 +12,14 @@ class ContendedKeys:
     lock never opens a mailbox it does not need.
     """
 
+    # A set itself, so that the check on every acquisition is a C call.
     LIMIT = 1024  # keys kept; past it the set starts afresh (a hint, not a record)
-
-    def __init__(self) -> None:
-        self._keys: set[str] = set()
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._keys
 
     def note(self, key: str, waited: bool) -> None:
         """Remember how the last acquisition of ``key`` went."""
         if not waited:
-            self._keys.discard(key)
-        elif key not in self._keys:
-            if len(self._keys) >= self.LIMIT:
-                self._keys.clear()
-            self._keys.add(key)
+            self.discard(key)
+        elif key not in self:
+            if len(self) >= self.LIMIT:
+                self.clear()
+            self.add(key)

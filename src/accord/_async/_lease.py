@@ -83,15 +83,21 @@ async def wait_for_grant(
     may_deadlock: bool = False,
     ctx: Context[AsyncBackend] | None = None,
     alert_after: float | None = None,
+    refused_at: float | None = None,
 ) -> Granted:
     """Acquire ``req`` (made with ``wait=False``) within ``timeout`` seconds
     (None: for ever, 0: no waiting). ``may_deadlock``: the owner holds a lock, so its
     wait could close a wait-for cycle; only then does the store record the wait and
     look for one (a waiter that holds no lock is in no cycle). With ``ctx``, a wait
-    longer than ``alert_after`` seconds emits ``lock_wait_long`` once."""
-    start = time.monotonic()
-    queue_at_once = timeout != 0 and req.key in contended and not _rt.blocking_forbidden()
-    if not queue_at_once:
+    longer than ``alert_after`` seconds emits ``lock_wait_long`` once. ``refused_at``:
+    the caller already asked once without waiting (``timeout`` not 0), at this
+    monotonic time, and was refused."""
+    start = time.monotonic() if refused_at is None else refused_at
+    queue_at_once = (
+        refused_at is None and timeout != 0 and req.key in contended
+        and not _rt.blocking_forbidden()
+    )
+    if refused_at is None and not queue_at_once:
         first = await backend.acquire(req, detect_deadlock=False)
         if isinstance(first, Granted):
             return first

@@ -16,6 +16,7 @@ Race the lease closes::
 from __future__ import annotations
 
 import contextlib
+import time
 from types import TracebackType
 
 from accord import _validate
@@ -28,7 +29,7 @@ from accord._async._lease import (
     wait_for_grant,
 )
 from accord._context import Context
-from accord._models import MODES, LeaseRequest, LeaseStatistics
+from accord._models import MODES, Granted, LeaseRequest, LeaseStatistics
 from accord.backends import AsyncBackend
 from accord.backends.leases.rule import COMPATIBLE
 from accord.errors import DeadlockError, LeaseLost
@@ -70,14 +71,16 @@ class AsyncLock:
         self._mode = ("S" if self.shared else "") if mode is None else mode
         self._intent = intent
         self._entered: OwnerStacks[AsyncLease] = OwnerStacks()
+        self._req: LeaseRequest | None = None
 
     async def acquire(self, timeout: float | None = _validate.DEFAULT) -> AsyncLease:
         """Wait up to ``timeout`` seconds (default: the lock's) for a lease, else LockTimeout.
 
         Raises DeadlockError when waiting would close a cycle of owners.
         """
-        timeout = _validate.timeout_or(timeout, self.timeout)
-        return await self._acquire(timeout)
+        if timeout is not _validate.DEFAULT:  # (inline: this is every acquisition's path)
+            return await self._acquire(_validate.timeout(timeout))
+        return await self._acquire(self.timeout)
 
     async def try_acquire(self) -> AsyncLease | None:
         """A lease if the lock is free right now (and nobody queues for it), else None."""
@@ -97,16 +100,17 @@ class AsyncLock:
             if mine is not None:
                 return await self._nest(mine)
             holds_a_lock = any(o.partition(_MODE_MARK)[0] == owner for _, o in ctx.held)
-        req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, 1, False, mode, self._intent)
-        try:
-            granted = await wait_for_grant(
-                ctx.store, req, timeout, kind=self._kind, name=self.name,
-                contended=ctx.contended, may_deadlock=holds_a_lock, ctx=ctx,
-                alert_after=self.alert_after,
-            )
-        except DeadlockError as exc:
-            await audit.note(ctx, "deadlock", lock=self.name, cycle=exc.cycle)
-            raise
+        req = self._req  # an owner's requests are alike: reuse its last one (never changed)
+        if req is None or req.holder != holder or req.ttl != self.ttl:
+            req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, 1, False, mode,
+                               self._intent)
+            self._req = req
+        refused_at = None
+        if timeout != 0 and self._key not in ctx.contended:  # a free lock's one call
+            refused_at = time.monotonic()
+            granted = await ctx.store.acquire(req, detect_deadlock=False)
+        if refused_at is None or type(granted) is not Granted:
+            granted = await self._wait(req, timeout, holds_a_lock, refused_at)
         lease = AsyncLease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
         if mode:
             lease.mode = mode
@@ -118,6 +122,21 @@ class AsyncLock:
         if self.auto_renew:
             lease.renew_in_background()
         return lease
+
+    async def _wait(
+        self, req: LeaseRequest, timeout: float | None, may_deadlock: bool,
+        refused_at: float | None,
+    ) -> Granted:
+        ctx = self._ctx
+        try:
+            return await wait_for_grant(
+                ctx.store, req, timeout, kind=self._kind, name=self.name,
+                contended=ctx.contended, may_deadlock=may_deadlock, ctx=ctx,
+                alert_after=self.alert_after, refused_at=refused_at,
+            )
+        except DeadlockError as exc:
+            await audit.note(ctx, "deadlock", lock=self.name, cycle=exc.cycle)
+            raise
 
     async def _audit_acquired(self, lease: AsyncLease) -> None:
         """``accord.lock_acquired``; if it cannot be written, no lease is kept."""

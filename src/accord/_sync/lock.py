@@ -17,6 +17,7 @@ Race the lease closes::
 from __future__ import annotations
 
 import contextlib
+import time
 from types import TracebackType
 
 from accord import _validate
@@ -29,7 +30,7 @@ from accord._sync._lease import (
     wait_for_grant,
 )
 from accord._context import Context
-from accord._models import MODES, LeaseRequest, LeaseStatistics
+from accord._models import MODES, Granted, LeaseRequest, LeaseStatistics
 from accord.backends import Backend
 from accord.backends.leases.rule import COMPATIBLE
 from accord.errors import DeadlockError, LeaseLost
@@ -71,14 +72,16 @@ class Lock:
         self._mode = ("S" if self.shared else "") if mode is None else mode
         self._intent = intent
         self._entered: OwnerStacks[Lease] = OwnerStacks()
+        self._req: LeaseRequest | None = None
 
     def acquire(self, timeout: float | None = _validate.DEFAULT) -> Lease:
         """Wait up to ``timeout`` seconds (default: the lock's) for a lease, else LockTimeout.
 
         Raises DeadlockError when waiting would close a cycle of owners.
         """
-        timeout = _validate.timeout_or(timeout, self.timeout)
-        return self._acquire(timeout)
+        if timeout is not _validate.DEFAULT:  # (inline: this is every acquisition's path)
+            return self._acquire(_validate.timeout(timeout))
+        return self._acquire(self.timeout)
 
     def try_acquire(self) -> Lease | None:
         """A lease if the lock is free right now (and nobody queues for it), else None."""
@@ -98,16 +101,17 @@ class Lock:
             if mine is not None:
                 return self._nest(mine)
             holds_a_lock = any(o.partition(_MODE_MARK)[0] == owner for _, o in ctx.held)
-        req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, 1, False, mode, self._intent)
-        try:
-            granted = wait_for_grant(
-                ctx.store, req, timeout, kind=self._kind, name=self.name,
-                contended=ctx.contended, may_deadlock=holds_a_lock, ctx=ctx,
-                alert_after=self.alert_after,
-            )
-        except DeadlockError as exc:
-            audit.note(ctx, "deadlock", lock=self.name, cycle=exc.cycle)
-            raise
+        req = self._req  # an owner's requests are alike: reuse its last one (never changed)
+        if req is None or req.holder != holder or req.ttl != self.ttl:
+            req = LeaseRequest(self._key, holder, ctx.agent, "", self.ttl, 1, False, mode,
+                               self._intent)
+            self._req = req
+        refused_at = None
+        if timeout != 0 and self._key not in ctx.contended:  # a free lock's one call
+            refused_at = time.monotonic()
+            granted = ctx.store.acquire(req, detect_deadlock=False)
+        if refused_at is None or type(granted) is not Granted:
+            granted = self._wait(req, timeout, holds_a_lock, refused_at)
         lease = Lease(ctx.store, self._key, holder, ctx.agent, granted, ctx)
         if mode:
             lease.mode = mode
@@ -119,6 +123,21 @@ class Lock:
         if self.auto_renew:
             lease.renew_in_background()
         return lease
+
+    def _wait(
+        self, req: LeaseRequest, timeout: float | None, may_deadlock: bool,
+        refused_at: float | None,
+    ) -> Granted:
+        ctx = self._ctx
+        try:
+            return wait_for_grant(
+                ctx.store, req, timeout, kind=self._kind, name=self.name,
+                contended=ctx.contended, may_deadlock=may_deadlock, ctx=ctx,
+                alert_after=self.alert_after, refused_at=refused_at,
+            )
+        except DeadlockError as exc:
+            audit.note(ctx, "deadlock", lock=self.name, cycle=exc.cycle)
+            raise
 
     def _audit_acquired(self, lease: Lease) -> None:
         """``accord.lock_acquired``; if it cannot be written, no lease is kept."""

@@ -208,11 +208,12 @@ def open_async_backend(url: str, namespace: str) -> AsyncBackend:
 
 # --- Redis is an extra (accord[redis]): opening redis:// without it says so ---------------
 def _require_redis() -> None:
-    """ConfigError naming the extra to install when redis-py is missing."""
+    """ConfigError naming the extra to install when redis-py or hiredis is missing."""
     try:
+        import hiredis  # noqa: F401
         import redis  # noqa: F401
-    except ImportError:
+    except ImportError as exc:
         raise ConfigError(
-            "redis:// and rediss:// stores need redis-py, which is not installed; "
-            "install it with: pip install 'accord[redis]'"
+            f"redis:// and rediss:// stores need redis-py and hiredis, and {exc.name} is "
+            "not installed; install them with: pip install 'accord[redis]'"
         ) from None

@@ -83,6 +83,7 @@ import weakref
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
+from hiredis import pack_command
 from redis.asyncio import ConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -554,7 +555,9 @@ class AsyncRedisBackend(
         try:
             conn = await conns.checkout()
             try:
-                await conn.send_command(*args)
+                # packed by hiredis alone: redis-py's send_command first encodes each
+                # argument in Python, a fifth of a lock operation's time on the client
+                await conn.send_packed_command((pack_command(args),))
                 if wait > 0:
                     reply = await read_blocking(conn, wait + BLOCK_MARGIN)
                 elif within is not None:
