@@ -157,7 +157,9 @@ def _cycles(samples: Any, verdicts: Verdicts) -> str:
                      _with_share(samples, key, target), met])
         if f"floor/{key}" in {*samples.values, *samples.errors}:
             rows.append([CYCLE_FLOOR, _cell(samples, f"floor/{key}", _rate(floor)), "", "", ""])
-    note = (f"*{CYCLE_FLOOR}*: per cycle, twice `BEGIN IMMEDIATE`, load the lease, save it "
+    note = ("*x PING* is over the mean of a PING rate measured just before and one just "
+            "after the lock's cycles (the PING row: their median). "
+            f"*{CYCLE_FLOOR}*: per cycle, twice `BEGIN IMMEDIATE`, load the lease, save it "
             f"(held, then released), `COMMIT`. {_RAW}")
     return _table("Uncontended acquire + release, one thread",
                   ["lock", "cycles/s", "x PING", "target", "met"], rows, _ORDER, note)

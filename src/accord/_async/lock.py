@@ -78,18 +78,8 @@ class AsyncLock:
 
         Raises DeadlockError when waiting would close a cycle of owners.
         """
-        if timeout is not _validate.DEFAULT:  # (inline: this is every acquisition's path)
-            return await self._acquire(_validate.timeout(timeout))
-        return await self._acquire(self.timeout)
-
-    async def try_acquire(self) -> AsyncLease | None:
-        """A lease if the lock is free right now (and nobody queues for it), else None."""
-        try:
-            return await self._acquire(0.0)
-        except TimeoutError:
-            return None
-
-    async def _acquire(self, timeout: float | None) -> AsyncLease:
+        # (one function, its checks inline: this is every acquisition's path)
+        timeout = self.timeout if timeout is _validate.DEFAULT else _validate.timeout(timeout)
         ctx = self._ctx
         owner = ctx.owner()
         mode = self._mode
@@ -122,6 +112,13 @@ class AsyncLock:
         if self.auto_renew:
             lease.renew_in_background()
         return lease
+
+    async def try_acquire(self) -> AsyncLease | None:
+        """A lease if the lock is free right now (and nobody queues for it), else None."""
+        try:
+            return await self.acquire(0.0)
+        except TimeoutError:
+            return None
 
     async def _wait(
         self, req: LeaseRequest, timeout: float | None, may_deadlock: bool,

@@ -251,8 +251,11 @@ class Lease:
             return
         self._refs = 0
         ctx = self._ctx
-        if ctx is not None and ctx.held.get((self._key, self._holder)) is self:
-            del ctx.held[self._key, self._holder]
+        if ctx is not None:  # out of the held locks, unless another lease took its place
+            held = ctx.held
+            found = held.pop((self._key, self._holder), self)
+            if found is not self:
+                held[self._key, self._holder] = found
         if self._renewer is not None:
             self._renewer.stop()
         if not self._backend.release(self._key, self._holder, self.token):

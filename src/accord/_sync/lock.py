@@ -79,18 +79,8 @@ class Lock:
 
         Raises DeadlockError when waiting would close a cycle of owners.
         """
-        if timeout is not _validate.DEFAULT:  # (inline: this is every acquisition's path)
-            return self._acquire(_validate.timeout(timeout))
-        return self._acquire(self.timeout)
-
-    def try_acquire(self) -> Lease | None:
-        """A lease if the lock is free right now (and nobody queues for it), else None."""
-        try:
-            return self._acquire(0.0)
-        except TimeoutError:
-            return None
-
-    def _acquire(self, timeout: float | None) -> Lease:
+        # (one function, its checks inline: this is every acquisition's path)
+        timeout = self.timeout if timeout is _validate.DEFAULT else _validate.timeout(timeout)
         ctx = self._ctx
         owner = ctx.owner()
         mode = self._mode
@@ -123,6 +113,13 @@ class Lock:
         if self.auto_renew:
             lease.renew_in_background()
         return lease
+
+    def try_acquire(self) -> Lease | None:
+        """A lease if the lock is free right now (and nobody queues for it), else None."""
+        try:
+            return self.acquire(0.0)
+        except TimeoutError:
+            return None
 
     def _wait(
         self, req: LeaseRequest, timeout: float | None, may_deadlock: bool,

@@ -312,7 +312,9 @@ async def test_metrics_and_lease_events(coord: Any, connect: Any, spawn: Any) ->
     for _ in range(3):
         async with coord.lock("hot"):
             pass
-    held = await coord.lock("hot", ttl=0.3).acquire()
+    # 0.6 s: the impatient and the patient agent connect and queue well within it,
+    # even on a loaded machine, so that the patient's wait is longer than 0.1 s
+    held = await coord.lock("hot", ttl=0.6).acquire()
     with pytest.raises(LockTimeout):
         await connect("impatient").lock("hot", timeout=0.05).acquire()
 
@@ -321,7 +323,7 @@ async def test_metrics_and_lease_events(coord: Any, connect: Any, spawn: Any) ->
             pass
 
     waiter = spawn(patient)
-    await waiter.join(10)  # granted once the 0.3 s lease expired
+    await waiter.join(10)  # granted once the 0.6 s lease expired
     with pytest.raises(LeaseLost):
         await held.release()
     [found] = [m for m in await coord.metrics() if m.name == "hot"]
