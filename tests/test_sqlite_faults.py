@@ -265,6 +265,33 @@ def test_a_deleted_file_fails_every_later_call_and_never_splits_the_lock(tmp_pat
     run.coord.close()
 
 
+@pytest.mark.parametrize("replaced", [True, False], ids=["replaced", "deleted"])
+def test_a_new_connection_never_opens_a_file_made_anew_at_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replaced: bool
+) -> None:
+    """A thread's first call opens a new connection. If the file was replaced or
+    deleted meanwhile, that connection is refused before its first statement, even
+    within CHECK_EVERY of the last check that passed (held open for ever here: a
+    worker whose connection was dropped after an error once ran a statement on the new
+    file), and a deleted file is not made anew by it."""
+    monkeypatch.setattr("accord.backends._sqlite_file.CHECK_EVERY", 3600.0)
+    db = tmp_path / "a.db"
+    with accord.connect(_url(db), namespace="ns", agent="a") as coord:
+        coord.lock("L").acquire().release()  # the first connection: the file is known
+        _delete_store(db)
+        if replaced:  # another store made at the path, with the same tables
+            with accord.connect(_url(db), namespace="ns", agent="b") as other:
+                other.state("m").set("k", 1)
+        outcome: list[BaseException | None] = []
+        fresh = threading.Thread(target=lambda: outcome.append(
+            _raised(lambda: coord.state("m").get("k"))))
+        fresh.start()
+        fresh.join()
+        assert isinstance(outcome[0], BackendUnavailable), outcome
+        assert ("was replaced" if replaced else "was deleted") in str(outcome[0])
+        assert db.exists() == replaced  # nothing made at the path of a deleted file
+
+
 def _raised(fn: Callable[[], Any]) -> BaseException | None:
     try:
         fn()

@@ -303,20 +303,28 @@ class SqliteFile(abc.ABC):
             raise BackendUnavailable(
                 "sqlite", f"{self.path} was closed and is gone; connect again to make it anew"
             )
+        later = self._ino >= 0  # the file is known: open it, never make one anew
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not later:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
-                self.path,
+                f"{self.path.as_uri()}?mode=rw" if later else self.path,
                 timeout=BUSY_TIMEOUT,
                 isolation_level=None,
                 check_same_thread=False,  # so close() can close other threads' ones
                 factory=Connection,
+                uri=later,
             )
         except (OSError, sqlite3.Error) as exc:
+            if later and not self.path.exists():
+                raise self._moved(FileNotFoundError()) from exc
             raise self._unavailable(exc, "check that its directory is writable") from exc
         try:
-            self._configure(conn)  # the file exists once this has set WAL mode
-            self._note_file()
+            if later:  # the file it opened, before any statement runs there
+                self._note_file()
+            self._configure(conn)  # a new file exists once this has set WAL mode
+            if not later:
+                self._note_file()
             self._local.conn, self._local.cur = conn, conn.cur
             with self._setup_lock:
                 if not self._ready:
@@ -329,15 +337,19 @@ class SqliteFile(abc.ABC):
         return conn
 
     def _note_file(self) -> None:
-        """Remember the file the first connection opened; a later connection must open
-        that same file (one opened after the file was replaced would not)."""
+        """Remember the file the first connection opened; a later connection must have
+        opened that same file: one opened after the file was replaced is refused here,
+        before its first statement (the throttled check of :meth:`_enter` could pass it
+        within CHECK_EVERY of its last check)."""
+        try:
+            st = os.stat(self._spath)
+        except OSError as exc:
+            raise self._moved(exc) from exc
         with self._setup_lock:
             if self._ino < 0:
-                try:
-                    st = os.stat(self._spath)
-                except OSError as exc:
-                    raise self._moved(exc) from exc
                 self._dev, self._ino = st.st_dev, st.st_ino
+            elif st.st_ino != self._ino or st.st_dev != self._dev:
+                raise self._moved(None)
         self._checked = -CHECK_EVERY  # a new connection checks at once
         self._check_file()
 
