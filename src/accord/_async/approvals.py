@@ -25,7 +25,7 @@ from accord import _validate
 from accord._async import _rt
 from accord._context import Context
 from accord._people import Approval, Decision
-from accord.backends import AGENTS, AsyncBackend, capabilities_of
+from accord.backends import AsyncBackend
 from accord.backends.approvals import rule
 from accord.backends.approvals.rule import ApprovalRecord
 from accord.errors import ApprovalClosed, ApprovalTimeout, ConfigError, NotAnApprover, NotFound
@@ -142,18 +142,6 @@ class AsyncApprovals:
     def __init__(self, ctx: Context[AsyncBackend]) -> None:
         self._ctx = ctx
 
-    async def _identities(self) -> list[str]:
-        """Whom the deciding coordinator counts as, for ``approvers``: its agent name,
-        and the role its agent is registered with (``accord.session(role=...)``) while
-        that agent is live in the registry (not dead, not killed)."""
-        ctx = self._ctx
-        found = [ctx.agent]
-        if AGENTS in capabilities_of(ctx.store):
-            info = await ctx.store.agent_get(ctx.agent)
-            if info is not None and info.role and info.status not in ("dead", "killed"):
-                found.append(info.role)
-        return found
-
     async def request(
         self,
         action: str,
@@ -195,7 +183,7 @@ class AsyncApprovals:
                 raise TypeError(f"reason is a str, not {type(reason).__name__}")
             _validate.encode(reason, ctx.max_payload)
         outcome, rec = await ctx.store.approval_decide(
-            approval, status, ctx.agent, await self._identities(), reason, ctx.audit_keep
+            approval, status, ctx.agent, reason, ctx.audit_keep
         )
         if rec is None:
             raise NotFound("approval request", approval, _LIST_HINT)

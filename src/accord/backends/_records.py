@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from accord.backends._record_base import RecordBase
+from accord.backends.agents import rule as _agents
 from accord.backends.agents.records import AgentRecords
 from accord.backends.approvals.records import ApprovalRecords
 from accord.backends.events.records import LAST_ID, EventRecords, event_id
@@ -28,3 +29,10 @@ class RecordStore(
 ):
     """A record backend with the event log, signals, agents, task queues, streams and
     approvals: what memory and SQLite are."""
+
+    def _role_of(self, agent: str) -> str | None:
+        rec = self._load_agent(agent)
+        if rec is None or not rec.role:
+            return None
+        dead = _agents.status(rec, self._now(), self._wall()) in ("dead", "killed")
+        return None if dead else rec.role

@@ -45,12 +45,13 @@ class ApprovalStore(Store, Protocol):
         approval: str,
         status: str,
         by: str,
-        identities: list[str],
         reason: str | None,
         audit_keep: int | None,
     ) -> tuple[str, ApprovalRecord | None]:
-        """Approve or deny (``status``) as ``by``, whose ``identities`` (agent name,
-        roles) are matched against the approvers. The outcome (``rule.DECIDED``,
+        """Approve or deny (``status``) as ``by``. The approvers are matched against
+        ``by`` and, while ``by`` is live in this store's agent registry (not dead, not
+        killed), the role it registered with, read in the same step as the decision:
+        a kill or a reap that lands first takes the role away. The outcome (``rule.DECIDED``,
         ``CLOSED``, ``UNKNOWN``, ``OWN``, ``NOT_APPROVER``) and the request as it is
         now; only ``DECIDED`` changed it (``CLOSED`` may have expired it)."""
         ...

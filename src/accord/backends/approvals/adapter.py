@@ -44,12 +44,11 @@ class AsyncApprovalCalls:
         approval: str,
         status: str,
         by: str,
-        identities: list[str],
         reason: str | None,
         audit_keep: int | None,
     ) -> tuple[str, ApprovalRecord | None]:
         found: tuple[str, ApprovalRecord | None] = await self._call(
-            self.store.approval_decide, approval, status, by, identities, reason, audit_keep
+            self.store.approval_decide, approval, status, by, reason, audit_keep
         )
         return found
 

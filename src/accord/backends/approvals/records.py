@@ -32,6 +32,11 @@ class ApprovalRecords(StreamRecords):
     def _pending_approvals(self, now_us: int, limit: int) -> list[ApprovalRecord]:
         """Up to ``limit`` pending requests with a deadline after now, soonest first."""
 
+    def _role_of(self, agent: str) -> str | None:
+        """The role ``agent`` registered with while it is live (not dead, not killed),
+        which approvers may name; a store without an agent registry knows none."""
+        return None
+
     def _now_us(self) -> int:
         return round(self._wall() * 1_000_000)
 
@@ -85,7 +90,6 @@ class ApprovalRecords(StreamRecords):
         approval: str,
         status: str,
         by: str,
-        identities: list[str],
         reason: str | None,
         audit_keep: int | None,
     ) -> tuple[str, ApprovalRecord | None]:
@@ -95,6 +99,8 @@ class ApprovalRecords(StreamRecords):
                 return rule.UNKNOWN, None
             now = self._now_us()
             signals = self._settle(rec, now, by, audit_keep)
+            role = self._role_of(by)  # in this transaction: a kill first takes it away
+            identities = [by] if role is None else [by, role]
             outcome = rule.decide(rec, status, by, identities, reason, now)
             if outcome == rule.DECIDED:
                 signals = self._decided(rec, by, audit_keep)

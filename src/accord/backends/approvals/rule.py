@@ -11,10 +11,11 @@ Exactly one decision wins; any later one is refused (``CLOSED``). Expiry is deci
 lazily by the store, with its own clock: the first operation that finds a pending
 request past its deadline (a read, a wait, a decision, a listing) expires it. The
 requester cannot decide its own request (``OWN``); with ``approvers`` only a decider
-one of whose identities (its agent name today, and its roles once agents have them) is
-listed can (``NOT_APPROVER``). Every decision, expiry included, is appended to the
-audit stream in the same step (:func:`audit_data`), and the mailboxes of the waiters
-(``watchers``) are posted ``d`` once it is committed.
+one of whose identities (its agent name, and the role its agent registered with while
+it is live, read by the store in the same step) is listed can (``NOT_APPROVER``).
+Every decision, expiry included, is appended to the audit stream in the same step
+(:func:`audit_data`), and the mailboxes of the waiters (``watchers``) are posted ``d``
+once it is committed.
 """
 
 from __future__ import annotations

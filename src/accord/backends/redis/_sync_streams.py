@@ -142,14 +142,12 @@ class RedisStreams(RedisHost[C]):
         approval: str,
         status: str,
         by: str,
-        identities: list[str],
         reason: str | None,
         audit_keep: int | None,
     ) -> tuple[str, ApprovalRecord | None]:
         outcome, flat = self._eval(
             self._leases, _DECIDE, self._approval_keys(approval), self._keys.prefix, status, by,
-            json_str(by), canonical(identities), "null" if reason is None else json_str(reason),
-            _keep(audit_keep),
+            json_str(by), "null" if reason is None else json_str(reason), _keep(audit_keep),
         )  # fmt: skip
         return outcome.decode(), _approval(flat)
 

@@ -116,6 +116,20 @@ async def test_approvers_may_name_roles_of_registered_agents(
         assert (await coord.approvals.get(other.id)).status == "denied"
 
 
+async def test_a_killed_agents_role_is_refused_by_the_store_itself(
+    coord: Any, sessions: Sessions, connect: Any
+) -> None:
+    """The role is read in the decision's own step: a connection under the killed
+    agent's name, which no heartbeat has told of the kill, cannot use it."""
+    async with sessions:
+        await sessions("alice", role="ops")
+        req = await coord.approvals.request("deploy", timeout=30, approvers=["ops"])
+        await coord.agents.kill("alice", reason="rogue")
+        with pytest.raises(NotAnApprover):
+            await connect("alice").approvals.approve(req.id, reason="mine now")
+        assert (await coord.approvals.get(req.id)).status == "pending"
+
+
 @pytest.mark.accord_processes
 @pytest.mark.accord_sync_only  # one run per store: the child's API does not matter
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux signals")
