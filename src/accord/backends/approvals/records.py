@@ -99,7 +99,8 @@ class ApprovalRecords(StreamRecords):
                 return rule.UNKNOWN, None
             now = self._now_us()
             signals = self._settle(rec, now, by, audit_keep)
-            role = self._role_of(by)  # in this transaction: a kill first takes it away
+            # in this transaction: a kill or reap that lands first takes the role away
+            role = None if rec.approvers is None else self._role_of(by)
             identities = [by] if role is None else [by, role]
             outcome = rule.decide(rec, status, by, identities, reason, now)
             if outcome == rule.DECIDED:
