@@ -28,16 +28,16 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import dis
 import logging
 import sys
 import time
 from collections.abc import Callable
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any
 
 from accord import _json, _validate
 from accord._async import _rt
+from accord._callsite import entered_by_caller
 from accord._context import Context
 from accord._task import (
     CANCELLED,
@@ -359,7 +359,7 @@ class AsyncQueue:
         (a TypeError too) saying so: test for None first where that can happen."""
         lanes = rule.claim_lanes(_tags(tags), self._ctx.agent)
         claim = await self._claim(lanes, lease, timeout)
-        if claim is None and _entered_by_caller(sys._getframe(1)):
+        if claim is None and entered_by_caller(sys._getframe(1)):
             raise NoTaskClaimed(self.name, timeout)
         return claim
 
@@ -563,30 +563,6 @@ async def _run_one(claim: AsyncClaim, fn: Callable[[AsyncTask], Any]) -> None:
     except LeaseLost:
         log.warning("accord: task %s of queue %r outlived its claim; its result is dropped",
                     claim.id, claim.task.queue)
-
-
-_WITH = frozenset({"BEFORE_WITH", "BEFORE_ASYNC_WITH", "SETUP_WITH", "SETUP_ASYNC_WITH"})
-_PAST_CALL = frozenset({
-    "GET_AWAITABLE", "LOAD_CONST", "SEND", "YIELD_VALUE", "RESUME", "CACHE", "NOP",
-    "JUMP_BACKWARD_NO_INTERRUPT", "EXTENDED_ARG",
-})  # fmt: skip
-
-
-def _entered_by_caller(frame: FrameType | None) -> bool:
-    """Whether ``frame`` (claim's caller) enters what claim returns in a ``with``
-    statement next: its next instructions, past those of an ``await``, begin one.
-    Only asked when claim returns None, so that the caller gets NoTaskClaimed where
-    Python would raise a TypeError; False when unsure (the TypeError comes then)."""
-    if frame is None:
-        return False
-    for ins in dis.get_instructions(frame.f_code):
-        if ins.offset <= frame.f_lasti:
-            continue
-        if ins.opname in _WITH:
-            return True
-        if ins.opname not in _PAST_CALL:
-            return False
-    return False
 
 
 # --- checks on what put() and claim() are given, before any call of the store ---------

@@ -21,25 +21,21 @@ from accord._task import CLAIMED, STATUSES, ClaimRequest, ClaimResult, TaskRecor
 from accord.backends.redis._sync_host import RedisHost, C
 from accord.backends.redis._sync_io import RedisMailbox
 from accord.backends.redis._lua import Script
-from accord.backends.redis._task_lua import CLAIM, PUT, READ, STEP, SWEEP, task, task_row, us
+from accord.backends.redis._task_lua import (
+    CLAIM,
+    PUT,
+    READ,
+    STEP,
+    SWEEP,
+    new_task,
+    task,
+    task_row,
+    us,
+)
 from accord.backends.tasks import rule
 from accord.errors import DependencyCycle, TaskNotFound
 
 REVOKE_PAGE = 100
-
-
-def _new_task(queue: str, spec: TaskSpec, agent: str, reply: list[Any]) -> TaskRecord:
-    """The task ``task_put.lua`` added: what was given, and what its reply says."""
-    task_id, wall, status, run_at, pending, attempts, token, holder, by, lease, error = (
-        v.decode() for v in reply
-    )
-    at = float(wall)
-    return TaskRecord(
-        int(task_id), queue, spec.title, spec.description, spec.data, spec.priority,
-        list(spec.tags), spec.to, spec.key, list(spec.depends_on), int(pending), [], status,
-        int(attempts), spec.max_attempts, int(run_at) / 1e6, int(token), holder, by,
-        int(lease) / 1e6, agent, at, at, None, error or None, [],
-    )  # fmt: skip
 
 
 class RedisTasks(RedisHost[C]):
@@ -74,7 +70,7 @@ class RedisTasks(RedisHost[C]):
                                       f"{len(queue.encode())}:{queue}", spec.key or "")
             raise DependencyCycle(queue, (keyed or b"?").decode(), reply[1].decode())
         if kind == "new":
-            return _new_task(queue, spec, agent, reply[1:]), True
+            return new_task(queue, spec, agent, reply[1:]), True
         rec = task(reply[1])
         assert rec is not None
         return rec, False

@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from accord._task import TaskRecord
+from accord._task import TaskRecord, TaskSpec
 from accord.backends.redis._lua import MAILBOX_ALIVE_MS, Script
 from accord.backends.tasks import rule
 from accord.backends.tasks.records import CYCLE_WALK
@@ -71,4 +71,18 @@ def _record(f: dict[str, str]) -> TaskRecord:
         int(f["pe"]), _ids(f["dn"]), f["s"], int(f["a"]), int(f["m"]), int(f["r"]) / 1e6,
         int(f["tk"]), f["h"], f["cb"], int(f["ls"]) / 1e6, f["by"], float(f["ca"]),
         float(f["ua"]), f.get("re"), f.get("er"), f["w"].split(",") if f["w"] else [],
+    )  # fmt: skip
+
+
+def new_task(queue: str, spec: TaskSpec, agent: str, reply: list[Any]) -> TaskRecord:
+    """The task ``task_put.lua`` added: what was given, and what its reply says."""
+    task_id, wall, status, run_at, pending, attempts, token, holder, by, lease, error = (
+        v.decode() for v in reply
+    )
+    at = float(wall)
+    return TaskRecord(
+        int(task_id), queue, spec.title, spec.description, spec.data, spec.priority,
+        list(spec.tags), spec.to, spec.key, list(spec.depends_on), int(pending), [], status,
+        int(attempts), spec.max_attempts, int(run_at) / 1e6, int(token), holder, by,
+        int(lease) / 1e6, agent, at, at, None, error or None, [],
     )  # fmt: skip
