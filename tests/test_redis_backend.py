@@ -28,6 +28,7 @@ from accord.backends.memory import MemoryBackend, shared_store
 from accord.backends.redis import AsyncRedisBackend, RedisBackend
 from accord.backends.redis._sync import LAYOUT_VERSION
 from accord.backends.redis._sync_io import HEARTBEAT
+from accord.backends.redis._task_lua import LIBRARY
 from accord.errors import AccordError, BackendUnavailable, ConfigError, LockTimeout
 from accord.testing.redis_server import RedisServer, free_port, tls_files
 
@@ -111,6 +112,52 @@ def test_a_restart_and_a_script_flush_reload_the_scripts(
         assert fresh.rate_limit("r", rate=10).try_acquire()
     finally:
         fresh.close()
+
+
+def _libraries(raw: redis.Redis) -> set[str]:
+    """The names of the function libraries the server has (FUNCTION LIST)."""
+    return {dict(zip(lib[::2], lib[1::2], strict=True))[b"library_name"].decode()
+            for lib in raw.function_list()}
+
+
+def _cycle(coord: accord.Coordinator) -> None:
+    q = coord.queue("jobs")
+    task = q.put("job", data={"n": 1})
+    claim = q.claim()
+    assert claim is not None and claim.task.id == task.id
+    claim.complete(result={"ok": True})
+    assert q.get(task.id).status == "done"
+
+
+def test_task_scripts_run_as_a_function_library_loaded_again_when_gone(
+    coord: accord.Coordinator, raw: redis.Redis
+) -> None:
+    _cycle(coord)
+    assert LIBRARY.name in _libraries(raw)
+    raw.function_flush()  # as a restart without persistence: the next call loads it again
+    raw.config_resetstat()
+    _cycle(coord)
+    assert LIBRARY.name in _libraries(raw)
+    stats = raw.info("commandstats")
+    assert stats["cmdstat_fcall"]["calls"] >= 4  # the failed first call, then each step
+    assert "cmdstat_evalsha" not in stats  # no task script ran as a script
+
+
+@pytest.mark.parametrize("denied", ["-function", "-function -fcall"])
+def test_without_function_permission_the_task_scripts_run_by_evalsha(
+    redis_server: RedisServer, raw: redis.Redis, namespace: str, denied: str
+) -> None:
+    raw.function_flush()
+    raw.execute_command("ACL", "SETUSER", "nofn", "on", ">pw", "~*", "&*", "+@all",
+                        *denied.split())
+    try:
+        url = redis_server.url.replace("redis://", "redis://nofn:pw@")
+        with accord.connect(url, namespace=namespace, agent="tester") as coord:
+            _cycle(coord)
+            _cycle(coord)
+        assert _libraries(raw) == set()  # nothing loaded, and no call refused
+    finally:
+        raw.execute_command("ACL", "DELUSER", "nofn")
 
 
 async def test_async_calls_fail_fast_on_a_paused_server(

@@ -78,6 +78,7 @@ being migrated (``ASK``, ``TRYAGAIN``) or a cluster that is down raises
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import weakref
@@ -132,7 +133,7 @@ from accord.backends.redis._sync_io import (
 from accord.backends.redis._sync_streams import RedisStreams
 from accord.backends.redis._sync_tasks import RedisTasks
 from accord.backends.redis._keys import Keys
-from accord.backends.redis._lua import Script
+from accord.backends.redis._lua import Library, Script
 from accord.backends.state.rule import (
     HISTORY_KEEP,
     PAGE_MAX,
@@ -163,6 +164,15 @@ _DOWN = (
 )
 MAX_MOVES = 2  # MOVED replies followed for one command
 _DOWN_CODES = ("BUSY ", "MISCONF ")  # a long script runs; the server cannot persist
+log = logging.getLogger("accord")
+_NO_FUNCTIONS = object()  # _fcall: the server runs no function of ours
+
+
+def _without_functions(exc: Exception) -> bool:
+    """Whether ``exc`` says FCALL or FUNCTION is not there (Redis 6) or not allowed."""
+    if isinstance(exc, BackendUnavailable):
+        return isinstance(exc.__cause__, NoPermissionError)
+    return "unknown command" in str(exc).lower()
 
 
 _ACQUIRE = Script("acquire", "_leases", "_cycle")
@@ -458,6 +468,7 @@ class RedisBackend(
         self._reclaims: dict[str, tuple[str, float]] = {}
         self._epoch: bytes | None = None  # the namespace's epoch, as first seen
         self._lost = False
+        self._functions = True  # Library scripts by FCALL (False: the server has none)
         # the last command found the server silent or gone: cleanup is skipped then
         # (a waiter's entry and mailbox expire by themselves), so that a timeout
         # bounds the whole call
@@ -596,6 +607,10 @@ class RedisBackend(
     ) -> Any:
         n = len(keys)
         try:
+            if script.library is not None and self._functions:
+                reply = self._fcall(conns, script, keys, args, within)
+                if reply is not _NO_FUNCTIONS:
+                    return reply
             try:
                 return self._command(
                     conns, "EVALSHA", script.sha, n, *keys, *args, within=within
@@ -606,6 +621,43 @@ class RedisBackend(
                 )
         except ResponseError as exc:  # never a raw redis-py error from a public call
             raise self._failed(f"script {script.name!r}", exc) from exc
+
+    def _fcall(
+        self, conns: _Connections, script: Script, keys: list[str], args: tuple[Any, ...],
+        within: float | None,
+    ) -> Any:
+        """FCALL of ``script``'s function, its library loaded first where the server
+        lacks it (a restart, FUNCTION FLUSH, another Cluster node); ``_NO_FUNCTIONS``
+        where the server or this user has no functions (Redis 6, an ACL or a managed
+        service without FUNCTION): this backend's scripts run by EVALSHA from then on."""
+        assert script.library is not None and script.function is not None
+        call = ("FCALL", script.function, len(keys), *keys, *args)
+        try:
+            return self._command(conns, *call, within=within)
+        except (ResponseError, BackendUnavailable) as exc:
+            refused: Exception | None = exc if _without_functions(exc) else None
+            if refused is None and "function not found" not in str(exc).lower():
+                raise
+        if refused is None:
+            refused = self._load(conns, script.library)
+            if refused is None:
+                return self._command(conns, *call, within=within)
+        self._functions = False
+        log.info("accord: %s: scripts run by EVALSHA, not as functions: %s",
+                 self._url, _scrub(str(refused), self._raw_url))
+        return _NO_FUNCTIONS
+
+    def _load(self, conns: _Connections, library: Library) -> Exception | None:
+        """FUNCTION LOAD of ``library``: None when loaded, else why not."""
+        try:
+            self._command(conns, "FUNCTION", "LOAD", library.source)
+        except ResponseError as exc:
+            return None if "already exists" in str(exc) else exc  # (loaded by another)
+        except BackendUnavailable as exc:
+            if not _without_functions(exc):
+                raise
+            return exc
+        return None
 
     def _plain(self, conns: _Connections, *args: Any) -> Any:
         """One command that is not a script, an error reply raised as accord's."""

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from accord._task import TaskRecord, TaskSpec
-from accord.backends.redis._lua import MAILBOX_ALIVE_MS, Script
+from accord.backends.redis._lua import MAILBOX_ALIVE_MS, Library, Script
 from accord.backends.tasks import rule
 from accord.backends.tasks.records import CYCLE_WALK
 
@@ -26,6 +26,7 @@ class TaskScript(Script):
 
     def __init__(self, name: str) -> None:
         super().__init__(name, "_streams", "_tasks")  # a task gone dead is audited
+        self.head = self.TASK_HEADER + self.head
         self.source = self.TASK_HEADER + self.source
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
@@ -33,6 +34,8 @@ class TaskScript(Script):
 PUT, CLAIM, STEP, READ, SWEEP = (
     TaskScript(n) for n in ("task_put", "task_claim", "task_step", "task_read", "task_sweep")
 )
+LIBRARY = Library("tasks", (PUT, CLAIM, STEP, READ, SWEEP))
+"""The task scripts as one function library: called by FCALL where the server allows."""
 
 
 def us(seconds: float) -> int:

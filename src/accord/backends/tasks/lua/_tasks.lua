@@ -20,17 +20,21 @@
 -- ARGV[1] is P, ARGV[2] the agent acting, ARGV[3] the events kept (0: append none).
 -- (a number given to redis.call, or made a string, costs a printf: the hot paths keep
 -- numbers as the digits they came as)
+local FINISHED = {done = true, dead = true, cancelled = true}
+local FIELDS = {'id', 'q', 'ti', 'de', 'da', 'pr', 'tg', 'dp', 'pe', 'dn', 's', 'a', 'm', 'r',
+                'tk', 'h', 'cb', 'ls', 'by', 'ca', 'ua', 'w', 'qj', 'tj'}
+local OPTIONAL = {'to', 'k', 're', 'er'}
+-- @call: what each call starts with (loaded as a function library, the helpers below
+-- are defined once, and only these lines run per call: redis/_lua.py, Library)
 local P, AGENT, KEEP = ARGV[1], ARGV[2], ARGV[3]
 local MAX_EVENTS = tonumber(KEEP)
 local TIME = redis.call('TIME')
 local NOW = tonumber(TIME[1]) * 1000000 + tonumber(TIME[2])
 local WALL = TIME[1] .. '.' .. string.rep('0', 6 - #TIME[2]) .. TIME[2]
-local FINISHED = {done = true, dead = true, cancelled = true}
-local FIELDS = {'id', 'q', 'ti', 'de', 'da', 'pr', 'tg', 'dp', 'pe', 'dn', 's', 'a', 'm', 'r',
-                'tk', 'h', 'cb', 'ls', 'by', 'ca', 'ua', 'w', 'qj', 'tj'}
-local OPTIONAL = {'to', 'k', 're', 'er'}
 local ENDED = {}  -- finished tasks whose dependents are still to be told
 local ASKING = ''  -- the waiter of the claim running, if any: not handed a task
+local AGENT_JSON  -- the agent as a JSON string, made when first needed (emit)
+-- @end
 
 local function num(n) return string.format('%d', n) end
 local function qk(kind, q) return P .. kind .. ':' .. #q .. ':' .. q end
@@ -122,7 +126,6 @@ local function post(mailbox, message)
   redis.call('PEXPIRE', mb, MAILBOX_TTL_MS)
 end
 
-local AGENT_JSON
 -- append a lifecycle event by `agent` (emit: the one acting) keeping `keep` events
 -- (digits)
 local function log_event(name, t, extra, agent, agent_json, keep)
