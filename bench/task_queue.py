@@ -67,17 +67,18 @@ def per_second(step: Callable[[], object], seconds: float) -> float:
     return calls / (now - start)
 
 
+def one_cycle(q: accord.Queue) -> None:
+    """One worker's put + claim + complete."""
+    q.put("job")
+    claim = q.claim()
+    assert claim is not None
+    claim.complete()
+
+
 def accord_cycle(url: str, seconds: float) -> float:
     with accord.connect(url, namespace=f"b-{uuid.uuid4().hex[:8]}", agent="bench") as coord:
         q = coord.queue("cycle")
-
-        def cycle() -> None:
-            q.put("job")
-            claim = q.claim()
-            assert claim is not None
-            claim.complete()
-
-        return per_second(cycle, seconds)
+        return per_second(lambda: one_cycle(q), seconds)
 
 
 def redis_baseline(url: str, seconds: float) -> float:
@@ -129,17 +130,15 @@ class _TimedCursor:
         self._cur, self.spent, self.statements = cur, 0.0, 0
 
     def execute(self, *args: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return self._cur.execute(*args)
-        finally:
-            self.spent += time.perf_counter() - start
-            self.statements += 1
+        return self._timed(self._cur.execute, args)
 
     def executemany(self, *args: Any) -> Any:
+        return self._timed(self._cur.executemany, args)
+
+    def _timed(self, call: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         start = time.perf_counter()
         try:
-            return self._cur.executemany(*args)
+            return call(*args)
         finally:
             self.spent += time.perf_counter() - start
             self.statements += 1
@@ -153,20 +152,13 @@ def sqlite_share(url: str, cycles: int) -> tuple[float, float, float]:
     put + claim + complete on SQLite, from the cursor the store runs them on."""
     with accord.connect(url, namespace=f"b-{uuid.uuid4().hex[:8]}", agent="bench") as coord:
         q = coord.queue("share")
-
-        def cycle() -> None:
-            q.put("job")
-            claim = q.claim()
-            assert claim is not None
-            claim.complete()
-
         for _ in range(20):
-            cycle()  # this thread's connection is open
+            one_cycle(q)  # this thread's connection is open
         local = coord._backend._local  # type: ignore[attr-defined]
         timed = local.cur = local.conn.cur = _TimedCursor(local.conn.cur)
         start = time.perf_counter()
         for _ in range(cycles):
-            cycle()
+            one_cycle(q)
         took = time.perf_counter() - start
         local.cur = local.conn.cur = timed._cur
     return took / cycles * 1e6, timed.spent / cycles * 1e6, timed.statements / cycles
