@@ -143,6 +143,24 @@ def test_task_scripts_run_as_a_function_library_loaded_again_when_gone(
     assert "cmdstat_evalsha" not in stats  # no task script ran as a script
 
 
+def test_a_function_call_keeps_nothing_of_the_call_before(
+    redis_server: RedisServer, namespace: str
+) -> None:
+    """The library's helpers outlive a call: each call sets its agent, clock and
+    pending work anew (the ``-- @call`` lines), so one agent's call never writes
+    another's name."""
+    url = redis_server.url
+    with accord.connect(url, namespace=namespace, agent="ann") as ann, \
+            accord.connect(url, namespace=namespace, agent="bob") as bob:
+        for coord, title in ((ann, "a1"), (bob, "b1"), (ann, "a2"), (bob, "b2")):
+            coord.queue("jobs").put(title)
+        put = ann.events.history("task_put")
+        assert [(e.source, e["agent"], e["title"]) for e in reversed(put)] == [
+            ("ann", "ann", "a1"), ("bob", "bob", "b1"), ("ann", "ann", "a2"), ("bob", "bob", "b2")]
+        claim = bob.queue("jobs").claim()
+        assert claim is not None and claim.task.claimed_by == "bob"
+
+
 @pytest.mark.parametrize("denied", ["-function", "-function -fcall"])
 def test_without_function_permission_the_task_scripts_run_by_evalsha(
     redis_server: RedisServer, raw: redis.Redis, namespace: str, denied: str
