@@ -10,8 +10,11 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from redis.exceptions import NoPermissionError
+
 from accord.backends.leases.rule import MAX_CYCLE
 from accord.backends.state.rule import HISTORY_KEEP, MAX_FENCES, TRIM_SLACK
+from accord.errors import BackendUnavailable
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
@@ -108,3 +111,15 @@ def _per_call(helpers: str) -> tuple[str, list[str]]:
     if not starts:
         raise ValueError("helpers made a library have their per-call lines in -- @call")
     return before + "".join(declared) + after, starts
+
+
+NO_FUNCTIONS = object()
+"""What a backend's ``_fcall`` returns where the server runs no function of ours."""
+
+
+def without_functions(exc: Exception) -> bool:
+    """Whether ``exc`` (a reply, or BackendUnavailable caused by one) says FCALL or
+    FUNCTION is not there (Redis 6) or not allowed to this user (an ACL)."""
+    if isinstance(exc, BackendUnavailable):
+        return isinstance(exc.__cause__, NoPermissionError)
+    return "unknown command" in str(exc).lower()

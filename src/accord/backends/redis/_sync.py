@@ -133,7 +133,7 @@ from accord.backends.redis._sync_io import (
 from accord.backends.redis._sync_streams import RedisStreams
 from accord.backends.redis._sync_tasks import RedisTasks
 from accord.backends.redis._keys import Keys
-from accord.backends.redis._lua import Library, Script
+from accord.backends.redis._lua import NO_FUNCTIONS, Library, Script, without_functions
 from accord.backends.state.rule import (
     HISTORY_KEEP,
     PAGE_MAX,
@@ -165,14 +165,6 @@ _DOWN = (
 MAX_MOVES = 2  # MOVED replies followed for one command
 _DOWN_CODES = ("BUSY ", "MISCONF ")  # a long script runs; the server cannot persist
 log = logging.getLogger("accord")
-_NO_FUNCTIONS = object()  # _fcall: the server runs no function of ours
-
-
-def _without_functions(exc: Exception) -> bool:
-    """Whether ``exc`` says FCALL or FUNCTION is not there (Redis 6) or not allowed."""
-    if isinstance(exc, BackendUnavailable):
-        return isinstance(exc.__cause__, NoPermissionError)
-    return "unknown command" in str(exc).lower()
 
 
 _ACQUIRE = Script("acquire", "_leases", "_cycle")
@@ -609,7 +601,7 @@ class RedisBackend(
         try:
             if script.library is not None and self._functions:
                 reply = self._fcall(conns, script, keys, args, within)
-                if reply is not _NO_FUNCTIONS:
+                if reply is not NO_FUNCTIONS:
                     return reply
             try:
                 return self._command(
@@ -627,7 +619,7 @@ class RedisBackend(
         within: float | None,
     ) -> Any:
         """FCALL of ``script``'s function, its library loaded first where the server
-        lacks it (a restart, FUNCTION FLUSH, another Cluster node); ``_NO_FUNCTIONS``
+        lacks it (a restart, FUNCTION FLUSH, another Cluster node); ``NO_FUNCTIONS``
         where the server or this user has no functions (Redis 6, an ACL or a managed
         service without FUNCTION): this backend's scripts run by EVALSHA from then on."""
         assert script.library is not None and script.function is not None
@@ -635,7 +627,7 @@ class RedisBackend(
         try:
             return self._command(conns, *call, within=within)
         except (ResponseError, BackendUnavailable) as exc:
-            refused: Exception | None = exc if _without_functions(exc) else None
+            refused: Exception | None = exc if without_functions(exc) else None
             if refused is None and "function not found" not in str(exc).lower():
                 raise
         if refused is None:
@@ -645,7 +637,7 @@ class RedisBackend(
         self._functions = False
         log.info("accord: %s: scripts run by EVALSHA, not as functions: %s",
                  self._url, _scrub(str(refused), self._raw_url))
-        return _NO_FUNCTIONS
+        return NO_FUNCTIONS
 
     def _load(self, conns: _Connections, library: Library) -> Exception | None:
         """FUNCTION LOAD of ``library``: None when loaded, else why not."""
@@ -654,7 +646,7 @@ class RedisBackend(
         except ResponseError as exc:
             return None if "already exists" in str(exc) else exc  # (loaded by another)
         except BackendUnavailable as exc:
-            if not _without_functions(exc):
+            if not without_functions(exc):
                 raise
             return exc
         return None
